@@ -1,0 +1,433 @@
+//! The DOM walk: one pass over the parsed page that turns it into a flat list of
+//! [`Block`]s, the small vocabulary every later stage works with.
+//!
+//! A block is one paragraph as a reader sees it: the text of a block-level
+//! element up to the next block boundary or `<br>`, or one row of a data table
+//! with its cells joined by ` | `. Elements that never hold document text
+//! (`script`, `style`, form controls, hidden elements, the site's `drop`
+//! selectors) are skipped here and never seen again. Elements that usually hold
+//! boilerplate (`nav`, `footer`, share widgets, breadcrumbs …) are not skipped
+//! but remembered, so the content stage can decide with the whole page in view.
+
+use super::normalize::{is_space, normalize_text};
+use ego_tree::{NodeId, NodeRef};
+use scraper::{Html, Node, node::Element};
+use std::collections::{HashMap, HashSet};
+
+/// Deeper than this the walk stops descending and reads the rest as plain
+/// text, so a hostile page cannot overflow the stack.
+const MAX_DEPTH: usize = 256;
+
+/// What kind of paragraph a block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlockKind {
+    /// Running text.
+    Para,
+    /// An `<h1>`…`<h6>`, with its level.
+    Heading(u8),
+    /// One row of a data table.
+    Row,
+}
+
+/// A link inside a block.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    /// The link text, normalized.
+    pub text: String,
+    /// The `href` as written.
+    pub href: String,
+    /// The `title` attribute, used as a name when the text is empty.
+    pub title: Option<String>,
+}
+
+/// One paragraph of the page.
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub text: String,
+    pub kind: BlockKind,
+    /// The block-level element the text belongs to (the `<tr>` for rows).
+    pub node: NodeId,
+    /// The table of a row.
+    pub table: Option<NodeId>,
+    /// Cells of a row, empty ones included so labels and values stay paired.
+    pub cells: Vec<String>,
+    /// Visible characters, and how many of them are link text.
+    pub chars: usize,
+    pub link_chars: usize,
+    pub links: Vec<Link>,
+    /// The nearest element around the block that looks like boilerplate.
+    pub flagged: Option<NodeId>,
+}
+
+impl Block {
+    /// Share of the block's characters that are link text.
+    pub(crate) fn link_density(&self) -> f32 {
+        if self.chars == 0 {
+            0.0
+        } else {
+            ratio(self.link_chars, self.chars)
+        }
+    }
+}
+
+/// A quotient of two counts, for densities.
+#[allow(clippy::cast_precision_loss)]
+pub(crate) fn ratio(a: usize, b: usize) -> f32 {
+    a as f32 / b.max(1) as f32
+}
+
+/// How strongly an element's tag, class or id says "boilerplate".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flag {
+    /// `nav`, `footer`, `aside`: never document text.
+    Strong,
+    /// A class or id like `share`, `footer-wrap`, `header`, or a `<form>`:
+    /// boilerplate unless it turns out to hold a lot of plain text.
+    Weak,
+}
+
+/// The walk's result.
+#[derive(Debug, Default)]
+pub(crate) struct Blocks {
+    pub list: Vec<Block>,
+    /// Every flagged element, its strength and its nearest flagged ancestor.
+    pub flags: HashMap<NodeId, (Flag, Option<NodeId>)>,
+}
+
+/// Walk `html` and return its blocks. `drop` holds elements to skip entirely.
+pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
+    let mut walker = Walker {
+        drop,
+        out: Blocks::default(),
+        buf: String::new(),
+        chars: 0,
+        link_chars: 0,
+        links: Vec::new(),
+        owner: html.tree.root().id(),
+        heading: None,
+        flagged: None,
+        in_link: false,
+    };
+    walker.walk(html.tree.root(), 0);
+    walker.flush();
+    walker.out
+}
+
+struct Walker<'a> {
+    drop: &'a HashSet<NodeId>,
+    out: Blocks,
+    buf: String,
+    chars: usize,
+    link_chars: usize,
+    links: Vec<Link>,
+    owner: NodeId,
+    heading: Option<u8>,
+    flagged: Option<NodeId>,
+    in_link: bool,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, node: NodeRef<'_, Node>, depth: usize) {
+        match node.value() {
+            Node::Text(t) => self.push_text(t),
+            Node::Element(el) => self.walk_element(node, el, depth),
+            Node::Document | Node::Fragment => {
+                for child in node.children() {
+                    self.walk(child, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn walk_element(&mut self, node: NodeRef<'_, Node>, el: &Element, depth: usize) {
+        let name = el.name();
+        if is_skipped(name, el) || self.drop.contains(&node.id()) {
+            return;
+        }
+        if depth > MAX_DEPTH {
+            for text in node.descendants().filter_map(|d| d.value().as_text()) {
+                self.push_text(text);
+            }
+            return;
+        }
+        match name {
+            "br" | "hr" => return self.flush(),
+            "table" if is_data_table(node) => {
+                self.flush();
+                let outer_flag = self.flagged;
+                self.note_flag(node, el);
+                self.table_rows(node);
+                self.flagged = outer_flag;
+                return;
+            }
+            _ => {}
+        }
+        let outer_flag = self.flagged;
+        self.note_flag(node, el);
+        if is_block(name) {
+            self.flush();
+            let (outer_owner, outer_heading) = (self.owner, self.heading);
+            self.owner = node.id();
+            if let Some(level) = heading_level(name) {
+                self.heading = Some(level);
+            }
+            self.children(node, depth);
+            self.flush();
+            self.owner = outer_owner;
+            self.heading = outer_heading;
+        } else if name == "a" {
+            let start = self.buf.len();
+            let outer = self.in_link;
+            self.in_link = true;
+            self.children(node, depth);
+            self.in_link = outer;
+            if let Some(href) = el.attr("href") {
+                self.links.push(Link {
+                    text: normalize_text(&self.buf[start..]),
+                    href: href.trim().to_owned(),
+                    title: el.attr("title").map(normalize_text),
+                });
+            }
+        } else {
+            self.children(node, depth);
+        }
+        self.flagged = outer_flag;
+    }
+
+    fn children(&mut self, node: NodeRef<'_, Node>, depth: usize) {
+        for child in node.children() {
+            self.walk(child, depth + 1);
+        }
+    }
+
+    fn note_flag(&mut self, node: NodeRef<'_, Node>, el: &Element) {
+        if let Some(flag) = boilerplate_flag(el) {
+            self.out.flags.insert(node.id(), (flag, self.flagged));
+            self.flagged = Some(node.id());
+        }
+    }
+
+    fn push_text(&mut self, text: &str) {
+        let visible = text.chars().filter(|&c| !is_space(c)).count();
+        self.chars += visible;
+        if self.in_link {
+            self.link_chars += visible;
+        }
+        self.buf.push_str(text);
+    }
+
+    /// Close the current paragraph.
+    fn flush(&mut self) {
+        let links = std::mem::take(&mut self.links);
+        let (chars, link_chars) = (self.chars, self.link_chars);
+        self.chars = 0;
+        self.link_chars = 0;
+        if chars == 0 {
+            self.buf.clear();
+            return;
+        }
+        let text = normalize_text(&self.buf);
+        self.buf.clear();
+        self.out.list.push(Block {
+            text,
+            kind: self.heading.map_or(BlockKind::Para, BlockKind::Heading),
+            node: self.owner,
+            table: None,
+            cells: Vec::new(),
+            chars,
+            link_chars,
+            links,
+            flagged: self.flagged,
+        });
+    }
+
+    /// Emit each row of a data table as one block.
+    fn table_rows(&mut self, table: NodeRef<'_, Node>) {
+        for row in table
+            .descendants()
+            .filter(|n| n.value().as_element().is_some_and(|e| e.name() == "tr"))
+        {
+            let mut cells = Vec::new();
+            let (mut chars, mut link_chars, mut links) = (0, 0, Vec::new());
+            for cell in row.children().filter(|c| {
+                c.value()
+                    .as_element()
+                    .is_some_and(|e| matches!(e.name(), "td" | "th"))
+            }) {
+                let mut cell_walker = Walker {
+                    drop: self.drop,
+                    out: Blocks::default(),
+                    buf: String::new(),
+                    chars: 0,
+                    link_chars: 0,
+                    links: Vec::new(),
+                    owner: cell.id(),
+                    heading: None,
+                    flagged: None,
+                    in_link: false,
+                };
+                cell_walker.children(cell, MAX_DEPTH / 2);
+                cell_walker.flush();
+                let parts: Vec<String> = cell_walker.out.list.into_iter().map(|b| {
+                    chars += b.chars;
+                    link_chars += b.link_chars;
+                    links.extend(b.links);
+                    b.text
+                }).collect();
+                cells.push(parts.join(" "));
+            }
+            if chars == 0 {
+                continue;
+            }
+            let text = cells
+                .iter()
+                .filter(|c| !c.is_empty())
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" | ");
+            self.out.list.push(Block {
+                text,
+                kind: BlockKind::Row,
+                node: row.id(),
+                table: Some(table.id()),
+                cells,
+                chars,
+                link_chars,
+                links,
+                flagged: self.flagged,
+            });
+        }
+    }
+}
+
+/// Elements whose content is never document text.
+fn is_skipped(name: &str, el: &Element) -> bool {
+    if matches!(
+        name,
+        "script" | "style" | "noscript" | "template" | "iframe" | "select" | "option"
+            | "button" | "input" | "textarea" | "svg" | "object" | "embed" | "map"
+            | "canvas" | "head" | "audio" | "video" | "link" | "meta"
+    ) {
+        return true;
+    }
+    if el.attr("hidden").is_some() {
+        return true;
+    }
+    el.attr("style").is_some_and(|style| {
+        let style: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        style.contains("display:none") || style.contains("visibility:hidden")
+    })
+}
+
+/// Elements that start a new paragraph.
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "address" | "article" | "aside" | "blockquote" | "body" | "center" | "dd" | "details"
+            | "dialog" | "dir" | "div" | "dl" | "dt" | "fieldset" | "figcaption" | "figure"
+            | "footer" | "form" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "header" | "hgroup"
+            | "li" | "main" | "menu" | "nav" | "ol" | "p" | "pre" | "section" | "summary"
+            | "table" | "tbody" | "thead" | "tfoot" | "tr" | "td" | "th" | "ul" | "caption"
+            | "html" | "legend"
+    )
+}
+
+fn heading_level(name: &str) -> Option<u8> {
+    match name {
+        "h1" => Some(1),
+        "h2" => Some(2),
+        "h3" => Some(3),
+        "h4" => Some(4),
+        "h5" => Some(5),
+        "h6" => Some(6),
+        _ => None,
+    }
+}
+
+/// Class and id words that mark boilerplate containers, matched as the start
+/// of a word of the attribute (`footer`, `footerWrap`, `article-footer`).
+const BOILERPLATE_WORDS: &[&str] = &[
+    "share", "fenxiang", "bdshare", "jiathis", "bshare", "breadcrumb", "crumb", "footer",
+    "foot", "copyright", "banquan", "sidebar", "related", "print", "dayin", "qrcode",
+    "erweima", "ewm", "pagination", "pager", "prevnext", "updown", "toolbar", "comment",
+    "weizhi", "dqwz", "curpos", "location", "position", "nav", "menu", "bottom", "header",
+    "topbar", "xgxw", "xgwz", "xglj", "rmbq", "hotnews", "hottag", "fontsize", "zihao",
+    "gotop", "backtop", "sitemap", "search", "login", "banner", "friendlink", "yqlj",
+];
+
+fn boilerplate_flag(el: &Element) -> Option<Flag> {
+    match el.name() {
+        "nav" | "footer" | "aside" => return Some(Flag::Strong),
+        "header" | "form" => return Some(Flag::Weak),
+        _ => {}
+    }
+    let id = el.id().unwrap_or("");
+    let words = el
+        .classes()
+        .chain(std::iter::once(id))
+        .flat_map(|attr| attr.split(['-', '_', ' ']))
+        .filter(|w| !w.is_empty());
+    for word in words {
+        let word = word.to_ascii_lowercase();
+        if BOILERPLATE_WORDS.iter().any(|b| word.starts_with(b)) {
+            return Some(Flag::Weak);
+        }
+    }
+    None
+}
+
+/// A table of data (rows of cells) rather than one used for page layout.
+fn is_data_table(table: NodeRef<'_, Node>) -> bool {
+    let el = table.value().as_element();
+    if el.and_then(|e| e.attr("role")) == Some("presentation") {
+        return false;
+    }
+    let mut max_cols = 0;
+    let mut rows = 0;
+    for node in table.descendants().skip(1) {
+        let Some(e) = node.value().as_element() else {
+            continue;
+        };
+        match e.name() {
+            "table" => return false,
+            "tr" => {
+                rows += 1;
+                let cols = node
+                    .children()
+                    .filter(|c| {
+                        c.value()
+                            .as_element()
+                            .is_some_and(|e| matches!(e.name(), "td" | "th"))
+                    })
+                    .count();
+                max_cols = max_cols.max(cols);
+            }
+            "td" | "th" => {
+                let long = node
+                    .descendants()
+                    .filter_map(|d| d.value().as_text())
+                    .map(|t| t.chars().filter(|&c| !is_space(c)).count())
+                    .sum::<usize>()
+                    > 300;
+                let paragraphs = node
+                    .descendants()
+                    .filter(|d| {
+                        d.value()
+                            .as_element()
+                            .is_some_and(|e| matches!(e.name(), "p" | "div" | "br" | "ul"))
+                    })
+                    .count();
+                if long && paragraphs > 1 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    rows >= 1 && max_cols >= 2
+}

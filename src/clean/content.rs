@@ -1,0 +1,254 @@
+//! Finding the main content block by text density, when no site rule names it.
+//!
+//! A Readability-style vote: every paragraph that reads like prose (long,
+//! full of 。，；, few links, not boilerplate) gives points to the elements
+//! around it, most to its container and less to each ancestor further out. The
+//! element with the best score, scaled down by its share of link text, is the
+//! content block; siblings that scored nearly as well join it, because many
+//! templates split a document over several boxes.
+
+use super::blocks::{Block, BlockKind, Blocks, Flag, ratio};
+use super::rules::LineKind;
+use ego_tree::NodeId;
+use scraper::{Html, Node};
+use std::collections::HashMap;
+
+/// Text and link characters under one element.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Totals {
+    pub chars: usize,
+    pub link_chars: usize,
+}
+
+impl Totals {
+    fn link_density(self) -> f32 {
+        ratio(self.link_chars, self.chars)
+    }
+}
+
+/// Per-page facts the content stage and the body filter share.
+#[derive(Debug)]
+pub(crate) struct Density {
+    /// Characters under every element that holds text.
+    pub totals: HashMap<NodeId, Totals>,
+    /// Flagged elements that hold so much plain text they are content after all
+    /// (an ASP.NET `<form>` around the whole page, a `div.main-header-content`).
+    pub flag_overruled: HashMap<NodeId, bool>,
+}
+
+/// A flagged element with at least this much plain text is not boilerplate.
+const SUBSTANTIAL_CHARS: usize = 300;
+
+impl Density {
+    pub(crate) fn measure(html: &Html, blocks: &Blocks) -> Self {
+        let mut totals: HashMap<NodeId, Totals> = HashMap::new();
+        let mut flag_totals: HashMap<NodeId, Totals> = HashMap::new();
+        for block in &blocks.list {
+            let mut node = html.tree.get(block.node);
+            while let Some(n) = node {
+                let t = totals.entry(n.id()).or_default();
+                t.chars += block.chars;
+                t.link_chars += block.link_chars;
+                node = n.parent();
+            }
+            let mut flag = block.flagged;
+            while let Some(f) = flag {
+                let t = flag_totals.entry(f).or_default();
+                t.chars += block.chars;
+                t.link_chars += block.link_chars;
+                flag = blocks.flags.get(&f).and_then(|(_, parent)| *parent);
+            }
+        }
+        let flag_overruled = blocks
+            .flags
+            .iter()
+            .map(|(&id, &(strength, _))| {
+                let t = flag_totals.get(&id).copied().unwrap_or_default();
+                let overruled = strength == Flag::Weak
+                    && t.chars >= SUBSTANTIAL_CHARS
+                    && t.link_density() < 0.5;
+                (id, overruled)
+            })
+            .collect();
+        Self {
+            totals,
+            flag_overruled,
+        }
+    }
+
+    /// Whether a block sits in boilerplate. With `within`, only flagged
+    /// elements inside that element count: the content block's own ancestors
+    /// do not make it boilerplate.
+    pub(crate) fn in_boilerplate(
+        &self,
+        html: &Html,
+        blocks: &Blocks,
+        block: &Block,
+        within: Option<NodeId>,
+    ) -> bool {
+        let mut flag = block.flagged;
+        while let Some(f) = flag {
+            if let Some(w) = within {
+                if !is_inside(html, f, w) || f == w {
+                    return false;
+                }
+            }
+            if !self.flag_overruled.get(&f).copied().unwrap_or(false) {
+                return true;
+            }
+            flag = blocks.flags.get(&f).and_then(|(_, parent)| *parent);
+        }
+        false
+    }
+}
+
+/// Whether `node` is `ancestor` or lies inside it.
+pub(crate) fn is_inside(html: &Html, node: NodeId, ancestor: NodeId) -> bool {
+    let mut cur = html.tree.get(node);
+    while let Some(n) = cur {
+        if n.id() == ancestor {
+            return true;
+        }
+        cur = n.parent();
+    }
+    false
+}
+
+/// Class and id words of content containers (`TRS_Editor`, `zw`, `article`).
+const POSITIVE_WORDS: &[&str] = &[
+    "article", "content", "con", "main", "text", "body", "entry", "post", "story", "detail",
+    "trs", "editor", "zw", "zhengwen", "nr", "neirong", "wz", "xl", "view", "info",
+];
+/// Class and id words of everything else.
+const NEGATIVE_WORDS: &[&str] = &[
+    "nav", "menu", "footer", "foot", "sidebar", "side", "share", "related", "comment", "hot",
+    "list", "link", "banner", "header", "bottom", "copyright", "crumb", "tag",
+];
+
+/// Pick the main content element(s), in document order.
+pub(crate) fn find_content(
+    html: &Html,
+    blocks: &Blocks,
+    kinds: &[LineKind],
+    density: &Density,
+) -> Option<Vec<NodeId>> {
+    let mut scores: HashMap<NodeId, f32> = HashMap::new();
+    for (block, kind) in blocks.list.iter().zip(kinds) {
+        if matches!(block.kind, BlockKind::Heading(_))
+            || *kind != LineKind::Content
+            || block.chars < 8
+            || block.link_density() > 0.5
+            || density.in_boilerplate(html, blocks, block, None)
+        {
+            continue;
+        }
+        let punctuation = block
+            .text
+            .chars()
+            .filter(|c| matches!(c, '，' | '。' | '；' | '、' | '：' | ',' | '！' | '？'))
+            .count();
+        #[allow(clippy::cast_precision_loss)]
+        let points = 1.0 + punctuation.min(30) as f32 + (block.chars as f32 / 50.0).min(5.0);
+        let Some(start) = scoring_start(html, block) else {
+            continue;
+        };
+        let mut node = Some(start);
+        for level in 0..4u8 {
+            let Some(n) = node else { break };
+            if n.value().is_document() {
+                break;
+            }
+            let divisor = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => f32::from(l) * 3.0,
+            };
+            let entry = scores
+                .entry(n.id())
+                .or_insert_with(|| initial_score(n.value()));
+            *entry += points / divisor;
+            node = n.parent();
+        }
+    }
+    let finals: HashMap<NodeId, f32> = scores
+        .into_iter()
+        .map(|(id, s)| {
+            let ld = density.totals.get(&id).map_or(0.0, |t| t.link_density());
+            (id, s * (1.0 - ld))
+        })
+        .collect();
+    let (&top, &top_score) = finals
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
+    let top_node = html.tree.get(top)?;
+    let Some(parent) = top_node.parent() else {
+        return Some(vec![top]);
+    };
+    let threshold = (top_score * 0.2).max(10.0);
+    let top_class = top_node.value().as_element().and_then(|e| e.attr("class"));
+    let mut chosen = Vec::new();
+    for sibling in parent.children() {
+        if sibling.id() == top {
+            chosen.push(top);
+            continue;
+        }
+        let Some(el) = sibling.value().as_element() else {
+            continue;
+        };
+        let mut score = finals.get(&sibling.id()).copied().unwrap_or(0.0);
+        if top_class.is_some() && el.attr("class") == top_class {
+            score += top_score * 0.2;
+        }
+        if score >= threshold {
+            chosen.push(sibling.id());
+        }
+    }
+    Some(chosen)
+}
+
+/// The element a paragraph's points go to first: its container, or for a
+/// paragraph element (`p`, `li`, a table row) the element that holds it.
+fn scoring_start<'a>(
+    html: &'a Html,
+    block: &Block,
+) -> Option<ego_tree::NodeRef<'a, Node>> {
+    let owner = html.tree.get(block.table.unwrap_or(block.node))?;
+    let paragraph_like = block.table.is_some()
+        || owner.value().as_element().is_some_and(|e| {
+            matches!(
+                e.name(),
+                "p" | "li" | "dd" | "dt" | "pre" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "span"
+                    | "font" | "center" | "blockquote"
+            )
+        });
+    if paragraph_like { owner.parent() } else { Some(owner) }
+}
+
+fn initial_score(node: &Node) -> f32 {
+    let Some(el) = node.as_element() else {
+        return 0.0;
+    };
+    let tag = match el.name() {
+        "div" | "article" | "section" | "main" => 5.0,
+        "td" | "pre" | "blockquote" => 3.0,
+        "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" | "address" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    };
+    let words: Vec<String> = el
+        .classes()
+        .chain(el.id())
+        .flat_map(|a| a.split(['-', '_', ' ']))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let has = |list: &[&str]| words.iter().any(|w| list.iter().any(|p| w.starts_with(p)));
+    let mut class_weight = 0.0;
+    if has(POSITIVE_WORDS) {
+        class_weight += 25.0;
+    }
+    if has(NEGATIVE_WORDS) {
+        class_weight -= 25.0;
+    }
+    tag + class_weight
+}

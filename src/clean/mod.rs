@@ -1,0 +1,174 @@
+//! Boilerplate removal (SPEC §3): from a parsed page to the blocks of the
+//! document body.
+//!
+//! Data flows in four steps, each in its own file:
+//! 1. [`blocks`]: one DOM walk turns the page into paragraphs (skipping
+//!    scripts, hidden elements and the site's `drop` selectors, and noting
+//!    which elements look like boilerplate);
+//! 2. [`rules`]: every short line is classified by its text (share widgets,
+//!    breadcrumbs, toolbars, counters, filing numbers, site identity);
+//! 3. [`content`]: the site's `content` selector, or the text-density vote,
+//!    picks the content block;
+//! 4. [`clean_page`] keeps the blocks inside it that are neither in a
+//!    boilerplate element nor boilerplate by their text.
+//!
+//! The page's other blocks stay available: the structure stage reads the
+//! title, the metadata and the attachments from around the body.
+//!
+//! # Architecture
+//! - [`Cleaned`]: every block of the page and which of them are body.
+//! - [`normalize`]: the text normalization every block goes through.
+
+pub(crate) mod blocks;
+pub(crate) mod content;
+pub(crate) mod normalize;
+pub(crate) mod rules;
+
+use crate::config::SiteRules;
+use blocks::{Block, Blocks, collect_blocks};
+use content::{Density, find_content, is_inside};
+use ego_tree::NodeId;
+use rules::{LineKind, classify_line};
+use scraper::Html;
+use std::collections::HashSet;
+
+/// How many blocks away a filing number makes a `主办单位：` line footer.
+const IDENTITY_WINDOW: usize = 3;
+/// A run of this many link-only paragraphs is a link list, not text.
+const LINK_LIST_RUN: usize = 3;
+
+/// A cleaned page.
+#[derive(Debug)]
+pub(crate) struct Cleaned {
+    /// Every paragraph of the page, in document order.
+    pub blocks: Vec<Block>,
+    /// Indices into `blocks` of the document body, in order.
+    pub body: Vec<usize>,
+    /// Blocks inside boilerplate elements or boilerplate by their text.
+    pub boilerplate: Vec<bool>,
+    /// What was noticed.
+    pub warnings: Vec<String>,
+}
+
+/// Remove the boilerplate around (and inside) a page's document.
+pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
+    let mut warnings = Vec::new();
+    let drop: HashSet<NodeId> = rules
+        .map(|r| {
+            r.drop
+                .iter()
+                .flat_map(|sel| html.select(sel).map(|e| e.id()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let walked = collect_blocks(html, &drop);
+    let kinds: Vec<LineKind> = walked.list.iter().map(|b| classify_line(&b.text)).collect();
+    let density = Density::measure(html, &walked);
+
+    let by_rule = rules.and_then(|r| r.content.as_ref()).and_then(|sel| {
+        let found = top_level(html, html.select(sel).map(|e| e.id()).collect());
+        if found.is_empty() {
+            warnings.push(
+                "the site's content selector matched nothing; used generic content detection"
+                    .to_owned(),
+            );
+            None
+        } else {
+            Some(found)
+        }
+    });
+    let containers = by_rule
+        .or_else(|| find_content(html, &walked, &kinds, &density))
+        .unwrap_or_else(|| {
+            warnings.push("no content block found; the body is the whole page".to_owned());
+            vec![html.tree.root().id()]
+        });
+
+    let boilerplate = mark_boilerplate(html, &walked, &kinds, &density, &containers);
+    let mut body: Vec<usize> = (0..walked.list.len())
+        .filter(|&i| !boilerplate[i] && container_of(html, &walked.list[i], &containers).is_some())
+        .collect();
+    drop_link_lists(&walked.list, &mut body);
+    Cleaned {
+        blocks: walked.list,
+        body,
+        boilerplate,
+        warnings,
+    }
+}
+
+/// Mark every block that is boilerplate: by its element, by its text, or a
+/// site-identity line next to a filing number.
+fn mark_boilerplate(
+    html: &Html,
+    walked: &Blocks,
+    kinds: &[LineKind],
+    density: &Density,
+    containers: &[NodeId],
+) -> Vec<bool> {
+    let list = &walked.list;
+    let footer_at: Vec<usize> = (0..list.len())
+        .filter(|&i| kinds[i] == LineKind::Footer)
+        .collect();
+    (0..list.len())
+        .map(|i| {
+            let block = &list[i];
+            let within = container_of(html, block, containers);
+            if density.in_boilerplate(html, walked, block, within) {
+                return true;
+            }
+            match kinds[i] {
+                LineKind::Content => false,
+                LineKind::Boilerplate | LineKind::Footer => true,
+                LineKind::Identity => footer_at
+                    .iter()
+                    .any(|&f| f.abs_diff(i) <= IDENTITY_WINDOW),
+            }
+        })
+        .collect()
+}
+
+/// The container a block lies in, if any.
+fn container_of(html: &Html, block: &Block, containers: &[NodeId]) -> Option<NodeId> {
+    containers
+        .iter()
+        .copied()
+        .find(|&c| is_inside(html, block.node, c))
+}
+
+/// Keep only elements that are not inside another element of the list.
+fn top_level(html: &Html, found: Vec<NodeId>) -> Vec<NodeId> {
+    found
+        .iter()
+        .copied()
+        .filter(|&id| {
+            !found
+                .iter()
+                .any(|&other| other != id && is_inside(html, id, other))
+        })
+        .collect()
+}
+
+/// Drop runs of link-only paragraphs (related-document lists left inside a
+/// content block). A lone link paragraph stays: it is part of the text.
+fn drop_link_lists(list: &[Block], body: &mut Vec<usize>) {
+    let link_only = |i: usize| list[i].link_density() >= 0.9 && list[i].chars < 80;
+    let mut keep = vec![true; body.len()];
+    let mut start = 0;
+    while start < body.len() {
+        if !link_only(body[start]) {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < body.len() && link_only(body[end]) {
+            end += 1;
+        }
+        if end - start >= LINK_LIST_RUN {
+            keep[start..end].iter_mut().for_each(|k| *k = false);
+        }
+        start = end;
+    }
+    let mut it = keep.iter();
+    body.retain(|_| *it.next().unwrap_or(&true));
+}

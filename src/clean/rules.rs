@@ -1,0 +1,188 @@
+//! Generic boilerplate rules on text (SPEC §3): the lines that sit around a
+//! document on nearly every Chinese government site, recognised by what they
+//! say rather than where they are.
+//!
+//! Every rule matches a *whole short line*, never a word inside a sentence: a
+//! paragraph that mentions 微信 or 网站 is content. Filing numbers and the
+//! site-identity block are the exception that is found even inside the content
+//! container, because templates put them there.
+
+use super::normalize::squeeze;
+use regex::{Regex, RegexSet};
+use std::sync::LazyLock;
+
+/// Longer lines are never boilerplate by their text alone.
+const SHORT_LINE: usize = 60;
+/// Footer blocks run long (an address, three filing numbers) but not this long.
+const FOOTER_LINE: usize = 220;
+
+/// What a line of boilerplate is; the content stage treats them alike, the
+/// identity lines aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    /// Not boilerplate by its text.
+    Content,
+    /// Share, print, breadcrumb, prev/next, counters, list headers …
+    Boilerplate,
+    /// Filing numbers, 网站标识码, copyright: the site footer, anywhere.
+    Footer,
+    /// `主办单位：…`, `联系方式：…`: boilerplate next to a footer line,
+    /// content elsewhere (an event notice has a 主办单位 too).
+    Identity,
+}
+
+static LINE_RULES: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        // breadcrumbs
+        r"^(当前位置|您的位置|您现在的位置|你现在的位置|你的位置|所在位置|现在位置|位置)\s*[:：]",
+        r"^(首页|网站首页|主页)\s*[>＞»›/]",
+        r"[>＞»›].{1,12}[>＞»›]",
+        // sharing and mobile
+        r"^(分享到|分享至)\s*[:：]?",
+        r"^分享\s*([:：]|$)",
+        r"扫一扫.{0,4}(在|用)?手机.{0,4}打开",
+        r"(手机|微信)扫(一扫|描).{0,10}(二维码|分享|打开|阅读)",
+        // previous / next
+        r"^(上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇)\s*[:：]?",
+        // related and hot lists
+        r"^(相关新闻|相关文章|相关链接|相关阅读|相关文件|相关信息|相关稿件|相关政策|热点新闻|热门标签|热门文章|热点推荐|推荐阅读|延伸阅读|猜你喜欢|精彩推荐|友情链接|图片新闻|最新更新|最新发布)\s*[:：]?\s*(更多|more)?\s*[>＞»]*$",
+        // visit counters
+        r"^【?(浏览次数|访问量|点击数|点击量|阅读次数|阅读量|浏览量|访问次数|浏览|点击)\s*[:：]?\s*[0-9]*\s*(次)?】?$",
+        // browser advice
+        r"建议使用.{0,30}浏览器",
+        r"分辨率.{0,20}(浏览|访问)",
+        r"^(Copyright|版权所有)",
+    ])
+    .expect("static regexes")
+});
+
+static FOOTER_RULES: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        r"(?i)ICP\s*(备|证)\s*[0-9]",
+        r"公网安备\s*[0-9]",
+        r"公网备案\s*[:：]?\s*[0-9]",
+        r"网站标识码\s*[:：]?\s*[0-9A-Za-z]",
+        r"版权所有",
+        r"(?i)copyright|©|\(c\)\s*[0-9]{4}",
+    ])
+    .expect("static regexes")
+});
+
+static IDENTITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(主办单位|主办|承办单位|承办|协办单位|技术支持|技术保障|联系方式|联系我们|联系电话|联系地址|网站声明|网站地图|关于我们|主管单位|运维单位|维护单位|管理单位|地址|邮编|邮政编码|电子邮箱|邮箱)\s*[:：]",
+    )
+    .expect("static regex")
+});
+
+/// Link and control words that fill toolbars and top bars. A short line made
+/// of nothing else is a toolbar.
+const CONTROL_WORDS: &[&str] = &[
+    "网站支持IPv6", "本网站支持IPv6", "支持IPv6", "IPv6", "智能推荐", "信访举报", "无障碍浏览",
+    "无障碍", "长者模式", "关怀版", "适老化", "大字版", "视力保护色", "打印本页", "打印此页",
+    "打印文章", "打印正文", "打印", "关闭窗口", "关闭本页", "关闭", "返回顶部", "返回首页",
+    "返回列表", "返回", "顶部", "收藏本页", "加入收藏", "设为首页", "收藏", "字体", "字号",
+    "默认", "放大", "缩小", "保存", "分享", "新浪微博", "腾讯微博", "人民微博", "微信公众号",
+    "微信", "微博", "QQ空间", "QQ好友", "QQ", "朋友圈", "复制链接", "我要纠错", "纠错",
+    "关于我们", "网站声明", "网站地图", "联系我们", "隐私声明", "隐私政策", "使用帮助",
+    "帮助", "法律声明", "免责声明", "意见建议", "网站导航", "手机版", "移动版", "English",
+    "繁体", "繁體", "简体", "登录", "注册", "搜索", "扫一扫", "今日头条", "抖音", "头条号",
+    "大", "中", "小", "更多", "more", "Top", "TOP", "×",
+];
+
+/// Classify one normalized line.
+pub(crate) fn classify_line(text: &str) -> LineKind {
+    let len = text.chars().count();
+    if len > FOOTER_LINE {
+        return LineKind::Content;
+    }
+    if FOOTER_RULES.is_match(text) {
+        return LineKind::Footer;
+    }
+    if len > SHORT_LINE {
+        return LineKind::Content;
+    }
+    if IDENTITY.is_match(text) {
+        return LineKind::Identity;
+    }
+    if LINE_RULES.is_match(text) || is_toolbar(text) {
+        return LineKind::Boilerplate;
+    }
+    LineKind::Content
+}
+
+/// A line made only of [`CONTROL_WORDS`] and separators.
+fn is_toolbar(text: &str) -> bool {
+    let squeezed: String = squeeze(text)
+        .chars()
+        .filter(|c| !matches!(c, '【' | '】' | '[' | ']' | '(' | ')' | '（' | '）' | '|' | '｜' | ':' | '：' | '·' | '•' | '/' | '、' | '>' | '＞' | '»' | '-' | '_' | '+' | '＋'))
+        .collect();
+    let mut rest = squeezed.as_str();
+    if rest.is_empty() {
+        // only separators and punctuation: a toolbar's leftovers, not text.
+        return !text.chars().any(char::is_alphanumeric);
+    }
+    'outer: while !rest.is_empty() {
+        for word in CONTROL_WORDS {
+            if let Some(r) = rest.strip_prefix(word) {
+                rest = r;
+                continue 'outer;
+            }
+        }
+        return false;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toolbars_and_widgets_are_boilerplate() {
+        for line in [
+            "【打印本页】 【关闭窗口】",
+            "字体：【大 中 小】",
+            "分享到：",
+            "扫一扫在手机打开当前页",
+            "网站支持IPv6 智能推荐 | 微信 | 微博 | 信访举报 |",
+            "首页 > 公开 > 重点领域公开",
+            "当前位置：首页 > 政务公开",
+            "上一篇：关于开展安全生产大检查的通知",
+            "相关新闻",
+            "浏览次数：1024",
+            "关于我们 | 网站声明",
+            "微博",
+        ] {
+            assert_eq!(classify_line(line), LineKind::Boilerplate, "{line}");
+        }
+    }
+
+    #[test]
+    fn filing_numbers_are_footer() {
+        for line in [
+            "津ICP备09000137号-4",
+            "津公网备案:12019202000211 津ICP备09000137号-4",
+            "京公网安备 11010202000001号",
+            "网站标识码：1201160063",
+            "版权所有：天津滨海高新技术产业开发区管理委员会",
+        ] {
+            assert_eq!(classify_line(line), LineKind::Footer, "{line}");
+        }
+        assert_eq!(classify_line("主办单位：天津滨海高新技术产业开发区"), LineKind::Identity);
+    }
+
+    #[test]
+    fn sentences_that_mention_widgets_are_content() {
+        for line in [
+            "通过官方微信、微博及时发布疫情防控信息，回应群众关切。",
+            "分享经验做法，推动形成可复制可推广的制度成果。",
+            "全年滨海高新区官网发布公告信息770余条。",
+            "大",
+            "依法开展疫情防控",
+        ] {
+            let want = if line == "大" { LineKind::Boilerplate } else { LineKind::Content };
+            assert_eq!(classify_line(line), want, "{line}");
+        }
+    }
+}

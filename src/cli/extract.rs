@@ -1,0 +1,137 @@
+//! `govsnap extract [--url URL] [--content-type CT] [--config FILE] FILE…`
+//!
+//! One input prints one JSON document; several print JSON Lines in the order
+//! given, each record with a `file` field. An input that cannot be read or is
+//! not a web page gets one line on stderr and the others still run; the exit
+//! status is then 1. A page with no document text is not a failure: its record
+//! carries a warning.
+
+use super::{Format, Status, one_line, render};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use govsnap::{Config, ExtractOptions, Page, Record, SiteRules, extract};
+use serde::Serialize;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub(super) struct ExtractArgs {
+    /// The page's URL (for relative links and the site's rules); one FILE only.
+    #[arg(long)]
+    url: Option<String>,
+    /// The HTTP Content-Type the page was served with (for its charset).
+    #[arg(long = "content-type", value_name = "CT")]
+    content_type: Option<String>,
+    /// A config whose site rules apply to pages under --url.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// Saved pages; `-` reads standard input.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// A record with the file it came from, for JSON Lines.
+#[derive(Serialize)]
+struct FileRecord<'a> {
+    file: &'a str,
+    #[serde(flatten)]
+    record: &'a Record,
+}
+
+pub(super) fn run(args: &ExtractArgs) -> Result<Status> {
+    if args.url.is_some() && args.files.len() > 1 {
+        bail!("--url names one page: give it with a single FILE");
+    }
+    let url = args
+        .url
+        .as_deref()
+        .map(|u| {
+            url::Url::parse(u)
+                .map(|u| u.to_string())
+                .with_context(|| format!("--url {u:?} is not a valid URL"))
+        })
+        .transpose()?;
+    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let options = config.as_ref().map_or(ExtractOptions::default(), |c| c.extract);
+    let rules: Option<&SiteRules> = match (&config, &url) {
+        (Some(c), Some(u)) => c.site_for_url(u),
+        (Some(_), None) => {
+            eprintln!("govsnap: note: --config without --url: site rules are chosen by URL, so none apply");
+            None
+        }
+        _ => None,
+    };
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let several = args.files.len() > 1;
+    let mut status = Status::Success;
+    for path in &args.files {
+        let name = path.to_string_lossy();
+        let record = read_input(path).and_then(|bytes| {
+            let location = file_url(path);
+            let page = Page {
+                bytes: &bytes,
+                url: url.as_deref(),
+                location: location.as_deref(),
+                content_type: args.content_type.as_deref(),
+            };
+            Ok(extract(&page, rules, options)?)
+        });
+        match record {
+            Ok(record) => print_record(&mut out, &record, args.format, several.then_some(&*name))?,
+            Err(err) => {
+                out.flush()?;
+                eprintln!("govsnap: {name}: {}", one_line(&err));
+                status = Status::InputFailed;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(status)
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+    } else {
+        bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read the file: {e}"))?;
+    }
+    Ok(bytes)
+}
+
+/// `file://` URL of a saved page, so its relative links resolve next to it.
+fn file_url(path: &Path) -> Option<String> {
+    if path == Path::new("-") {
+        return None;
+    }
+    let abs = std::fs::canonicalize(path).ok()?;
+    url::Url::from_file_path(abs).ok().map(|u| u.to_string())
+}
+
+fn print_record(out: &mut impl Write, record: &Record, format: Format, file: Option<&str>) -> Result<()> {
+    match (format, file) {
+        (Format::Json, None) => {
+            serde_json::to_writer_pretty(&mut *out, record)?;
+            writeln!(out)?;
+        }
+        (Format::Json, Some(file)) => {
+            serde_json::to_writer(&mut *out, &FileRecord { file, record })?;
+            writeln!(out)?;
+        }
+        (Format::Text, _) => {
+            if let Some(file) = file {
+                writeln!(out, "==> {file} <==")?;
+            }
+            writeln!(out, "{}", render::text(record))?;
+        }
+        (Format::Markdown, _) => writeln!(out, "{}", render::markdown(record))?,
+    }
+    Ok(())
+}

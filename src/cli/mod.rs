@@ -1,0 +1,92 @@
+//! The command line (SPEC §6): argument parsing, dispatch, exit codes and
+//! one-line errors. Only this side of the crate uses `anyhow`.
+//!
+//! # Architecture
+//! - [`Cli`], [`Command`]: the arguments.
+//! - [`extract`]: `govsnap extract`.
+//! - [`render`]: records as text and Markdown for people.
+
+mod extract;
+mod render;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+/// Exit statuses, named.
+#[derive(Debug, Clone, Copy)]
+#[repr(u8)]
+enum Status {
+    /// Everything worked.
+    Success = 0,
+    /// At least one input could not be processed; the others were.
+    InputFailed = 1,
+    /// Bad arguments or config: nothing was done.
+    Usage = 2,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> Self {
+        ExitCode::from(s as u8)
+    }
+}
+
+/// govsnap: archive government documents from the web.
+#[derive(Debug, Parser)]
+#[command(name = "govsnap", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode, clean and structure saved pages and print each record as JSON.
+    Extract(extract::ExtractArgs),
+}
+
+/// Output formats of commands that print records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// JSON: one document for one input, one line per record for several.
+    Json,
+    /// Plain text for reading.
+    Text,
+    /// Markdown, headings for sections.
+    Markdown,
+}
+
+/// Run the command line and turn the outcome into an exit status.
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Extract(args) => extract::run(&args),
+    };
+    match outcome {
+        Ok(status) => status.into(),
+        Err(err) if is_broken_pipe(&err) => Status::Success.into(),
+        Err(err) => {
+            eprintln!("govsnap: {}", one_line(&err));
+            Status::Usage.into()
+        }
+    }
+}
+
+/// An error and its causes on one line.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+/// A reader closed our stdout (`govsnap extract … | head`): not a failure.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

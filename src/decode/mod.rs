@@ -1,0 +1,239 @@
+//! Bytes → text: decide a page's character encoding and decode it (SPEC §2).
+//!
+//! The order is fixed and written down once, in [`decode`]: byte-order mark,
+//! then the HTTP `Content-Type` charset, then a `<meta>` declaration in the first
+//! 1024 bytes, then statistical detection with `chardetng`. A declaration the
+//! bytes contradict (a page that says UTF-8 but is GBK) is overruled and the
+//! record gets a warning; bytes that no encoding decodes cleanly are replaced
+//! with U+FFFD and counted in a warning. No byte sequence makes this panic.
+//!
+//! # Architecture
+//! - [`Charset`]: an `encoding_rs` encoding built from a label.
+//! - [`Decoded`]: the text, the encoding used and what was noticed.
+
+use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+use encoding_rs::{Encoding, UTF_8};
+use regex::bytes::Regex as BytesRegex;
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+/// How far into a page a `<meta>` charset declaration is honoured (HTML's prescan).
+pub const META_PRESCAN_BYTES: usize = 1024;
+
+/// A character encoding known to `encoding_rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charset(&'static Encoding);
+
+impl Charset {
+    /// The encoding for a label (`gb2312`, `GBK`, `utf-8` …), or `None` for a
+    /// label no browser knows. `gb2312` maps to GBK, its superset, as browsers do.
+    #[must_use]
+    pub fn from_label(label: &str) -> Option<Self> {
+        let enc = Encoding::for_label_no_replacement(label.trim().as_bytes())?;
+        // A page cannot be UTF-16 once it has been read as ASCII up to its
+        // `<meta>`; HTML says such a declaration means UTF-8.
+        let enc = if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+            UTF_8
+        } else {
+            enc
+        };
+        Some(Self(enc))
+    }
+
+    /// The encoding's canonical name (`GBK`, `UTF-8`, `Big5` …).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The underlying `encoding_rs` encoding.
+    #[must_use]
+    pub fn encoding(self) -> &'static Encoding {
+        self.0
+    }
+}
+
+/// A decoded page.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// The page text.
+    pub text: String,
+    /// The encoding the text was decoded with.
+    pub charset: Charset,
+    /// What was noticed: wrong declarations, undecodable bytes.
+    pub warnings: Vec<String>,
+}
+
+/// Where an encoding decision came from; named in warnings.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Http,
+    Meta,
+}
+
+impl Source {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Http => "the HTTP Content-Type header",
+            Self::Meta => "the page's <meta> tag",
+        }
+    }
+}
+
+/// Decode `bytes` as a web page, given the HTTP `Content-Type` if there was one.
+#[must_use]
+pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
+    let mut warnings = Vec::new();
+
+    // 1. A byte-order mark is unambiguous and wins over every declaration.
+    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
+        return finish(Charset(enc), &bytes[bom_len..], warnings);
+    }
+
+    // 2. and 3.: declarations, in order of authority.
+    let http = content_type.and_then(charset_param).map(|l| (l, Source::Http));
+    let meta = meta_charset(bytes).map(|l| (l, Source::Meta));
+    for (label, source) in [http, meta].into_iter().flatten() {
+        let Some(charset) = Charset::from_label(&label) else {
+            warnings.push(format!(
+                "unknown charset {label:?} declared in {}; ignored",
+                source.describe()
+            ));
+            continue;
+        };
+        if let Some(text) = decode_strict(charset, bytes) {
+            return Decoded {
+                text: text.into_owned(),
+                charset,
+                warnings,
+            };
+        }
+        let actual = detect(bytes);
+        warnings.push(format!(
+            "{} declares charset {label}, but the bytes are not {}; decoded as {}",
+            source.describe(),
+            charset.name(),
+            actual.name()
+        ));
+        return finish(actual, bytes, warnings);
+    }
+
+    // 4. Nothing declared (or only unknown labels): look at the bytes.
+    finish(detect(bytes), bytes, warnings)
+}
+
+/// Decode without replacement: `None` when the bytes are not valid in `charset`.
+fn decode_strict(charset: Charset, bytes: &[u8]) -> Option<Cow<'_, str>> {
+    charset
+        .0
+        .decode_without_bom_handling_and_without_replacement(bytes)
+}
+
+/// Decode with replacement, and say so when anything had to be replaced.
+fn finish(charset: Charset, bytes: &[u8], mut warnings: Vec<String>) -> Decoded {
+    let (text, had_errors) = charset.0.decode_without_bom_handling(bytes);
+    if had_errors {
+        let replaced = text.chars().filter(|&c| c == '\u{FFFD}').count();
+        warnings.push(format!(
+            "{replaced} byte sequence(s) are not valid {} and were replaced with U+FFFD",
+            charset.name()
+        ));
+    }
+    Decoded {
+        text: text.into_owned(),
+        charset,
+        warnings,
+    }
+}
+
+/// Statistical detection. Valid UTF-8 (which includes pure ASCII) is taken as
+/// UTF-8 before asking `chardetng`, which would call ASCII windows-1252.
+fn detect(bytes: &[u8]) -> Charset {
+    if std::str::from_utf8(bytes).is_ok() {
+        return Charset(UTF_8);
+    }
+    let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    Charset(detector.guess(None, Utf8Detection::Allow))
+}
+
+/// The `charset` parameter of a `Content-Type` value.
+fn charset_param(content_type: &str) -> Option<String> {
+    static RE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)"#).expect("static regex")
+    });
+    RE.captures(content_type).map(|c| c[1].to_owned())
+}
+
+/// A `<meta charset>` or `<meta http-equiv content="…; charset=…">` label in
+/// the first [`META_PRESCAN_BYTES`] bytes.
+fn meta_charset(bytes: &[u8]) -> Option<String> {
+    static RE: LazyLock<BytesRegex> = LazyLock::new(|| {
+        BytesRegex::new(r#"(?i-u)<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)"#)
+            .expect("static regex")
+    });
+    let head = &bytes[..bytes.len().min(META_PRESCAN_BYTES)];
+    RE.captures(head)
+        .map(|c| String::from_utf8_lossy(&c[1]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gbk(s: &str) -> Vec<u8> {
+        encoding_rs::GBK.encode(s).0.into_owned()
+    }
+
+    #[test]
+    fn gbk_declared_only_in_meta() {
+        let mut page = gbk(r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>"#);
+        page.extend(gbk("<p>关于做好2021年政府信息公开工作的通知</p></body></html>"));
+        let d = decode(&page, None);
+        assert_eq!(d.charset.name(), "GBK");
+        assert!(d.text.contains("政府信息公开"));
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn wrong_utf8_declaration_is_overruled_with_a_warning() {
+        let page = gbk("<meta charset=\"utf-8\"><p>天津滨海高新区管理委员会关于印发工作要点的通知</p>");
+        let d = decode(&page, Some("text/html; charset=UTF-8"));
+        assert_eq!(d.charset.name(), "GBK");
+        assert!(d.text.contains("管理委员会"));
+        assert_eq!(d.warnings.len(), 1);
+        assert!(d.warnings[0].contains("HTTP"), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn bom_wins_over_a_declaration() {
+        let mut page = b"\xEF\xBB\xBF".to_vec();
+        page.extend("<meta charset=gbk><p>通知公告</p>".as_bytes());
+        let d = decode(&page, Some("text/html; charset=gbk"));
+        assert_eq!(d.charset.name(), "UTF-8");
+        assert!(d.text.starts_with("<meta"));
+    }
+
+    #[test]
+    fn undeclared_big5_is_detected() {
+        let text = "<p>澳門特別行政區政府公報，行政長官批示，公佈有關法律及行政法規的決定。</p>".repeat(3);
+        let page = encoding_rs::BIG5.encode(&text).0.into_owned();
+        let d = decode(&page, None);
+        assert_eq!(d.charset.name(), "Big5");
+        assert!(d.text.contains("行政長官"));
+    }
+
+    #[test]
+    fn unknown_label_is_ignored_with_a_warning() {
+        let d = decode("<meta charset=\"x-klingon\"><p>公开</p>".as_bytes(), None);
+        assert_eq!(d.charset.name(), "UTF-8");
+        assert!(d.warnings[0].contains("x-klingon"));
+    }
+
+    #[test]
+    fn undecodable_bytes_are_counted() {
+        let d = decode(b"\xEF\xBB\xBF<p>\xff\xfe\xfd abc</p>", None);
+        assert_eq!(d.charset.name(), "UTF-8");
+        assert!(d.warnings[0].starts_with("3 byte sequence(s)"), "{:?}", d.warnings);
+    }
+}

@@ -1,0 +1,8 @@
+//! The `govsnap` command: wiring only. Parsing, dispatch and output live in
+//! [`cli`]; everything else is the library.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,130 @@
+//! The one place that writes out the order of the stages. Every entry point
+//! (a saved file, and later a live crawl or a WARC record) goes through
+//! [`extract`]:
+//!
+//! 1. **gate**: refuse what is not a web page at all (empty input, PDF, images,
+//!    archives, binary data) with an error, before any work;
+//! 2. **decode**: bytes → text ([`crate::decode`], SPEC §2);
+//! 3. **parse**: text → DOM (`scraper`, html5ever's error-tolerant parser);
+//! 4. **clean**: DOM → paragraphs, boilerplate removed ([`crate::clean`], SPEC §3);
+//! 5. **structure**: title, date, source and metadata from the raw page and the
+//!    lines around the body, then attachments and sections
+//!    ([`crate::structure`], SPEC §4);
+//! 6. **options**: NFKC folding when the config asks for it.
+
+use crate::clean::clean_page;
+use crate::config::{ExtractOptions, SiteRules};
+use crate::decode::decode;
+use crate::error::{Error, Result};
+use crate::record::{Record, Section};
+use crate::structure::build_record;
+use scraper::Html;
+use unicode_normalization::UnicodeNormalization;
+
+/// A page to extract: its bytes and what is known about where they came from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page<'a> {
+    /// The body as fetched or saved.
+    pub bytes: &'a [u8],
+    /// The page's URL, when known; it wins over everything the page says.
+    pub url: Option<&'a str>,
+    /// Where the bytes were read from (a `file://` URL), used as the URL when
+    /// neither `url` nor the page's canonical link gives one.
+    pub location: Option<&'a str>,
+    /// The HTTP `Content-Type`, for its charset.
+    pub content_type: Option<&'a str>,
+}
+
+/// Decode, clean and structure one page into a record.
+///
+/// A page that decodes but holds no document text is not an error: its record
+/// has an empty body and a warning, so a crawl still sees the page.
+///
+/// # Errors
+/// [`Error::EmptyInput`] for zero bytes and [`Error::NotHtml`] for files that
+/// are plainly not web pages.
+pub fn extract(page: &Page<'_>, rules: Option<&SiteRules>, options: ExtractOptions) -> Result<Record> {
+    gate(page.bytes)?;
+    let decoded = decode(page.bytes, page.content_type);
+    let html = Html::parse_document(&decoded.text);
+    let cleaned = clean_page(&html, rules);
+    let mut warnings = decoded.warnings;
+    warnings.extend(cleaned.warnings.iter().cloned());
+    let record = build_record(&html, &cleaned, rules, page, warnings);
+    Ok(if options.nfkc { fold_nfkc(record) } else { record })
+}
+
+/// Refuse input that is not a web page.
+fn gate(bytes: &[u8]) -> Result<()> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::EmptyInput);
+    }
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"%PDF", "a PDF file"),
+        (b"\x89PNG", "a PNG image"),
+        (b"GIF8", "a GIF image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"PK\x03\x04", "a ZIP archive or an Office document"),
+        (b"\xD0\xCF\x11\xE0", "an Office document"),
+        (b"\x1F\x8B", "gzip-compressed data"),
+        (b"Rar!", "a RAR archive"),
+        (b"7z\xBC\xAF", "a 7z archive"),
+    ];
+    if let Some((_, kind)) = MAGIC.iter().find(|(m, _)| bytes.starts_with(m)) {
+        return Err(Error::NotHtml { kind });
+    }
+    let head = &bytes[..bytes.len().min(4096)];
+    let has_bom = encoding_rs::Encoding::for_bom(bytes).is_some();
+    if !has_bom && head.contains(&0) {
+        return Err(Error::NotHtml { kind: "binary data" });
+    }
+    Ok(())
+}
+
+/// Apply NFKC to every string of a record.
+fn fold_nfkc(mut r: Record) -> Record {
+    let f = |s: &str| s.nfkc().collect::<String>();
+    r.title = r.title.as_deref().map(f);
+    r.source = r.source.as_deref().map(f);
+    r.meta = r.meta.iter().map(|(k, v)| (f(k), f(v))).collect();
+    for a in &mut r.attachments {
+        a.name = f(&a.name);
+    }
+    fn fold_sections(sections: &mut [Section], f: &dyn Fn(&str) -> String) {
+        for s in sections {
+            s.number = s.number.as_deref().map(f);
+            s.heading = s.heading.as_deref().map(f);
+            s.paragraphs = s.paragraphs.iter().map(|p| f(p)).collect();
+            fold_sections(&mut s.children, f);
+        }
+    }
+    fold_sections(&mut r.sections, &f);
+    r.text = f(&r.text);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_refuses_non_pages() {
+        assert!(matches!(gate(b""), Err(Error::EmptyInput)));
+        assert!(matches!(gate(b" \n\t"), Err(Error::EmptyInput)));
+        assert!(matches!(gate(b"%PDF-1.7\n"), Err(Error::NotHtml { kind: "a PDF file" })));
+        assert!(matches!(gate(b"abc\0def"), Err(Error::NotHtml { .. })));
+        assert!(gate("<p>通知</p>".as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn nfkc_is_an_option() {
+        let page = Page {
+            bytes: "<html><body><div><p>（一）全角括号与１２３数字，测试折叠功能是否生效。</p></div></body></html>".as_bytes(),
+            ..Page::default()
+        };
+        let plain = extract(&page, None, ExtractOptions::default()).unwrap();
+        assert!(plain.text.contains("（一）全角括号与１２３"), "{}", plain.text);
+        let folded = extract(&page, None, ExtractOptions { nfkc: true }).unwrap();
+        assert!(folded.text.contains("(一)全角括号与123"), "{}", folded.text);
+    }
+}

@@ -1,0 +1,72 @@
+//! What the page says about itself in `<head>`: the 《政府网站发展指引》 meta
+//! tags (ArticleTitle, PubDate, ContentSource, SiteName), Open Graph, `<title>`,
+//! the canonical link and `<base href>`. Read from the raw DOM, before cleaning.
+
+use crate::clean::normalize::normalize_text;
+use scraper::{Html, Node};
+
+/// The head's facts, each normalized; empty values are `None`.
+#[derive(Debug, Default)]
+pub(crate) struct HeadMeta {
+    pub article_title: Option<String>,
+    pub pub_date: Option<String>,
+    pub content_source: Option<String>,
+    pub site_name: Option<String>,
+    pub og_title: Option<String>,
+    pub title_tag: Option<String>,
+    pub canonical: Option<String>,
+    pub base_href: Option<String>,
+}
+
+impl HeadMeta {
+    pub(crate) fn read(html: &Html) -> Self {
+        let mut head = Self::default();
+        for node in html.tree.root().descendants() {
+            let Node::Element(el) = node.value() else {
+                continue;
+            };
+            match el.name() {
+                "meta" => {
+                    let key = el
+                        .attr("name")
+                        .or_else(|| el.attr("property"))
+                        .or_else(|| el.attr("itemprop"))
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    let value = el.attr("content").map(normalize_text).filter(|v| !v.is_empty());
+                    let slot = match key.as_str() {
+                        "articletitle" => &mut head.article_title,
+                        "pubdate" | "publishdate" | "firstpublishedtime" => &mut head.pub_date,
+                        "contentsource" => &mut head.content_source,
+                        "sitename" => &mut head.site_name,
+                        "og:title" => &mut head.og_title,
+                        _ => continue,
+                    };
+                    if slot.is_none() {
+                        *slot = value;
+                    }
+                }
+                "title" if head.title_tag.is_none() => {
+                    let text: String = node
+                        .descendants()
+                        .filter_map(|d| d.value().as_text().map(|t| &**t as &str))
+                        .collect();
+                    head.title_tag = Some(normalize_text(&text)).filter(|t| !t.is_empty());
+                }
+                "link" if head.canonical.is_none() => {
+                    let canonical = el
+                        .attr("rel")
+                        .is_some_and(|r| r.eq_ignore_ascii_case("canonical"));
+                    if canonical {
+                        head.canonical = el.attr("href").map(|h| h.trim().to_owned());
+                    }
+                }
+                "base" if head.base_href.is_none() => {
+                    head.base_href = el.attr("href").map(|h| h.trim().to_owned());
+                }
+                _ => {}
+            }
+        }
+        head
+    }
+}

@@ -1,0 +1,223 @@
+//! Labelled metadata: the 信息公开 tables (label and value in separate cells,
+//! with or without colons, `标　　题` with inner spaces) and `label：value`
+//! lines (`发布时间：2021-03-30 10:20  来源：天津高新区  浏览次数：12`).
+
+use crate::clean::normalize::squeeze;
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// Labels that name a document's metadata. A line made of these and their
+/// values is metadata wherever it stands; other `X：Y` lines are text.
+const LABELS: &[&str] = &[
+    "索引号", "主题分类", "体裁分类", "组配分类", "服务对象分类", "服务对象", "信息分类", "分类",
+    "发文机关", "发文单位", "发布机构", "发布单位", "生成日期", "成文日期", "发布日期", "发布时间",
+    "公开日期", "更新时间", "更新日期", "印发日期", "实施日期", "施行日期", "废止日期", "失效日期",
+    "发文字号", "文号", "有效性", "时效性", "效力状态", "有效期", "来源", "信息来源", "文章来源",
+    "稿件来源", "来源单位", "标题", "名称", "信息名称", "文件名称", "主题词", "关键词", "关键字",
+    "公开方式", "公开范围", "公开时限", "公开形式", "公开属性", "责任部门", "责任单位", "所属机构",
+    "所属单位", "作者", "编辑", "责任编辑", "责编", "审核", "撰稿", "摄影", "内容概述", "摘要",
+    "统一编号", "登记号", "文件编号", "信息索引号", "公文种类", "文种", "载体类型", "机构", "日期",
+    "浏览次数", "访问量", "点击数", "点击量", "阅读次数", "阅读量", "浏览量",
+    "访问次数", "字体", "字号",
+];
+
+/// Labels whose value changes on every visit or is a control: matched so that
+/// they end the value before them, then left out of the record.
+const IGNORED_LABELS: &[&str] = &[
+    "浏览次数", "访问量", "点击数", "点击量", "阅读次数", "阅读量", "浏览量", "访问次数", "字体",
+    "字号",
+];
+
+/// A known label followed by a colon (inner spaces allowed: `标　题：`).
+static LABEL_COLON: LazyLock<Regex> = LazyLock::new(|| {
+    let mut labels: Vec<&str> = LABELS.to_vec();
+    labels.sort_by_key(|l| std::cmp::Reverse(l.chars().count()));
+    let alternation = labels
+        .iter()
+        .map(|l| {
+            l.chars()
+                .map(|c| regex::escape(&c.to_string()))
+                .collect::<Vec<_>>()
+                .join(r"\s*")
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&format!(r"({alternation})\s*[:：]")).expect("static regex")
+});
+
+/// Inside a metadata line, any short label after a space starts a new field
+/// (`来源：天津高新区 责编：李四`).
+static LOOSE_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s([\p{Han}]{2,6})\s*[:：]").expect("static regex"));
+
+/// Where a value stops: the toolbar that often follows an info line.
+const VALUE_STOPS: &[&str] = &["【", "|", "｜", "分享到", "打印", "关闭", "[", "〖"];
+
+/// Labelled fields found so far; the first value of a label wins.
+#[derive(Debug, Default)]
+pub(crate) struct Metadata {
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Metadata {
+    fn add(&mut self, label: &str, value: &str) {
+        let label = squeeze(label);
+        let value = trim_value(value);
+        if value.is_empty() || IGNORED_LABELS.contains(&label.as_str()) {
+            return;
+        }
+        self.fields.entry(label).or_insert(value);
+    }
+
+    /// A field by any of its labels, in order of preference.
+    pub(crate) fn get_any(&self, labels: &[&str]) -> Option<&str> {
+        labels
+            .iter()
+            .find_map(|l| self.fields.get(*l))
+            .map(String::as_str)
+    }
+
+    /// Read a line that consists of labelled fields. Returns `false` (and
+    /// records nothing) when the line is anything else.
+    pub(crate) fn read_line(&mut self, text: &str) -> bool {
+        let Some(pairs) = line_pairs(text) else {
+            return false;
+        };
+        for (label, value) in pairs {
+            self.add(&label, &value);
+        }
+        true
+    }
+
+    /// Read a table row of label and value cells. Returns `true` when most of
+    /// the row's cells were labels or their values.
+    pub(crate) fn read_row(&mut self, cells: &[String]) -> bool {
+        let mut used = 0;
+        let filled = cells.iter().filter(|c| !c.is_empty()).count();
+        let mut j = 0;
+        while j < cells.len() {
+            let cell = &cells[j];
+            if let Some(label) = cell_label(cell) {
+                let value = cells.get(j + 1).filter(|v| cell_label(v).is_none());
+                if let Some(value) = value {
+                    self.add(&label, value);
+                    used += 1 + usize::from(!value.is_empty());
+                    j += 2;
+                    continue;
+                }
+                used += 1;
+            } else if self.read_line(cell) {
+                used += 1;
+            }
+            j += 1;
+        }
+        filled > 0 && used * 2 >= filled
+    }
+
+    /// A label alone on its line (`<dt>索引号</dt>`) followed by its value.
+    pub(crate) fn read_pair(&mut self, label_line: &str, value_line: &str) -> bool {
+        match cell_label(label_line) {
+            Some(label) if cell_label(value_line).is_none() && line_pairs(value_line).is_none() => {
+                self.add(&label, value_line);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A cell that is only a label: a known one with or without colon, or a short
+/// Han label with a colon.
+fn cell_label(cell: &str) -> Option<String> {
+    let squeezed = squeeze(cell);
+    let had_colon = squeezed.ends_with(['：', ':']);
+    let bare = squeezed.trim_end_matches(['：', ':']);
+    let n = bare.chars().count();
+    let known = LABELS.contains(&bare);
+    let generic = had_colon
+        && (2..=8).contains(&n)
+        && bare.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    (known || generic).then(|| bare.to_owned())
+}
+
+/// Split a metadata line into `(label, value)` pairs, or `None` when the line
+/// does not start with a known label.
+fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
+    let text = text.trim();
+    let first = LABEL_COLON.find(text)?;
+    let lead = &text[..first.start()];
+    if !lead.chars().all(|c| !c.is_alphanumeric() || c == '【' || c == '[') {
+        return None;
+    }
+    let mut starts: Vec<(usize, usize)> = LABEL_COLON
+        .find_iter(text)
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    for c in LOOSE_LABEL.captures_iter(text) {
+        let m = c.get(1).expect("group 1");
+        let end = c.get(0).expect("match").end();
+        if !starts.iter().any(|&(s, e)| m.start() >= s && m.start() < e) {
+            starts.push((m.start(), end));
+        }
+    }
+    starts.sort_unstable();
+    let mut pairs = Vec::with_capacity(starts.len());
+    for (i, &(start, value_start)) in starts.iter().enumerate() {
+        let value_end = starts.get(i + 1).map_or(text.len(), |next| next.0);
+        let label = text[start..value_start].trim_end_matches([':', '：', ' ']);
+        pairs.push((label.to_owned(), text[value_start..value_end].to_owned()));
+    }
+    Some(pairs)
+}
+
+fn trim_value(value: &str) -> String {
+    let mut v = value;
+    for stop in VALUE_STOPS {
+        if let Some(i) = v.find(stop) {
+            v = &v[..i];
+        }
+    }
+    v.trim_matches(|c: char| c.is_whitespace() || matches!(c, '】' | ']' | '〗' | '|'))
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_line_with_counter_and_toolbar() {
+        let mut m = Metadata::default();
+        assert!(m.read_line("发布时间：2021-03-30 10:20 来源：天津高新区 浏览次数：123 【打印】【关闭】"));
+        assert_eq!(m.fields.get("发布时间").map(String::as_str), Some("2021-03-30 10:20"));
+        assert_eq!(m.fields.get("来源").map(String::as_str), Some("天津高新区"));
+        assert!(!m.fields.contains_key("浏览次数"));
+    }
+
+    #[test]
+    fn table_rows_with_spaced_labels_and_no_colons() {
+        let mut m = Metadata::default();
+        let row: Vec<String> = ["索 引 号：", "000014349/2021-00052", "主题分类", "综合政务"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert!(m.read_row(&row));
+        let row: Vec<String> = ["标\u{3000}\u{3000}题", "关于印发2021年工作要点的通知"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert!(m.read_row(&row));
+        assert_eq!(m.fields["索引号"], "000014349/2021-00052");
+        assert_eq!(m.fields["主题分类"], "综合政务");
+        assert_eq!(m.fields["标题"], "关于印发2021年工作要点的通知");
+    }
+
+    #[test]
+    fn sentences_with_colons_are_not_metadata() {
+        let mut m = Metadata::default();
+        assert!(!m.read_line("联系人：张三，联系电话：022-12345678。"));
+        assert!(!m.read_line("根据《条例》规定，来源：略"));
+        assert!(m.fields.is_empty());
+    }
+}

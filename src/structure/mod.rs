@@ -1,0 +1,281 @@
+//! From cleaned blocks to a [`Record`]: title, date, source, labelled metadata,
+//! attachments and the section tree (SPEC §4).
+//!
+//! The metadata is read from around the body as well as from it: the head's
+//! meta tags, 信息公开 tables anywhere on the page, and `label：value` lines
+//! just before and after the body and at its edges. Whatever is read as
+//! metadata (and the title, and a trailing attachment block) leaves the body;
+//! what remains is split into paragraphs and sections.
+//!
+//! # Architecture
+//! - [`head`]: `<head>` meta tags, `<title>`, canonical and base URLs.
+//! - [`title`]: the document title.
+//! - [`metadata`]: labelled fields from tables and lines.
+//! - [`dates`]: date forms → `YYYY-MM-DD`.
+//! - [`attachments`]: file links, made absolute.
+//! - [`sections`]: the section tree.
+
+mod attachments;
+mod dates;
+mod head;
+mod metadata;
+mod sections;
+mod title;
+
+use crate::clean::Cleaned;
+use crate::clean::blocks::{Block, BlockKind};
+use crate::clean::normalize::{normalize_text, squeeze};
+use crate::clean::rules::{LineKind, classify_line};
+use crate::config::SiteRules;
+use crate::pipeline::Page;
+use crate::record::{Record, SCHEMA_VERSION};
+use attachments::{Attachments, is_file_link};
+use dates::find_date;
+use head::HeadMeta;
+use metadata::Metadata;
+use scraper::Html;
+use std::collections::{BTreeSet, HashSet};
+use url::Url;
+
+/// How far before and after the body metadata lines and attachments are read.
+const AROUND: usize = 15;
+/// The URL of a record whose page has none (stdin without `--url`).
+pub const NO_URL: &str = "about:blank";
+
+/// Labels of the publication date, best first (never 成文日期, the signing date).
+const DATE_LABELS: &[&str] = &["发布日期", "发布时间", "公开日期", "日期", "生成日期", "更新时间", "更新日期"];
+/// Labels of the issuing source, best first (never 发文机关).
+const SOURCE_LABELS: &[&str] = &["来源", "信息来源", "文章来源", "稿件来源", "来源单位", "发布机构", "发布单位"];
+
+/// Build the record of a cleaned page.
+pub(crate) fn build_record(
+    html: &Html,
+    cleaned: &Cleaned,
+    rules: Option<&SiteRules>,
+    page: &Page<'_>,
+    mut warnings: Vec<String>,
+) -> Record {
+    let head = HeadMeta::read(html);
+    let blocks = &cleaned.blocks;
+    let url = page
+        .url
+        .map(str::to_owned)
+        .or_else(|| absolute_http(head.canonical.as_deref()))
+        .or_else(|| page.location.map(str::to_owned))
+        .unwrap_or_else(|| NO_URL.to_owned());
+    let base = Url::parse(&url)
+        .ok()
+        .map(|u| match head.base_href.as_deref() {
+            Some(b) => u.join(b).unwrap_or(u),
+            None => u,
+        });
+
+    let mut body: Vec<usize> = cleaned.body.clone();
+    let first_body = body.first().copied().unwrap_or(0);
+    let last_body = body.last().copied().unwrap_or(0);
+
+    // Title, and the block that printed it, which is not body.
+    let found = title::find_title(blocks, first_body, head.title_tag.as_deref(), &cleaned.boilerplate);
+    let title = head
+        .article_title
+        .clone()
+        .or_else(|| select_text(html, rules.and_then(|r| r.title.as_ref())))
+        .or_else(|| found.as_ref().map(|t| t.text.clone()))
+        .or_else(|| head.og_title.clone());
+    if let Some(t) = &title {
+        let t = squeeze(t);
+        let printed: Vec<usize> = body
+            .iter()
+            .take(3)
+            .copied()
+            .filter(|&i| squeeze(&blocks[i].text) == t)
+            .collect();
+        body.retain(|i| !printed.contains(i));
+    }
+
+    // Metadata: tables first, then lines at the body's edges, then around it.
+    let mut meta = Metadata::default();
+    let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, &mut meta);
+    body.retain(|i| !table_rows.contains(i));
+    let edge = take_meta_edges(blocks, &mut body, &mut meta);
+    let around = (first_body.saturating_sub(AROUND)..first_body)
+        .rev()
+        .chain(last_body + 1..(last_body + 1 + AROUND).min(blocks.len()));
+    read_meta_lines(blocks, around, &table_rows, &mut meta);
+
+    let published = head
+        .pub_date
+        .as_deref()
+        .and_then(find_date)
+        .or_else(|| select_text(html, rules.and_then(|r| r.date.as_ref())).as_deref().and_then(find_date))
+        .or_else(|| meta.get_any(DATE_LABELS).and_then(find_date))
+        .or_else(|| date_near_title(blocks, found.as_ref().and_then(|t| t.block), first_body, &edge))
+        .or_else(|| find_date(url.rsplit('/').next().unwrap_or("")));
+    let source = head
+        .content_source
+        .clone()
+        .filter(|s| head.site_name.as_deref() != Some(s.as_str()))
+        .or_else(|| meta.get_any(SOURCE_LABELS).map(str::to_owned));
+
+    // Attachments from the body and around it; a trailing attachment block
+    // leaves the body.
+    let mut files = Attachments::new(base);
+    let near = first_body.saturating_sub(AROUND)..(last_body + 1 + AROUND).min(blocks.len());
+    for i in near {
+        if body.contains(&i) || !cleaned.boilerplate[i] {
+            blocks[i].links.iter().for_each(|l| files.add(l));
+        }
+    }
+    if files.unresolved > 0 {
+        warnings.push(format!(
+            "{} relative attachment link(s) could not be made absolute: pass the page's URL with --url",
+            files.unresolved
+        ));
+    }
+    drop_attachment_block(blocks, &mut body);
+
+    let paragraphs: Vec<String> = body.iter().map(|&i| blocks[i].text.clone()).collect();
+    if paragraphs.is_empty() {
+        warnings.push("no document text found on the page".to_owned());
+    }
+    Record {
+        schema: SCHEMA_VERSION,
+        url,
+        title,
+        published,
+        source,
+        meta: meta.fields,
+        attachments: files.list,
+        sections: sections::build_sections(&paragraphs),
+        text: paragraphs.join("\n"),
+        warnings,
+    }
+}
+
+fn absolute_http(href: Option<&str>) -> Option<String> {
+    let u = Url::parse(href?).ok()?;
+    matches!(u.scheme(), "http" | "https").then(|| u.to_string())
+}
+
+/// The normalized text of the first element a site rule selects.
+fn select_text(html: &Html, selector: Option<&scraper::Selector>) -> Option<String> {
+    let el = html.select(selector?).next()?;
+    let text = normalize_text(&el.text().collect::<String>());
+    (!text.is_empty()).then_some(text)
+}
+
+/// Read every 信息公开 table (most rows are label/value cells); returns the
+/// indices of their rows, which are metadata and not body.
+fn read_meta_tables(blocks: &[Block], boilerplate: &[bool], meta: &mut Metadata) -> HashSet<usize> {
+    let tables: BTreeSet<_> = blocks.iter().filter_map(|b| b.table).collect();
+    let mut rows = HashSet::new();
+    for table in tables {
+        let members: Vec<usize> = (0..blocks.len())
+            .filter(|&i| blocks[i].table == Some(table) && !boilerplate[i])
+            .collect();
+        let mut probe = Metadata::default();
+        let meta_rows = members.iter().filter(|&&i| probe.read_row(&blocks[i].cells)).count();
+        if meta_rows > 0 && meta_rows * 2 >= members.len() {
+            for &i in &members {
+                meta.read_row(&blocks[i].cells);
+            }
+            rows.extend(members);
+        }
+    }
+    rows
+}
+
+/// Take metadata lines off the start and end of the body. Returns the
+/// blocks taken.
+fn take_meta_edges(blocks: &[Block], body: &mut Vec<usize>, meta: &mut Metadata) -> Vec<usize> {
+    let mut taken = Vec::new();
+    while let Some(&i) = body.first() {
+        if blocks[i].kind == BlockKind::Row || !read_meta(blocks, i, body.get(1).copied(), meta, &mut taken) {
+            break;
+        }
+        body.retain(|j| !taken.contains(j));
+    }
+    while let Some(&i) = body.last() {
+        let mut probe = Metadata::default();
+        if blocks[i].kind == BlockKind::Row || !probe.read_line(&blocks[i].text) {
+            break;
+        }
+        meta.read_line(&blocks[i].text);
+        taken.push(i);
+        body.pop();
+    }
+    taken
+}
+
+/// Read block `i` as a metadata line, or as a label whose value is block
+/// `next`; records what it took in `taken`.
+fn read_meta(
+    blocks: &[Block],
+    i: usize,
+    next: Option<usize>,
+    meta: &mut Metadata,
+    taken: &mut Vec<usize>,
+) -> bool {
+    if meta.read_line(&blocks[i].text) {
+        taken.push(i);
+        return true;
+    }
+    if let Some(n) = next {
+        if meta.read_pair(&blocks[i].text, &blocks[n].text) {
+            taken.extend([i, n]);
+            return true;
+        }
+    }
+    false
+}
+
+fn read_meta_lines(
+    blocks: &[Block],
+    order: impl Iterator<Item = usize>,
+    skip: &HashSet<usize>,
+    meta: &mut Metadata,
+) {
+    let mut taken = Vec::new();
+    for i in order {
+        if skip.contains(&i) || taken.contains(&i) || classify_line(&blocks[i].text) == LineKind::Footer {
+            continue;
+        }
+        read_meta(blocks, i, blocks.get(i + 1).map(|_| i + 1), meta, &mut taken);
+    }
+}
+
+/// A date printed without a label between the title and the body
+/// (`2021-03-30 10:20 来源：…`).
+fn date_near_title(blocks: &[Block], title: Option<usize>, first_body: usize, edge: &[usize]) -> Option<String> {
+    let start = title.map_or(first_body.saturating_sub(3), |t| t + 1);
+    (start..first_body)
+        .chain(edge.iter().copied())
+        .filter(|&i| blocks.get(i).is_some_and(|b| b.text.chars().count() <= 80))
+        .find_map(|i| find_date(&blocks[i].text))
+}
+
+/// Remove link-only lines to files (and their `附件：` label) from the body:
+/// they are the attachment block, already in `attachments`.
+fn drop_attachment_block(blocks: &[Block], body: &mut Vec<usize>) {
+    let is_file_line = |b: &Block| {
+        !b.links.is_empty()
+            && b.links.iter().all(|l| is_file_link(&l.href))
+            && b.chars.saturating_sub(b.link_chars) <= 8
+    };
+    let is_label = |b: &Block| {
+        let s = squeeze(&b.text);
+        matches!(s.trim_end_matches(['：', ':']), "附件" | "相关附件" | "附件下载" | "下载附件")
+    };
+    let mut drop = HashSet::new();
+    for (k, &i) in body.iter().enumerate() {
+        if is_file_line(&blocks[i]) {
+            drop.insert(i);
+            if let Some(&prev) = k.checked_sub(1).and_then(|p| body.get(p)) {
+                if is_label(&blocks[prev]) {
+                    drop.insert(prev);
+                }
+            }
+        }
+    }
+    body.retain(|i| !drop.contains(i));
+}

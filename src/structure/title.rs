@@ -1,0 +1,94 @@
+//! The document's own title: the ArticleTitle meta tag, the site's `title`
+//! selector, the heading over the body (checked against `<title>`), or
+//! `<title>` without its site suffix, in that order.
+
+use crate::clean::blocks::{Block, BlockKind};
+use crate::clean::normalize::squeeze;
+
+/// How many blocks before the body a title heading may stand.
+const LOOKBACK: usize = 15;
+/// How many blocks into the body a title may have been swept.
+const LOOKAHEAD: usize = 3;
+
+/// Where the title came from, and the body block that printed it, if any.
+#[derive(Debug)]
+pub(crate) struct Title {
+    pub text: String,
+    /// Index into the page's blocks.
+    pub block: Option<usize>,
+}
+
+/// Separators between a page title and the site's name in `<title>`.
+const TITLE_SEPARATORS: &[&str] = &[" - ", "——", "_", "|", "｜", " — ", "－", "-"];
+
+/// Find the title among the blocks around the body start `first_body`.
+pub(crate) fn find_title(
+    blocks: &[Block],
+    first_body: usize,
+    title_tag: Option<&str>,
+    boilerplate: &[bool],
+) -> Option<Title> {
+    let lo = first_body.saturating_sub(LOOKBACK);
+    let hi = (first_body + LOOKAHEAD).min(blocks.len());
+    // nearest to the body first: before it backwards, then into it
+    let order: Vec<usize> = (lo..first_body).rev().chain(first_body..hi).collect();
+    let plausible = |i: usize| {
+        let n = blocks[i].text.chars().count();
+        (4..=150).contains(&n) && blocks[i].link_density() < 0.5
+    };
+    if let Some(tag) = title_tag.map(squeeze) {
+        let in_tag = order.iter().copied().find(|&i| {
+            let b = squeeze(&blocks[i].text);
+            plausible(i) && b.chars().count() >= 4 && tag.contains(&b)
+        });
+        if let Some(i) = in_tag {
+            return Some(Title {
+                text: blocks[i].text.clone(),
+                block: Some(i),
+            });
+        }
+    }
+    let heading = order.iter().copied().find(|&i| {
+        matches!(blocks[i].kind, BlockKind::Heading(1..=3)) && plausible(i) && !boilerplate[i]
+    });
+    if let Some(i) = heading {
+        return Some(Title {
+            text: blocks[i].text.clone(),
+            block: Some(i),
+        });
+    }
+    title_tag.and_then(strip_site_suffix).map(|text| Title { text, block: None })
+}
+
+/// `天津滨海高新区2020年法治政府建设报告_重点领域公开_天津滨海高新区` →
+/// `天津滨海高新区2020年法治政府建设报告`.
+pub(crate) fn strip_site_suffix(title: &str) -> Option<String> {
+    for sep in TITLE_SEPARATORS {
+        if let Some((first, _)) = title.split_once(sep) {
+            let first = first.trim();
+            if first.chars().count() >= 4 {
+                return Some(first.to_owned());
+            }
+        }
+    }
+    let t = title.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_site_suffix;
+
+    #[test]
+    fn site_suffixes_go() {
+        assert_eq!(
+            strip_site_suffix("关于印发工作要点的通知_政策文件_天津市人民政府").as_deref(),
+            Some("关于印发工作要点的通知")
+        );
+        assert_eq!(
+            strip_site_suffix("2021年部门预算 - 北京市财政局").as_deref(),
+            Some("2021年部门预算")
+        );
+        assert_eq!(strip_site_suffix("通知公告").as_deref(), Some("通知公告"));
+    }
+}
