@@ -43,7 +43,11 @@ pub struct Page<'a> {
 /// # Errors
 /// [`Error::EmptyInput`] for zero bytes and [`Error::NotHtml`] for files that
 /// are plainly not web pages.
-pub fn extract(page: &Page<'_>, rules: Option<&SiteRules>, options: ExtractOptions) -> Result<Record> {
+pub fn extract(
+    page: &Page<'_>,
+    rules: Option<&SiteRules>,
+    options: ExtractOptions,
+) -> Result<Record> {
     gate(page.bytes)?;
     let decoded = decode(page.bytes, page.content_type);
     let html = Html::parse_document(&decoded.text);
@@ -51,7 +55,11 @@ pub fn extract(page: &Page<'_>, rules: Option<&SiteRules>, options: ExtractOptio
     let mut warnings = decoded.warnings;
     warnings.extend(cleaned.warnings.iter().cloned());
     let record = build_record(&html, &cleaned, rules, page, warnings);
-    Ok(if options.nfkc { fold_nfkc(record) } else { record })
+    Ok(if options.nfkc {
+        fold_nfkc(record)
+    } else {
+        record
+    })
 }
 
 /// Refuse input that is not a web page.
@@ -76,7 +84,9 @@ fn gate(bytes: &[u8]) -> Result<()> {
     let head = &bytes[..bytes.len().min(4096)];
     let has_bom = encoding_rs::Encoding::for_bom(bytes).is_some();
     if !has_bom && head.contains(&0) {
-        return Err(Error::NotHtml { kind: "binary data" });
+        return Err(Error::NotHtml {
+            kind: "binary data",
+        });
     }
     Ok(())
 }
@@ -111,7 +121,10 @@ mod tests {
     fn gate_refuses_non_pages() {
         assert!(matches!(gate(b""), Err(Error::EmptyInput)));
         assert!(matches!(gate(b" \n\t"), Err(Error::EmptyInput)));
-        assert!(matches!(gate(b"%PDF-1.7\n"), Err(Error::NotHtml { kind: "a PDF file" })));
+        assert!(matches!(
+            gate(b"%PDF-1.7\n"),
+            Err(Error::NotHtml { kind: "a PDF file" })
+        ));
         assert!(matches!(gate(b"abc\0def"), Err(Error::NotHtml { .. })));
         assert!(gate("<p>通知</p>".as_bytes()).is_ok());
     }
@@ -123,7 +136,11 @@ mod tests {
             ..Page::default()
         };
         let plain = extract(&page, None, ExtractOptions::default()).unwrap();
-        assert!(plain.text.contains("（一）全角括号与１２３"), "{}", plain.text);
+        assert!(
+            plain.text.contains("（一）全角括号与１２３"),
+            "{}",
+            plain.text
+        );
         let folded = extract(&page, None, ExtractOptions { nfkc: true }).unwrap();
         assert!(folded.text.contains("(一)全角括号与123"), "{}", folded.text);
     }

@@ -107,6 +107,7 @@ pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
         heading: None,
         flagged: None,
         in_link: false,
+        link_buf: String::new(),
     };
     walker.walk(html.tree.root(), 0);
     walker.flush();
@@ -124,6 +125,7 @@ struct Walker<'a> {
     heading: Option<u8>,
     flagged: Option<NodeId>,
     in_link: bool,
+    link_buf: String,
 }
 
 impl Walker<'_> {
@@ -177,14 +179,20 @@ impl Walker<'_> {
             self.owner = outer_owner;
             self.heading = outer_heading;
         } else if name == "a" {
-            let start = self.buf.len();
+            // A link's own text buffer: block elements inside an `<a>` may
+            // flush the paragraph while the link is still open.
+            let outer_text = std::mem::take(&mut self.link_buf);
             let outer = self.in_link;
             self.in_link = true;
             self.children(node, depth);
             self.in_link = outer;
+            let text = std::mem::replace(&mut self.link_buf, outer_text);
+            if outer {
+                self.link_buf.push_str(&text);
+            }
             if let Some(href) = el.attr("href") {
                 self.links.push(Link {
-                    text: normalize_text(&self.buf[start..]),
+                    text: normalize_text(&text),
                     href: href.trim().to_owned(),
                     title: el.attr("title").map(normalize_text),
                 });
@@ -213,6 +221,7 @@ impl Walker<'_> {
         self.chars += visible;
         if self.in_link {
             self.link_chars += visible;
+            self.link_buf.push_str(text);
         }
         self.buf.push_str(text);
     }
@@ -266,15 +275,21 @@ impl Walker<'_> {
                     heading: None,
                     flagged: None,
                     in_link: false,
+                    link_buf: String::new(),
                 };
                 cell_walker.children(cell, MAX_DEPTH / 2);
                 cell_walker.flush();
-                let parts: Vec<String> = cell_walker.out.list.into_iter().map(|b| {
-                    chars += b.chars;
-                    link_chars += b.link_chars;
-                    links.extend(b.links);
-                    b.text
-                }).collect();
+                let parts: Vec<String> = cell_walker
+                    .out
+                    .list
+                    .into_iter()
+                    .map(|b| {
+                        chars += b.chars;
+                        link_chars += b.link_chars;
+                        links.extend(b.links);
+                        b.text
+                    })
+                    .collect();
                 cells.push(parts.join(" "));
             }
             if chars == 0 {
@@ -305,9 +320,26 @@ impl Walker<'_> {
 fn is_skipped(name: &str, el: &Element) -> bool {
     if matches!(
         name,
-        "script" | "style" | "noscript" | "template" | "iframe" | "select" | "option"
-            | "button" | "input" | "textarea" | "svg" | "object" | "embed" | "map"
-            | "canvas" | "head" | "audio" | "video" | "link" | "meta"
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "iframe"
+            | "select"
+            | "option"
+            | "button"
+            | "input"
+            | "textarea"
+            | "svg"
+            | "object"
+            | "embed"
+            | "map"
+            | "canvas"
+            | "head"
+            | "audio"
+            | "video"
+            | "link"
+            | "meta"
     ) {
         return true;
     }
@@ -328,12 +360,52 @@ fn is_skipped(name: &str, el: &Element) -> bool {
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "address" | "article" | "aside" | "blockquote" | "body" | "center" | "dd" | "details"
-            | "dialog" | "dir" | "div" | "dl" | "dt" | "fieldset" | "figcaption" | "figure"
-            | "footer" | "form" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "header" | "hgroup"
-            | "li" | "main" | "menu" | "nav" | "ol" | "p" | "pre" | "section" | "summary"
-            | "table" | "tbody" | "thead" | "tfoot" | "tr" | "td" | "th" | "ul" | "caption"
-            | "html" | "legend"
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "body"
+            | "center"
+            | "dd"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "li"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "ul"
+            | "caption"
+            | "html"
+            | "legend"
     )
 }
 
@@ -352,12 +424,56 @@ fn heading_level(name: &str) -> Option<u8> {
 /// Class and id words that mark boilerplate containers, matched as the start
 /// of a word of the attribute (`footer`, `footerWrap`, `article-footer`).
 const BOILERPLATE_WORDS: &[&str] = &[
-    "share", "fenxiang", "bdshare", "jiathis", "bshare", "breadcrumb", "crumb", "footer",
-    "foot", "copyright", "banquan", "sidebar", "related", "print", "dayin", "qrcode",
-    "erweima", "ewm", "pagination", "pager", "prevnext", "updown", "toolbar", "comment",
-    "weizhi", "dqwz", "curpos", "location", "position", "nav", "menu", "bottom", "header",
-    "topbar", "xgxw", "xgwz", "xglj", "rmbq", "hotnews", "hottag", "fontsize", "zihao",
-    "gotop", "backtop", "sitemap", "search", "login", "banner", "friendlink", "yqlj",
+    "share",
+    "fenxiang",
+    "bdshare",
+    "jiathis",
+    "bshare",
+    "breadcrumb",
+    "crumb",
+    "footer",
+    "foot",
+    "copyright",
+    "banquan",
+    "sidebar",
+    "related",
+    "print",
+    "dayin",
+    "qrcode",
+    "erweima",
+    "ewm",
+    "pagination",
+    "pager",
+    "prevnext",
+    "updown",
+    "toolbar",
+    "comment",
+    "weizhi",
+    "dqwz",
+    "curpos",
+    "location",
+    "position",
+    "nav",
+    "menu",
+    "bottom",
+    "header",
+    "topbar",
+    "xgxw",
+    "xgwz",
+    "xglj",
+    "rmbq",
+    "hotnews",
+    "hottag",
+    "fontsize",
+    "zihao",
+    "gotop",
+    "backtop",
+    "sitemap",
+    "search",
+    "login",
+    "banner",
+    "friendlink",
+    "yqlj",
 ];
 
 fn boilerplate_flag(el: &Element) -> Option<Flag> {

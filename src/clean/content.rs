@@ -88,10 +88,10 @@ impl Density {
     ) -> bool {
         let mut flag = block.flagged;
         while let Some(f) = flag {
-            if let Some(w) = within {
-                if !is_inside(html, f, w) || f == w {
-                    return false;
-                }
+            if let Some(w) = within
+                && (!is_inside(html, f, w) || f == w)
+            {
+                return false;
             }
             if !self.flag_overruled.get(&f).copied().unwrap_or(false) {
                 return true;
@@ -116,13 +116,29 @@ pub(crate) fn is_inside(html: &Html, node: NodeId, ancestor: NodeId) -> bool {
 
 /// Class and id words of content containers (`TRS_Editor`, `zw`, `article`).
 const POSITIVE_WORDS: &[&str] = &[
-    "article", "content", "con", "main", "text", "body", "entry", "post", "story", "detail",
-    "trs", "editor", "zw", "zhengwen", "nr", "neirong", "wz", "xl", "view", "info",
+    "article", "content", "con", "main", "text", "body", "entry", "post", "story", "detail", "trs",
+    "editor", "zw", "zhengwen", "nr", "neirong", "wz", "xl", "view", "info",
 ];
 /// Class and id words of everything else.
 const NEGATIVE_WORDS: &[&str] = &[
-    "nav", "menu", "footer", "foot", "sidebar", "side", "share", "related", "comment", "hot",
-    "list", "link", "banner", "header", "bottom", "copyright", "crumb", "tag",
+    "nav",
+    "menu",
+    "footer",
+    "foot",
+    "sidebar",
+    "side",
+    "share",
+    "related",
+    "comment",
+    "hot",
+    "list",
+    "link",
+    "banner",
+    "header",
+    "bottom",
+    "copyright",
+    "crumb",
+    "tag",
 ];
 
 /// Pick the main content element(s), in document order.
@@ -133,6 +149,9 @@ pub(crate) fn find_content(
     density: &Density,
 ) -> Option<Vec<NodeId>> {
     let mut scores: HashMap<NodeId, f32> = HashMap::new();
+    // Points from text alone, without the tag and class priors: what a
+    // sibling must show to join the content block.
+    let mut points_only: HashMap<NodeId, f32> = HashMap::new();
     for (block, kind) in blocks.list.iter().zip(kinds) {
         if matches!(block.kind, BlockKind::Heading(_))
             || *kind != LineKind::Content
@@ -167,6 +186,7 @@ pub(crate) fn find_content(
                 .entry(n.id())
                 .or_insert_with(|| initial_score(n.value()));
             *entry += points / divisor;
+            *points_only.entry(n.id()).or_default() += points / divisor;
             node = n.parent();
         }
     }
@@ -177,13 +197,18 @@ pub(crate) fn find_content(
             (id, s * (1.0 - ld))
         })
         .collect();
-    let (&top, &top_score) = finals
+    let (&top, _) = finals
         .iter()
         .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
     let top_node = html.tree.get(top)?;
     let Some(parent) = top_node.parent() else {
         return Some(vec![top]);
     };
+    let text_score = |id: NodeId| {
+        let ld = density.totals.get(&id).map_or(0.0, |t| t.link_density());
+        points_only.get(&id).copied().unwrap_or(0.0) * (1.0 - ld)
+    };
+    let top_score = text_score(top);
     let threshold = (top_score * 0.2).max(10.0);
     let top_class = top_node.value().as_element().and_then(|e| e.attr("class"));
     let mut chosen = Vec::new();
@@ -195,7 +220,7 @@ pub(crate) fn find_content(
         let Some(el) = sibling.value().as_element() else {
             continue;
         };
-        let mut score = finals.get(&sibling.id()).copied().unwrap_or(0.0);
+        let mut score = text_score(sibling.id());
         if top_class.is_some() && el.attr("class") == top_class {
             score += top_score * 0.2;
         }
@@ -203,25 +228,91 @@ pub(crate) fn find_content(
             chosen.push(sibling.id());
         }
     }
-    Some(chosen)
+    Some(extend_to_neighbours(parent, &chosen, blocks, density))
+}
+
+/// Longest line a neighbour may have to join the content block on proximity
+/// alone.
+const NEIGHBOUR_CHARS: usize = 120;
+
+/// Add the short plain-text siblings right next to the content block: the
+/// centred document number above it (`国办发〔2021〕22号`), a subtitle, a
+/// signature or `来源：` line below it. Title and metadata lines among them are
+/// taken out again by the structure stage; boilerplate is dropped by its text.
+fn extend_to_neighbours(
+    parent: ego_tree::NodeRef<'_, Node>,
+    chosen: &[NodeId],
+    blocks: &Blocks,
+    density: &Density,
+) -> Vec<NodeId> {
+    let with_text: Vec<ego_tree::NodeRef<'_, Node>> = parent
+        .children()
+        .filter(|c| density.totals.get(&c.id()).is_some_and(|t| t.chars > 0))
+        .collect();
+    let qualifies = |n: &ego_tree::NodeRef<'_, Node>| {
+        let t = density.totals.get(&n.id()).copied().unwrap_or_default();
+        let heading = n
+            .value()
+            .as_element()
+            .is_some_and(|e| matches!(e.name(), "h1" | "h2" | "h3"));
+        !heading
+            && !blocks.flags.contains_key(&n.id())
+            && t.chars <= NEIGHBOUR_CHARS
+            && t.link_density() < 0.3
+    };
+    let mut keep: Vec<bool> = with_text.iter().map(|n| chosen.contains(&n.id())).collect();
+    for i in 0..with_text.len() {
+        if !chosen.contains(&with_text[i].id()) {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 && qualifies(&with_text[j - 1]) {
+            j -= 1;
+            keep[j] = true;
+        }
+        let mut j = i + 1;
+        while j < with_text.len() && qualifies(&with_text[j]) {
+            keep[j] = true;
+            j += 1;
+        }
+    }
+    with_text
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(n, _)| n.id())
+        .collect()
 }
 
 /// The element a paragraph's points go to first: its container, or for a
 /// paragraph element (`p`, `li`, a table row) the element that holds it.
-fn scoring_start<'a>(
-    html: &'a Html,
-    block: &Block,
-) -> Option<ego_tree::NodeRef<'a, Node>> {
+fn scoring_start<'a>(html: &'a Html, block: &Block) -> Option<ego_tree::NodeRef<'a, Node>> {
     let owner = html.tree.get(block.table.unwrap_or(block.node))?;
     let paragraph_like = block.table.is_some()
         || owner.value().as_element().is_some_and(|e| {
             matches!(
                 e.name(),
-                "p" | "li" | "dd" | "dt" | "pre" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "span"
-                    | "font" | "center" | "blockquote"
+                "p" | "li"
+                    | "dd"
+                    | "dt"
+                    | "pre"
+                    | "h1"
+                    | "h2"
+                    | "h3"
+                    | "h4"
+                    | "h5"
+                    | "h6"
+                    | "span"
+                    | "font"
+                    | "center"
+                    | "blockquote"
             )
         });
-    if paragraph_like { owner.parent() } else { Some(owner) }
+    if paragraph_like {
+        owner.parent()
+    } else {
+        Some(owner)
+    }
 }
 
 fn initial_score(node: &Node) -> f32 {

@@ -120,9 +120,7 @@ fn mark_boilerplate(
             match kinds[i] {
                 LineKind::Content => false,
                 LineKind::Boilerplate | LineKind::Footer => true,
-                LineKind::Identity => footer_at
-                    .iter()
-                    .any(|&f| f.abs_diff(i) <= IDENTITY_WINDOW),
+                LineKind::Identity => footer_at.iter().any(|&f| f.abs_diff(i) <= IDENTITY_WINDOW),
             }
         })
         .collect()

@@ -71,7 +71,9 @@ pub(crate) fn is_cjk(c: char) -> bool {
 /// Remove every white-space character (for comparing labels like `标　　题`).
 #[must_use]
 pub(crate) fn squeeze(s: &str) -> String {
-    s.chars().filter(|&c| !is_space(c) && !is_invisible(c)).collect()
+    s.chars()
+        .filter(|&c| !is_space(c) && !is_invisible(c))
+        .collect()
 }
 
 #[cfg(test)]
@@ -81,7 +83,9 @@ mod tests {
     #[test]
     fn indentation_nbsp_and_zero_width_go() {
         assert_eq!(
-            normalize_text("\u{3000}\u{3000}为进一步\u{200B}做好\u{00A0}\u{00A0}工作，\u{FEFF}特制定本方案。  "),
+            normalize_text(
+                "\u{3000}\u{3000}为进一步\u{200B}做好\u{00A0}\u{00A0}工作，\u{FEFF}特制定本方案。  "
+            ),
             "为进一步做好 工作，特制定本方案。"
         );
     }

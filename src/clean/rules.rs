@@ -78,16 +78,89 @@ static IDENTITY: LazyLock<Regex> = LazyLock::new(|| {
 /// Link and control words that fill toolbars and top bars. A short line made
 /// of nothing else is a toolbar.
 const CONTROL_WORDS: &[&str] = &[
-    "网站支持IPv6", "本网站支持IPv6", "支持IPv6", "IPv6", "智能推荐", "信访举报", "无障碍浏览",
-    "无障碍", "长者模式", "关怀版", "适老化", "大字版", "视力保护色", "打印本页", "打印此页",
-    "打印文章", "打印正文", "打印", "关闭窗口", "关闭本页", "关闭", "返回顶部", "返回首页",
-    "返回列表", "返回", "顶部", "收藏本页", "加入收藏", "设为首页", "收藏", "字体", "字号",
-    "默认", "放大", "缩小", "保存", "分享", "新浪微博", "腾讯微博", "人民微博", "微信公众号",
-    "微信", "微博", "QQ空间", "QQ好友", "QQ", "朋友圈", "复制链接", "我要纠错", "纠错",
-    "关于我们", "网站声明", "网站地图", "联系我们", "隐私声明", "隐私政策", "使用帮助",
-    "帮助", "法律声明", "免责声明", "意见建议", "网站导航", "手机版", "移动版", "English",
-    "繁体", "繁體", "简体", "登录", "注册", "搜索", "扫一扫", "今日头条", "抖音", "头条号",
-    "大", "中", "小", "更多", "more", "Top", "TOP", "×",
+    "网站支持IPv6",
+    "本网站支持IPv6",
+    "支持IPv6",
+    "IPv6",
+    "智能推荐",
+    "信访举报",
+    "无障碍浏览",
+    "无障碍",
+    "长者模式",
+    "关怀版",
+    "适老化",
+    "大字版",
+    "视力保护色",
+    "打印本页",
+    "打印此页",
+    "打印文章",
+    "打印正文",
+    "打印",
+    "关闭窗口",
+    "关闭本页",
+    "关闭",
+    "返回顶部",
+    "返回首页",
+    "返回列表",
+    "返回",
+    "顶部",
+    "收藏本页",
+    "加入收藏",
+    "设为首页",
+    "收藏",
+    "字体",
+    "字号",
+    "默认",
+    "放大",
+    "缩小",
+    "保存",
+    "分享",
+    "新浪微博",
+    "腾讯微博",
+    "人民微博",
+    "微信公众号",
+    "微信",
+    "微博",
+    "QQ空间",
+    "QQ好友",
+    "QQ",
+    "朋友圈",
+    "复制链接",
+    "我要纠错",
+    "纠错",
+    "关于我们",
+    "网站声明",
+    "网站地图",
+    "联系我们",
+    "隐私声明",
+    "隐私政策",
+    "使用帮助",
+    "帮助",
+    "法律声明",
+    "免责声明",
+    "意见建议",
+    "网站导航",
+    "手机版",
+    "移动版",
+    "English",
+    "繁体",
+    "繁體",
+    "简体",
+    "登录",
+    "注册",
+    "搜索",
+    "扫一扫",
+    "今日头条",
+    "抖音",
+    "头条号",
+    "大",
+    "中",
+    "小",
+    "更多",
+    "more",
+    "Top",
+    "TOP",
+    "×",
 ];
 
 /// Classify one normalized line.
@@ -112,10 +185,36 @@ pub(crate) fn classify_line(text: &str) -> LineKind {
 }
 
 /// A line made only of [`CONTROL_WORDS`] and separators.
-fn is_toolbar(text: &str) -> bool {
+pub(crate) fn is_toolbar(text: &str) -> bool {
     let squeezed: String = squeeze(text)
         .chars()
-        .filter(|c| !matches!(c, '【' | '】' | '[' | ']' | '(' | ')' | '（' | '）' | '|' | '｜' | ':' | '：' | '·' | '•' | '/' | '、' | '>' | '＞' | '»' | '-' | '_' | '+' | '＋'))
+        .filter(|c| {
+            !matches!(
+                c,
+                '【' | '】'
+                    | '['
+                    | ']'
+                    | '('
+                    | ')'
+                    | '（'
+                    | '）'
+                    | '|'
+                    | '｜'
+                    | ':'
+                    | '：'
+                    | '·'
+                    | '•'
+                    | '/'
+                    | '、'
+                    | '>'
+                    | '＞'
+                    | '»'
+                    | '-'
+                    | '_'
+                    | '+'
+                    | '＋'
+            )
+        })
         .collect();
     let mut rest = squeezed.as_str();
     if rest.is_empty() {
@@ -169,7 +268,10 @@ mod tests {
         ] {
             assert_eq!(classify_line(line), LineKind::Footer, "{line}");
         }
-        assert_eq!(classify_line("主办单位：天津滨海高新技术产业开发区"), LineKind::Identity);
+        assert_eq!(
+            classify_line("主办单位：天津滨海高新技术产业开发区"),
+            LineKind::Identity
+        );
     }
 
     #[test]
@@ -181,7 +283,11 @@ mod tests {
             "大",
             "依法开展疫情防控",
         ] {
-            let want = if line == "大" { LineKind::Boilerplate } else { LineKind::Content };
+            let want = if line == "大" {
+                LineKind::Boilerplate
+            } else {
+                LineKind::Content
+            };
             assert_eq!(classify_line(line), want, "{line}");
         }
     }

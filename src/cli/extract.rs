@@ -55,11 +55,15 @@ pub(super) fn run(args: &ExtractArgs) -> Result<Status> {
         })
         .transpose()?;
     let config = args.config.as_deref().map(Config::load).transpose()?;
-    let options = config.as_ref().map_or(ExtractOptions::default(), |c| c.extract);
+    let options = config
+        .as_ref()
+        .map_or(ExtractOptions::default(), |c| c.extract);
     let rules: Option<&SiteRules> = match (&config, &url) {
         (Some(c), Some(u)) => c.site_for_url(u),
         (Some(_), None) => {
-            eprintln!("govsnap: note: --config without --url: site rules are chosen by URL, so none apply");
+            eprintln!(
+                "govsnap: note: --config without --url: site rules are chosen by URL, so none apply"
+            );
             None
         }
         _ => None,
@@ -115,7 +119,12 @@ fn file_url(path: &Path) -> Option<String> {
     url::Url::from_file_path(abs).ok().map(|u| u.to_string())
 }
 
-fn print_record(out: &mut impl Write, record: &Record, format: Format, file: Option<&str>) -> Result<()> {
+fn print_record(
+    out: &mut impl Write,
+    record: &Record,
+    format: Format,
+    file: Option<&str>,
+) -> Result<()> {
     match (format, file) {
         (Format::Json, None) => {
             serde_json::to_writer_pretty(&mut *out, record)?;

@@ -111,17 +111,25 @@ impl Config {
             }
         }
         if crawl.timeout_s == 0 {
-            return Err(err("crawl.timeout_s", "must be at least 1 second".to_owned()));
+            return Err(err(
+                "crawl.timeout_s",
+                "must be at least 1 second".to_owned(),
+            ));
         }
         let mut sites = Vec::with_capacity(raw.site.len());
         for (i, s) in raw.site.into_iter().enumerate() {
-            let site = SiteRules::from_raw(s).map_err(|(key, reason)| {
-                err(&format!("site[{i}].{key}"), reason)
-            })?;
-            if sites.iter().any(|other: &SiteRules| other.name == site.name) {
+            let site = SiteRules::from_raw(s)
+                .map_err(|(key, reason)| err(&format!("site[{i}].{key}"), reason))?;
+            if sites
+                .iter()
+                .any(|other: &SiteRules| other.name == site.name)
+            {
                 return Err(err(
                     &format!("site[{i}].name"),
-                    format!("the name {:?} is used by an earlier site; names must be unique", site.name),
+                    format!(
+                        "the name {:?} is used by an earlier site; names must be unique",
+                        site.name
+                    ),
                 ));
             }
             sites.push(site);
@@ -129,7 +137,9 @@ impl Config {
         Ok(Self {
             store: raw.store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
             crawl: CrawlSettings {
-                user_agent: crawl.user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()),
+                user_agent: crawl
+                    .user_agent
+                    .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()),
                 concurrency: crawl.concurrency,
                 per_host_concurrency: crawl.per_host_concurrency,
                 per_host_delay_ms: crawl.per_host_delay_ms,
@@ -176,17 +186,26 @@ drop = ["div.share"]
         let c = Config::parse(EXAMPLE, Path::new("a.toml")).unwrap();
         assert_eq!(c.crawl.user_agent, "govsnap-test");
         assert_eq!(c.crawl.concurrency, 16);
-        let site = c.site_for_url("http://www.tht.gov.cn/gk/zdlyxxgk/202103/t20210330_5391243.html");
+        let site =
+            c.site_for_url("http://www.tht.gov.cn/gk/zdlyxxgk/202103/t20210330_5391243.html");
         assert_eq!(site.map(|s| s.name.as_str()), Some("tht-gk"));
-        assert!(c.site_for_url("http://www.tht.gov.cn/gk/logo.png").is_none());
+        assert!(
+            c.site_for_url("http://www.tht.gov.cn/gk/logo.png")
+                .is_none()
+        );
         assert!(c.site_for_url("http://www.example.org/").is_none());
     }
 
     #[test]
     fn bad_selector_names_file_key_and_reason() {
         let bad = EXAMPLE.replace("div.TRS_Editor", "div..TRS");
-        let e = Config::parse(&bad, Path::new("sites.toml")).unwrap_err().to_string();
-        assert!(e.contains("sites.toml") && e.contains("site[0].content"), "{e}");
+        let e = Config::parse(&bad, Path::new("sites.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("sites.toml") && e.contains("site[0].content"),
+            "{e}"
+        );
     }
 
     #[test]

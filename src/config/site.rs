@@ -84,9 +84,21 @@ impl SiteRules {
             deny: regexes("deny", &raw.deny)?,
             documents: regexes("documents", &raw.documents)?,
             max_depth: raw.max_depth.unwrap_or(DEFAULT_MAX_DEPTH),
-            content: raw.content.as_deref().map(|s| selector("content", s)).transpose()?,
-            title: raw.title.as_deref().map(|s| selector("title", s)).transpose()?,
-            date: raw.date.as_deref().map(|s| selector("date", s)).transpose()?,
+            content: raw
+                .content
+                .as_deref()
+                .map(|s| selector("content", s))
+                .transpose()?,
+            title: raw
+                .title
+                .as_deref()
+                .map(|s| selector("title", s))
+                .transpose()?,
+            date: raw
+                .date
+                .as_deref()
+                .map(|s| selector("date", s))
+                .transpose()?,
             drop: raw
                 .drop
                 .iter()
@@ -102,7 +114,10 @@ fn regexes(key: &str, patterns: &[String]) -> Result<Vec<Regex>, (String, String
         .map(|p| {
             Regex::new(p).map_err(|e| {
                 let reason = e.to_string().lines().last().unwrap_or("").trim().to_owned();
-                (key.to_owned(), format!("{p:?} is not a valid regex ({reason})"))
+                (
+                    key.to_owned(),
+                    format!("{p:?} is not a valid regex ({reason})"),
+                )
             })
         })
         .collect()

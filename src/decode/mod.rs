@@ -91,7 +91,9 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
     }
 
     // 2. and 3.: declarations, in order of authority.
-    let http = content_type.and_then(charset_param).map(|l| (l, Source::Http));
+    let http = content_type
+        .and_then(charset_param)
+        .map(|l| (l, Source::Http));
     let meta = meta_charset(bytes).map(|l| (l, Source::Meta));
     for (label, source) in [http, meta].into_iter().flatten() {
         let Some(charset) = Charset::from_label(&label) else {
@@ -187,8 +189,12 @@ mod tests {
 
     #[test]
     fn gbk_declared_only_in_meta() {
-        let mut page = gbk(r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>"#);
-        page.extend(gbk("<p>关于做好2021年政府信息公开工作的通知</p></body></html>"));
+        let mut page = gbk(
+            r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>"#,
+        );
+        page.extend(gbk(
+            "<p>关于做好2021年政府信息公开工作的通知</p></body></html>",
+        ));
         let d = decode(&page, None);
         assert_eq!(d.charset.name(), "GBK");
         assert!(d.text.contains("政府信息公开"));
@@ -197,7 +203,8 @@ mod tests {
 
     #[test]
     fn wrong_utf8_declaration_is_overruled_with_a_warning() {
-        let page = gbk("<meta charset=\"utf-8\"><p>天津滨海高新区管理委员会关于印发工作要点的通知</p>");
+        let page =
+            gbk("<meta charset=\"utf-8\"><p>天津滨海高新区管理委员会关于印发工作要点的通知</p>");
         let d = decode(&page, Some("text/html; charset=UTF-8"));
         assert_eq!(d.charset.name(), "GBK");
         assert!(d.text.contains("管理委员会"));
@@ -216,7 +223,8 @@ mod tests {
 
     #[test]
     fn undeclared_big5_is_detected() {
-        let text = "<p>澳門特別行政區政府公報，行政長官批示，公佈有關法律及行政法規的決定。</p>".repeat(3);
+        let text =
+            "<p>澳門特別行政區政府公報，行政長官批示，公佈有關法律及行政法規的決定。</p>".repeat(3);
         let page = encoding_rs::BIG5.encode(&text).0.into_owned();
         let d = decode(&page, None);
         assert_eq!(d.charset.name(), "Big5");
@@ -234,6 +242,10 @@ mod tests {
     fn undecodable_bytes_are_counted() {
         let d = decode(b"\xEF\xBB\xBF<p>\xff\xfe\xfd abc</p>", None);
         assert_eq!(d.charset.name(), "UTF-8");
-        assert!(d.warnings[0].starts_with("3 byte sequence(s)"), "{:?}", d.warnings);
+        assert!(
+            d.warnings[0].starts_with("3 byte sequence(s)"),
+            "{:?}",
+            d.warnings
+        );
     }
 }

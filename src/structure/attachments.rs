@@ -94,14 +94,18 @@ mod tests {
 
     #[test]
     fn relative_links_resolve_and_nameless_links_get_the_file_name() {
-        let base = Url::parse("http://www.tht.gov.cn/gk/zdlyxxgk/202103/t20210330_5391243.html").ok();
+        let base =
+            Url::parse("http://www.tht.gov.cn/gk/zdlyxxgk/202103/t20210330_5391243.html").ok();
         let mut a = Attachments::new(base);
         a.add(&Link {
             text: String::new(),
             href: "./P0202103305%E9%99%84%E4%BB%B6.pdf".to_owned(),
             title: None,
         });
-        assert_eq!(a.list[0].url, "http://www.tht.gov.cn/gk/zdlyxxgk/202103/P0202103305%E9%99%84%E4%BB%B6.pdf");
+        assert_eq!(
+            a.list[0].url,
+            "http://www.tht.gov.cn/gk/zdlyxxgk/202103/P0202103305%E9%99%84%E4%BB%B6.pdf"
+        );
         assert_eq!(a.list[0].name, "P0202103305附件.pdf");
     }
 }

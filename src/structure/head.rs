@@ -33,7 +33,10 @@ impl HeadMeta {
                         .or_else(|| el.attr("itemprop"))
                         .unwrap_or("")
                         .to_ascii_lowercase();
-                    let value = el.attr("content").map(normalize_text).filter(|v| !v.is_empty());
+                    let value = el
+                        .attr("content")
+                        .map(normalize_text)
+                        .filter(|v| !v.is_empty());
                     let slot = match key.as_str() {
                         "articletitle" => &mut head.article_title,
                         "pubdate" | "publishdate" | "firstpublishedtime" => &mut head.pub_date,

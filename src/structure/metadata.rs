@@ -3,6 +3,7 @@
 //! lines (`发布时间：2021-03-30 10:20  来源：天津高新区  浏览次数：12`).
 
 use crate::clean::normalize::squeeze;
+use crate::clean::rules::is_toolbar;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -10,22 +11,113 @@ use std::sync::LazyLock;
 /// Labels that name a document's metadata. A line made of these and their
 /// values is metadata wherever it stands; other `X：Y` lines are text.
 const LABELS: &[&str] = &[
-    "索引号", "主题分类", "体裁分类", "组配分类", "服务对象分类", "服务对象", "信息分类", "分类",
-    "发文机关", "发文单位", "发布机构", "发布单位", "生成日期", "成文日期", "发布日期", "发布时间",
-    "公开日期", "更新时间", "更新日期", "印发日期", "实施日期", "施行日期", "废止日期", "失效日期",
-    "发文字号", "文号", "有效性", "时效性", "效力状态", "有效期", "来源", "信息来源", "文章来源",
-    "稿件来源", "来源单位", "标题", "名称", "信息名称", "文件名称", "主题词", "关键词", "关键字",
-    "公开方式", "公开范围", "公开时限", "公开形式", "公开属性", "责任部门", "责任单位", "所属机构",
-    "所属单位", "作者", "编辑", "责任编辑", "责编", "审核", "撰稿", "摄影", "内容概述", "摘要",
-    "统一编号", "登记号", "文件编号", "信息索引号", "公文种类", "文种", "载体类型", "机构", "日期",
-    "浏览次数", "访问量", "点击数", "点击量", "阅读次数", "阅读量", "浏览量",
-    "访问次数", "字体", "字号",
+    "索引号",
+    "主题分类",
+    "体裁分类",
+    "组配分类",
+    "服务对象分类",
+    "服务对象",
+    "信息分类",
+    "分类",
+    "发文机关",
+    "发文单位",
+    "发布机构",
+    "发布单位",
+    "生成日期",
+    "成文日期",
+    "发布日期",
+    "发布时间",
+    "公开日期",
+    "更新时间",
+    "更新日期",
+    "印发日期",
+    "实施日期",
+    "施行日期",
+    "废止日期",
+    "失效日期",
+    "发文字号",
+    "文号",
+    "有效性",
+    "时效性",
+    "效力状态",
+    "有效期",
+    "来源",
+    "信息来源",
+    "文章来源",
+    "稿件来源",
+    "来源单位",
+    "标题",
+    "名称",
+    "信息名称",
+    "文件名称",
+    "主题词",
+    "关键词",
+    "关键字",
+    "公开方式",
+    "公开范围",
+    "公开时限",
+    "公开形式",
+    "公开属性",
+    "责任部门",
+    "责任单位",
+    "所属机构",
+    "所属单位",
+    "作者",
+    "编辑",
+    "责任编辑",
+    "责编",
+    "审核",
+    "撰稿",
+    "摄影",
+    "内容概述",
+    "摘要",
+    "统一编号",
+    "登记号",
+    "文件编号",
+    "信息索引号",
+    "公文种类",
+    "文种",
+    "载体类型",
+    "机构",
+    "日期",
+    "浏览次数",
+    "访问量",
+    "点击数",
+    "点击量",
+    "阅读次数",
+    "阅读量",
+    "浏览量",
+    "访问次数",
+    "字体",
+    "字号",
+    // traditional script (Hong Kong, Macao, Taiwan)
+    "發佈日期",
+    "發布日期",
+    "發佈時間",
+    "發布時間",
+    "來源",
+    "資料來源",
+    "消息來源",
+    "發文機關",
+    "發文字號",
+    "發佈機構",
+    "發佈單位",
+    "主題分類",
+    "索引號",
 ];
 
 /// Labels whose value changes on every visit or is a control: matched so that
 /// they end the value before them, then left out of the record.
 const IGNORED_LABELS: &[&str] = &[
-    "浏览次数", "访问量", "点击数", "点击量", "阅读次数", "阅读量", "浏览量", "访问次数", "字体",
+    "浏览次数",
+    "访问量",
+    "点击数",
+    "点击量",
+    "阅读次数",
+    "阅读量",
+    "浏览量",
+    "访问次数",
+    "字体",
     "字号",
 ];
 
@@ -98,8 +190,8 @@ impl Metadata {
         let mut j = 0;
         while j < cells.len() {
             let cell = &cells[j];
-            if let Some(label) = cell_label(cell) {
-                let value = cells.get(j + 1).filter(|v| cell_label(v).is_none());
+            if let Some(label) = cell_label(cell, true) {
+                let value = cells.get(j + 1).filter(|v| cell_label(v, true).is_none());
                 if let Some(value) = value {
                     self.add(&label, value);
                     used += 1 + usize::from(!value.is_empty());
@@ -117,8 +209,12 @@ impl Metadata {
 
     /// A label alone on its line (`<dt>索引号</dt>`) followed by its value.
     pub(crate) fn read_pair(&mut self, label_line: &str, value_line: &str) -> bool {
-        match cell_label(label_line) {
-            Some(label) if cell_label(value_line).is_none() && line_pairs(value_line).is_none() => {
+        match cell_label(label_line, false) {
+            Some(label)
+                if value_line.chars().count() <= MAX_VALUE_CHARS
+                    && cell_label(value_line, true).is_none()
+                    && line_pairs(value_line).is_none() =>
+            {
                 self.add(&label, value_line);
                 true
             }
@@ -127,15 +223,19 @@ impl Metadata {
     }
 }
 
-/// A cell that is only a label: a known one with or without colon, or a short
-/// Han label with a colon.
-fn cell_label(cell: &str) -> Option<String> {
+/// A value on a line of its own is never longer than this.
+const MAX_VALUE_CHARS: usize = 100;
+
+/// A cell that is only a label: a known one with or without colon, or (when
+/// `generic`, inside a table) a short Han label with a colon.
+fn cell_label(cell: &str, generic: bool) -> Option<String> {
     let squeezed = squeeze(cell);
     let had_colon = squeezed.ends_with(['：', ':']);
     let bare = squeezed.trim_end_matches(['：', ':']);
     let n = bare.chars().count();
     let known = LABELS.contains(&bare);
-    let generic = had_colon
+    let generic = generic
+        && had_colon
         && (2..=8).contains(&n)
         && bare.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
     (known || generic).then(|| bare.to_owned())
@@ -146,8 +246,9 @@ fn cell_label(cell: &str) -> Option<String> {
 fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
     let text = text.trim();
     let first = LABEL_COLON.find(text)?;
-    let lead = &text[..first.start()];
-    if !lead.chars().all(|c| !c.is_alphanumeric() || c == '【' || c == '[') {
+    let lead = text[..first.start()].trim();
+    let lead_pair = lead_date_pair(lead);
+    if !(lead.is_empty() || lead_pair.is_some() || is_toolbar(lead) || is_date_time(lead)) {
         return None;
     }
     let mut starts: Vec<(usize, usize)> = LABEL_COLON
@@ -162,13 +263,34 @@ fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
         }
     }
     starts.sort_unstable();
-    let mut pairs = Vec::with_capacity(starts.len());
+    let mut pairs: Vec<(String, String)> = lead_pair.into_iter().collect();
     for (i, &(start, value_start)) in starts.iter().enumerate() {
         let value_end = starts.get(i + 1).map_or(text.len(), |next| next.0);
         let label = text[start..value_start].trim_end_matches([':', '：', ' ']);
         pairs.push((label.to_owned(), text[value_start..value_end].to_owned()));
     }
     Some(pairs)
+}
+
+/// `2021-03-30 10:20` alone: the date an info line starts with.
+fn is_date_time(s: &str) -> bool {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[\[【(（]?\s*(19|20)[0-9]{2}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?(\s+[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?\s*[\]】)）]?$")
+            .expect("static regex")
+    });
+    RE.is_match(s)
+}
+
+/// `时间：2021-05-25` before a known label: a generic label whose value is a
+/// date is metadata too.
+fn lead_date_pair(lead: &str) -> Option<(String, String)> {
+    let (label, value) = lead.split_once(['：', ':'])?;
+    let label = squeeze(label);
+    let short_han = (2..=4).contains(&label.chars().count())
+        && label
+            .chars()
+            .all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    (short_han && is_date_time(value.trim())).then(|| (label, value.trim().to_owned()))
 }
 
 fn trim_value(value: &str) -> String {
@@ -189,8 +311,13 @@ mod tests {
     #[test]
     fn info_line_with_counter_and_toolbar() {
         let mut m = Metadata::default();
-        assert!(m.read_line("发布时间：2021-03-30 10:20 来源：天津高新区 浏览次数：123 【打印】【关闭】"));
-        assert_eq!(m.fields.get("发布时间").map(String::as_str), Some("2021-03-30 10:20"));
+        assert!(m.read_line(
+            "发布时间：2021-03-30 10:20 来源：天津高新区 浏览次数：123 【打印】【关闭】"
+        ));
+        assert_eq!(
+            m.fields.get("发布时间").map(String::as_str),
+            Some("2021-03-30 10:20")
+        );
         assert_eq!(m.fields.get("来源").map(String::as_str), Some("天津高新区"));
         assert!(!m.fields.contains_key("浏览次数"));
     }
@@ -211,6 +338,18 @@ mod tests {
         assert_eq!(m.fields["索引号"], "000014349/2021-00052");
         assert_eq!(m.fields["主题分类"], "综合政务");
         assert_eq!(m.fields["标题"], "关于印发2021年工作要点的通知");
+    }
+
+    #[test]
+    fn info_lines_led_by_a_date_or_a_toolbar() {
+        let mut m = Metadata::default();
+        assert!(m.read_line("时间：2021-05-25 信息来源：市应急管理局 【字体：大 中 小】"));
+        assert!(m.read_line("2022-04-18 17:05 来源：市工业和信息化局 【打印】"));
+        assert!(m.read_line("【我要纠错】 责任编辑：王洋"));
+        assert_eq!(m.fields["时间"], "2021-05-25");
+        assert_eq!(m.fields["信息来源"], "市应急管理局");
+        assert_eq!(m.fields["来源"], "市工业和信息化局");
+        assert_eq!(m.fields["责任编辑"], "王洋");
     }
 
     #[test]

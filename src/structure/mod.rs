@@ -43,9 +43,35 @@ const AROUND: usize = 15;
 pub const NO_URL: &str = "about:blank";
 
 /// Labels of the publication date, best first (never 成文日期, the signing date).
-const DATE_LABELS: &[&str] = &["发布日期", "发布时间", "公开日期", "日期", "生成日期", "更新时间", "更新日期"];
+const DATE_LABELS: &[&str] = &[
+    "发布日期",
+    "发布时间",
+    "公开日期",
+    "日期",
+    "时间",
+    "生成日期",
+    "更新时间",
+    "更新日期",
+    "發佈日期",
+    "發布日期",
+    "發佈時間",
+    "發布時間",
+];
 /// Labels of the issuing source, best first (never 发文机关).
-const SOURCE_LABELS: &[&str] = &["来源", "信息来源", "文章来源", "稿件来源", "来源单位", "发布机构", "发布单位"];
+const SOURCE_LABELS: &[&str] = &[
+    "来源",
+    "信息来源",
+    "文章来源",
+    "稿件来源",
+    "来源单位",
+    "发布机构",
+    "发布单位",
+    "來源",
+    "資料來源",
+    "消息來源",
+    "發佈機構",
+    "發佈單位",
+];
 
 /// Build the record of a cleaned page.
 pub(crate) fn build_record(
@@ -75,7 +101,12 @@ pub(crate) fn build_record(
     let last_body = body.last().copied().unwrap_or(0);
 
     // Title, and the block that printed it, which is not body.
-    let found = title::find_title(blocks, first_body, head.title_tag.as_deref(), &cleaned.boilerplate);
+    let found = title::find_title(
+        blocks,
+        first_body,
+        head.title_tag.as_deref(),
+        &cleaned.boilerplate,
+    );
     let title = head
         .article_title
         .clone()
@@ -107,9 +138,20 @@ pub(crate) fn build_record(
         .pub_date
         .as_deref()
         .and_then(find_date)
-        .or_else(|| select_text(html, rules.and_then(|r| r.date.as_ref())).as_deref().and_then(find_date))
+        .or_else(|| {
+            select_text(html, rules.and_then(|r| r.date.as_ref()))
+                .as_deref()
+                .and_then(find_date)
+        })
         .or_else(|| meta.get_any(DATE_LABELS).and_then(find_date))
-        .or_else(|| date_near_title(blocks, found.as_ref().and_then(|t| t.block), first_body, &edge))
+        .or_else(|| {
+            date_near_title(
+                blocks,
+                found.as_ref().and_then(|t| t.block),
+                first_body,
+                &edge,
+            )
+        })
         .or_else(|| find_date(url.rsplit('/').next().unwrap_or("")));
     let source = head
         .content_source
@@ -174,7 +216,10 @@ fn read_meta_tables(blocks: &[Block], boilerplate: &[bool], meta: &mut Metadata)
             .filter(|&i| blocks[i].table == Some(table) && !boilerplate[i])
             .collect();
         let mut probe = Metadata::default();
-        let meta_rows = members.iter().filter(|&&i| probe.read_row(&blocks[i].cells)).count();
+        let meta_rows = members
+            .iter()
+            .filter(|&&i| probe.read_row(&blocks[i].cells))
+            .count();
         if meta_rows > 0 && meta_rows * 2 >= members.len() {
             for &i in &members {
                 meta.read_row(&blocks[i].cells);
@@ -190,7 +235,9 @@ fn read_meta_tables(blocks: &[Block], boilerplate: &[bool], meta: &mut Metadata)
 fn take_meta_edges(blocks: &[Block], body: &mut Vec<usize>, meta: &mut Metadata) -> Vec<usize> {
     let mut taken = Vec::new();
     while let Some(&i) = body.first() {
-        if blocks[i].kind == BlockKind::Row || !read_meta(blocks, i, body.get(1).copied(), meta, &mut taken) {
+        if blocks[i].kind == BlockKind::Row
+            || !read_meta(blocks, i, body.get(1).copied(), meta, &mut taken)
+        {
             break;
         }
         body.retain(|j| !taken.contains(j));
@@ -220,11 +267,11 @@ fn read_meta(
         taken.push(i);
         return true;
     }
-    if let Some(n) = next {
-        if meta.read_pair(&blocks[i].text, &blocks[n].text) {
-            taken.extend([i, n]);
-            return true;
-        }
+    if let Some(n) = next
+        && meta.read_pair(&blocks[i].text, &blocks[n].text)
+    {
+        taken.extend([i, n]);
+        return true;
     }
     false
 }
@@ -237,16 +284,30 @@ fn read_meta_lines(
 ) {
     let mut taken = Vec::new();
     for i in order {
-        if skip.contains(&i) || taken.contains(&i) || classify_line(&blocks[i].text) == LineKind::Footer {
+        if skip.contains(&i)
+            || taken.contains(&i)
+            || classify_line(&blocks[i].text) == LineKind::Footer
+        {
             continue;
         }
-        read_meta(blocks, i, blocks.get(i + 1).map(|_| i + 1), meta, &mut taken);
+        read_meta(
+            blocks,
+            i,
+            blocks.get(i + 1).map(|_| i + 1),
+            meta,
+            &mut taken,
+        );
     }
 }
 
 /// A date printed without a label between the title and the body
 /// (`2021-03-30 10:20 来源：…`).
-fn date_near_title(blocks: &[Block], title: Option<usize>, first_body: usize, edge: &[usize]) -> Option<String> {
+fn date_near_title(
+    blocks: &[Block],
+    title: Option<usize>,
+    first_body: usize,
+    edge: &[usize],
+) -> Option<String> {
     let start = title.map_or(first_body.saturating_sub(3), |t| t + 1);
     (start..first_body)
         .chain(edge.iter().copied())
@@ -264,16 +325,19 @@ fn drop_attachment_block(blocks: &[Block], body: &mut Vec<usize>) {
     };
     let is_label = |b: &Block| {
         let s = squeeze(&b.text);
-        matches!(s.trim_end_matches(['：', ':']), "附件" | "相关附件" | "附件下载" | "下载附件")
+        matches!(
+            s.trim_end_matches(['：', ':']),
+            "附件" | "相关附件" | "附件下载" | "下载附件"
+        )
     };
     let mut drop = HashSet::new();
     for (k, &i) in body.iter().enumerate() {
         if is_file_line(&blocks[i]) {
             drop.insert(i);
-            if let Some(&prev) = k.checked_sub(1).and_then(|p| body.get(p)) {
-                if is_label(&blocks[prev]) {
-                    drop.insert(prev);
-                }
+            if let Some(&prev) = k.checked_sub(1).and_then(|p| body.get(p))
+                && is_label(&blocks[prev])
+            {
+                drop.insert(prev);
             }
         }
     }

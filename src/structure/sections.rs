@@ -53,9 +53,18 @@ static MARKERS: LazyLock<[(Style, Regex); 7]> = LazyLock::new(|| {
         (Style::Part, re(format!(r"^(第[{n}0-9]+节)\s*(.*)$"))),
         (Style::Article, re(format!(r"^(第[{n}0-9]+条)\s*(.*)$"))),
         (Style::Han, re(format!(r"^([{n}]+)\s*[、.．]\s*(.+)$"))),
-        (Style::ParenHan, re(format!(r"^([（(]\s*[{n}]+\s*[）)])\s*[、.．]?\s*(.+)$"))),
-        (Style::Arabic, re(r"^([0-9]{1,3})\s*[.．、]\s*(.+)$".to_owned())),
-        (Style::ParenArabic, re(r"^([（(]\s*[0-9]{1,3}\s*[）)])\s*[、.．]?\s*(.+)$".to_owned())),
+        (
+            Style::ParenHan,
+            re(format!(r"^([（(]\s*[{n}]+\s*[）)])\s*[、.．]?\s*(.+)$")),
+        ),
+        (
+            Style::Arabic,
+            re(r"^([0-9]{1,3})\s*[.．、]\s*(.+)$".to_owned()),
+        ),
+        (
+            Style::ParenArabic,
+            re(r"^([（(]\s*[0-9]{1,3}\s*[）)])\s*[、.．]?\s*(.+)$".to_owned()),
+        ),
     ]
 });
 
@@ -207,7 +216,10 @@ mod tests {
         let art2 = &s[0].children[1];
         assert_eq!(art2.number.as_deref(), Some("第二条"));
         assert_eq!(art2.heading, None);
-        assert_eq!(art2.paragraphs, ["本办法所称信息包括：", "（一）行政法规；", "（二）规章。"]);
+        assert_eq!(
+            art2.paragraphs,
+            ["本办法所称信息包括：", "（一）行政法规；", "（二）规章。"]
+        );
         assert_eq!(s[1].children[0].level, 2);
     }
 
@@ -216,6 +228,9 @@ mod tests {
         assert!(heading("1.5万人参加").is_none());
         assert!(heading("2021.3.30").is_none());
         assert!(heading("一是依法推进").is_none());
-        assert_eq!(heading("(1)申请材料").map(|h| h.number).as_deref(), Some("(1)"));
+        assert_eq!(
+            heading("(1)申请材料").map(|h| h.number).as_deref(),
+            Some("(1)")
+        );
     }
 }

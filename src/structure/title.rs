@@ -57,7 +57,9 @@ pub(crate) fn find_title(
             block: Some(i),
         });
     }
-    title_tag.and_then(strip_site_suffix).map(|text| Title { text, block: None })
+    title_tag
+        .and_then(strip_site_suffix)
+        .map(|text| Title { text, block: None })
 }
 
 /// `天津滨海高新区2020年法治政府建设报告_重点领域公开_天津滨海高新区` →

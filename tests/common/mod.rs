@@ -1,0 +1,74 @@
+//! Fixture loaders shared by the integration tests.
+//!
+//! `tests/fixtures/cases.json` lists every fixture page with the URL it was
+//! served from, its HTTP Content-Type when the test needs one, and the eval
+//! data: snippets the body text must contain (`with`) and boilerplate it must
+//! not (`without`). Each page's whole expected record sits beside it as
+//! `<case>.expected.json`.
+
+#![allow(dead_code)]
+
+use govsnap::{ExtractOptions, Page, Record, extract};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// One fixture page.
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    pub path: String,
+    pub url: String,
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub with: Vec<String>,
+    #[serde(default)]
+    pub without: Vec<String>,
+}
+
+impl Case {
+    pub fn html_path(&self) -> PathBuf {
+        fixtures_dir().join(&self.path)
+    }
+
+    pub fn expected_path(&self) -> PathBuf {
+        self.html_path().with_extension("expected.json")
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        std::fs::read(self.html_path()).expect("fixture exists")
+    }
+
+    /// Extract the fixture with the library, as `govsnap extract --url` would.
+    pub fn extract(&self) -> Record {
+        let bytes = self.bytes();
+        let page = Page {
+            bytes: &bytes,
+            url: Some(&self.url),
+            content_type: self.content_type.as_deref(),
+            ..Page::default()
+        };
+        extract(&page, None, ExtractOptions::default()).expect("fixture extracts")
+    }
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn cases() -> Vec<Case> {
+    let text = std::fs::read_to_string(fixtures_dir().join("cases.json")).expect("cases.json");
+    serde_json::from_str(&text).expect("cases.json parses")
+}
+
+/// Every string of a record that a reader of the body would see.
+pub fn body_strings(r: &Record) -> Vec<String> {
+    fn walk(s: &[govsnap::Section], out: &mut Vec<String>) {
+        for section in s {
+            out.extend(section.heading.clone());
+            out.extend(section.paragraphs.iter().cloned());
+            walk(&section.children, out);
+        }
+    }
+    let mut out = vec![r.text.clone()];
+    walk(&r.sections, &mut out);
+    out
+}
