@@ -12,7 +12,9 @@
 use super::normalize::{is_space, normalize_text};
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node, node::Element};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// Deeper than this the walk stops descending and reads the rest as plain
 /// text, so a hostile page cannot overflow the stack.
@@ -54,7 +56,10 @@ pub(crate) struct Block {
     /// Visible characters, and how many of them are link text.
     pub chars: usize,
     pub link_chars: usize,
+    /// Links to files (attachments).
     pub links: Vec<Link>,
+    /// How many other links the block has.
+    pub other_links: usize,
     /// The nearest element around the block that looks like boilerplate.
     pub flagged: Option<NodeId>,
 }
@@ -107,7 +112,9 @@ pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
         heading: None,
         flagged: None,
         in_link: false,
+        capture_link: false,
         link_buf: String::new(),
+        other_links: 0,
     };
     walker.walk(html.tree.root(), 0);
     walker.flush();
@@ -125,7 +132,9 @@ struct Walker<'a> {
     heading: Option<u8>,
     flagged: Option<NodeId>,
     in_link: bool,
+    capture_link: bool,
     link_buf: String,
+    other_links: usize,
 }
 
 impl Walker<'_> {
@@ -181,21 +190,27 @@ impl Walker<'_> {
         } else if name == "a" {
             // A link's own text buffer: block elements inside an `<a>` may
             // flush the paragraph while the link is still open.
+            // Only links to files are kept (they are attachments); the text
+            // of other links is only counted.
+            let file = el.attr("href").map(str::trim).filter(|h| is_file_link(h));
             let outer_text = std::mem::take(&mut self.link_buf);
-            let outer = self.in_link;
+            let (outer, outer_capture) = (self.in_link, self.capture_link);
             self.in_link = true;
+            self.capture_link = file.is_some();
             self.children(node, depth);
             self.in_link = outer;
+            self.capture_link = outer_capture;
             let text = std::mem::replace(&mut self.link_buf, outer_text);
-            if outer {
+            if outer_capture {
                 self.link_buf.push_str(&text);
             }
-            if let Some(href) = el.attr("href") {
-                self.links.push(Link {
+            match file {
+                Some(href) => self.links.push(Link {
                     text: normalize_text(&text),
-                    href: href.trim().to_owned(),
+                    href: href.to_owned(),
                     title: el.attr("title").map(normalize_text),
-                });
+                }),
+                None => self.other_links += usize::from(el.attr("href").is_some()),
             }
         } else {
             self.children(node, depth);
@@ -221,6 +236,8 @@ impl Walker<'_> {
         self.chars += visible;
         if self.in_link {
             self.link_chars += visible;
+        }
+        if self.capture_link {
             self.link_buf.push_str(text);
         }
         self.buf.push_str(text);
@@ -229,6 +246,7 @@ impl Walker<'_> {
     /// Close the current paragraph.
     fn flush(&mut self) {
         let links = std::mem::take(&mut self.links);
+        let other_links = std::mem::take(&mut self.other_links);
         let (chars, link_chars) = (self.chars, self.link_chars);
         self.chars = 0;
         self.link_chars = 0;
@@ -247,6 +265,7 @@ impl Walker<'_> {
             chars,
             link_chars,
             links,
+            other_links,
             flagged: self.flagged,
         });
     }
@@ -258,7 +277,7 @@ impl Walker<'_> {
             .filter(|n| n.value().as_element().is_some_and(|e| e.name() == "tr"))
         {
             let mut cells = Vec::new();
-            let (mut chars, mut link_chars, mut links) = (0, 0, Vec::new());
+            let (mut chars, mut link_chars, mut links, mut other_links) = (0, 0, Vec::new(), 0);
             for cell in row.children().filter(|c| {
                 c.value()
                     .as_element()
@@ -275,7 +294,9 @@ impl Walker<'_> {
                     heading: None,
                     flagged: None,
                     in_link: false,
+                    capture_link: false,
                     link_buf: String::new(),
+                    other_links: 0,
                 };
                 cell_walker.children(cell, MAX_DEPTH / 2);
                 cell_walker.flush();
@@ -287,6 +308,7 @@ impl Walker<'_> {
                         chars += b.chars;
                         link_chars += b.link_chars;
                         links.extend(b.links);
+                    other_links += b.other_links;
                         b.text
                     })
                     .collect();
@@ -310,10 +332,28 @@ impl Walker<'_> {
                 chars,
                 link_chars,
                 links,
+                other_links,
                 flagged: self.flagged,
             });
         }
     }
+}
+
+/// File types a government page attaches; links to them are attachments.
+const FILE_EXTENSIONS: &[&str] = &[
+    "pdf", "doc", "docx", "xls", "xlsx", "et", "wps", "ofd", "zip", "rar", "7z", "ppt", "pptx",
+    "txt", "csv", "tif", "tiff", "ceb", "caj", "xml", "dps",
+];
+
+/// Whether a link points to a file (by the extension of its path).
+pub(crate) fn is_file_link(href: &str) -> bool {
+    let path = href.split(['?', '#']).next().unwrap_or("");
+    let Some((_, ext)) = path.rsplit_once('.') else {
+        return false;
+    };
+    !ext.contains('/')
+        && ext.len() <= 4
+        && FILE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext))
 }
 
 /// Elements whose content is never document text.
@@ -423,7 +463,7 @@ fn heading_level(name: &str) -> Option<u8> {
 
 /// Class and id words that mark boilerplate containers, matched as the start
 /// of a word of the attribute (`footer`, `footerWrap`, `article-footer`).
-const BOILERPLATE_WORDS: &[&str] = &[
+static BOILERPLATE_WORDS: LazyLock<WordList> = LazyLock::new(|| WordList::new(&[
     "share",
     "fenxiang",
     "bdshare",
@@ -474,7 +514,7 @@ const BOILERPLATE_WORDS: &[&str] = &[
     "banner",
     "friendlink",
     "yqlj",
-];
+]));
 
 fn boilerplate_flag(el: &Element) -> Option<Flag> {
     match el.name() {
@@ -482,19 +522,45 @@ fn boilerplate_flag(el: &Element) -> Option<Flag> {
         "header" | "form" => return Some(Flag::Weak),
         _ => {}
     }
-    let id = el.id().unwrap_or("");
-    let words = el
-        .classes()
-        .chain(std::iter::once(id))
-        .flat_map(|attr| attr.split(['-', '_', ' ']))
-        .filter(|w| !w.is_empty());
-    for word in words {
-        let word = word.to_ascii_lowercase();
-        if BOILERPLATE_WORDS.iter().any(|b| word.starts_with(b)) {
-            return Some(Flag::Weak);
+    has_word(el, &BOILERPLATE_WORDS).then_some(Flag::Weak)
+}
+
+/// Lower-case prefixes of class and id words, indexed by first letter so
+/// that most words are rejected with one lookup (every element is tested).
+#[derive(Debug)]
+pub(crate) struct WordList {
+    by_first: [Vec<&'static str>; 26],
+}
+
+impl WordList {
+    pub(crate) fn new(prefixes: &[&'static str]) -> Self {
+        let mut by_first: [Vec<&'static str>; 26] = Default::default();
+        for p in prefixes {
+            by_first[usize::from(p.as_bytes()[0] - b'a')].push(p);
         }
+        Self { by_first }
     }
-    None
+
+    fn matches(&self, word: &str) -> bool {
+        let Some(first) = word.bytes().next().filter(u8::is_ascii_alphabetic) else {
+            return false;
+        };
+        self.by_first[usize::from(first.to_ascii_lowercase() - b'a')]
+            .iter()
+            .any(|p| word.len() >= p.len() && word.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+    }
+}
+
+/// Whether a word of the element's class or id starts with a prefix of the
+/// list, ignoring ASCII case: `footerWrap`, `article-footer`.
+pub(crate) fn has_word(el: &Element, list: &WordList) -> bool {
+    if el.attr("class").is_none() && el.id().is_none() {
+        return false;
+    }
+    el.classes()
+        .chain(el.id())
+        .flat_map(|attr| attr.split(['-', '_', ' ']))
+        .any(|word| list.matches(word))
 }
 
 /// A table of data (rows of cells) rather than one used for page layout.

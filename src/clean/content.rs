@@ -7,11 +7,12 @@
 //! content block; siblings that scored nearly as well join it, because many
 //! templates split a document over several boxes.
 
-use super::blocks::{Block, BlockKind, Blocks, Flag, ratio};
-use super::rules::LineKind;
+use super::blocks::{Block, BlockKind, Blocks, Flag, WordList, has_word, ratio};
+use std::sync::LazyLock;
+use super::rules::{LineKind, LineKinds};
 use ego_tree::NodeId;
 use scraper::{Html, Node};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Text and link characters under one element.
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,8 +42,8 @@ const SUBSTANTIAL_CHARS: usize = 300;
 
 impl Density {
     pub(crate) fn measure(html: &Html, blocks: &Blocks) -> Self {
-        let mut totals: HashMap<NodeId, Totals> = HashMap::new();
-        let mut flag_totals: HashMap<NodeId, Totals> = HashMap::new();
+        let mut totals: HashMap<NodeId, Totals> = HashMap::default();
+        let mut flag_totals: HashMap<NodeId, Totals> = HashMap::default();
         for block in &blocks.list {
             let mut node = html.tree.get(block.node);
             while let Some(n) = node {
@@ -115,12 +116,12 @@ pub(crate) fn is_inside(html: &Html, node: NodeId, ancestor: NodeId) -> bool {
 }
 
 /// Class and id words of content containers (`TRS_Editor`, `zw`, `article`).
-const POSITIVE_WORDS: &[&str] = &[
+static POSITIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| WordList::new(&[
     "article", "content", "con", "main", "text", "body", "entry", "post", "story", "detail", "trs",
     "editor", "zw", "zhengwen", "nr", "neirong", "wz", "xl", "view", "info",
-];
+]));
 /// Class and id words of everything else.
-const NEGATIVE_WORDS: &[&str] = &[
+static NEGATIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| WordList::new(&[
     "nav",
     "menu",
     "footer",
@@ -139,25 +140,25 @@ const NEGATIVE_WORDS: &[&str] = &[
     "copyright",
     "crumb",
     "tag",
-];
+]));
 
 /// Pick the main content element(s), in document order.
 pub(crate) fn find_content(
     html: &Html,
     blocks: &Blocks,
-    kinds: &[LineKind],
+    kinds: &LineKinds<'_>,
     density: &Density,
 ) -> Option<Vec<NodeId>> {
-    let mut scores: HashMap<NodeId, f32> = HashMap::new();
+    let mut scores: HashMap<NodeId, f32> = HashMap::default();
     // Points from text alone, without the tag and class priors: what a
     // sibling must show to join the content block.
-    let mut points_only: HashMap<NodeId, f32> = HashMap::new();
-    for (block, kind) in blocks.list.iter().zip(kinds) {
+    let mut points_only: HashMap<NodeId, f32> = HashMap::default();
+    for (i, block) in blocks.list.iter().enumerate() {
         if matches!(block.kind, BlockKind::Heading(_))
-            || *kind != LineKind::Content
             || block.chars < 8
             || block.link_density() > 0.5
             || density.in_boilerplate(html, blocks, block, None)
+            || kinds.get(i) != LineKind::Content
         {
             continue;
         }
@@ -326,19 +327,11 @@ fn initial_score(node: &Node) -> f32 {
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
         _ => 0.0,
     };
-    let words: Vec<String> = el
-        .classes()
-        .chain(el.id())
-        .flat_map(|a| a.split(['-', '_', ' ']))
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let has = |list: &[&str]| words.iter().any(|w| list.iter().any(|p| w.starts_with(p)));
     let mut class_weight = 0.0;
-    if has(POSITIVE_WORDS) {
+    if has_word(el, &POSITIVE_WORDS) {
         class_weight += 25.0;
     }
-    if has(NEGATIVE_WORDS) {
+    if has_word(el, &NEGATIVE_WORDS) {
         class_weight -= 25.0;
     }
     tag + class_weight

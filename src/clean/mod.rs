@@ -28,7 +28,7 @@ use crate::config::SiteRules;
 use blocks::{Block, Blocks, collect_blocks};
 use content::{Density, find_content, is_inside};
 use ego_tree::NodeId;
-use rules::{LineKind, classify_line};
+use rules::{LineKind, LineKinds};
 use scraper::Html;
 use std::collections::HashSet;
 
@@ -62,7 +62,7 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
         })
         .unwrap_or_default();
     let walked = collect_blocks(html, &drop);
-    let kinds: Vec<LineKind> = walked.list.iter().map(|b| classify_line(&b.text)).collect();
+    let kinds = LineKinds::new(&walked.list);
     let density = Density::measure(html, &walked);
 
     let by_rule = rules.and_then(|r| r.content.as_ref()).and_then(|sel| {
@@ -84,9 +84,14 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
             vec![html.tree.root().id()]
         });
 
-    let boilerplate = mark_boilerplate(html, &walked, &kinds, &density, &containers);
+    let within: Vec<Option<NodeId>> = walked
+        .list
+        .iter()
+        .map(|b| container_of(html, b, &containers))
+        .collect();
+    let boilerplate = mark_boilerplate(html, &walked, &kinds, &density, &within);
     let mut body: Vec<usize> = (0..walked.list.len())
-        .filter(|&i| !boilerplate[i] && container_of(html, &walked.list[i], &containers).is_some())
+        .filter(|&i| !boilerplate[i] && within[i].is_some())
         .collect();
     drop_link_lists(&walked.list, &mut body);
     Cleaned {
@@ -102,25 +107,25 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
 fn mark_boilerplate(
     html: &Html,
     walked: &Blocks,
-    kinds: &[LineKind],
+    kinds: &LineKinds<'_>,
     density: &Density,
-    containers: &[NodeId],
+    within: &[Option<NodeId>],
 ) -> Vec<bool> {
     let list = &walked.list;
-    let footer_at: Vec<usize> = (0..list.len())
-        .filter(|&i| kinds[i] == LineKind::Footer)
-        .collect();
     (0..list.len())
         .map(|i| {
-            let block = &list[i];
-            let within = container_of(html, block, containers);
-            if density.in_boilerplate(html, walked, block, within) {
+            // the element test first: it settles most navigation and footer
+            // blocks without reading their text
+            if density.in_boilerplate(html, walked, &list[i], within[i]) {
                 return true;
             }
-            match kinds[i] {
+            match kinds.get(i) {
                 LineKind::Content => false,
                 LineKind::Boilerplate | LineKind::Footer => true,
-                LineKind::Identity => footer_at.iter().any(|&f| f.abs_diff(i) <= IDENTITY_WINDOW),
+                LineKind::Identity => {
+                    let near = i.saturating_sub(IDENTITY_WINDOW)..(i + IDENTITY_WINDOW + 1).min(list.len());
+                    near.into_iter().any(|j| kinds.get(j) == LineKind::Footer)
+                }
             }
         })
         .collect()

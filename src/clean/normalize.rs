@@ -18,7 +18,15 @@ pub(crate) fn normalize_text(raw: &str) -> String {
     let mut pending_space = false;
     let mut pending_newline = false;
     let mut last: Option<char> = None;
+    // Only characters outside the ranges below can change under NFC.
+    let mut may_denormalize = false;
     for c in raw.chars() {
+        if ('\u{4E00}'..='\u{9FFF}').contains(&c) && !pending_space {
+            // the common case in Chinese text: an ideograph after an ideograph
+            out.push(c);
+            last = Some(c);
+            continue;
+        }
         if is_invisible(c) {
             continue;
         }
@@ -35,10 +43,11 @@ pub(crate) fn normalize_text(raw: &str) -> String {
             pending_space = false;
             pending_newline = false;
         }
+        may_denormalize |= c >= '\u{300}' && !is_cjk(c);
         out.push(c);
         last = Some(c);
     }
-    if out.is_ascii() || is_nfc_quick(out.chars()) == unicode_normalization::IsNormalized::Yes {
+    if !may_denormalize || is_nfc_quick(out.chars()) == unicode_normalization::IsNormalized::Yes {
         out
     } else {
         out.nfc().collect()
@@ -48,11 +57,18 @@ pub(crate) fn normalize_text(raw: &str) -> String {
 /// Characters that render as white space.
 #[must_use]
 pub(crate) fn is_space(c: char) -> bool {
-    c.is_whitespace() || c == '\u{00A0}' || c == '\u{3000}'
+    if c.is_ascii() {
+        c.is_ascii_whitespace()
+    } else {
+        c.is_whitespace() || c == '\u{00A0}' || c == '\u{3000}'
+    }
 }
 
 /// Characters that render as nothing and only get in the way of matching.
 fn is_invisible(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control() && !c.is_ascii_whitespace();
+    }
     matches!(
         c,
         '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'

@@ -9,6 +9,8 @@
 
 use super::normalize::squeeze;
 use regex::{Regex, RegexSet};
+use super::blocks::Block;
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 /// Longer lines are never boilerplate by their text alone.
@@ -56,6 +58,17 @@ static LINE_RULES: LazyLock<RegexSet> = LazyLock::new(|| {
     .expect("static regexes")
 });
 
+/// Every rule of [`LINE_RULES`] needs its line to start with one of these …
+const LINE_RULE_FIRST: &str = "当您你所现位首网主分上下前后相热推延猜精友图最【浏访点阅C版";
+/// … or to contain one of these.
+const LINE_RULE_ANY: &[char] = &['>', '＞', '»', '›', '扫', '建', '辨'];
+
+/// A cheap test that spares most lines the regex set.
+fn might_be_boilerplate(text: &str) -> bool {
+    text.chars().next().is_some_and(|c| LINE_RULE_FIRST.contains(c))
+        || text.chars().any(|c| LINE_RULE_ANY.contains(&c))
+}
+
 static FOOTER_RULES: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         r"(?i)ICP\s*(备|证)\s*[0-9]",
@@ -74,6 +87,9 @@ static IDENTITY: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+
+/// The first characters of the [`IDENTITY`] labels.
+const IDENTITY_FIRST: &[char] = &['主', '承', '协', '技', '联', '网', '关', '运', '维', '管', '地', '邮', '电'];
 
 /// Link and control words that fill toolbars and top bars. A short line made
 /// of nothing else is a toolbar.
@@ -163,29 +179,71 @@ const CONTROL_WORDS: &[&str] = &[
     "×",
 ];
 
+/// The kinds of a page's lines, classified when first asked: most blocks of
+/// a page (menus, footers) are settled by their element and never need it.
+#[derive(Debug)]
+pub(crate) struct LineKinds<'a> {
+    blocks: &'a [Block],
+    cache: Vec<OnceCell<LineKind>>,
+}
+
+impl<'a> LineKinds<'a> {
+    pub(crate) fn new(blocks: &'a [Block]) -> Self {
+        Self {
+            blocks,
+            cache: vec![OnceCell::new(); blocks.len()],
+        }
+    }
+
+    pub(crate) fn get(&self, i: usize) -> LineKind {
+        *self.cache[i].get_or_init(|| classify_line(&self.blocks[i].text))
+    }
+}
+
 /// Classify one normalized line.
 pub(crate) fn classify_line(text: &str) -> LineKind {
     let len = text.chars().count();
     if len > FOOTER_LINE {
         return LineKind::Content;
     }
-    if FOOTER_RULES.is_match(text) {
+    if might_be_footer(text) && FOOTER_RULES.is_match(text) {
         return LineKind::Footer;
     }
     if len > SHORT_LINE {
         return LineKind::Content;
     }
-    if IDENTITY.is_match(text) {
+    if text.starts_with(IDENTITY_FIRST) && IDENTITY.is_match(text) {
         return LineKind::Identity;
     }
-    if LINE_RULES.is_match(text) || is_toolbar(text) {
+    if (might_be_boilerplate(text) && LINE_RULES.is_match(text)) || is_toolbar(text) {
         return LineKind::Boilerplate;
     }
     LineKind::Content
 }
 
+/// Whether a line holds any literal every footer rule needs: a cheap test
+/// that spares most lines the regex set.
+fn might_be_footer(text: &str) -> bool {
+    // one pass over the chars: `str::contains` per needle costs a searcher each
+    text.chars()
+        .any(|c| matches!(c, 'I' | 'i' | '公' | '标' | '版' | '©' | '(' | 'O' | 'o'))
+}
+
 /// A line made only of [`CONTROL_WORDS`] and separators.
 pub(crate) fn is_toolbar(text: &str) -> bool {
+    static ALPHABET: LazyLock<Vec<char>> = LazyLock::new(|| {
+        let mut chars: Vec<char> = CONTROL_WORDS.iter().flat_map(|w| w.chars()).collect();
+        chars.sort_unstable();
+        chars.dedup();
+        chars
+    });
+    // Cheap rejection: a toolbar uses no letter outside its words.
+    if text
+        .chars()
+        .any(|c| c.is_alphanumeric() && ALPHABET.binary_search(&c).is_err())
+    {
+        return false;
+    }
     let squeezed: String = squeeze(text)
         .chars()
         .filter(|c| {

@@ -2,23 +2,10 @@
 //! made absolute against the page's URL (or its `<base href>`).
 
 use crate::clean::blocks::Link;
+#[cfg(test)]
+use crate::clean::blocks::is_file_link;
 use crate::record::Attachment;
 use url::Url;
-
-/// File types a government page attaches; links to them are attachments.
-const FILE_EXTENSIONS: &[&str] = &[
-    "pdf", "doc", "docx", "xls", "xlsx", "et", "wps", "ofd", "zip", "rar", "7z", "ppt", "pptx",
-    "txt", "csv", "tif", "tiff", "ceb", "caj", "xml", "dps",
-];
-
-/// Whether a link points to a file (by the extension of its path).
-pub(crate) fn is_file_link(href: &str) -> bool {
-    let path = href.split(['?', '#']).next().unwrap_or("");
-    let Some((_, ext)) = path.rsplit_once('.') else {
-        return false;
-    };
-    !ext.contains('/') && FILE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
-}
 
 /// Collects attachments, once each by URL, in document order.
 #[derive(Debug)]
@@ -38,10 +25,8 @@ impl Attachments {
         }
     }
 
+    /// Add a file link (the DOM walk keeps no others).
     pub(crate) fn add(&mut self, link: &Link) {
-        if !is_file_link(&link.href) {
-            return;
-        }
         let resolved = match Url::parse(&link.href) {
             Ok(u) => Some(u),
             Err(_) => self.base.as_ref().and_then(|b| b.join(&link.href).ok()),

@@ -223,12 +223,18 @@ impl Metadata {
     }
 }
 
+/// A metadata line is short; longer lines are text (UTF-8 bytes).
+const MAX_LINE_BYTES: usize = 600;
+
 /// A value on a line of its own is never longer than this.
 const MAX_VALUE_CHARS: usize = 100;
 
 /// A cell that is only a label: a known one with or without colon, or (when
 /// `generic`, inside a table) a short Han label with a colon.
 fn cell_label(cell: &str, generic: bool) -> Option<String> {
+    if cell.len() > 40 {
+        return None;
+    }
     let squeezed = squeeze(cell);
     let had_colon = squeezed.ends_with(['：', ':']);
     let bare = squeezed.trim_end_matches(['：', ':']);
@@ -245,6 +251,9 @@ fn cell_label(cell: &str, generic: bool) -> Option<String> {
 /// does not start with a known label.
 fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
     let text = text.trim();
+    if text.len() > MAX_LINE_BYTES || !text.contains(['：', ':']) {
+        return None;
+    }
     let first = LABEL_COLON.find(text)?;
     let lead = text[..first.start()].trim();
     let lead_pair = lead_date_pair(lead);

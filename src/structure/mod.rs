@@ -29,7 +29,7 @@ use crate::clean::rules::{LineKind, classify_line};
 use crate::config::SiteRules;
 use crate::pipeline::Page;
 use crate::record::{Record, SCHEMA_VERSION};
-use attachments::{Attachments, is_file_link};
+use attachments::Attachments;
 use dates::find_date;
 use head::HeadMeta;
 use metadata::Metadata;
@@ -320,7 +320,7 @@ fn date_near_title(
 fn drop_attachment_block(blocks: &[Block], body: &mut Vec<usize>) {
     let is_file_line = |b: &Block| {
         !b.links.is_empty()
-            && b.links.iter().all(|l| is_file_link(&l.href))
+            && b.other_links == 0
             && b.chars.saturating_sub(b.link_chars) <= 8
     };
     let is_label = |b: &Block| {

@@ -49,29 +49,42 @@ static MARKERS: LazyLock<[(Style, Regex); 7]> = LazyLock::new(|| {
     let n = HAN_NUMERALS;
     let re = |p: String| Regex::new(&p).expect("static regex");
     [
-        (Style::Chapter, re(format!(r"^(第[{n}0-9]+章)\s*(.*)$"))),
-        (Style::Part, re(format!(r"^(第[{n}0-9]+节)\s*(.*)$"))),
-        (Style::Article, re(format!(r"^(第[{n}0-9]+条)\s*(.*)$"))),
-        (Style::Han, re(format!(r"^([{n}]+)\s*[、.．]\s*(.+)$"))),
+        (Style::Chapter, re(format!(r"^(第[{n}0-9]+章)\s*"))),
+        (Style::Part, re(format!(r"^(第[{n}0-9]+节)\s*"))),
+        (Style::Article, re(format!(r"^(第[{n}0-9]+条)\s*"))),
+        (Style::Han, re(format!(r"^([{n}]+)\s*[、.．]\s*"))),
         (
             Style::ParenHan,
-            re(format!(r"^([（(]\s*[{n}]+\s*[）)])\s*[、.．]?\s*(.+)$")),
+            re(format!(r"^([（(]\s*[{n}]+\s*[）)])\s*[、.．]?\s*")),
         ),
         (
             Style::Arabic,
-            re(r"^([0-9]{1,3})\s*[.．、]\s*(.+)$".to_owned()),
+            re(r"^([0-9]{1,3})\s*[.．、]\s*".to_owned()),
         ),
         (
             Style::ParenArabic,
-            re(r"^([（(]\s*[0-9]{1,3}\s*[）)])\s*[、.．]?\s*(.+)$".to_owned()),
+            re(r"^([（(]\s*[0-9]{1,3}\s*[）)])\s*[、.．]?\s*".to_owned()),
         ),
     ]
 });
 
 fn heading(paragraph: &str) -> Option<Heading> {
-    MARKERS.iter().find_map(|(style, re)| {
+    // Each style's marker starts with a known character: try only those.
+    let first = paragraph.chars().next()?;
+    let candidates: &[Style] = match first {
+        '第' => &[Style::Chapter, Style::Part, Style::Article],
+        '（' | '(' => &[Style::ParenHan, Style::ParenArabic],
+        '0'..='9' => &[Style::Arabic],
+        c if HAN_NUMERALS.contains(c) => &[Style::Han],
+        _ => return None,
+    };
+    MARKERS.iter().filter(|(s, _)| candidates.contains(s)).find_map(|(style, re)| {
+        // Markers match only the start, so a long paragraph is not scanned.
         let c = re.captures(paragraph)?;
-        let rest = c[2].trim().to_owned();
+        let rest = paragraph[c.get(0)?.end()..].trim().to_owned();
+        if rest.is_empty() && !matches!(style, Style::Chapter | Style::Part | Style::Article) {
+            return None;
+        }
         // `1.5万人` and `2021.3.30` are numbers, not markers.
         if *style == Style::Arabic && rest.starts_with(|c: char| c.is_ascii_digit()) {
             return None;
