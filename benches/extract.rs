@@ -70,8 +70,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("dom_smoothie", |b| {
         b.iter(|| {
             for f in &corpus {
-                let parsed = dom_smoothie::Readability::new(black_box(f.text.as_str()), Some(&f.url), None)
-                    .and_then(|mut r| r.parse());
+                let parsed =
+                    dom_smoothie::Readability::new(black_box(f.text.as_str()), Some(&f.url), None)
+                        .and_then(|mut r| r.parse());
                 black_box(parsed.ok());
             }
         });

@@ -9,10 +9,10 @@
 //! boilerplate (`nav`, `footer`, share widgets, breadcrumbs …) are not skipped
 //! but remembered, so the content stage can decide with the whole page in view.
 
-use super::normalize::{is_space, normalize_text};
+use super::normalize::{is_space, normalize_counting, normalize_text};
 use ego_tree::{NodeId, NodeRef};
-use scraper::{Html, Node, node::Element};
 use rustc_hash::FxHashMap as HashMap;
+use scraper::{Html, Node, node::Element};
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -47,10 +47,12 @@ pub(crate) struct Link {
 pub(crate) struct Block {
     pub text: String,
     pub kind: BlockKind,
-    /// The block-level element the text belongs to (the `<tr>` for rows).
-    pub node: NodeId,
     /// The table of a row.
     pub table: Option<NodeId>,
+    /// The elements around the block, from the document root down to the
+    /// block-level element its text belongs to (the `<tr>` for rows):
+    /// later stages read ancestry here instead of chasing parent pointers.
+    pub path: Vec<NodeId>,
     /// Cells of a row, empty ones included so labels and values stay paired.
     pub cells: Vec<String>,
     /// Visible characters, and how many of them are link text.
@@ -105,7 +107,6 @@ pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
         drop,
         out: Blocks::default(),
         buf: String::new(),
-        chars: 0,
         link_chars: 0,
         links: Vec::new(),
         owner: html.tree.root().id(),
@@ -115,6 +116,7 @@ pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
         capture_link: false,
         link_buf: String::new(),
         other_links: 0,
+        path: vec![html.tree.root().id()],
     };
     walker.walk(html.tree.root(), 0);
     walker.flush();
@@ -125,7 +127,6 @@ struct Walker<'a> {
     drop: &'a HashSet<NodeId>,
     out: Blocks,
     buf: String,
-    chars: usize,
     link_chars: usize,
     links: Vec<Link>,
     owner: NodeId,
@@ -135,6 +136,8 @@ struct Walker<'a> {
     capture_link: bool,
     link_buf: String,
     other_links: usize,
+    /// The elements open at this point of the walk, root first.
+    path: Vec<NodeId>,
 }
 
 impl Walker<'_> {
@@ -168,12 +171,15 @@ impl Walker<'_> {
                 self.flush();
                 let outer_flag = self.flagged;
                 self.note_flag(node, el);
+                self.path.push(node.id());
                 self.table_rows(node);
+                self.path.pop();
                 self.flagged = outer_flag;
                 return;
             }
             _ => {}
         }
+        self.path.push(node.id());
         let outer_flag = self.flagged;
         self.note_flag(node, el);
         if is_block(name) {
@@ -215,6 +221,7 @@ impl Walker<'_> {
         } else {
             self.children(node, depth);
         }
+        self.path.pop();
         self.flagged = outer_flag;
     }
 
@@ -232,10 +239,10 @@ impl Walker<'_> {
     }
 
     fn push_text(&mut self, text: &str) {
-        let visible = text.chars().filter(|&c| !is_space(c)).count();
-        self.chars += visible;
+        // all characters are counted once, when the paragraph is normalized;
+        // link text has to be counted as it passes
         if self.in_link {
-            self.link_chars += visible;
+            self.link_chars += text.chars().filter(|&c| !is_space(c)).count();
         }
         if self.capture_link {
             self.link_buf.push_str(text);
@@ -247,20 +254,19 @@ impl Walker<'_> {
     fn flush(&mut self) {
         let links = std::mem::take(&mut self.links);
         let other_links = std::mem::take(&mut self.other_links);
-        let (chars, link_chars) = (self.chars, self.link_chars);
-        self.chars = 0;
-        self.link_chars = 0;
+        let link_chars = std::mem::take(&mut self.link_chars);
+        let (text, chars) = normalize_counting(&self.buf);
+        self.buf.clear();
         if chars == 0 {
-            self.buf.clear();
             return;
         }
-        let text = normalize_text(&self.buf);
-        self.buf.clear();
+        let owner_at = self.path.iter().rposition(|&id| id == self.owner);
+        let path = self.path[..owner_at.map_or(self.path.len(), |p| p + 1)].to_vec();
         self.out.list.push(Block {
             text,
             kind: self.heading.map_or(BlockKind::Para, BlockKind::Heading),
-            node: self.owner,
             table: None,
+            path,
             cells: Vec::new(),
             chars,
             link_chars,
@@ -287,7 +293,6 @@ impl Walker<'_> {
                     drop: self.drop,
                     out: Blocks::default(),
                     buf: String::new(),
-                    chars: 0,
                     link_chars: 0,
                     links: Vec::new(),
                     owner: cell.id(),
@@ -297,6 +302,7 @@ impl Walker<'_> {
                     capture_link: false,
                     link_buf: String::new(),
                     other_links: 0,
+                    path: Vec::new(),
                 };
                 cell_walker.children(cell, MAX_DEPTH / 2);
                 cell_walker.flush();
@@ -308,7 +314,7 @@ impl Walker<'_> {
                         chars += b.chars;
                         link_chars += b.link_chars;
                         links.extend(b.links);
-                    other_links += b.other_links;
+                        other_links += b.other_links;
                         b.text
                     })
                     .collect();
@@ -323,11 +329,21 @@ impl Walker<'_> {
                 .map(String::as_str)
                 .collect::<Vec<_>>()
                 .join(" | ");
+            // the table is the last element of the walk's path; add the
+            // row and its section (`tbody`) below it
+            let mut path = self.path.clone();
+            let inner: Vec<NodeId> = row
+                .ancestors()
+                .take_while(|a| a.id() != table.id())
+                .map(|a| a.id())
+                .collect();
+            path.extend(inner.into_iter().rev());
+            path.push(row.id());
             self.out.list.push(Block {
                 text,
                 kind: BlockKind::Row,
-                node: row.id(),
                 table: Some(table.id()),
+                path,
                 cells,
                 chars,
                 link_chars,
@@ -386,13 +402,14 @@ fn is_skipped(name: &str, el: &Element) -> bool {
     if el.attr("hidden").is_some() {
         return true;
     }
+    // most elements with a style only set fonts and indents: look for the
+    // two values before normalizing anything
     el.attr("style").is_some_and(|style| {
-        let style: String = style
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        style.contains("display:none") || style.contains("visibility:hidden")
+        let lower = style.to_ascii_lowercase();
+        (lower.contains("none") || lower.contains("hidden")) && {
+            let squeezed: String = lower.split_whitespace().collect();
+            squeezed.contains("display:none") || squeezed.contains("visibility:hidden")
+        }
     })
 }
 
@@ -463,58 +480,60 @@ fn heading_level(name: &str) -> Option<u8> {
 
 /// Class and id words that mark boilerplate containers, matched as the start
 /// of a word of the attribute (`footer`, `footerWrap`, `article-footer`).
-static BOILERPLATE_WORDS: LazyLock<WordList> = LazyLock::new(|| WordList::new(&[
-    "share",
-    "fenxiang",
-    "bdshare",
-    "jiathis",
-    "bshare",
-    "breadcrumb",
-    "crumb",
-    "footer",
-    "foot",
-    "copyright",
-    "banquan",
-    "sidebar",
-    "related",
-    "print",
-    "dayin",
-    "qrcode",
-    "erweima",
-    "ewm",
-    "pagination",
-    "pager",
-    "prevnext",
-    "updown",
-    "toolbar",
-    "comment",
-    "weizhi",
-    "dqwz",
-    "curpos",
-    "location",
-    "position",
-    "nav",
-    "menu",
-    "bottom",
-    "header",
-    "topbar",
-    "xgxw",
-    "xgwz",
-    "xglj",
-    "rmbq",
-    "hotnews",
-    "hottag",
-    "fontsize",
-    "zihao",
-    "gotop",
-    "backtop",
-    "sitemap",
-    "search",
-    "login",
-    "banner",
-    "friendlink",
-    "yqlj",
-]));
+static BOILERPLATE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
+    WordList::new(&[
+        "share",
+        "fenxiang",
+        "bdshare",
+        "jiathis",
+        "bshare",
+        "breadcrumb",
+        "crumb",
+        "footer",
+        "foot",
+        "copyright",
+        "banquan",
+        "sidebar",
+        "related",
+        "print",
+        "dayin",
+        "qrcode",
+        "erweima",
+        "ewm",
+        "pagination",
+        "pager",
+        "prevnext",
+        "updown",
+        "toolbar",
+        "comment",
+        "weizhi",
+        "dqwz",
+        "curpos",
+        "location",
+        "position",
+        "nav",
+        "menu",
+        "bottom",
+        "header",
+        "topbar",
+        "xgxw",
+        "xgwz",
+        "xglj",
+        "rmbq",
+        "hotnews",
+        "hottag",
+        "fontsize",
+        "zihao",
+        "gotop",
+        "backtop",
+        "sitemap",
+        "search",
+        "login",
+        "banner",
+        "friendlink",
+        "yqlj",
+    ])
+});
 
 fn boilerplate_flag(el: &Element) -> Option<Flag> {
     match el.name() {
@@ -547,7 +566,10 @@ impl WordList {
         };
         self.by_first[usize::from(first.to_ascii_lowercase() - b'a')]
             .iter()
-            .any(|p| word.len() >= p.len() && word.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+            .any(|p| {
+                word.len() >= p.len()
+                    && word.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            })
     }
 }
 

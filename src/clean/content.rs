@@ -8,11 +8,11 @@
 //! templates split a document over several boxes.
 
 use super::blocks::{Block, BlockKind, Blocks, Flag, WordList, has_word, ratio};
-use std::sync::LazyLock;
 use super::rules::{LineKind, LineKinds};
 use ego_tree::NodeId;
-use scraper::{Html, Node};
 use rustc_hash::FxHashMap as HashMap;
+use scraper::{Html, Node};
+use std::sync::LazyLock;
 
 /// Text and link characters under one element.
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,16 +41,14 @@ pub(crate) struct Density {
 const SUBSTANTIAL_CHARS: usize = 300;
 
 impl Density {
-    pub(crate) fn measure(html: &Html, blocks: &Blocks) -> Self {
+    pub(crate) fn measure(blocks: &Blocks) -> Self {
         let mut totals: HashMap<NodeId, Totals> = HashMap::default();
         let mut flag_totals: HashMap<NodeId, Totals> = HashMap::default();
         for block in &blocks.list {
-            let mut node = html.tree.get(block.node);
-            while let Some(n) = node {
-                let t = totals.entry(n.id()).or_default();
+            for id in &block.path {
+                let t = totals.entry(*id).or_default();
                 t.chars += block.chars;
                 t.link_chars += block.link_chars;
-                node = n.parent();
             }
             let mut flag = block.flagged;
             while let Some(f) = flag {
@@ -82,16 +80,17 @@ impl Density {
     /// do not make it boilerplate.
     pub(crate) fn in_boilerplate(
         &self,
-        html: &Html,
         blocks: &Blocks,
         block: &Block,
         within: Option<NodeId>,
     ) -> bool {
+        // flagged elements and the container are all on the block's path:
+        // a flag counts when it sits strictly below the container
+        let depth = |id: NodeId| block.path.iter().position(|&p| p == id);
+        let floor = within.and_then(depth);
         let mut flag = block.flagged;
         while let Some(f) = flag {
-            if let Some(w) = within
-                && (!is_inside(html, f, w) || f == w)
-            {
+            if within.is_some() && depth(f).zip(floor).is_none_or(|(df, dw)| df <= dw) {
                 return false;
             }
             if !self.flag_overruled.get(&f).copied().unwrap_or(false) {
@@ -116,31 +115,35 @@ pub(crate) fn is_inside(html: &Html, node: NodeId, ancestor: NodeId) -> bool {
 }
 
 /// Class and id words of content containers (`TRS_Editor`, `zw`, `article`).
-static POSITIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| WordList::new(&[
-    "article", "content", "con", "main", "text", "body", "entry", "post", "story", "detail", "trs",
-    "editor", "zw", "zhengwen", "nr", "neirong", "wz", "xl", "view", "info",
-]));
+static POSITIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
+    WordList::new(&[
+        "article", "content", "con", "main", "text", "body", "entry", "post", "story", "detail",
+        "trs", "editor", "zw", "zhengwen", "nr", "neirong", "wz", "xl", "view", "info",
+    ])
+});
 /// Class and id words of everything else.
-static NEGATIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| WordList::new(&[
-    "nav",
-    "menu",
-    "footer",
-    "foot",
-    "sidebar",
-    "side",
-    "share",
-    "related",
-    "comment",
-    "hot",
-    "list",
-    "link",
-    "banner",
-    "header",
-    "bottom",
-    "copyright",
-    "crumb",
-    "tag",
-]));
+static NEGATIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
+    WordList::new(&[
+        "nav",
+        "menu",
+        "footer",
+        "foot",
+        "sidebar",
+        "side",
+        "share",
+        "related",
+        "comment",
+        "hot",
+        "list",
+        "link",
+        "banner",
+        "header",
+        "bottom",
+        "copyright",
+        "crumb",
+        "tag",
+    ])
+});
 
 /// Pick the main content element(s), in document order.
 pub(crate) fn find_content(
@@ -157,7 +160,7 @@ pub(crate) fn find_content(
         if matches!(block.kind, BlockKind::Heading(_))
             || block.chars < 8
             || block.link_density() > 0.5
-            || density.in_boilerplate(html, blocks, block, None)
+            || density.in_boilerplate(blocks, block, None)
             || kinds.get(i) != LineKind::Content
         {
             continue;
@@ -169,26 +172,21 @@ pub(crate) fn find_content(
             .count();
         #[allow(clippy::cast_precision_loss)]
         let points = 1.0 + punctuation.min(30) as f32 + (block.chars as f32 / 50.0).min(5.0);
-        let Some(start) = scoring_start(html, block) else {
-            continue;
-        };
-        let mut node = Some(start);
-        for level in 0..4u8 {
-            let Some(n) = node else { break };
-            if n.value().is_document() {
-                break;
-            }
+        // up to four elements above, from the scoring start; path[0] is the
+        // document itself and never a candidate
+        let start = scoring_start(html, block);
+        for (level, &id) in block.path[1..=start].iter().rev().take(4).enumerate() {
             let divisor = match level {
                 0 => 1.0,
                 1 => 2.0,
-                l => f32::from(l) * 3.0,
+                #[allow(clippy::cast_precision_loss)]
+                l => l as f32 * 3.0,
             };
             let entry = scores
-                .entry(n.id())
-                .or_insert_with(|| initial_score(n.value()));
+                .entry(id)
+                .or_insert_with(|| html.tree.get(id).map_or(0.0, |n| initial_score(n.value())));
             *entry += points / divisor;
-            *points_only.entry(n.id()).or_default() += points / divisor;
-            node = n.parent();
+            *points_only.entry(id).or_default() += points / divisor;
         }
     }
     let finals: HashMap<NodeId, f32> = scores
@@ -285,12 +283,16 @@ fn extend_to_neighbours(
         .collect()
 }
 
-/// The element a paragraph's points go to first: its container, or for a
+/// Where on the block's path its points go first: its container, or for a
 /// paragraph element (`p`, `li`, a table row) the element that holds it.
-fn scoring_start<'a>(html: &'a Html, block: &Block) -> Option<ego_tree::NodeRef<'a, Node>> {
-    let owner = html.tree.get(block.table.unwrap_or(block.node))?;
+fn scoring_start(html: &Html, block: &Block) -> usize {
+    let owner_at = match block.table {
+        Some(table) => block.path.iter().rposition(|&id| id == table).unwrap_or(0),
+        None => block.path.len().saturating_sub(1),
+    };
+    let owner = html.tree.get(block.path[owner_at]);
     let paragraph_like = block.table.is_some()
-        || owner.value().as_element().is_some_and(|e| {
+        || owner.and_then(|o| o.value().as_element()).is_some_and(|e| {
             matches!(
                 e.name(),
                 "p" | "li"
@@ -310,9 +312,9 @@ fn scoring_start<'a>(html: &'a Html, block: &Block) -> Option<ego_tree::NodeRef<
             )
         });
     if paragraph_like {
-        owner.parent()
+        owner_at.saturating_sub(1)
     } else {
-        Some(owner)
+        owner_at
     }
 }
 

@@ -63,7 +63,7 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
         .unwrap_or_default();
     let walked = collect_blocks(html, &drop);
     let kinds = LineKinds::new(&walked.list);
-    let density = Density::measure(html, &walked);
+    let density = Density::measure(&walked);
 
     let by_rule = rules.and_then(|r| r.content.as_ref()).and_then(|sel| {
         let found = top_level(html, html.select(sel).map(|e| e.id()).collect());
@@ -87,9 +87,9 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
     let within: Vec<Option<NodeId>> = walked
         .list
         .iter()
-        .map(|b| container_of(html, b, &containers))
+        .map(|b| container_of(b, &containers))
         .collect();
-    let boilerplate = mark_boilerplate(html, &walked, &kinds, &density, &within);
+    let boilerplate = mark_boilerplate(&walked, &kinds, &density, &within);
     let mut body: Vec<usize> = (0..walked.list.len())
         .filter(|&i| !boilerplate[i] && within[i].is_some())
         .collect();
@@ -105,7 +105,6 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
 /// Mark every block that is boilerplate: by its element, by its text, or a
 /// site-identity line next to a filing number.
 fn mark_boilerplate(
-    html: &Html,
     walked: &Blocks,
     kinds: &LineKinds<'_>,
     density: &Density,
@@ -116,14 +115,15 @@ fn mark_boilerplate(
         .map(|i| {
             // the element test first: it settles most navigation and footer
             // blocks without reading their text
-            if density.in_boilerplate(html, walked, &list[i], within[i]) {
+            if density.in_boilerplate(walked, &list[i], within[i]) {
                 return true;
             }
             match kinds.get(i) {
                 LineKind::Content => false,
                 LineKind::Boilerplate | LineKind::Footer => true,
                 LineKind::Identity => {
-                    let near = i.saturating_sub(IDENTITY_WINDOW)..(i + IDENTITY_WINDOW + 1).min(list.len());
+                    let near = i.saturating_sub(IDENTITY_WINDOW)
+                        ..(i + IDENTITY_WINDOW + 1).min(list.len());
                     near.into_iter().any(|j| kinds.get(j) == LineKind::Footer)
                 }
             }
@@ -132,11 +132,8 @@ fn mark_boilerplate(
 }
 
 /// The container a block lies in, if any.
-fn container_of(html: &Html, block: &Block, containers: &[NodeId]) -> Option<NodeId> {
-    containers
-        .iter()
-        .copied()
-        .find(|&c| is_inside(html, block.node, c))
+fn container_of(block: &Block, containers: &[NodeId]) -> Option<NodeId> {
+    containers.iter().copied().find(|c| block.path.contains(c))
 }
 
 /// Keep only elements that are not inside another element of the list.

@@ -4,6 +4,7 @@
 //! Every string that reaches a record passes through [`normalize_text`] once,
 //! when the DOM walk closes a paragraph.
 
+use std::borrow::Cow;
 use unicode_normalization::{UnicodeNormalization, is_nfc_quick};
 
 /// Normalize one paragraph's raw text.
@@ -14,6 +15,12 @@ use unicode_normalization::{UnicodeNormalization, is_nfc_quick};
 /// source's line wrapping, and a browser's space there would split a word.
 #[must_use]
 pub(crate) fn normalize_text(raw: &str) -> String {
+    normalize_counting(raw).0
+}
+
+/// [`normalize_text`], and the number of visible characters of the result.
+pub(crate) fn normalize_counting(raw: &str) -> (String, usize) {
+    let mut visible = 0;
     let mut out = String::with_capacity(raw.len());
     let mut pending_space = false;
     let mut pending_newline = false;
@@ -23,6 +30,7 @@ pub(crate) fn normalize_text(raw: &str) -> String {
     for c in raw.chars() {
         if ('\u{4E00}'..='\u{9FFF}').contains(&c) && !pending_space {
             // the common case in Chinese text: an ideograph after an ideograph
+            visible += 1;
             out.push(c);
             last = Some(c);
             continue;
@@ -44,13 +52,14 @@ pub(crate) fn normalize_text(raw: &str) -> String {
             pending_newline = false;
         }
         may_denormalize |= c >= '\u{300}' && !is_cjk(c);
+        visible += 1;
         out.push(c);
         last = Some(c);
     }
     if !may_denormalize || is_nfc_quick(out.chars()) == unicode_normalization::IsNormalized::Yes {
-        out
+        (out, visible)
     } else {
-        out.nfc().collect()
+        (out.nfc().collect(), visible)
     }
 }
 
@@ -86,10 +95,13 @@ pub(crate) fn is_cjk(c: char) -> bool {
 
 /// Remove every white-space character (for comparing labels like `标　　题`).
 #[must_use]
-pub(crate) fn squeeze(s: &str) -> String {
-    s.chars()
-        .filter(|&c| !is_space(c) && !is_invisible(c))
-        .collect()
+pub(crate) fn squeeze(s: &str) -> Cow<'_, str> {
+    let gone = |c: char| is_space(c) || is_invisible(c);
+    if s.chars().any(gone) {
+        Cow::Owned(s.chars().filter(|&c| !gone(c)).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@
 //! site-identity block are the exception that is found even inside the content
 //! container, because templates put them there.
 
+use super::blocks::Block;
 use super::normalize::squeeze;
 use regex::{Regex, RegexSet};
-use super::blocks::Block;
 use std::cell::OnceCell;
 use std::sync::LazyLock;
 
@@ -65,7 +65,9 @@ const LINE_RULE_ANY: &[char] = &['>', '＞', '»', '›', '扫', '建', '辨'];
 
 /// A cheap test that spares most lines the regex set.
 fn might_be_boilerplate(text: &str) -> bool {
-    text.chars().next().is_some_and(|c| LINE_RULE_FIRST.contains(c))
+    text.chars()
+        .next()
+        .is_some_and(|c| LINE_RULE_FIRST.contains(c))
         || text.chars().any(|c| LINE_RULE_ANY.contains(&c))
 }
 
@@ -89,7 +91,9 @@ static IDENTITY: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The first characters of the [`IDENTITY`] labels.
-const IDENTITY_FIRST: &[char] = &['主', '承', '协', '技', '联', '网', '关', '运', '维', '管', '地', '邮', '电'];
+const IDENTITY_FIRST: &[char] = &[
+    '主', '承', '协', '技', '联', '网', '关', '运', '维', '管', '地', '邮', '电',
+];
 
 /// Link and control words that fill toolbars and top bars. A short line made
 /// of nothing else is a toolbar.

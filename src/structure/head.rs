@@ -21,7 +21,16 @@ pub(crate) struct HeadMeta {
 impl HeadMeta {
     pub(crate) fn read(html: &Html) -> Self {
         let mut head = Self::default();
-        for node in html.tree.root().descendants() {
+        // The parser moves every <meta>, <title> and <link> it meets before
+        // the body into <head>; only a broken page puts them elsewhere.
+        let scope = html
+            .tree
+            .root()
+            .descendants()
+            .take(8)
+            .find(|n| n.value().as_element().is_some_and(|e| e.name() == "head"))
+            .unwrap_or_else(|| html.tree.root());
+        for node in scope.descendants() {
             let Node::Element(el) = node.value() else {
                 continue;
             };

@@ -156,10 +156,10 @@ impl Metadata {
     fn add(&mut self, label: &str, value: &str) {
         let label = squeeze(label);
         let value = trim_value(value);
-        if value.is_empty() || IGNORED_LABELS.contains(&label.as_str()) {
+        if value.is_empty() || IGNORED_LABELS.contains(&&*label) {
             return;
         }
-        self.fields.entry(label).or_insert(value);
+        self.fields.entry(label.into_owned()).or_insert(value);
     }
 
     /// A field by any of its labels, in order of preference.
@@ -299,7 +299,7 @@ fn lead_date_pair(lead: &str) -> Option<(String, String)> {
         && label
             .chars()
             .all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
-    (short_han && is_date_time(value.trim())).then(|| (label, value.trim().to_owned()))
+    (short_han && is_date_time(value.trim())).then(|| (label.into_owned(), value.trim().to_owned()))
 }
 
 fn trim_value(value: &str) -> String {

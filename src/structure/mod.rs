@@ -25,7 +25,6 @@ mod title;
 use crate::clean::Cleaned;
 use crate::clean::blocks::{Block, BlockKind};
 use crate::clean::normalize::{normalize_text, squeeze};
-use crate::clean::rules::{LineKind, classify_line};
 use crate::config::SiteRules;
 use crate::pipeline::Page;
 use crate::record::{Record, SCHEMA_VERSION};
@@ -284,10 +283,7 @@ fn read_meta_lines(
 ) {
     let mut taken = Vec::new();
     for i in order {
-        if skip.contains(&i)
-            || taken.contains(&i)
-            || classify_line(&blocks[i].text) == LineKind::Footer
-        {
+        if skip.contains(&i) || taken.contains(&i) {
             continue;
         }
         read_meta(
@@ -319,9 +315,7 @@ fn date_near_title(
 /// they are the attachment block, already in `attachments`.
 fn drop_attachment_block(blocks: &[Block], body: &mut Vec<usize>) {
     let is_file_line = |b: &Block| {
-        !b.links.is_empty()
-            && b.other_links == 0
-            && b.chars.saturating_sub(b.link_chars) <= 8
+        !b.links.is_empty() && b.other_links == 0 && b.chars.saturating_sub(b.link_chars) <= 8
     };
     let is_label = |b: &Block| {
         let s = squeeze(&b.text);

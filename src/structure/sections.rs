@@ -57,10 +57,7 @@ static MARKERS: LazyLock<[(Style, Regex); 7]> = LazyLock::new(|| {
             Style::ParenHan,
             re(format!(r"^([（(]\s*[{n}]+\s*[）)])\s*[、.．]?\s*")),
         ),
-        (
-            Style::Arabic,
-            re(r"^([0-9]{1,3})\s*[.．、]\s*".to_owned()),
-        ),
+        (Style::Arabic, re(r"^([0-9]{1,3})\s*[.．、]\s*".to_owned())),
         (
             Style::ParenArabic,
             re(r"^([（(]\s*[0-9]{1,3}\s*[）)])\s*[、.．]?\s*".to_owned()),
@@ -78,24 +75,27 @@ fn heading(paragraph: &str) -> Option<Heading> {
         c if HAN_NUMERALS.contains(c) => &[Style::Han],
         _ => return None,
     };
-    MARKERS.iter().filter(|(s, _)| candidates.contains(s)).find_map(|(style, re)| {
-        // Markers match only the start, so a long paragraph is not scanned.
-        let c = re.captures(paragraph)?;
-        let rest = paragraph[c.get(0)?.end()..].trim().to_owned();
-        if rest.is_empty() && !matches!(style, Style::Chapter | Style::Part | Style::Article) {
-            return None;
-        }
-        // `1.5万人` and `2021.3.30` are numbers, not markers.
-        if *style == Style::Arabic && rest.starts_with(|c: char| c.is_ascii_digit()) {
-            return None;
-        }
-        let number: String = c[1].chars().filter(|c| !c.is_whitespace()).collect();
-        Some(Heading {
-            style: *style,
-            number,
-            rest,
+    MARKERS
+        .iter()
+        .filter(|(s, _)| candidates.contains(s))
+        .find_map(|(style, re)| {
+            // Markers match only the start, so a long paragraph is not scanned.
+            let c = re.captures(paragraph)?;
+            let rest = paragraph[c.get(0)?.end()..].trim().to_owned();
+            if rest.is_empty() && !matches!(style, Style::Chapter | Style::Part | Style::Article) {
+                return None;
+            }
+            // `1.5万人` and `2021.3.30` are numbers, not markers.
+            if *style == Style::Arabic && rest.starts_with(|c: char| c.is_ascii_digit()) {
+                return None;
+            }
+            let number: String = c[1].chars().filter(|c| !c.is_whitespace()).collect();
+            Some(Heading {
+                style: *style,
+                number,
+                rest,
+            })
         })
-    })
 }
 
 /// Split a heading line at its first sentence: `依法开展疫情防控。一是…`

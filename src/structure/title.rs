@@ -39,7 +39,7 @@ pub(crate) fn find_title(
     if let Some(tag) = title_tag.map(squeeze) {
         let in_tag = order.iter().copied().find(|&i| {
             let b = squeeze(&blocks[i].text);
-            plausible(i) && b.chars().count() >= 4 && tag.contains(&b)
+            plausible(i) && b.chars().count() >= 4 && tag.contains(&*b)
         });
         if let Some(i) = in_tag {
             return Some(Title {
