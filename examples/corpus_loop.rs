@@ -19,9 +19,14 @@ fn main() {
     let pages: Vec<(Vec<u8>, String, String)> = cases
         .iter()
         .map(|c| {
-            let bytes = std::fs::read(dir.join(c["path"].as_str().unwrap_or_default())).expect("fixture");
+            let bytes =
+                std::fs::read(dir.join(c["path"].as_str().unwrap_or_default())).expect("fixture");
             let text = govsnap::decode::decode(&bytes, c["content_type"].as_str()).text;
-            (bytes, text, c["url"].as_str().unwrap_or_default().to_owned())
+            (
+                bytes,
+                text,
+                c["url"].as_str().unwrap_or_default().to_owned(),
+            )
         })
         .collect();
     let mut args = std::env::args().skip(1);
@@ -37,7 +42,9 @@ fn main() {
                     url: Some(url),
                     ..govsnap::Page::default()
                 };
-                std::hint::black_box(govsnap::extract(&page, None, govsnap::ExtractOptions::default()).ok());
+                std::hint::black_box(
+                    govsnap::extract(&page, None, govsnap::ExtractOptions::default()).ok(),
+                );
             }
         }
     }

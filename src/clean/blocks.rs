@@ -532,6 +532,9 @@ static BOILERPLATE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
         "banner",
         "friendlink",
         "yqlj",
+        "statement",
+        "shengming",
+        "disclaimer",
     ])
 });
 

@@ -204,9 +204,21 @@ impl<'a> LineKinds<'a> {
     }
 }
 
+/// A site's legal statement (网站声明：本网站所载内容…) runs long but is
+/// footer however long it is, up to this.
+const STATEMENT_LINE: usize = 600;
+
+static STATEMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^【?(网站声明|免责声明|版权声明|法律声明|隐私声明|本站声明)\s*[:：】]")
+        .expect("static regex")
+});
+
 /// Classify one normalized line.
 pub(crate) fn classify_line(text: &str) -> LineKind {
     let len = text.chars().count();
+    if len <= STATEMENT_LINE && text.contains('声') && STATEMENT.is_match(text) {
+        return LineKind::Footer;
+    }
     if len > FOOTER_LINE {
         return LineKind::Content;
     }
@@ -327,6 +339,7 @@ mod tests {
             "京公网安备 11010202000001号",
             "网站标识码：1201160063",
             "版权所有：天津滨海高新技术产业开发区管理委员会",
+            "网站声明：本网站所载内容，凡注明“来源：某县医疗保障局”的所有文字、图片和音视频资料，版权均属某县医疗保障局所有，任何媒体、网站或个人未经本网协议授权不得转载、链接、转贴或以其他方式复制发表。已经本网协议授权的媒体、网站，在下载使用时必须注明“稿件来源：某县医疗保障局网站”，违者本网将依法追究责任。",
         ] {
             assert_eq!(classify_line(line), LineKind::Footer, "{line}");
         }

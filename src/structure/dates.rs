@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"((?:19|20)[0-9]{2})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})(?:[^0-9]|$)|((?:19|20)[0-9]{2})(0[1-9]|1[0-2])([0-3][0-9])(?:[^0-9]|$)",
+        r"((?:19|20)[0-9]{2})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})(?:[^0-9]|$)|((?:19|20)[0-9]{2})(0[1-9]|1[0-2])([0-3][0-9])(?:[^0-9]|$)|((?:19|20)[0-9]{2})\s+([0-9]{1,2})/([0-9]{1,2})(?:[^0-9]|$)",
     )
     .expect("static regex")
 });
@@ -15,11 +15,9 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 #[must_use]
 pub(crate) fn find_date(text: &str) -> Option<String> {
     DATE.captures_iter(text).find_map(|c| {
-        let (y, m, d) = if c.get(1).is_some() {
-            (&c[1], &c[2], &c[3])
-        } else {
-            (&c[4], &c[5], &c[6])
-        };
+        // three forms, three groups each: separated, compact, year apart
+        let first = [1, 4, 7].into_iter().find(|&g| c.get(g).is_some())?;
+        let (y, m, d) = (&c[first], &c[first + 1], &c[first + 2]);
         let (y, m, d): (u32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
         valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
     })
@@ -50,6 +48,7 @@ mod tests {
             ("2021/3/30", "2021-03-30"),
             ("[2021.03.30]", "2021-03-30"),
             ("t20210330_5391243", "2021-03-30"),
+            ("2024 04/16 10:12:35", "2024-04-16"),
         ] {
             assert_eq!(find_date(text).as_deref(), Some(want), "{text}");
         }

@@ -44,12 +44,24 @@ impl HeadMeta {
                         .to_ascii_lowercase();
                     let value = el
                         .attr("content")
-                        .map(normalize_text)
+                        .map(|v| {
+                            let v = normalize_text(v);
+                            // `<meta name="source" content="来源：人民网">`
+                            // carries its label
+                            match v.split_once(['：', ':']) {
+                                Some((label, rest))
+                                    if key == "source" && label.chars().count() <= 4 =>
+                                {
+                                    rest.trim().to_owned()
+                                }
+                                _ => v,
+                            }
+                        })
                         .filter(|v| !v.is_empty());
                     let slot = match key.as_str() {
                         "articletitle" => &mut head.article_title,
                         "pubdate" | "publishdate" | "firstpublishedtime" => &mut head.pub_date,
-                        "contentsource" => &mut head.content_source,
+                        "contentsource" | "source" => &mut head.content_source,
                         "sitename" => &mut head.site_name,
                         "og:title" => &mut head.og_title,
                         _ => continue,

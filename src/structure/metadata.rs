@@ -90,6 +90,10 @@ const LABELS: &[&str] = &[
     "访问次数",
     "字体",
     "字号",
+    "浏览",
+    "点击",
+    "阅读",
+    "访问",
     // traditional script (Hong Kong, Macao, Taiwan)
     "發佈日期",
     "發布日期",
@@ -119,6 +123,10 @@ const IGNORED_LABELS: &[&str] = &[
     "访问次数",
     "字体",
     "字号",
+    "浏览",
+    "点击",
+    "阅读",
+    "访问",
 ];
 
 /// A known label followed by a colon (inner spaces allowed: `标　题：`).
@@ -284,7 +292,7 @@ fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
 /// `2021-03-30 10:20` alone: the date an info line starts with.
 fn is_date_time(s: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[\[【(（]?\s*(19|20)[0-9]{2}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?(\s+[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?\s*[\]】)）]?$")
+        Regex::new(r"^[\[【(（]?\s*(19|20)[0-9]{2}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?(\s*[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?\s*[\]】)）|｜]?$")
             .expect("static regex")
     });
     RE.is_match(s)
@@ -309,8 +317,14 @@ fn trim_value(value: &str) -> String {
             v = &v[..i];
         }
     }
-    v.trim_matches(|c: char| c.is_whitespace() || matches!(c, '】' | ']' | '〗' | '|'))
-        .to_owned()
+    v = v.trim_matches(|c: char| c.is_whitespace() || matches!(c, '】' | ']' | '〗' | '|'));
+    // `(责编：王洋)`: the line's closing bracket is not the value's
+    for (open, close) in [('(', ')'), ('（', '）')] {
+        if v.ends_with(close) && !v.contains(open) {
+            v = v[..v.len() - close.len_utf8()].trim_end();
+        }
+    }
+    v.to_owned()
 }
 
 #[cfg(test)]
@@ -359,6 +373,13 @@ mod tests {
         assert_eq!(m.fields["信息来源"], "市应急管理局");
         assert_eq!(m.fields["来源"], "市工业和信息化局");
         assert_eq!(m.fields["责任编辑"], "王洋");
+        let mut m = Metadata::default();
+        assert!(m.read_line("2024年03月22日08:21 | 来源：人民网－人民日报"));
+        assert_eq!(m.fields["来源"], "人民网－人民日报");
+        assert!(m.read_line("(责编：王洋、李强)"));
+        assert_eq!(m.fields["责编"], "王洋、李强");
+        assert!(m.read_line("日期：2024-04-02 作者：农业科 浏览：次"));
+        assert!(!m.fields.contains_key("浏览"));
     }
 
     #[test]
