@@ -579,12 +579,12 @@ impl WordList {
 /// Whether a word of the element's class or id starts with a prefix of the
 /// list, ignoring ASCII case: `footerWrap`, `article-footer`.
 pub(crate) fn has_word(el: &Element, list: &WordList) -> bool {
-    if el.attr("class").is_none() && el.id().is_none() {
-        return false;
-    }
-    el.classes()
-        .chain(el.id())
-        .flat_map(|attr| attr.split(['-', '_', ' ']))
+    // the raw attributes, not `Element::classes()`/`id()`: those intern every
+    // name in a global, lock-guarded atom table on first use
+    el.attr("class")
+        .into_iter()
+        .chain(el.attr("id"))
+        .flat_map(|attr| attr.split(|c: char| c == '-' || c == '_' || c.is_ascii_whitespace()))
         .any(|word| list.matches(word))
 }
 

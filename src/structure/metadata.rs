@@ -8,8 +8,9 @@ use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-/// Labels that name a document's metadata. A line made of these and their
-/// values is metadata wherever it stands; other `X：Y` lines are text.
+/// Labels that name a document's metadata. A line made of these (and the
+/// [`IGNORED_LABELS`]) and their values is metadata wherever it stands; other
+/// `X：Y` lines are text.
 const LABELS: &[&str] = &[
     "索引号",
     "主题分类",
@@ -80,20 +81,6 @@ const LABELS: &[&str] = &[
     "载体类型",
     "机构",
     "日期",
-    "浏览次数",
-    "访问量",
-    "点击数",
-    "点击量",
-    "阅读次数",
-    "阅读量",
-    "浏览量",
-    "访问次数",
-    "字体",
-    "字号",
-    "浏览",
-    "点击",
-    "阅读",
-    "访问",
     // traditional script (Hong Kong, Macao, Taiwan)
     "發佈日期",
     "發布日期",
@@ -131,7 +118,7 @@ const IGNORED_LABELS: &[&str] = &[
 
 /// A known label followed by a colon (inner spaces allowed: `标　题：`).
 static LABEL_COLON: LazyLock<Regex> = LazyLock::new(|| {
-    let mut labels: Vec<&str> = LABELS.to_vec();
+    let mut labels: Vec<&str> = LABELS.iter().chain(IGNORED_LABELS).copied().collect();
     labels.sort_by_key(|l| std::cmp::Reverse(l.chars().count()));
     let alternation = labels
         .iter()
@@ -247,7 +234,7 @@ fn cell_label(cell: &str, generic: bool) -> Option<String> {
     let had_colon = squeezed.ends_with(['：', ':']);
     let bare = squeezed.trim_end_matches(['：', ':']);
     let n = bare.chars().count();
-    let known = LABELS.contains(&bare);
+    let known = LABELS.contains(&bare) || IGNORED_LABELS.contains(&bare);
     let generic = generic
         && had_colon
         && (2..=8).contains(&n)
