@@ -4,7 +4,7 @@
 //!   floor any DOM-based extractor pays;
 //! - `govsnap_extract`: the whole pipeline from raw bytes (decode, parse,
 //!   clean, structure, record);
-//! - `dom_smoothie`: the Readability port on the same decoded pages.
+//! - `dom_smoothie`: the `Readability` port on the same decoded pages.
 //!
 //! Parse-only and dom_smoothie get their text decoded outside the timed loop;
 //! govsnap decodes inside it. Run with `cargo bench --bench extract`; the

@@ -35,7 +35,7 @@
 //! ```
 
 #![deny(missing_docs)]
-#![warn(missing_debug_implementations, unreachable_pub)]
+#![warn(clippy::pedantic, missing_debug_implementations, unreachable_pub)]
 
 mod clean;
 pub mod config;

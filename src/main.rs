@@ -1,6 +1,8 @@
 //! The `govsnap` command: wiring only. Parsing, dispatch and output live in
 //! [`cli`]; everything else is the library.
 
+#![warn(clippy::pedantic)]
+
 mod cli;
 
 fn main() -> std::process::ExitCode {

@@ -64,9 +64,6 @@ pub fn extract(
 
 /// Refuse input that is not a web page.
 fn gate(bytes: &[u8]) -> Result<()> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::EmptyInput);
-    }
     const MAGIC: &[(&[u8], &str)] = &[
         (b"%PDF", "a PDF file"),
         (b"\x89PNG", "a PNG image"),
@@ -78,6 +75,9 @@ fn gate(bytes: &[u8]) -> Result<()> {
         (b"Rar!", "a RAR archive"),
         (b"7z\xBC\xAF", "a 7z archive"),
     ];
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::EmptyInput);
+    }
     if let Some((_, kind)) = MAGIC.iter().find(|(m, _)| bytes.starts_with(m)) {
         return Err(Error::NotHtml { kind });
     }
@@ -93,13 +93,6 @@ fn gate(bytes: &[u8]) -> Result<()> {
 
 /// Apply NFKC to every string of a record.
 fn fold_nfkc(mut r: Record) -> Record {
-    let f = |s: &str| s.nfkc().collect::<String>();
-    r.title = r.title.as_deref().map(f);
-    r.source = r.source.as_deref().map(f);
-    r.meta = r.meta.iter().map(|(k, v)| (f(k), f(v))).collect();
-    for a in &mut r.attachments {
-        a.name = f(&a.name);
-    }
     fn fold_sections(sections: &mut [Section], f: &dyn Fn(&str) -> String) {
         for s in sections {
             s.number = s.number.as_deref().map(f);
@@ -107,6 +100,13 @@ fn fold_nfkc(mut r: Record) -> Record {
             s.paragraphs = s.paragraphs.iter().map(|p| f(p)).collect();
             fold_sections(&mut s.children, f);
         }
+    }
+    let f = |s: &str| s.nfkc().collect::<String>();
+    r.title = r.title.as_deref().map(f);
+    r.source = r.source.as_deref().map(f);
+    r.meta = r.meta.iter().map(|(k, v)| (f(k), f(v))).collect();
+    for a in &mut r.attachments {
+        a.name = f(&a.name);
     }
     fold_sections(&mut r.sections, &f);
     r.text = f(&r.text);

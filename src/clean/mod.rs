@@ -66,7 +66,7 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
     let density = Density::measure(&walked);
 
     let by_rule = rules.and_then(|r| r.content.as_ref()).and_then(|sel| {
-        let found = top_level(html, html.select(sel).map(|e| e.id()).collect());
+        let found = top_level(html, &html.select(sel).map(|e| e.id()).collect::<Vec<_>>());
         if found.is_empty() {
             warnings.push(
                 "the site's content selector matched nothing; used generic content detection"
@@ -137,7 +137,7 @@ fn container_of(block: &Block, containers: &[NodeId]) -> Option<NodeId> {
 }
 
 /// Keep only elements that are not inside another element of the list.
-fn top_level(html: &Html, found: Vec<NodeId>) -> Vec<NodeId> {
+fn top_level(html: &Html, found: &[NodeId]) -> Vec<NodeId> {
     found
         .iter()
         .copied()

@@ -1,5 +1,5 @@
 //! What the page says about itself in `<head>`: the 《政府网站发展指引》 meta
-//! tags (ArticleTitle, PubDate, ContentSource, SiteName), Open Graph, `<title>`,
+//! tags (`ArticleTitle`, `PubDate`, `ContentSource`, `SiteName`), Open Graph, `<title>`,
 //! the canonical link and `<base href>`. Read from the raw DOM, before cleaning.
 
 use crate::clean::normalize::normalize_text;

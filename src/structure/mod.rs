@@ -82,18 +82,7 @@ pub(crate) fn build_record(
 ) -> Record {
     let head = HeadMeta::read(html);
     let blocks = &cleaned.blocks;
-    let url = page
-        .url
-        .map(str::to_owned)
-        .or_else(|| absolute_http(head.canonical.as_deref()))
-        .or_else(|| page.location.map(str::to_owned))
-        .unwrap_or_else(|| NO_URL.to_owned());
-    let base = Url::parse(&url)
-        .ok()
-        .map(|u| match head.base_href.as_deref() {
-            Some(b) => u.join(b).unwrap_or(u),
-            None => u,
-        });
+    let (url, base) = page_url(&head, page);
 
     let mut body: Vec<usize> = cleaned.body.clone();
     let first_body = body.first().copied().unwrap_or(0);
@@ -113,14 +102,7 @@ pub(crate) fn build_record(
         .or_else(|| found.as_ref().map(|t| t.text.clone()))
         .or_else(|| head.og_title.clone());
     if let Some(t) = &title {
-        let t = squeeze(t);
-        let printed: Vec<usize> = body
-            .iter()
-            .take(3)
-            .copied()
-            .filter(|&i| squeeze(&blocks[i].text) == t)
-            .collect();
-        body.retain(|i| !printed.contains(i));
+        drop_printed_title(blocks, &mut body, t);
     }
 
     // Metadata: tables first, then lines at the body's edges, then around it.
@@ -160,19 +142,7 @@ pub(crate) fn build_record(
 
     // Attachments from the body and around it; a trailing attachment block
     // leaves the body.
-    let mut files = Attachments::new(base);
-    let near = first_body.saturating_sub(AROUND)..(last_body + 1 + AROUND).min(blocks.len());
-    for i in near {
-        if body.contains(&i) || !cleaned.boilerplate[i] {
-            blocks[i].links.iter().for_each(|l| files.add(l));
-        }
-    }
-    if files.unresolved > 0 {
-        warnings.push(format!(
-            "{} relative attachment link(s) could not be made absolute: pass the page's URL with --url",
-            files.unresolved
-        ));
-    }
+    let files = collect_attachments(cleaned, &body, base, &mut warnings);
     drop_attachment_block(blocks, &mut body);
 
     let paragraphs: Vec<String> = body.iter().map(|&i| blocks[i].text.clone()).collect();
@@ -191,6 +161,63 @@ pub(crate) fn build_record(
         text: paragraphs.join("\n"),
         warnings,
     }
+}
+
+/// The record's URL (the caller's, the page's canonical link, where it was
+/// read from) and the base that relative links resolve against.
+fn page_url(head: &HeadMeta, page: &Page<'_>) -> (String, Option<Url>) {
+    let url = page
+        .url
+        .map(str::to_owned)
+        .or_else(|| absolute_http(head.canonical.as_deref()))
+        .or_else(|| page.location.map(str::to_owned))
+        .unwrap_or_else(|| NO_URL.to_owned());
+    let base = Url::parse(&url)
+        .ok()
+        .map(|u| match head.base_href.as_deref() {
+            Some(b) => u.join(b).unwrap_or(u),
+            None => u,
+        });
+    (url, base)
+}
+
+/// The title printed again at the top of the body is not body.
+fn drop_printed_title(blocks: &[Block], body: &mut Vec<usize>, title: &str) {
+    let title = squeeze(title);
+    let printed: Vec<usize> = body
+        .iter()
+        .take(3)
+        .copied()
+        .filter(|&i| squeeze(&blocks[i].text) == title)
+        .collect();
+    body.retain(|i| !printed.contains(i));
+}
+
+/// File links in the body and in the non-boilerplate blocks around it.
+fn collect_attachments(
+    cleaned: &Cleaned,
+    body: &[usize],
+    base: Option<Url>,
+    warnings: &mut Vec<String>,
+) -> Attachments {
+    let (first, last) = (
+        body.first().copied().unwrap_or(0),
+        body.last().copied().unwrap_or(0),
+    );
+    let mut files = Attachments::new(base);
+    let near = first.saturating_sub(AROUND)..(last + 1 + AROUND).min(cleaned.blocks.len());
+    for i in near {
+        if body.contains(&i) || !cleaned.boilerplate[i] {
+            cleaned.blocks[i].links.iter().for_each(|l| files.add(l));
+        }
+    }
+    if files.unresolved > 0 {
+        warnings.push(format!(
+            "{} relative attachment link(s) could not be made absolute: pass the page's URL with --url",
+            files.unresolved
+        ));
+    }
+    files
 }
 
 fn absolute_http(href: Option<&str>) -> Option<String> {

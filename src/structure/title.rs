@@ -1,4 +1,4 @@
-//! The document's own title: the ArticleTitle meta tag, the site's `title`
+//! The document's own title: the `ArticleTitle` meta tag, the site's `title`
 //! selector, the heading over the body (checked against `<title>`), or
 //! `<title>` without its site suffix, in that order.
 
