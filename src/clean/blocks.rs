@@ -62,6 +62,9 @@ pub(crate) struct Block {
     pub links: Vec<Link>,
     /// How many other links the block has.
     pub other_links: usize,
+    /// Inside an element whose class or id says "title" (`div.title`,
+    /// `#lblTitle`, `h2.art-tit`).
+    pub titled: bool,
     /// The nearest element around the block that looks like boilerplate.
     pub flagged: Option<NodeId>,
 }
@@ -117,6 +120,7 @@ pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
         link_buf: String::new(),
         other_links: 0,
         path: vec![html.tree.root().id()],
+        titled: false,
     };
     walker.walk(html.tree.root(), 0);
     walker.flush();
@@ -138,6 +142,8 @@ struct Walker<'a> {
     other_links: usize,
     /// The elements open at this point of the walk, root first.
     path: Vec<NodeId>,
+    /// Inside a title-classed element.
+    titled: bool,
 }
 
 impl Walker<'_> {
@@ -180,6 +186,8 @@ impl Walker<'_> {
             _ => {}
         }
         self.path.push(node.id());
+        let outer_titled = self.titled;
+        self.titled |= has_word(el, &TITLE_WORDS);
         let outer_flag = self.flagged;
         self.note_flag(node, el);
         if is_block(name) {
@@ -222,6 +230,7 @@ impl Walker<'_> {
             self.children(node, depth);
         }
         self.path.pop();
+        self.titled = outer_titled;
         self.flagged = outer_flag;
     }
 
@@ -265,6 +274,7 @@ impl Walker<'_> {
         self.out.list.push(Block {
             text,
             kind: self.heading.map_or(BlockKind::Para, BlockKind::Heading),
+            titled: self.titled,
             table: None,
             path,
             cells: Vec::new(),
@@ -303,6 +313,7 @@ impl Walker<'_> {
                     link_buf: String::new(),
                     other_links: 0,
                     path: Vec::new(),
+                    titled: false,
                 };
                 cell_walker.children(cell, MAX_DEPTH / 2);
                 cell_walker.flush();
@@ -342,6 +353,7 @@ impl Walker<'_> {
             self.out.list.push(Block {
                 text,
                 kind: BlockKind::Row,
+                titled: false,
                 table: Some(table.id()),
                 path,
                 cells,
@@ -477,6 +489,10 @@ fn heading_level(name: &str) -> Option<u8> {
         _ => None,
     }
 }
+
+/// Class and id words of the element that holds a document's title.
+static TITLE_WORDS: LazyLock<WordList> =
+    LazyLock::new(|| WordList::new(&["title", "tit", "biaoti", "headline", "heading"]));
 
 /// Class and id words that mark boilerplate containers, matched as the start
 /// of a word of the attribute (`footer`, `footerWrap`, `article-footer`).

@@ -116,6 +116,23 @@ const IGNORED_LABELS: &[&str] = &[
     "访问",
 ];
 
+/// Labels too generic to be taken from a cell without a colon.
+const COLON_ONLY_LABELS: &[&str] = &[
+    "名称",
+    "日期",
+    "机构",
+    "分类",
+    "作者",
+    "编辑",
+    "审核",
+    "摘要",
+    "文种",
+    "关键词",
+    "关键字",
+    "撰稿",
+    "摄影",
+];
+
 /// A known label followed by a colon (inner spaces allowed: `标　题：`).
 static LABEL_COLON: LazyLock<Regex> = LazyLock::new(|| {
     let mut labels: Vec<&str> = LABELS.iter().chain(IGNORED_LABELS).copied().collect();
@@ -234,7 +251,10 @@ fn cell_label(cell: &str, generic: bool) -> Option<String> {
     let had_colon = squeezed.ends_with(['：', ':']);
     let bare = squeezed.trim_end_matches(['：', ':']);
     let n = bare.chars().count();
-    let known = LABELS.contains(&bare) || IGNORED_LABELS.contains(&bare);
+    // generic words (名称, 日期 …) head data-table columns too: in a cell of
+    // their own they are labels only with a colon
+    let known = (LABELS.contains(&bare) && (had_colon || !COLON_ONLY_LABELS.contains(&bare)))
+        || IGNORED_LABELS.contains(&bare);
     let generic = generic
         && had_colon
         && (2..=8).contains(&n)

@@ -134,11 +134,22 @@ pub(crate) fn build_record(
             )
         })
         .or_else(|| find_date(url.rsplit('/').next().unwrap_or("")));
+    // 来源：本站 names the site itself, which is not a source (SPEC §4)
+    let not_the_site = |s: &str| {
+        head.site_name.as_deref() != Some(s)
+            && !matches!(s, "本站" | "本网" | "本网站" | "原创" | "网站" | "未知")
+    };
     let source = head
         .content_source
         .clone()
-        .filter(|s| head.site_name.as_deref() != Some(s.as_str()))
-        .or_else(|| meta.get_any(SOURCE_LABELS).map(str::to_owned));
+        .filter(|s| not_the_site(s))
+        .or_else(|| {
+            SOURCE_LABELS
+                .iter()
+                .filter_map(|l| meta.fields.get(*l))
+                .find(|s| not_the_site(s))
+                .cloned()
+        });
 
     // Attachments from the body and around it; a trailing attachment block
     // leaves the body.
@@ -246,7 +257,9 @@ fn read_meta_tables(blocks: &[Block], boilerplate: &[bool], meta: &mut Metadata)
             .iter()
             .filter(|&&i| probe.read_row(&blocks[i].cells))
             .count();
-        if meta_rows > 0 && meta_rows * 2 >= members.len() {
+        // two thirds of the rows, and more than one field: a data table in the
+        // body with a 名称 column header is not a metadata table
+        if meta_rows * 3 >= members.len() * 2 && probe.fields.len() >= 2 {
             for &i in &members {
                 meta.read_row(&blocks[i].cells);
             }

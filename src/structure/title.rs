@@ -57,6 +57,17 @@ pub(crate) fn find_title(
             block: Some(i),
         });
     }
+    // an element classed as the title (`div.title`, `#lblTitle`), unless
+    // the line is an info line (`发布时间：…`)
+    let titled = order.iter().copied().find(|&i| {
+        blocks[i].titled && plausible(i) && !boilerplate[i] && !blocks[i].text.contains(['：', ':'])
+    });
+    if let Some(i) = titled {
+        return Some(Title {
+            text: blocks[i].text.clone(),
+            block: Some(i),
+        });
+    }
     title_tag
         .and_then(strip_site_suffix)
         .map(|text| Title { text, block: None })
