@@ -15,14 +15,6 @@ pub enum Error {
         /// What the bytes look like (PDF, PNG, ZIP, binary data …).
         kind: &'static str,
     },
-    /// A URL given on the command line or in a config could not be parsed.
-    #[error("invalid URL {url:?}: {reason}")]
-    InvalidUrl {
-        /// The text that was given.
-        url: String,
-        /// Why it is not a URL.
-        reason: String,
-    },
     /// A config file could not be read.
     #[error("cannot read config {path}: {source}")]
     ReadConfig {

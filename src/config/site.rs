@@ -39,29 +39,6 @@ impl SiteRules {
         self.allow.iter().any(|r| r.is_match(url)) && !self.deny.iter().any(|r| r.is_match(url))
     }
 
-    /// Build rules that only carry selectors, for tests and library callers.
-    ///
-    /// # Errors
-    /// The key and the reason when a selector does not parse.
-    pub fn with_selectors(
-        content: Option<&str>,
-        title: Option<&str>,
-        drop: &[&str],
-    ) -> Result<Self, (String, String)> {
-        Self::from_raw(RawSite {
-            name: "inline".to_owned(),
-            seeds: Vec::new(),
-            allow: Vec::new(),
-            deny: Vec::new(),
-            documents: Vec::new(),
-            max_depth: None,
-            content: content.map(str::to_owned),
-            title: title.map(str::to_owned),
-            date: None,
-            drop: drop.iter().map(|s| (*s).to_owned()).collect(),
-        })
-    }
-
     /// Validate a raw site; errors are `(key, reason)`.
     pub(super) fn from_raw(raw: RawSite) -> Result<Self, (String, String)> {
         if raw.name.trim().is_empty() {

@@ -115,6 +115,15 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
                 warnings,
             };
         }
+        if is_cut_short(charset, bytes) {
+            // right declaration, body cut inside its last character (a size
+            // cap, a dropped connection): keep the encoding, say so
+            warnings.push(format!(
+                "the page ends inside a {} character (truncated?)",
+                charset.name()
+            ));
+            return finish(charset, bytes, warnings);
+        }
         let actual = detect(bytes);
         warnings.push(format!(
             "{} declares charset {label}, but the bytes are not {}; decoded as {}",
@@ -134,6 +143,11 @@ fn decode_strict(charset: Charset, bytes: &[u8]) -> Option<Cow<'_, str>> {
     charset
         .0
         .decode_without_bom_handling_and_without_replacement(bytes)
+}
+
+/// Whether `bytes` are valid in `charset` but for a last character cut short.
+fn is_cut_short(charset: Charset, bytes: &[u8]) -> bool {
+    (1..=3).any(|k| bytes.len() > k && decode_strict(charset, &bytes[..bytes.len() - k]).is_some())
 }
 
 /// Decode with replacement, and say so when anything had to be replaced.
@@ -248,6 +262,16 @@ mod tests {
         let d = decode(&page, None);
         assert_eq!(d.charset.name(), "Big5");
         assert!(d.text.contains("行政長官"));
+    }
+
+    #[test]
+    fn a_body_cut_inside_a_character_keeps_its_declaration() {
+        let mut page = gbk("<meta charset=\"gbk\"><p>政府信息公开指南</p><p>依申请公开");
+        page.pop();
+        let d = decode(&page, None);
+        assert_eq!(d.charset.name(), "GBK");
+        assert!(d.text.contains("政府信息公开指南"));
+        assert!(d.warnings[0].contains("truncated"), "{:?}", d.warnings);
     }
 
     #[test]

@@ -390,6 +390,16 @@ mod tests {
     }
 
     #[test]
+    fn data_table_headers_are_not_labels() {
+        let mut m = Metadata::default();
+        let row = |cells: &[&str]| cells.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+        assert!(!m.read_row(&row(&["序号", "名称", "数量"])));
+        assert!(!m.read_row(&row(&["1", "便携式计算机", "20"])));
+        assert!(m.read_row(&row(&["名　　称：", "政府信息公开指南"])));
+        assert_eq!(m.fields.len(), 1, "{:?}", m.fields);
+    }
+
+    #[test]
     fn sentences_with_colons_are_not_metadata() {
         let mut m = Metadata::default();
         assert!(!m.read_line("联系人：张三，联系电话：022-12345678。"));
