@@ -94,6 +94,7 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
         .filter(|&i| !boilerplate[i] && within[i].is_some())
         .collect();
     drop_link_lists(&walked.list, &mut body);
+    drop_identity_tail(&walked.list, &mut body);
     Cleaned {
         blocks: walked.list,
         body,
@@ -129,6 +130,19 @@ fn mark_boilerplate(
             }
         })
         .collect()
+}
+
+/// The site's identity block left at the end of a content container
+/// (`主办单位：…`, `技术支持：…` after the signature) is the footer, even with
+/// no filing number next to it. Contact lines are not taken: a notice ends
+/// with its own 联系电话.
+fn drop_identity_tail(list: &[Block], body: &mut Vec<usize>) {
+    while let Some(&last) = body.last() {
+        if !rules::is_site_identity(&list[last].text) {
+            break;
+        }
+        body.pop();
+    }
 }
 
 /// The container a block lies in, if any.
@@ -171,4 +185,71 @@ fn drop_link_lists(list: &[Block], body: &mut Vec<usize>) {
     }
     let mut it = keep.iter();
     body.retain(|_| *it.next().unwrap_or(&true));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(html: &str) -> Vec<String> {
+        let html = Html::parse_document(html);
+        let cleaned = clean_page(&html, None);
+        cleaned
+            .body
+            .iter()
+            .map(|&i| cleaned.blocks[i].text.clone())
+            .collect()
+    }
+
+    const PARAGRAPHS: &str = "<p>为进一步规范政府信息公开工作，提升公开质量和实效，现将有关事项通知如下，请认真贯彻执行。</p>\
+        <p>各单位要高度重视，明确责任分工，确保各项任务按时完成，并于年底前报送工作总结。</p>";
+
+    #[test]
+    fn site_identity_at_the_end_of_the_content_goes_without_a_filing_number() {
+        let body = body_of(&format!(
+            "<div class=\"content\">{PARAGRAPHS}<p>某某县人民政府办公室</p><p>2024年3月1日</p>\
+             <p>主办单位：某某县人民政府</p><p>技术支持：某某网络科技有限公司</p></div>"
+        ));
+        assert_eq!(
+            body.last().map(String::as_str),
+            Some("2024年3月1日"),
+            "{body:?}"
+        );
+    }
+
+    #[test]
+    fn a_notice_keeps_its_own_organisers_and_contact_line() {
+        let body = body_of(&format!(
+            "<div class=\"content\">{PARAGRAPHS}<p>主办单位：市科学技术协会</p><p>时间：2024年5月18日</p>\
+             <p>联系电话：0000-12345678</p></div>"
+        ));
+        assert!(
+            body.contains(&"主办单位：市科学技术协会".to_owned()),
+            "{body:?}"
+        );
+        assert_eq!(
+            body.last().map(String::as_str),
+            Some("联系电话：0000-12345678")
+        );
+    }
+
+    #[test]
+    fn drop_selectors_and_hidden_elements_never_reach_the_body() {
+        let html = Html::parse_document(&format!(
+            "<div class=\"content\">{PARAGRAPHS}<p class=\"note\">编者按：本文有删节。</p>\
+             <p style=\"DISPLAY: none\">隐藏的统计代码说明文字</p></div>"
+        ));
+        let rules = crate::Config::parse(
+            "[[site]]\nname = \"x\"\ndrop = [\"p.note\"]\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let cleaned = clean_page(&html, rules.sites.first());
+        let text: Vec<&str> = cleaned
+            .body
+            .iter()
+            .map(|&i| cleaned.blocks[i].text.as_str())
+            .collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+    }
 }

@@ -44,6 +44,7 @@ static LINE_RULES: LazyLock<RegexSet> = LazyLock::new(|| {
         r"^分享\s*([:：]|$)",
         r"扫一扫.{0,4}(在|用)?手机.{0,4}打开",
         r"(手机|微信)扫(一扫|描).{0,10}(二维码|分享|打开|阅读)",
+        r"^.{0,8}(扫描|扫码|扫一扫).{0,12}(二维码|手机|移动端).{0,12}$",
         // previous / next
         r"^(上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇)\s*[:：]?",
         // related and hot lists
@@ -89,6 +90,19 @@ static IDENTITY: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+
+/// Lines that name who runs the site, never who wrote a document.
+static SITE_IDENTITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(主办单位|主办|承办单位|承办|技术支持|技术保障|网站声明|网站地图|关于我们|主管单位|运维单位|维护单位|网站标识码|网站管理)\s*[:：]?",
+    )
+    .expect("static regex")
+});
+
+/// A short line that names the site's owner, operator or maintainer.
+pub(crate) fn is_site_identity(text: &str) -> bool {
+    text.chars().count() <= SHORT_LINE && SITE_IDENTITY.is_match(text)
+}
 
 /// The first characters of the [`IDENTITY`] labels.
 const IDENTITY_FIRST: &[char] = &[
@@ -173,6 +187,8 @@ const CONTROL_WORDS: &[&str] = &[
     "今日头条",
     "抖音",
     "头条号",
+    "超大",
+    "特大",
     "大",
     "中",
     "小",
@@ -326,6 +342,9 @@ mod tests {
             "浏览次数：1024",
             "关于我们 | 网站声明",
             "微博",
+            "字号：默认 大 超大 | 打印 |",
+            "扫描二维码在手机上浏览",
+            "用微信扫描二维码分享至好友和朋友圈",
         ] {
             assert_eq!(classify_line(line), LineKind::Boilerplate, "{line}");
         }
