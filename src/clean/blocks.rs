@@ -62,6 +62,9 @@ pub(crate) struct Block {
     pub links: Vec<Link>,
     /// How many other links the block has.
     pub other_links: usize,
+    /// The block is the only text of a `<div>` with no other block inside:
+    /// a paragraph, whatever its tag.
+    pub paragraph: bool,
     /// Inside an element whose class or id says "title" (`div.title`,
     /// `#lblTitle`, `h2.art-tit`).
     pub titled: bool,
@@ -121,6 +124,7 @@ pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
         other_links: 0,
         path: vec![html.tree.root().id()],
         titled: false,
+        nested_block: false,
     };
     walker.walk(html.tree.root(), 0);
     walker.flush();
@@ -144,6 +148,8 @@ struct Walker<'a> {
     path: Vec<NodeId>,
     /// Inside a title-classed element.
     titled: bool,
+    /// Whether the current block element has a block element inside it.
+    nested_block: bool,
 }
 
 impl Walker<'_> {
@@ -197,8 +203,18 @@ impl Walker<'_> {
             if let Some(level) = heading_level(name) {
                 self.heading = Some(level);
             }
+            let first_block = self.out.list.len();
+            self.nested_block = false;
             self.children(node, depth);
             self.flush();
+            // A `<div>` holding one paragraph and no other block is a
+            // paragraph (Readability's div-to-p): its points go to the
+            // element around it, as a `<p>`'s would.
+            if name == "div" && !self.nested_block && self.out.list.len() == first_block + 1 {
+                self.out.list[first_block].paragraph = true;
+            }
+            // and for the element around it, this one is a nested block
+            self.nested_block = true;
             self.owner = outer_owner;
             self.heading = outer_heading;
         } else if name == "a" {
@@ -274,6 +290,7 @@ impl Walker<'_> {
         self.out.list.push(Block {
             text,
             kind: self.heading.map_or(BlockKind::Para, BlockKind::Heading),
+            paragraph: false,
             titled: self.titled,
             table: None,
             path,
@@ -314,6 +331,7 @@ impl Walker<'_> {
                     other_links: 0,
                     path: Vec::new(),
                     titled: false,
+                    nested_block: false,
                 };
                 cell_walker.children(cell, MAX_DEPTH / 2);
                 cell_walker.flush();
@@ -353,6 +371,7 @@ impl Walker<'_> {
             self.out.list.push(Block {
                 text,
                 kind: BlockKind::Row,
+                paragraph: false,
                 titled: false,
                 table: Some(table.id()),
                 path,

@@ -292,6 +292,7 @@ fn scoring_start(html: &Html, block: &Block) -> usize {
     };
     let owner = html.tree.get(block.path[owner_at]);
     let paragraph_like = block.table.is_some()
+        || block.paragraph
         || owner.and_then(|o| o.value().as_element()).is_some_and(|e| {
             matches!(
                 e.name(),

@@ -109,7 +109,8 @@ pub(crate) fn build_record(
     let mut meta = Metadata::default();
     let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, &mut meta);
     body.retain(|i| !table_rows.contains(i));
-    let edge = take_meta_edges(blocks, &mut body, &mut meta);
+    let mut edge = take_meta_edges(blocks, &mut body, &mut meta);
+    edge.extend(take_date_line(blocks, &mut body));
     let around = (first_body.saturating_sub(AROUND)..first_body)
         .rev()
         .chain(last_body + 1..(last_body + 1 + AROUND).min(blocks.len()));
@@ -334,6 +335,18 @@ fn read_meta_lines(
             &mut taken,
         );
     }
+}
+
+/// A short line opening the body with a date and no label (`2024年04月08日
+/// 某某镇党政办公室`, under a title printed in the body) is the info line.
+fn take_date_line(blocks: &[Block], body: &mut Vec<usize>) -> Option<usize> {
+    let &first = body.first()?;
+    let text = &blocks[first].text;
+    let opens_with_date = find_date(text).is_some()
+        && text.chars().count() <= 40
+        && text.starts_with(|c: char| c.is_ascii_digit() || c == '[' || c == '【');
+    // a news lead (`2024年3月1日上午，全市…`) is a sentence: commas or a stop
+    (opens_with_date && !text.contains(['。', '，', ','])).then(|| body.remove(0))
 }
 
 /// A date printed without a label between the title and the body

@@ -4,6 +4,8 @@
 
 use crate::clean::blocks::{Block, BlockKind};
 use crate::clean::normalize::squeeze;
+use regex::Regex;
+use std::sync::LazyLock;
 
 /// How many blocks before the body a title heading may stand.
 const LOOKBACK: usize = 15;
@@ -68,10 +70,30 @@ pub(crate) fn find_title(
             block: Some(i),
         });
     }
+    // a line shaped like an official document's title (关于…的通知)
+    let shaped = order
+        .iter()
+        .copied()
+        .find(|&i| plausible(i) && !boilerplate[i] && DOCUMENT_TITLE.is_match(&blocks[i].text));
+    if let Some(i) = shaped {
+        return Some(Title {
+            text: blocks[i].text.clone(),
+            block: Some(i),
+        });
+    }
     title_tag
         .and_then(strip_site_suffix)
         .map(|text| Title { text, block: None })
 }
+
+/// The kinds of official documents (公文种类) and the words their titles end
+/// with; a sentence (with `。`) is never a title.
+static DOCUMENT_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^[^。]{4,80}(通知|公告|通告|通报|意见|办法|规定|决定|报告|方案|公示|批复|复函|纪要|细则|规划|要点|指南|条例|规则|决议|命令|总结|计划|解读|答复)$",
+    )
+    .expect("static regex")
+});
 
 /// `天津滨海高新区2020年法治政府建设报告_重点领域公开_天津滨海高新区` →
 /// `天津滨海高新区2020年法治政府建设报告`.
