@@ -118,10 +118,7 @@ pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
         owner: html.tree.root().id(),
         heading: None,
         flagged: None,
-        in_link: false,
-        capture_link: false,
-        link_buf: String::new(),
-        other_links: 0,
+        link: LinkState::default(),
         path: vec![html.tree.root().id()],
         titled: false,
         nested_block: false,
@@ -129,6 +126,19 @@ pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
     walker.walk(html.tree.root(), 0);
     walker.flush();
     walker.out
+}
+
+/// The walk's state inside `<a>` elements.
+#[derive(Debug, Default)]
+struct LinkState {
+    /// Inside a link: its text counts as link text.
+    inside: bool,
+    /// Inside a link to a file: its text is kept as the attachment's name.
+    capture: bool,
+    /// The text of the file link being read.
+    text: String,
+    /// Links to pages (not files) in the current paragraph.
+    others: usize,
 }
 
 struct Walker<'a> {
@@ -140,10 +150,7 @@ struct Walker<'a> {
     owner: NodeId,
     heading: Option<u8>,
     flagged: Option<NodeId>,
-    in_link: bool,
-    capture_link: bool,
-    link_buf: String,
-    other_links: usize,
+    link: LinkState,
     /// The elements open at this point of the walk, root first.
     path: Vec<NodeId>,
     /// Inside a title-classed element.
@@ -223,16 +230,16 @@ impl Walker<'_> {
             // Only links to files are kept (they are attachments); the text
             // of other links is only counted.
             let file = el.attr("href").map(str::trim).filter(|h| is_file_link(h));
-            let outer_text = std::mem::take(&mut self.link_buf);
-            let (outer, outer_capture) = (self.in_link, self.capture_link);
-            self.in_link = true;
-            self.capture_link = file.is_some();
+            let outer_text = std::mem::take(&mut self.link.text);
+            let (outer, outer_capture) = (self.link.inside, self.link.capture);
+            self.link.inside = true;
+            self.link.capture = file.is_some();
             self.children(node, depth);
-            self.in_link = outer;
-            self.capture_link = outer_capture;
-            let text = std::mem::replace(&mut self.link_buf, outer_text);
+            self.link.inside = outer;
+            self.link.capture = outer_capture;
+            let text = std::mem::replace(&mut self.link.text, outer_text);
             if outer_capture {
-                self.link_buf.push_str(&text);
+                self.link.text.push_str(&text);
             }
             match file {
                 Some(href) => self.links.push(Link {
@@ -240,7 +247,7 @@ impl Walker<'_> {
                     href: href.to_owned(),
                     title: el.attr("title").map(normalize_text),
                 }),
-                None => self.other_links += usize::from(el.attr("href").is_some()),
+                None => self.link.others += usize::from(el.attr("href").is_some()),
             }
         } else {
             self.children(node, depth);
@@ -266,11 +273,11 @@ impl Walker<'_> {
     fn push_text(&mut self, text: &str) {
         // all characters are counted once, when the paragraph is normalized;
         // link text has to be counted as it passes
-        if self.in_link {
+        if self.link.inside {
             self.link_chars += text.chars().filter(|&c| !is_space(c)).count();
         }
-        if self.capture_link {
-            self.link_buf.push_str(text);
+        if self.link.capture {
+            self.link.text.push_str(text);
         }
         self.buf.push_str(text);
     }
@@ -278,7 +285,7 @@ impl Walker<'_> {
     /// Close the current paragraph.
     fn flush(&mut self) {
         let links = std::mem::take(&mut self.links);
-        let other_links = std::mem::take(&mut self.other_links);
+        let other_links = std::mem::take(&mut self.link.others);
         let link_chars = std::mem::take(&mut self.link_chars);
         let (text, chars) = normalize_counting(&self.buf);
         self.buf.clear();
@@ -325,10 +332,7 @@ impl Walker<'_> {
                     owner: cell.id(),
                     heading: None,
                     flagged: None,
-                    in_link: false,
-                    capture_link: false,
-                    link_buf: String::new(),
-                    other_links: 0,
+                    link: LinkState::default(),
                     path: Vec::new(),
                     titled: false,
                     nested_block: false,
