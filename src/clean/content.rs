@@ -7,8 +7,9 @@
 //! content block; siblings that scored nearly as well join it, because many
 //! templates split a document over several boxes.
 
-use super::blocks::{Block, BlockKind, Blocks, Flag, WordList, has_word, ratio};
+use super::blocks::{Block, BlockKind, Blocks, ratio};
 use super::rules::{LineKind, LineKinds};
+use super::selectors::{Flag, WordList, has_word};
 use ego_tree::NodeId;
 use rustc_hash::FxHashMap as HashMap;
 use scraper::{Html, Node};
@@ -127,7 +128,7 @@ static NEGATIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
         "nav",
         "menu",
         "footer",
-        "foot",
+        "foot$",
         "sidebar",
         "side",
         "share",

@@ -4,7 +4,7 @@
 //! Data flows in four steps, each in its own file:
 //! 1. [`blocks`]: one DOM walk turns the page into paragraphs (skipping
 //!    scripts, hidden elements and the site's `drop` selectors, and noting
-//!    which elements look like boilerplate);
+//!    which elements look like boilerplate, as [`selectors`] describes them);
 //! 2. [`rules`]: every short line is classified by its text (share widgets,
 //!    breadcrumbs, toolbars, counters, filing numbers, site identity);
 //! 3. [`content`]: the site's `content` selector, or the text-density vote,
@@ -23,6 +23,7 @@ pub(crate) mod blocks;
 pub(crate) mod content;
 pub(crate) mod normalize;
 pub(crate) mod rules;
+pub(crate) mod selectors;
 
 use crate::config::SiteRules;
 use blocks::{Block, Blocks, collect_blocks};

@@ -3,7 +3,7 @@
 
 use crate::clean::blocks::Link;
 #[cfg(test)]
-use crate::clean::blocks::is_file_link;
+use crate::clean::selectors::is_file_link;
 use crate::record::Attachment;
 use url::Url;
 
