@@ -14,6 +14,8 @@ use std::sync::LazyLock;
 /// A numbering style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
+    /// `第一编`, `第一部分`: above chapters in codes and long reports.
+    Division,
     Chapter,
     Part,
     Article,
@@ -45,10 +47,14 @@ struct Heading {
 
 const HAN_NUMERALS: &str = "一二三四五六七八九十百零〇两";
 
-static MARKERS: LazyLock<[(Style, Regex); 7]> = LazyLock::new(|| {
+static MARKERS: LazyLock<[(Style, Regex); 8]> = LazyLock::new(|| {
     let n = HAN_NUMERALS;
     let re = |p: String| Regex::new(&p).expect("static regex");
     [
+        (
+            Style::Division,
+            re(format!(r"^(第[{n}0-9]+(?:编|部分))\s*")),
+        ),
         (Style::Chapter, re(format!(r"^(第[{n}0-9]+章)\s*"))),
         (Style::Part, re(format!(r"^(第[{n}0-9]+节)\s*"))),
         (Style::Article, re(format!(r"^(第[{n}0-9]+条)\s*"))),
@@ -69,7 +75,7 @@ fn heading(paragraph: &str) -> Option<Heading> {
     // Each style's marker starts with a known character: try only those.
     let first = paragraph.chars().next()?;
     let candidates: &[Style] = match first {
-        '第' => &[Style::Chapter, Style::Part, Style::Article],
+        '第' => &[Style::Division, Style::Chapter, Style::Part, Style::Article],
         '（' | '(' => &[Style::ParenHan, Style::ParenArabic],
         '0'..='9' => &[Style::Arabic],
         c if HAN_NUMERALS.contains(c) => &[Style::Han],
@@ -82,7 +88,12 @@ fn heading(paragraph: &str) -> Option<Heading> {
             // Markers match only the start, so a long paragraph is not scanned.
             let c = re.captures(paragraph)?;
             let rest = paragraph[c.get(0)?.end()..].trim().to_owned();
-            if rest.is_empty() && !matches!(style, Style::Chapter | Style::Part | Style::Article) {
+            if rest.is_empty()
+                && !matches!(
+                    style,
+                    Style::Division | Style::Chapter | Style::Part | Style::Article
+                )
+            {
                 return None;
             }
             // `1.5万人` and `2021.3.30` are numbers, not markers.
@@ -96,6 +107,20 @@ fn heading(paragraph: &str) -> Option<Heading> {
                 rest,
             })
         })
+}
+
+/// `总　则` is printed spaced out; the heading is `总则`. Only short
+/// headings made of single spaced-out characters are joined.
+fn unspace(heading: String) -> String {
+    let spaced = heading.contains(' ')
+        && heading.split(' ').all(|seg| {
+            seg.chars().count() == 1 && seg.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+        });
+    if spaced {
+        heading.replace(' ', "")
+    } else {
+        heading
+    }
 }
 
 /// Split a heading line at its first sentence: `依法开展疫情防控。一是…`
@@ -140,7 +165,7 @@ pub(crate) fn build_sections(paragraphs: &[String]) -> Vec<Section> {
             (None, (!h.rest.is_empty()).then_some(h.rest))
         } else {
             let (head, tail) = split_heading(&h.rest);
-            (Some(head).filter(|s| !s.is_empty()), tail)
+            (Some(unspace(head)).filter(|s| !s.is_empty()), tail)
         };
         let level = u32::try_from(stack.len() + 1).unwrap_or(u32::MAX);
         stack.push((
@@ -234,6 +259,18 @@ mod tests {
             ["本办法所称信息包括：", "（一）行政法规；", "（二）规章。"]
         );
         assert_eq!(s[1].children[0].level, 2);
+    }
+
+    #[test]
+    fn divisions_and_spaced_out_headings() {
+        let s = build_sections(&paras(&[
+            "第一部分 总体情况",
+            "第一章 总 则",
+            "第一条 为了规范管理，制定本办法。",
+        ]));
+        assert_eq!(s[0].number.as_deref(), Some("第一部分"));
+        assert_eq!(s[0].children[0].heading.as_deref(), Some("总则"));
+        assert_eq!(s[0].children[0].children[0].level, 3);
     }
 
     #[test]
