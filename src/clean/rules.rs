@@ -55,12 +55,16 @@ static LINE_RULES: LazyLock<RegexSet> = LazyLock::new(|| {
         r"建议使用.{0,30}浏览器",
         r"分辨率.{0,20}(浏览|访问)",
         r"^(Copyright|版权所有)",
+        // news portals
+        r"^返回.{0,8}查看更多",
+        r"^(点击|点此)(进入|查看|阅读|下载).{0,20}$",
+        r"^打开.{0,12}(APP|App|app|客户端)",
     ])
     .expect("static regexes")
 });
 
 /// Every rule of [`LINE_RULES`] needs its line to start with one of these …
-const LINE_RULE_FIRST: &str = "当您你所现位首网主分上下前后相热推延猜精友图最【浏访点阅C版";
+const LINE_RULE_FIRST: &str = "当您你所现位首网主分上下前后相热推延猜精友图最【浏访点阅C版返打";
 /// … or to contain one of these.
 const LINE_RULE_ANY: &[char] = &['>', '＞', '»', '›', '扫', '建', '辨'];
 
@@ -187,6 +191,11 @@ const CONTROL_WORDS: &[&str] = &[
     "今日头条",
     "抖音",
     "头条号",
+    "举报",
+    "反馈",
+    "点赞",
+    "评论",
+    "转发",
     "超大",
     "特大",
     "大",
@@ -225,7 +234,7 @@ impl<'a> LineKinds<'a> {
 const STATEMENT_LINE: usize = 600;
 
 static STATEMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^【?(网站声明|免责声明|版权声明|法律声明|隐私声明|本站声明)\s*[:：】]")
+    Regex::new(r"^【?(网站声明|免责声明|版权声明|法律声明|隐私声明|本站声明|特别声明)\s*[:：】]")
         .expect("static regex")
 });
 
@@ -345,6 +354,10 @@ mod tests {
             "字号：默认 大 超大 | 打印 |",
             "扫描二维码在手机上浏览",
             "用微信扫描二维码分享至好友和朋友圈",
+            "返回搜狐，查看更多",
+            "打开网易新闻APP，阅读体验更佳",
+            "点击进入专题：2024全国两会",
+            "举报/反馈",
         ] {
             assert_eq!(classify_line(line), LineKind::Boilerplate, "{line}");
         }

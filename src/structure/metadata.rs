@@ -81,6 +81,9 @@ const LABELS: &[&str] = &[
     "载体类型",
     "机构",
     "日期",
+    "本文来源",
+    "原标题",
+    "原文链接",
     // traditional script (Hong Kong, Macao, Taiwan)
     "發佈日期",
     "發布日期",
