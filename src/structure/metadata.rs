@@ -289,7 +289,17 @@ fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
             starts.push((m.start(), end));
         }
     }
+    // a loose label can contain a known one (`新闻来源：` holds `来源：`):
+    // keep the first of overlapping matches
     starts.sort_unstable();
+    let mut end_of_last = 0;
+    starts.retain(|&(s, e)| {
+        let keep = s >= end_of_last;
+        if keep {
+            end_of_last = e;
+        }
+        keep
+    });
     let mut pairs: Vec<(String, String)> = lead_pair.into_iter().collect();
     for (i, &(start, value_start)) in starts.iter().enumerate() {
         let value_end = starts.get(i + 1).map_or(text.len(), |next| next.0);
@@ -390,6 +400,15 @@ mod tests {
         assert_eq!(m.fields["责编"], "王洋、李强");
         assert!(m.read_line("日期：2024-04-02 作者：农业科 浏览：次"));
         assert!(!m.fields.contains_key("浏览"));
+    }
+
+    #[test]
+    fn overlapping_labels_do_not_break_a_line() {
+        let mut m = Metadata::default();
+        assert!(m.read_line("来源：市政府 新闻来源：新华社 发布时间：2024-01-01"));
+        assert_eq!(m.fields["来源"], "市政府");
+        assert_eq!(m.fields["新闻来源"], "新华社");
+        assert_eq!(m.fields["发布时间"], "2024-01-01");
     }
 
     #[test]
