@@ -15,6 +15,54 @@ pub enum Error {
         /// What the bytes look like (PDF, PNG, ZIP, binary data …).
         kind: &'static str,
     },
+    /// Another process has the store open.
+    #[error(
+        "the store {path} is in use by another govsnap process; wait for it to finish or use another --store"
+    )]
+    StoreLocked {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// The store was written by a newer govsnap.
+    #[error(
+        "the store {path} has schema {found}, newer than this govsnap's {supported}: upgrade govsnap to read it"
+    )]
+    StoreSchema {
+        /// The store directory.
+        path: PathBuf,
+        /// The schema found in the store.
+        found: u32,
+        /// The newest schema this build reads.
+        supported: u32,
+    },
+    /// sled failed.
+    #[error("the store {path} failed: {source}")]
+    Store {
+        /// The store directory.
+        path: PathBuf,
+        /// sled's error.
+        #[source]
+        source: sled::Error,
+    },
+    /// A stored value could not be read.
+    #[error("the store {path} holds a value this govsnap cannot read (tree {tree}): {reason}")]
+    StoreValue {
+        /// The store directory.
+        path: PathBuf,
+        /// The tree it is in.
+        tree: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A local I/O step failed.
+    #[error("{what} failed: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A config file could not be read.
     #[error("cannot read config {path}: {source}")]
     ReadConfig {

@@ -43,10 +43,12 @@ pub mod decode;
 mod error;
 mod pipeline;
 pub mod record;
+pub mod store;
 mod structure;
 
 pub use config::{Config, ExtractOptions, SiteRules};
 pub use error::{Error, Result};
 pub use pipeline::{Page, extract};
 pub use record::{Attachment, Record, Section};
+pub use store::Store;
 pub use structure::NO_URL;

@@ -1,0 +1,656 @@
+//! The versioned snapshot store (SPEC §5): every page ever seen, every
+//! version of it, its raw bytes and every fetch, in an embedded sled
+//! database. The layout is documented in `docs/STORE.md`; values are JSON.
+//!
+//! Writing goes through one method per outcome of a fetch:
+//! [`Store::put`] (a page was fetched and extracted: new version or
+//! unchanged), [`Store::mark_gone`] (404/410) and [`Store::log_failure`].
+//! Each writes the page state, its history, its version and raw bytes and
+//! the fetch-log entry in **one sled transaction**, so a crash leaves either
+//! all of them or none. Durability is explicit: sled acknowledges a write
+//! before it is on disk, so callers [`Store::flush`] at their own durability
+//! points (the `ingest` command: every [`FLUSH_EVERY`] pages and at the end).
+//!
+//! # Architecture
+//! - [`Store`]: the handle; read and write API.
+//! - [`trees`]: tree names; [`keys`]: key encoding; [`values`]: the JSON values.
+
+mod keys;
+mod trees;
+mod values;
+
+pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
+
+use crate::error::{Error, Result};
+use crate::record::Record;
+use serde::Serialize;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// The store's schema version, in tree `meta`. A store written by a newer
+/// govsnap is refused rather than misread.
+pub const STORE_SCHEMA: u32 = 1;
+/// How many pages the `ingest` command writes between two flushes.
+pub const FLUSH_EVERY: usize = 64;
+/// zstd level for raw bytes: fast, and HTML compresses ~5× at it.
+const ZSTD_LEVEL: i32 = 3;
+
+/// One fetched (or saved) page, as the store records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Fetch<'a> {
+    /// The page's URL.
+    pub url: &'a str,
+    /// The config site it belongs to, when known.
+    pub site: Option<&'a str>,
+    /// When it was fetched (or read from disk).
+    pub fetched_at: SystemTime,
+    /// The HTTP status (200 for a saved file).
+    pub status: u16,
+    /// The body.
+    pub bytes: &'a [u8],
+    /// The HTTP `Content-Type`.
+    pub content_type: Option<&'a str>,
+    /// How long the request took.
+    pub duration_ms: u64,
+    /// `ETag` of the response.
+    pub etag: Option<&'a str>,
+    /// `Last-Modified` of the response.
+    pub last_modified: Option<&'a str>,
+}
+
+/// What [`Store::put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// A new version was stored, with its number.
+    NewVersion(u32),
+    /// The content is the same as the latest version's; only the fetch was logged.
+    Unchanged,
+}
+
+/// A govsnap store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    pages: sled::Tree,
+    versions: sled::Tree,
+    history: sled::Tree,
+    raw: sled::Tree,
+    fetch_log: sled::Tree,
+}
+
+/// The content fields the content hash covers, in a fixed order.
+#[derive(Serialize)]
+struct Content<'a> {
+    title: &'a Option<String>,
+    published: &'a Option<String>,
+    source: &'a Option<String>,
+    meta: &'a std::collections::BTreeMap<String, String>,
+    attachments: &'a [crate::record::Attachment],
+    sections: &'a [crate::record::Section],
+}
+
+/// blake3 over the record's content (title, published, source, meta,
+/// attachments, sections), hex. Text and warnings are derived or incidental
+/// and stay out: a change of boilerplate alone makes no version.
+#[must_use]
+pub fn content_hash(record: &Record) -> String {
+    let content = Content {
+        title: &record.title,
+        published: &record.published,
+        source: &record.source,
+        meta: &record.meta,
+        attachments: &record.attachments,
+        sections: &record.sections,
+    };
+    // Hash the JSON as it is written, without a buffer; a record always
+    // serializes (strings, numbers and maps with string keys).
+    let mut hasher = blake3::Hasher::new();
+    let _ = serde_json::to_writer(&mut hasher, &content);
+    hasher.finalize().to_hex().to_string()
+}
+
+/// RFC 3339 in UTC with milliseconds: sorts as text in time order.
+#[must_use]
+pub fn timestamp(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+impl Store {
+    /// Open (or create) the store at `path`.
+    ///
+    /// # Errors
+    /// [`Error::StoreLocked`] when another process has it open,
+    /// [`Error::StoreSchema`] when a newer govsnap wrote it, [`Error::Store`]
+    /// when sled cannot open it.
+    pub fn open(path: &Path) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|e| open_error(path, e))?;
+        Self::from_db(path, db)
+    }
+
+    /// A store in a temporary directory, removed when dropped (for tests).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when sled cannot create it.
+    pub fn temporary() -> Result<Self> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .map_err(|e| open_error(Path::new("(temporary)"), e))?;
+        Self::from_db(Path::new("(temporary)"), db)
+    }
+
+    fn from_db(path: &Path, db: sled::Db) -> Result<Self> {
+        let err = |e| store_error(path, e);
+        let meta = db.open_tree(trees::META).map_err(err)?;
+        match meta.get(trees::SCHEMA_KEY).map_err(err)? {
+            None => {
+                meta.insert(trees::SCHEMA_KEY, STORE_SCHEMA.to_string().as_bytes())
+                    .map_err(err)?;
+            }
+            Some(v) => {
+                let found: u32 = std::str::from_utf8(&v)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(u32::MAX);
+                if found > STORE_SCHEMA {
+                    return Err(Error::StoreSchema {
+                        path: path.to_owned(),
+                        found,
+                        supported: STORE_SCHEMA,
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            pages: db.open_tree(trees::PAGES).map_err(err)?,
+            versions: db.open_tree(trees::VERSIONS).map_err(err)?,
+            history: db.open_tree(trees::HISTORY).map_err(err)?,
+            raw: db.open_tree(trees::RAW).map_err(err)?,
+            fetch_log: db.open_tree(trees::FETCH_LOG).map_err(err)?,
+            db,
+        })
+    }
+
+    /// Make every write so far durable.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the disk refuses.
+    pub fn flush(&self) -> Result<()> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| store_error(&self.path, e))
+    }
+
+    /// Record a fetched page and its record: a new version when its content
+    /// differs from the latest version (or the page was gone), else only the
+    /// fetch. Raw bytes are stored once per distinct content hash of the bytes.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails; nothing of it is then stored.
+    pub fn put(&self, fetch: &Fetch<'_>, record: &Record) -> Result<PutOutcome> {
+        let content = content_hash(record);
+        let raw_hash = blake3::hash(fetch.bytes);
+        let at = timestamp(fetch.fetched_at);
+        // Compression is the slow part: done once, outside the transaction,
+        // which sled may retry.
+        let compressed = zstd::encode_all(fetch.bytes, ZSTD_LEVEL).map_err(|e| Error::Io {
+            what: "compressing a page".to_owned(),
+            source: e,
+        })?;
+        let outcome = (
+            &self.pages,
+            &self.versions,
+            &self.history,
+            &self.raw,
+            &self.fetch_log,
+        )
+            .transaction(|(pages, versions, history, raw, log)| {
+                let previous: Option<PageState> = get_json(pages, fetch.url.as_bytes())?;
+                let changed = previous.as_ref().is_none_or(|p| {
+                    p.state == PageStatus::Gone
+                        || p.content_hash.as_deref() != Some(content.as_str())
+                });
+                let mut page = previous.unwrap_or_else(|| PageState {
+                    url: fetch.url.to_owned(),
+                    site: fetch.site.map(str::to_owned),
+                    versions: 0,
+                    events: 0,
+                    state: PageStatus::Live,
+                    first_seen: at.clone(),
+                    last_fetched: at.clone(),
+                    last_status: fetch.status,
+                    content_hash: None,
+                    etag: None,
+                    last_modified: None,
+                });
+                page.last_fetched.clone_from(&at);
+                page.last_status = fetch.status;
+                page.state = PageStatus::Live;
+                page.etag = fetch.etag.map(str::to_owned);
+                page.last_modified = fetch.last_modified.map(str::to_owned);
+                if fetch.site.is_some() {
+                    page.site = fetch.site.map(str::to_owned);
+                }
+                let outcome = if changed {
+                    page.versions += 1;
+                    page.events += 1;
+                    page.content_hash = Some(content.clone());
+                    let version = Version {
+                        url: fetch.url.to_owned(),
+                        version: page.versions,
+                        fetched_at: at.clone(),
+                        content_hash: content.clone(),
+                        raw_hash: raw_hash.to_hex().to_string(),
+                        content_type: fetch.content_type.map(str::to_owned),
+                        record: record.clone(),
+                    };
+                    put_json(
+                        versions,
+                        &keys::page_key(fetch.url, page.versions),
+                        &version,
+                    )?;
+                    let event = Event {
+                        kind: EventKind::Version,
+                        version: Some(page.versions),
+                        fetched_at: at.clone(),
+                        status: fetch.status,
+                        content_hash: Some(content.clone()),
+                        title: record.title.clone(),
+                    };
+                    put_json(history, &keys::page_key(fetch.url, page.events), &event)?;
+                    if raw.get(raw_hash.as_bytes())?.is_none() {
+                        raw.insert(raw_hash.as_bytes(), compressed.as_slice())?;
+                    }
+                    PutOutcome::NewVersion(page.versions)
+                } else {
+                    PutOutcome::Unchanged
+                };
+                put_json(pages, fetch.url.as_bytes(), &page)?;
+                let outcome_name = match outcome {
+                    PutOutcome::NewVersion(_) => "new_version",
+                    PutOutcome::Unchanged => "unchanged",
+                };
+                log_fetch(log, fetch, &at, outcome_name)?;
+                Ok(outcome)
+            })
+            .map_err(|e| tx_error(&self.path, e))?;
+        Ok(outcome)
+    }
+
+    /// Record that a known page now answers 404/410: a `gone` event, once.
+    /// An unknown URL only gets a fetch-log entry. Returns whether a gone
+    /// mark was added.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails.
+    pub fn mark_gone(&self, fetch: &Fetch<'_>) -> Result<bool> {
+        let at = timestamp(fetch.fetched_at);
+        (&self.pages, &self.history, &self.fetch_log)
+            .transaction(|(pages, history, log)| {
+                let Some(mut page): Option<PageState> = get_json(pages, fetch.url.as_bytes())?
+                else {
+                    log_fetch(log, fetch, &at, "gone")?;
+                    return Ok(false);
+                };
+                let newly = page.state != PageStatus::Gone;
+                if newly {
+                    page.events += 1;
+                    page.state = PageStatus::Gone;
+                    let event = Event {
+                        kind: EventKind::Gone,
+                        version: None,
+                        fetched_at: at.clone(),
+                        status: fetch.status,
+                        content_hash: None,
+                        title: None,
+                    };
+                    put_json(history, &keys::page_key(fetch.url, page.events), &event)?;
+                }
+                page.last_fetched.clone_from(&at);
+                page.last_status = fetch.status;
+                put_json(pages, fetch.url.as_bytes(), &page)?;
+                log_fetch(log, fetch, &at, "gone")?;
+                Ok(newly)
+            })
+            .map_err(|e| tx_error(&self.path, e))
+    }
+
+    /// Log a fetch that produced nothing to store (an error, a non-page).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails.
+    pub fn log_failure(&self, fetch: &Fetch<'_>) -> Result<()> {
+        let at = timestamp(fetch.fetched_at);
+        self.fetch_log
+            .transaction(|log| log_fetch(log, fetch, &at, "error"))
+            .map_err(|e| tx_error(&self.path, e))
+    }
+
+    /// A page's latest state.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a read failure, [`Error::StoreValue`] on a value
+    /// this version cannot read.
+    pub fn page(&self, url: &str) -> Result<Option<PageState>> {
+        self.read(&self.pages, url.as_bytes())
+    }
+
+    /// Every page, in URL order.
+    pub fn pages(&self) -> impl Iterator<Item = Result<PageState>> + '_ {
+        self.pages.iter().map(|kv| self.decode_kv(kv))
+    }
+
+    /// A page's history, oldest first.
+    ///
+    /// # Errors
+    /// As [`Store::page`].
+    pub fn history(&self, url: &str) -> Result<Vec<Event>> {
+        self.history
+            .scan_prefix(keys::url_hash(url))
+            .map(|kv| self.decode_kv(kv))
+            .collect()
+    }
+
+    /// Version `n` of a page.
+    ///
+    /// # Errors
+    /// As [`Store::page`].
+    pub fn version(&self, url: &str, n: u32) -> Result<Option<Version>> {
+        self.read(&self.versions, &keys::page_key(url, n))
+    }
+
+    /// The latest version of a page.
+    ///
+    /// # Errors
+    /// As [`Store::page`].
+    pub fn latest(&self, url: &str) -> Result<Option<Version>> {
+        match self.page(url)? {
+            Some(p) if p.versions > 0 => self.version(url, p.versions),
+            _ => Ok(None),
+        }
+    }
+
+    /// Every version of every page, streamed (constant memory), grouped by
+    /// page and in version order within a page.
+    pub fn all_versions(&self) -> impl Iterator<Item = Result<Version>> + '_ {
+        self.versions.iter().map(|kv| self.decode_kv(kv))
+    }
+
+    /// The raw bytes of a version, decompressed.
+    ///
+    /// # Errors
+    /// As [`Store::page`], and [`Error::StoreValue`] when the bytes do not
+    /// decompress.
+    pub fn raw(&self, version: &Version) -> Result<Option<Vec<u8>>> {
+        let Some(hash) = blake3::Hash::from_hex(&version.raw_hash).ok() else {
+            return Err(self.bad_value(trees::VERSIONS, "raw_hash is not a blake3 hash"));
+        };
+        let Some(compressed) = self
+            .raw
+            .get(hash.as_bytes())
+            .map_err(|e| store_error(&self.path, e))?
+        else {
+            return Ok(None);
+        };
+        zstd::decode_all(&*compressed)
+            .map(Some)
+            .map_err(|e| self.bad_value(trees::RAW, &e.to_string()))
+    }
+
+    /// The fetch log, oldest first.
+    pub fn fetch_log(&self) -> impl Iterator<Item = Result<FetchLogEntry>> + '_ {
+        self.fetch_log.iter().map(|kv| self.decode_kv(kv))
+    }
+
+    /// Bytes the store takes on disk.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when sled cannot tell.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.db
+            .size_on_disk()
+            .map_err(|e| store_error(&self.path, e))
+    }
+
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+    ) -> Result<Option<T>> {
+        let Some(v) = tree.get(key).map_err(|e| store_error(&self.path, e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&v)
+            .map(Some)
+            .map_err(|e| self.bad_value(&tree_name(tree), &e.to_string()))
+    }
+
+    fn decode_kv<T: serde::de::DeserializeOwned>(
+        &self,
+        kv: sled::Result<(sled::IVec, sled::IVec)>,
+    ) -> Result<T> {
+        let (_, v) = kv.map_err(|e| store_error(&self.path, e))?;
+        serde_json::from_slice(&v).map_err(|e| self.bad_value("(iteration)", &e.to_string()))
+    }
+
+    fn bad_value(&self, tree: &str, reason: &str) -> Error {
+        Error::StoreValue {
+            path: self.path.clone(),
+            tree: tree.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+fn tree_name(tree: &sled::Tree) -> String {
+    String::from_utf8_lossy(&tree.name()).into_owned()
+}
+
+type TxResult<T> = std::result::Result<T, ConflictableTransactionError<String>>;
+
+fn get_json<T: serde::de::DeserializeOwned>(
+    tree: &sled::transaction::TransactionalTree,
+    key: &[u8],
+) -> TxResult<Option<T>> {
+    match tree.get(key)? {
+        None => Ok(None),
+        Some(v) => serde_json::from_slice(&v)
+            .map(Some)
+            .map_err(|e| ConflictableTransactionError::Abort(e.to_string())),
+    }
+}
+
+fn put_json<T: Serialize>(
+    tree: &sled::transaction::TransactionalTree,
+    key: &[u8],
+    value: &T,
+) -> TxResult<()> {
+    let json = serde_json::to_vec(value)
+        .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+    tree.insert(key, json)?;
+    Ok(())
+}
+
+fn log_fetch(
+    log: &sled::transaction::TransactionalTree,
+    fetch: &Fetch<'_>,
+    at: &str,
+    outcome: &str,
+) -> TxResult<()> {
+    let entry = FetchLogEntry {
+        url: fetch.url.to_owned(),
+        fetched_at: at.to_owned(),
+        status: fetch.status,
+        outcome: outcome.to_owned(),
+        duration_ms: fetch.duration_ms,
+        bytes: fetch.bytes.len() as u64,
+    };
+    let id = log.generate_id()?;
+    put_json(log, &keys::log_key(id), &entry)
+}
+
+fn tx_error(path: &Path, e: TransactionError<String>) -> Error {
+    match e {
+        TransactionError::Abort(reason) => Error::StoreValue {
+            path: path.to_owned(),
+            tree: "(transaction)".to_owned(),
+            reason,
+        },
+        TransactionError::Storage(e) => store_error(path, e),
+    }
+}
+
+fn store_error(path: &Path, source: sled::Error) -> Error {
+    Error::Store {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// sled's lock failure is an `Io(Other)` whose text says so; name it.
+fn open_error(path: &Path, e: sled::Error) -> Error {
+    if e.to_string().contains("could not acquire lock") {
+        Error::StoreLocked {
+            path: path.to_owned(),
+        }
+    } else {
+        store_error(path, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ExtractOptions, Page, extract};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const URL: &str = "http://www.example.gov.cn/gk/t20210330_1.html";
+
+    fn page(body: &str, counter: u32) -> String {
+        format!(
+            "<html><head><title>关于开展安全检查的通知_某某区人民政府</title></head><body>\
+             <div class=\"nav\"><a href=\"/\">首页</a></div><div class=\"article\"><h1>关于开展安全检查的通知</h1>\
+             <div class=\"info\">发布时间：2021-03-30 浏览次数：{counter}</div><div class=\"content\">{body}</div></div>\
+             <div class=\"footer\">主办单位：某某区人民政府 京ICP备12345678号</div></body></html>"
+        )
+    }
+
+    const BODY: &str = "<p>各街道、各部门：</p><p>为切实做好安全生产工作，有效防范各类事故发生，现就开展安全检查有关事项通知如下。</p>";
+
+    fn put(store: &Store, html: &str, secs: u64) -> PutOutcome {
+        let record = extract(
+            &Page {
+                bytes: html.as_bytes(),
+                url: Some(URL),
+                ..Page::default()
+            },
+            None,
+            ExtractOptions::default(),
+        )
+        .unwrap();
+        let fetch = Fetch {
+            url: URL,
+            site: Some("example"),
+            fetched_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs),
+            status: 200,
+            bytes: html.as_bytes(),
+            content_type: Some("text/html"),
+            duration_ms: 0,
+            etag: None,
+            last_modified: None,
+        };
+        store.put(&fetch, &record).unwrap()
+    }
+
+    #[test]
+    fn versions_only_for_content_changes() {
+        let store = Store::temporary().unwrap();
+        assert_eq!(put(&store, &page(BODY, 1), 0), PutOutcome::NewVersion(1));
+        // the visit counter changed: boilerplate only
+        assert_eq!(put(&store, &page(BODY, 2), 1), PutOutcome::Unchanged);
+        let changed = BODY.replace("安全检查", "安全生产大检查");
+        assert_eq!(
+            put(&store, &page(&changed, 3), 2),
+            PutOutcome::NewVersion(2)
+        );
+        let state = store.page(URL).unwrap().unwrap();
+        assert_eq!(
+            (state.versions, state.events, state.state),
+            (2, 2, PageStatus::Live)
+        );
+        assert_eq!(store.fetch_log().count(), 3);
+        let v1 = store.version(URL, 1).unwrap().unwrap();
+        assert_eq!(store.raw(&v1).unwrap().unwrap(), page(BODY, 1).as_bytes());
+        assert!(
+            store
+                .latest(URL)
+                .unwrap()
+                .unwrap()
+                .record
+                .text
+                .contains("安全生产大检查")
+        );
+    }
+
+    #[test]
+    fn gone_and_back() {
+        let store = Store::temporary().unwrap();
+        put(&store, &page(BODY, 1), 0);
+        let gone = Fetch {
+            url: URL,
+            site: None,
+            fetched_at: UNIX_EPOCH + Duration::from_secs(1_700_000_100),
+            status: 404,
+            bytes: b"",
+            content_type: None,
+            duration_ms: 3,
+            etag: None,
+            last_modified: None,
+        };
+        assert!(store.mark_gone(&gone).unwrap());
+        assert!(
+            !store.mark_gone(&gone).unwrap(),
+            "one gone mark per disappearance"
+        );
+        assert_eq!(store.page(URL).unwrap().unwrap().state, PageStatus::Gone);
+        // back with the same content: a version again
+        assert_eq!(put(&store, &page(BODY, 9), 200), PutOutcome::NewVersion(2));
+        let kinds: Vec<EventKind> = store.history(URL).unwrap().iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [EventKind::Version, EventKind::Gone, EventKind::Version]
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_a_second_opener_is_told_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        {
+            let store = Store::open(&path).unwrap();
+            let err = Store::open(&path).unwrap_err();
+            assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .contains("in use by another govsnap process")
+            );
+            store
+                .db
+                .open_tree(trees::META)
+                .unwrap()
+                .insert(trees::SCHEMA_KEY, b"2")
+                .unwrap();
+            store.flush().unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, Error::StoreSchema { found: 2, .. }), "{err}");
+    }
+}

@@ -1,0 +1,106 @@
+//! The values the store keeps, as JSON so that any downstream tool can read
+//! them without this crate (see `docs/STORE.md`).
+
+use crate::record::Record;
+use serde::{Deserialize, Serialize};
+
+/// Whether a page answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageStatus {
+    /// The last fetch returned the page.
+    Live,
+    /// The last fetch answered 404 or 410.
+    Gone,
+}
+
+/// A page's latest state (tree `pages`, key: the URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageState {
+    /// The page's URL.
+    pub url: String,
+    /// The config site it belongs to, when known.
+    pub site: Option<String>,
+    /// How many versions the page has.
+    pub versions: u32,
+    /// How many events (versions and gone marks) its history has.
+    pub events: u32,
+    /// `live` or `gone`.
+    pub state: PageStatus,
+    /// When the page was first stored (RFC 3339).
+    pub first_seen: String,
+    /// When it was last fetched (RFC 3339).
+    pub last_fetched: String,
+    /// The HTTP status of the last fetch (200 for a saved file).
+    pub last_status: u16,
+    /// The content hash of the latest version.
+    pub content_hash: Option<String>,
+    /// `ETag` of the last response, for conditional requests.
+    pub etag: Option<String>,
+    /// `Last-Modified` of the last response, for conditional requests.
+    pub last_modified: Option<String>,
+}
+
+/// What happened to a page (tree `history`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// A new version was stored.
+    Version,
+    /// The page answered 404/410.
+    Gone,
+}
+
+/// One event of a page's history (tree `history`, key: url hash ‖ seq).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// `version` or `gone`.
+    pub kind: EventKind,
+    /// The version number, for versions.
+    pub version: Option<u32>,
+    /// When (RFC 3339).
+    pub fetched_at: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The version's content hash, for versions.
+    pub content_hash: Option<String>,
+    /// The version's title, for versions.
+    pub title: Option<String>,
+}
+
+/// One stored version (tree `versions`, key: url hash ‖ version).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    /// The page's URL.
+    pub url: String,
+    /// 1, 2, 3 … per page.
+    pub version: u32,
+    /// When it was fetched (RFC 3339).
+    pub fetched_at: String,
+    /// blake3 of the record's content fields (title, published, source,
+    /// meta, attachments, sections), hex.
+    pub content_hash: String,
+    /// blake3 of the raw bytes, hex: the key of tree `raw`.
+    pub raw_hash: String,
+    /// The HTTP `Content-Type`, when there was one.
+    pub content_type: Option<String>,
+    /// The record.
+    pub record: Record,
+}
+
+/// One fetch (tree `fetch_log`, key: id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchLogEntry {
+    /// The URL fetched.
+    pub url: String,
+    /// When (RFC 3339).
+    pub fetched_at: String,
+    /// The HTTP status (200 for a saved file, 0 when no response came).
+    pub status: u16,
+    /// `new_version`, `unchanged`, `gone`, `error`.
+    pub outcome: String,
+    /// How long the request took, in milliseconds (0 for saved files).
+    pub duration_ms: u64,
+    /// The body size in bytes.
+    pub bytes: u64,
+}
