@@ -533,6 +533,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     const URL: &str = "http://www.example.gov.cn/gk/t20210330_1.html";
+    const BASE_SECS: u64 = 1_700_000_000;
 
     fn page(body: &str, counter: u32) -> String {
         format!(
@@ -559,7 +560,7 @@ mod tests {
         let fetch = Fetch {
             url: URL,
             site: Some("example"),
-            fetched_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs),
+            fetched_at: UNIX_EPOCH + Duration::from_secs(BASE_SECS + secs),
             status: 200,
             bytes: html.as_bytes(),
             content_type: Some("text/html"),
@@ -607,7 +608,7 @@ mod tests {
         let gone = Fetch {
             url: URL,
             site: None,
-            fetched_at: UNIX_EPOCH + Duration::from_secs(1_700_000_100),
+            fetched_at: UNIX_EPOCH + Duration::from_secs(BASE_SECS + 100),
             status: 404,
             bytes: b"",
             content_type: None,
