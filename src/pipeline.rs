@@ -10,13 +10,16 @@
 //! 5. **structure**: title, date, source and metadata from the raw page and the
 //!    lines around the body, then attachments and sections
 //!    ([`crate::structure`], SPEC §4);
-//! 6. **options**: NFKC folding when the config asks for it.
+//! 6. **options**: NFKC folding when the config asks for it;
+//! 7. **store** ([`snapshot`]): a new version when the content changed, else
+//!    only the fetch is logged ([`crate::store`], SPEC §5).
 
 use crate::clean::clean_page;
 use crate::config::{ExtractOptions, SiteRules};
 use crate::decode::decode;
 use crate::error::{Error, Result};
 use crate::record::{Record, Section};
+use crate::store::{Fetch, PutOutcome, Store};
 use crate::structure::build_record;
 use scraper::Html;
 use unicode_normalization::UnicodeNormalization;
@@ -60,6 +63,34 @@ pub fn extract(
     } else {
         record
     })
+}
+
+/// Extract a fetched page and keep it in the store: the one path every
+/// source of pages (a saved file, a mirror, a crawl, a WARC record) takes into
+/// the store. A fetch whose bytes are not a web page is logged and refused.
+///
+/// # Errors
+/// [`Error::EmptyInput`]/[`Error::NotHtml`] for bytes that are no page (the
+/// fetch is logged), store errors when the write fails.
+pub fn snapshot(
+    store: &Store,
+    fetch: &Fetch<'_>,
+    rules: Option<&SiteRules>,
+    options: ExtractOptions,
+) -> Result<PutOutcome> {
+    let page = Page {
+        bytes: fetch.bytes,
+        url: Some(fetch.url),
+        location: None,
+        content_type: fetch.content_type,
+    };
+    match extract(&page, rules, options) {
+        Ok(record) => store.put(fetch, &record),
+        Err(e) => {
+            store.log_failure(fetch)?;
+            Err(e)
+        }
+    }
 }
 
 /// Refuse input that is not a web page.

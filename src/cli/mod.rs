@@ -4,12 +4,20 @@
 //! # Architecture
 //! - [`Cli`], [`Command`]: the arguments.
 //! - [`extract`]: `govsnap extract`.
+//! - [`ingest`]: `govsnap ingest`.
+//! - [`inspect`]: `govsnap pages`, `history`, `show`.
+//! - [`diff`]: `govsnap diff`; [`export`]: `govsnap export`.
 //! - [`render`]: records as text and Markdown for people.
 
+mod diff;
+mod export;
 mod extract;
+mod ingest;
+mod inspect;
 mod render;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit statuses, named.
@@ -42,6 +50,41 @@ struct Cli {
 enum Command {
     /// Decode, clean and structure saved pages and print each record as JSON.
     Extract(extract::ExtractArgs),
+    /// Put saved pages (with --url) or `wget -r` mirrors into the store.
+    Ingest(ingest::IngestArgs),
+    /// List the pages in the store with their version count and state.
+    Pages(inspect::PagesArgs),
+    /// List a page's versions and gone marks.
+    History(inspect::HistoryArgs),
+    /// Print a version's record (default: the latest).
+    Show(inspect::ShowArgs),
+    /// Print what changed between two versions of a page.
+    Diff(diff::DiffArgs),
+    /// Write every version's record, one JSON object per line.
+    Export(export::ExportArgs),
+}
+
+/// The store every store command takes.
+#[derive(Debug, Args)]
+struct StoreArg {
+    /// The store directory.
+    #[arg(long = "store", value_name = "DIR", default_value = govsnap::config::DEFAULT_STORE)]
+    dir: PathBuf,
+}
+
+impl StoreArg {
+    fn open(&self) -> anyhow::Result<govsnap::Store> {
+        Ok(govsnap::Store::open(&self.dir)?)
+    }
+}
+
+/// Output formats of commands that list or summarize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    /// A table for people.
+    Table,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Output formats of commands that print records.
@@ -60,6 +103,12 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Extract(args) => extract::run(&args),
+        Command::Ingest(args) => ingest::run(&args),
+        Command::Pages(args) => inspect::pages(&args).map(|()| Status::Success),
+        Command::History(args) => inspect::history(&args).map(|()| Status::Success),
+        Command::Show(args) => inspect::show(&args).map(|()| Status::Success),
+        Command::Diff(args) => diff::run(&args).map(|()| Status::Success),
+        Command::Export(args) => export::run(&args).map(|()| Status::Success),
     };
     match outcome {
         Ok(status) => status.into(),

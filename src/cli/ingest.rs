@@ -1,0 +1,197 @@
+//! `govsnap ingest (--url URL FILE | DIR)… [--scheme https] [--config FILE]`
+//!
+//! Saved pages into the store through the same pipeline as a crawl
+//! ([`govsnap::snapshot`]). A directory is a mirror as `wget -r` writes it:
+//! `DIR/HOST[:PORT]/PATH` is the page `http://HOST[:PORT]/PATH`. Files that are
+//! not web pages (PDF, images …) are skipped; files that cannot be read are
+//! errors, counted and named on stderr. The store is flushed every
+//! [`govsnap::store::FLUSH_EVERY`] pages and at the end.
+
+use super::{ListFormat, Status, StoreArg};
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use govsnap::store::{FLUSH_EVERY, Fetch, PutOutcome};
+use govsnap::{Config, Error, ExtractOptions, snapshot};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum Scheme {
+    Http,
+    Https,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct IngestArgs {
+    #[command(flatten)]
+    store: StoreArg,
+    /// The URL of the one saved page given as FILE.
+    #[arg(long)]
+    url: Option<String>,
+    /// The scheme of the URLs made from a mirror's paths.
+    #[arg(long, value_enum, default_value_t = Scheme::Http)]
+    scheme: Scheme,
+    /// A config: pages are tagged with their site and its rules apply.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+    /// A saved page (with --url) or mirror directories.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// What an ingest run did.
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    pages_read: u64,
+    new_versions: u64,
+    unchanged: u64,
+    skipped: u64,
+    errors: u64,
+}
+
+pub(super) fn run(args: &IngestArgs) -> Result<Status> {
+    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let inputs = inputs(args)?;
+    let store = args.store.open()?;
+    let options = config
+        .as_ref()
+        .map_or(ExtractOptions::default(), |c| c.extract);
+    let mut summary = Summary::default();
+    for (n, (url, path)) in inputs.iter().enumerate() {
+        let bytes = match read_page(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("govsnap: {}: {e}", path.display());
+                summary.errors += 1;
+                continue;
+            }
+        };
+        summary.pages_read += 1;
+        let site = config.as_ref().and_then(|c| c.site_for_url(url));
+        let fetch = Fetch {
+            url,
+            site: site.map(|s| s.name.as_str()),
+            fetched_at: SystemTime::now(),
+            status: 200,
+            bytes: &bytes,
+            content_type: None,
+            duration_ms: 0,
+            etag: None,
+            last_modified: None,
+        };
+        match snapshot(&store, &fetch, site, options) {
+            Ok(PutOutcome::NewVersion(_)) => summary.new_versions += 1,
+            Ok(PutOutcome::Unchanged) => summary.unchanged += 1,
+            Err(Error::EmptyInput | Error::NotHtml { .. }) => summary.skipped += 1,
+            Err(e) => return Err(e).with_context(|| format!("storing {url}")),
+        }
+        if (n + 1) % FLUSH_EVERY == 0 {
+            store.flush()?;
+        }
+    }
+    store.flush()?;
+    match args.format {
+        ListFormat::Json => println!("{}", serde_json::to_string(&summary)?),
+        ListFormat::Table => println!(
+            "pages read: {}  new versions: {}  unchanged: {}  skipped: {}  errors: {}",
+            summary.pages_read,
+            summary.new_versions,
+            summary.unchanged,
+            summary.skipped,
+            summary.errors
+        ),
+    }
+    Ok(if summary.errors > 0 {
+        Status::InputFailed
+    } else {
+        Status::Success
+    })
+}
+
+/// The pages to ingest, with their URLs: the one saved page given with
+/// `--url`, or every file of the mirror directories.
+fn inputs(args: &IngestArgs) -> Result<Vec<(String, PathBuf)>> {
+    if let Some(url) = &args.url {
+        let [file] = args.paths.as_slice() else {
+            bail!("--url names one page: give it with a single FILE");
+        };
+        let url =
+            url::Url::parse(url).with_context(|| format!("--url {url:?} is not a valid URL"))?;
+        return Ok(vec![(url.to_string(), file.clone())]);
+    }
+    let mut all = Vec::new();
+    for dir in &args.paths {
+        if !dir.is_dir() {
+            bail!(
+                "{} is not a directory: give a mirror directory, or --url URL with a single saved page",
+                dir.display()
+            );
+        }
+        mirror_pages(dir, args.scheme, &mut all)?;
+    }
+    Ok(all)
+}
+
+fn read_page(path: &Path) -> std::io::Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+/// Every file under a `wget -r` mirror with the URL it was saved from, in
+/// path order.
+fn mirror_pages(root: &Path, scheme: Scheme, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+    let mut files = Vec::new();
+    collect_files(root, &mut files)?;
+    files.sort();
+    let scheme = match scheme {
+        Scheme::Http => "http",
+        Scheme::Https => "https",
+    };
+    for file in files {
+        let rel = file.strip_prefix(root).unwrap_or(&file);
+        let rel: Vec<String> = rel
+            .iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect();
+        let Some((host, path)) = rel.split_first() else {
+            continue;
+        };
+        if path.is_empty() {
+            continue; // a file directly under DIR has no host
+        }
+        let text = format!("{scheme}://{host}/{}", path.join("/"));
+        match url::Url::parse(&text) {
+            Ok(url) => out.push((url.to_string(), file)),
+            Err(e) => eprintln!(
+                "govsnap: {}: no URL can be made of this path ({e}); skipped",
+                file.display()
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the directory {}", dir.display()))?;
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("cannot read the directory {}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! `govsnap pages`, `govsnap history URL`, `govsnap show URL`: reading the
+//! store. Listings print a table for people or, with `--format json`, one
+//! JSON object per line.
+
+use super::{Format, ListFormat, StoreArg, render};
+use anyhow::{Result, anyhow};
+use clap::Args;
+use govsnap::Store;
+use govsnap::store::EventKind;
+use std::io::Write;
+
+#[derive(Debug, Args)]
+pub(super) struct PagesArgs {
+    #[command(flatten)]
+    store: StoreArg,
+    /// Only the pages of this config site.
+    #[arg(long)]
+    site: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct HistoryArgs {
+    #[command(flatten)]
+    store: StoreArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+    /// The page's URL.
+    url: String,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ShowArgs {
+    #[command(flatten)]
+    store: StoreArg,
+    /// The version to show (default: the latest).
+    #[arg(long)]
+    version: Option<u32>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// The page's URL.
+    url: String,
+}
+
+pub(super) fn pages(args: &PagesArgs) -> Result<()> {
+    let store = args.store.open()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.format == ListFormat::Table {
+        writeln!(
+            out,
+            "{:<5} {:>8}  {:<24} {:>6}  URL",
+            "STATE", "VERSIONS", "LAST FETCHED", "STATUS"
+        )?;
+    }
+    for page in store.pages() {
+        let page = page?;
+        if args.site.is_some() && page.site != args.site {
+            continue;
+        }
+        match args.format {
+            ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&page)?)?,
+            ListFormat::Table => writeln!(
+                out,
+                "{:<5} {:>8}  {:<24} {:>6}  {}",
+                serde_json::to_value(page.state)?.as_str().unwrap_or(""),
+                page.versions,
+                page.last_fetched,
+                page.last_status,
+                page.url
+            )?,
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub(super) fn history(args: &HistoryArgs) -> Result<()> {
+    let store = args.store.open()?;
+    known(&store, &args.url)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for event in store.history(&args.url)? {
+        match args.format {
+            ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&event)?)?,
+            ListFormat::Table => {
+                let what = match event.kind {
+                    EventKind::Version => format!("v{}", event.version.unwrap_or(0)),
+                    EventKind::Gone => format!("gone ({})", event.status),
+                };
+                let hash = event
+                    .content_hash
+                    .as_deref()
+                    .map_or("", |h| &h[..h.len().min(12)]);
+                writeln!(
+                    out,
+                    "{:<24}  {:<10} {:<12}  {}",
+                    event.fetched_at,
+                    what,
+                    hash,
+                    event.title.as_deref().unwrap_or("")
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub(super) fn show(args: &ShowArgs) -> Result<()> {
+    let store = args.store.open()?;
+    let page = known(&store, &args.url)?;
+    let n = args.version.unwrap_or(page.versions);
+    let version = store
+        .version(&args.url, n)?
+        .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", args.url, page.versions))?;
+    let r = &version.record;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(r)?,
+        Format::Text => render::text(r),
+        Format::Markdown => render::markdown(r),
+    };
+    println!("{text}");
+    Ok(())
+}
+
+/// The page's state, or an error that says the store does not know it.
+pub(super) fn known(store: &Store, url: &str) -> Result<govsnap::store::PageState> {
+    store.page(url)?.ok_or_else(|| {
+        anyhow!("the store has no page {url}: `govsnap pages` lists the URLs it has")
+    })
+}

@@ -1,0 +1,242 @@
+//! The store through the real binary: `ingest` (a saved page and a `wget -r`
+//! mirror), `pages`, `history`, `show`, `diff`, `export`, and the one-writer
+//! lock.
+
+mod common;
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn govsnap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_govsnap"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Lay the fixture corpus out as `wget -r` would: `DIR/HOST/PATH`.
+fn mirror(dir: &Path) -> Vec<String> {
+    let mut urls = Vec::new();
+    for case in common::cases() {
+        let url = url::Url::parse(&case.url).unwrap();
+        if url.scheme() != "http" || url.query().is_some() {
+            continue;
+        }
+        let file = dir
+            .join(url.host_str().unwrap())
+            .join(url.path().trim_start_matches('/'));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, case.bytes()).unwrap();
+        urls.push(url.to_string());
+    }
+    urls
+}
+
+#[test]
+fn ingest_versions_history_show_diff_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (site, store) = (tmp.path().join("mirror"), tmp.path().join("store"));
+    let urls = mirror(&site);
+    let n = urls.len();
+    assert!(n >= 10);
+    let store = store.to_str().unwrap();
+    let site_dir = site.to_str().unwrap();
+
+    let first: Value = serde_json::from_str(&ok(&govsnap(&[
+        "ingest", "--store", store, "--format", "json", site_dir,
+    ])))
+    .unwrap();
+    assert_eq!(
+        (first["pages_read"].as_u64(), first["new_versions"].as_u64()),
+        (Some(n as u64), Some(n as u64))
+    );
+    // the same pages again: nothing doubled
+    let again: Value = serde_json::from_str(&ok(&govsnap(&[
+        "ingest", "--store", store, "--format", "json", site_dir,
+    ])))
+    .unwrap();
+    assert_eq!(
+        (again["new_versions"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(n as u64))
+    );
+
+    // one page changes in its body, another only in its boilerplate
+    let seed = "http://www.tht.gov.cn/gk/zdlyxxgk/202103/t20210330_5391243.html";
+    let seed_file = site.join("www.tht.gov.cn/gk/zdlyxxgk/202103/t20210330_5391243.html");
+    let html = std::fs::read_to_string(&seed_file).unwrap();
+    std::fs::write(
+        &seed_file,
+        html.replace("全年受理行政复议案件6件", "全年受理行政复议案件7件"),
+    )
+    .unwrap();
+    let town = site.join("www.mmz.gov.cn/zfxxgk/ndbg/202101/t20210128_101.html");
+    let mut bytes = std::fs::read(&town).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"</body").unwrap();
+    bytes.splice(
+        at..at,
+        b"<div class=\"footer\">visits 1024</div>".iter().copied(),
+    );
+    std::fs::write(&town, bytes).unwrap();
+    let third: Value = serde_json::from_str(&ok(&govsnap(&[
+        "ingest", "--store", store, "--format", "json", site_dir,
+    ])))
+    .unwrap();
+    assert_eq!(
+        (third["new_versions"].as_u64(), third["unchanged"].as_u64()),
+        (Some(1), Some(n as u64 - 1))
+    );
+
+    let pages = json_lines(&ok(&govsnap(&[
+        "pages", "--store", store, "--format", "json",
+    ])));
+    assert_eq!(pages.len(), n);
+    let seed_page = pages.iter().find(|p| p["url"] == seed).unwrap();
+    assert_eq!(
+        (seed_page["versions"].as_u64(), seed_page["state"].as_str()),
+        (Some(2), Some("live"))
+    );
+    assert_eq!(seed_page["last_status"], 200);
+    assert!(seed_page["last_fetched"].as_str().unwrap().ends_with('Z'));
+
+    let history = json_lines(&ok(&govsnap(&[
+        "history", "--store", store, "--format", "json", seed,
+    ])));
+    assert_eq!(history.len(), 2);
+    assert!(history.iter().all(|e| e["kind"] == "version" && e["title"] == "天津滨海高新区2020年法治政府建设报告"));
+    assert_ne!(history[0]["content_hash"], history[1]["content_hash"]);
+    assert!(history[0]["fetched_at"].as_str() < history[1]["fetched_at"].as_str());
+
+    let v1: Value = serde_json::from_str(&ok(&govsnap(&[
+        "show",
+        "--store",
+        store,
+        "--version",
+        "1",
+        seed,
+    ])))
+    .unwrap();
+    assert!(
+        v1["text"]
+            .as_str()
+            .unwrap()
+            .contains("全年受理行政复议案件6件")
+    );
+    let latest = ok(&govsnap(&[
+        "show", "--store", store, "--format", "markdown", seed,
+    ]));
+    assert!(latest.starts_with("# 天津滨海高新区2020年法治政府建设报告") && latest.contains("7件"));
+
+    let diff = ok(&govsnap(&["diff", "--store", store, seed]));
+    assert!(
+        diff.contains(&format!("--- {seed} v1")) && diff.contains(&format!("+++ {seed} v2")),
+        "{diff}"
+    );
+    assert!(
+        diff.lines()
+            .any(|l| l.starts_with('-') && l.contains("6件")),
+        "{diff}"
+    );
+    assert!(
+        diff.lines()
+            .any(|l| l.starts_with('+') && l.contains("7件")),
+        "{diff}"
+    );
+
+    let export = json_lines(&ok(&govsnap(&[
+        "export", "--store", store, "--format", "jsonl",
+    ])));
+    assert_eq!(export.len(), n + 1);
+    assert!(export.iter().all(|r| r["url"].is_string()
+        && r["version"].is_u64()
+        && r["fetched_at"].is_string()
+        && r["schema"] == 1));
+    let future = ok(&govsnap(&[
+        "export",
+        "--store",
+        store,
+        "--since",
+        "2999-01-01",
+    ]));
+    assert!(future.is_empty());
+}
+
+#[test]
+fn a_single_saved_page_with_its_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let case = common::cases()
+        .into_iter()
+        .find(|c| c.path.contains("ministry-govcn"))
+        .unwrap();
+    let out = ok(&govsnap(&[
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        "--url",
+        &case.url,
+        case.html_path().to_str().unwrap(),
+    ]));
+    assert!(out.contains("new versions: 1"), "{out}");
+    let shown: Value = serde_json::from_str(&ok(&govsnap(&[
+        "show",
+        "--store",
+        store.to_str().unwrap(),
+        &case.url,
+    ])))
+    .unwrap();
+    assert_eq!(shown["meta"]["发文字号"], "国办发〔2021〕22号");
+}
+
+#[test]
+fn a_second_process_is_told_the_store_is_in_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("store");
+    let held = govsnap::Store::open(&path).unwrap();
+    let started = Instant::now();
+    let out = govsnap(&["pages", "--store", path.to_str().unwrap()]);
+    assert!(started.elapsed() < Duration::from_secs(10), "no hang");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("in use by another govsnap process") && err.contains(path.to_str().unwrap()),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+    drop(held);
+    assert!(
+        govsnap(&["pages", "--store", path.to_str().unwrap()])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn unknown_pages_and_versions_are_one_line_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let store = store.to_str().unwrap();
+    let out = govsnap(&["history", "--store", store, "http://nowhere.gov.cn/a.html"]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1);
+    assert!(err.contains("has no page"), "{err}");
+}
