@@ -11,6 +11,38 @@
 //! before it is on disk, so callers [`Store::flush`] at their own durability
 //! points (the `ingest` command: every [`FLUSH_EVERY`] pages and at the end).
 //!
+//! # Reading a store
+//!
+//! ```
+//! use govsnap::{ExtractOptions, Store, snapshot};
+//! use govsnap::store::{Fetch, PutOutcome};
+//!
+//! # fn main() -> govsnap::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! let store = Store::open(&dir.path().join("store"))?;
+//! let html = "<html><body><div class=\"content\"><h1>关于开展安全检查的通知</h1>\
+//!     <p>各街道、各部门：为切实做好安全生产工作，现就开展安全检查有关事项通知如下。</p></div></body></html>";
+//! let url = "http://www.example.gov.cn/gk/t20240301_1.html";
+//! let fetch = Fetch {
+//!     url, site: None, fetched_at: std::time::SystemTime::now(), status: 200,
+//!     bytes: html.as_bytes(), content_type: None, duration_ms: 0, etag: None, last_modified: None,
+//! };
+//! assert_eq!(snapshot(&store, &fetch, None, ExtractOptions::default())?, PutOutcome::NewVersion(1));
+//! assert_eq!(snapshot(&store, &fetch, None, ExtractOptions::default())?, PutOutcome::Unchanged);
+//!
+//! let page = store.page(url)?.expect("stored");
+//! assert_eq!(page.versions, 1);
+//! let history = store.history(url)?;
+//! let latest = store.latest(url)?.expect("a version");
+//! assert_eq!(latest.record.title.as_deref(), Some("关于开展安全检查的通知"));
+//! assert_eq!(store.raw(&latest)?.as_deref(), Some(html.as_bytes()));
+//! assert_eq!(store.all_versions().count(), 1);
+//! assert_eq!(store.fetch_log().count(), 2);
+//! # let _ = history;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Architecture
 //! - [`Store`]: the handle; read and write API.
 //! - [`trees`]: tree names; [`keys`]: key encoding; [`values`]: the JSON values.
