@@ -160,6 +160,10 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         let db = sled::Config::new()
             .path(path)
+            // zstd on sled's pages: values stay JSON for readers, the disk
+            // holds them compressed (records are repetitive Chinese text)
+            .use_compression(true)
+            .compression_factor(ZSTD_LEVEL)
             .open()
             .map_err(|e| open_error(path, e))?;
         Self::from_db(path, db)
