@@ -240,3 +240,93 @@ fn unknown_pages_and_versions_are_one_line_errors() {
     assert_eq!(err.lines().count(), 1);
     assert!(err.contains("has no page"), "{err}");
 }
+
+#[test]
+fn https_mirrors_sites_from_the_config_and_changed_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (site, store, config) = (
+        tmp.path().join("mirror"),
+        tmp.path().join("store"),
+        tmp.path().join("sites.toml"),
+    );
+    let case = common::cases()
+        .into_iter()
+        .find(|c| c.path.contains("xxgk-notice-meta-table"))
+        .unwrap();
+    let page = site.join("www.tj.gov.cn/zwgk/szfwj/t20210412_5413256.html");
+    std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+    std::fs::write(&page, case.bytes()).unwrap();
+    std::fs::write(
+        site.join("www.tj.gov.cn/zwgk/szfwj/logo.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    )
+    .unwrap();
+    std::fs::write(
+        &config,
+        "[[site]]\nname = \"tj-gov\"\nallow = [\"^https://www\\\\.tj\\\\.gov\\\\.cn/\"]\n",
+    )
+    .unwrap();
+    let (store, site_dir, config) = (
+        store.to_str().unwrap(),
+        site.to_str().unwrap(),
+        config.to_str().unwrap(),
+    );
+
+    let summary: Value = serde_json::from_str(&ok(&govsnap(&[
+        "ingest", "--store", store, "--scheme", "https", "--config", config, "--format", "json",
+        site_dir,
+    ])))
+    .unwrap();
+    assert_eq!(
+        (
+            summary["new_versions"].as_u64(),
+            summary["skipped"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
+    let url = "https://www.tj.gov.cn/zwgk/szfwj/t20210412_5413256.html";
+    let pages = json_lines(&ok(&govsnap(&[
+        "pages", "--store", store, "--site", "tj-gov", "--format", "json",
+    ])));
+    assert_eq!(pages.len(), 1);
+    assert_eq!(
+        (pages[0]["url"].as_str(), pages[0]["site"].as_str()),
+        (Some(url), Some("tj-gov"))
+    );
+    assert!(
+        ok(&govsnap(&[
+            "pages", "--store", store, "--site", "other", "--format", "json"
+        ]))
+        .is_empty()
+    );
+
+    // the document number changes in the metadata table
+    let html = String::from_utf8(case.bytes())
+        .unwrap()
+        .replace("津政办发〔2021〕9号</td>", "津政办发〔2021〕10号</td>");
+    std::fs::write(&page, html).unwrap();
+    ok(&govsnap(&[
+        "ingest", "--store", store, "--scheme", "https", "--config", config, site_dir,
+    ]));
+    let diff = ok(&govsnap(&[
+        "diff", "--store", store, "--from", "1", "--to", "2", url,
+    ]));
+    assert!(
+        diff.starts_with("~ meta.发文字号: 津政办发〔2021〕9号 → 津政办发〔2021〕10号\n"),
+        "{diff}"
+    );
+    let all = json_lines(&ok(&govsnap(&[
+        "export",
+        "--store",
+        store,
+        "--since",
+        "2000-01-01",
+    ])));
+    assert_eq!(
+        all.iter()
+            .map(|r| r["version"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+}
