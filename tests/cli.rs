@@ -2,17 +2,12 @@
 
 mod common;
 
+use common::govsnap;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-fn govsnap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govsnap"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 fn fixture(path: &str) -> String {
     common::fixtures_dir()

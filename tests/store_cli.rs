@@ -4,17 +4,12 @@
 
 mod common;
 
+use common::govsnap;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
-
-fn govsnap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govsnap"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 fn ok(out: &Output) -> String {
     assert!(

@@ -11,6 +11,7 @@
 use govsnap::{ExtractOptions, Page, Record, extract};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// One fixture page.
 #[derive(Debug, Deserialize)]
@@ -71,4 +72,12 @@ pub fn body_strings(r: &Record) -> Vec<String> {
     let mut out = vec![r.text.clone()];
     walk(&r.sections, &mut out);
     out
+}
+
+/// Run the real `govsnap` binary.
+pub fn govsnap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_govsnap"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
