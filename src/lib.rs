@@ -39,6 +39,7 @@
 
 mod clean;
 pub mod config;
+pub mod crawl;
 pub mod decode;
 mod error;
 mod pipeline;
