@@ -10,7 +10,9 @@
 //! - [`robots`]: [`Robots`], what robots.txt allows, its `Crawl-delay` and sitemaps.
 //! - [`sitemap`]: the `<loc>` URLs of a sitemap or sitemap index.
 
+pub mod client;
 pub mod discover;
+pub mod politeness;
 pub mod robots;
 pub mod sitemap;
 

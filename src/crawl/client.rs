@@ -1,0 +1,195 @@
+//! HTTP for the crawler: one reqwest client (rustls, gzip and brotli, an
+//! identifying User-Agent, a total timeout per request) that never follows
+//! redirects itself — the crawler follows them hop by hop, checking each hop
+//! against scope and robots — and reads bodies in chunks up to a cap, so a
+//! huge body or a decompression bomb stops at `max_body_bytes` of
+//! decompressed data.
+
+use crate::config::CrawlSettings;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// A response, its body read (up to the cap).
+#[derive(Debug)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `ETag`.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<String>,
+    /// `Location`, for redirects.
+    pub location: Option<String>,
+    /// `Retry-After` in seconds, for 429/503.
+    pub retry_after: Option<Duration>,
+    /// The body, decompressed, at most the cap.
+    pub body: Vec<u8>,
+    /// Whether the body was cut at the cap.
+    pub truncated: bool,
+    /// How long the request took.
+    pub elapsed: Duration,
+}
+
+/// Why a request got no response.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The request took longer than the timeout.
+    #[error("timed out")]
+    Timeout,
+    /// No connection, a reset, a body cut short: worth another try.
+    #[error("{0}")]
+    Transient(String),
+    /// A request that cannot succeed (bad URL, TLS setup).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// The crawler's HTTP client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    max_body: u64,
+}
+
+impl Client {
+    /// A client with the crawl settings' User-Agent, timeout and body cap.
+    ///
+    /// # Errors
+    /// [`FetchError::Permanent`] when the TLS stack cannot be set up.
+    pub fn new(settings: &CrawlSettings) -> Result<Self, FetchError> {
+        // rustls with the ring provider (aws-lc needs cmake to build); a
+        // second install in the same process is harmless
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .timeout(Duration::from_secs(settings.timeout_s))
+            .connect_timeout(Duration::from_secs(settings.timeout_s.min(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .gzip(true)
+            .brotli(true)
+            .build()
+            .map_err(|e| FetchError::Permanent(e.to_string()))?;
+        Ok(Self {
+            http,
+            max_body: settings.max_body_bytes,
+        })
+    }
+
+    /// GET `url`, conditionally when validators from an earlier fetch are given.
+    ///
+    /// # Errors
+    /// [`FetchError`] when no complete response came.
+    pub async fn get(
+        &self,
+        url: &Url,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<Response, FetchError> {
+        let started = Instant::now();
+        let mut request = self.http.get(url.clone());
+        if let Some(e) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, e);
+        }
+        if let Some(m) = last_modified {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, m);
+        }
+        let mut response = request.send().await.map_err(|e| classify(&e))?;
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let etag = header(reqwest::header::ETAG);
+        let last_modified = header(reqwest::header::LAST_MODIFIED);
+        let location = header(reqwest::header::LOCATION);
+        let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
+            let room = usize::try_from(self.max_body)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(body.len());
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            content_type,
+            etag,
+            last_modified,
+            location,
+            retry_after,
+            body,
+            truncated,
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+fn classify(e: &reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        FetchError::Timeout
+    } else if e.is_builder() {
+        FetchError::Permanent(e.to_string())
+    } else {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text = format!("{text}: {s}");
+            source = s.source();
+        }
+        FetchError::Transient(text)
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate_to_system_time(value.trim())?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// RFC 7231 IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`), via humantime.
+fn httpdate_to_system_time(value: &str) -> Option<std::time::SystemTime> {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == month)?
+        + 1;
+    humantime::parse_rfc3339(&format!("{year}-{month:02}-{day:0>2}T{time}Z")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}
