@@ -3,12 +3,14 @@
 //!
 //! # Architecture
 //! - [`Cli`], [`Command`]: the arguments.
+//! - [`crawl`]: `govsnap crawl`.
 //! - [`extract`]: `govsnap extract`.
 //! - [`ingest`]: `govsnap ingest`.
 //! - [`inspect`]: `govsnap pages`, `history`, `show`.
 //! - [`diff`]: `govsnap diff`; [`export`]: `govsnap export`.
 //! - [`render`]: records as text and Markdown for people.
 
+mod crawl;
 mod diff;
 mod export;
 mod extract;
@@ -30,6 +32,8 @@ enum Status {
     InputFailed = 1,
     /// Bad arguments or config: nothing was done.
     Usage = 2,
+    /// Stopped by Ctrl-C or SIGTERM; the next run continues.
+    Interrupted = 130,
 }
 
 impl From<Status> for ExitCode {
@@ -50,6 +54,8 @@ struct Cli {
 enum Command {
     /// Decode, clean and structure saved pages and print each record as JSON.
     Extract(extract::ExtractArgs),
+    /// Crawl the config's sites once, storing new versions.
+    Crawl(crawl::CrawlArgs),
     /// Put saved pages (with --url) or `wget -r` mirrors into the store.
     Ingest(ingest::IngestArgs),
     /// List the pages in the store with their version count and state.
@@ -103,6 +109,7 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Extract(args) => extract::run(&args),
+        Command::Crawl(args) => crawl::run(&args),
         Command::Ingest(args) => ingest::run(&args),
         Command::Pages(args) => inspect::pages(&args).map(|()| Status::Success),
         Command::History(args) => inspect::history(&args).map(|()| Status::Success),

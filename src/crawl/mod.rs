@@ -14,6 +14,8 @@ pub mod client;
 pub mod discover;
 pub mod politeness;
 pub mod robots;
+mod run;
 pub mod sitemap;
 
 pub use robots::Robots;
+pub use run::{CrawlReport, MAX_REDIRECTS, SiteSummary, crawl};

@@ -125,7 +125,7 @@ pub async fn fetch_politely(
         };
         match wait {
             Some(wait) if attempt < MAX_ATTEMPTS => {
-                tokio::time::sleep(wait.min(MAXIMUM_BACKOFF)).await
+                tokio::time::sleep(wait.min(MAXIMUM_BACKOFF)).await;
             }
             _ => return result.map(|r| (r, attempt)),
         }

@@ -47,10 +47,12 @@
 //! - [`Store`]: the handle; read and write API.
 //! - [`trees`]: tree names; [`keys`]: key encoding; [`values`]: the JSON values.
 
+mod frontier;
 mod keys;
 mod trees;
 mod values;
 
+pub use frontier::FrontierEntry;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
 
 use crate::error::{Error, Result};
@@ -111,6 +113,7 @@ pub struct Store {
     history: sled::Tree,
     raw: sled::Tree,
     fetch_log: sled::Tree,
+    frontier: sled::Tree,
 }
 
 /// The content fields the content hash covers, in a fixed order.
@@ -210,6 +213,7 @@ impl Store {
             history: db.open_tree(trees::HISTORY).map_err(err)?,
             raw: db.open_tree(trees::RAW).map_err(err)?,
             fetch_log: db.open_tree(trees::FETCH_LOG).map_err(err)?,
+            frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             db,
         })
     }
@@ -364,9 +368,18 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when the write fails.
     pub fn log_failure(&self, fetch: &Fetch<'_>) -> Result<()> {
+        self.log(fetch, "error")
+    }
+
+    /// Log a fetch with its outcome (`listing`, `not_modified`, `redirect` …)
+    /// and nothing else.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails.
+    pub fn log(&self, fetch: &Fetch<'_>, outcome: &str) -> Result<()> {
         let at = timestamp(fetch.fetched_at);
         self.fetch_log
-            .transaction(|log| log_fetch(log, fetch, &at, "error"))
+            .transaction(|log| log_fetch(log, fetch, &at, outcome))
             .map_err(|e| tx_error(&self.path, e))
     }
 
@@ -544,7 +557,7 @@ fn tx_error(path: &Path, e: TransactionError<String>) -> Error {
     }
 }
 
-fn store_error(path: &Path, source: sled::Error) -> Error {
+pub(crate) fn store_error(path: &Path, source: sled::Error) -> Error {
     Error::Store {
         path: path.to_owned(),
         source,

@@ -14,5 +14,8 @@ pub(crate) const RAW: &str = "raw";
 /// Every fetch, in order: `id`.
 pub(crate) const FETCH_LOG: &str = "fetch_log";
 
+/// The crawl frontier: URL → site, depth, visited.
+pub(crate) const FRONTIER: &str = "frontier";
+
 /// The key in [`META`] that holds the schema version.
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema";

@@ -1,0 +1,114 @@
+//! `govsnap crawl --config FILE [--site NAME] [--store DIR] [--format json]`
+//!
+//! Crawls every site of the config once (or one) and prints a summary per
+//! site. Ctrl-C or SIGTERM finishes the pages in flight, keeps the frontier
+//! for the next run and exits with status 130; a second Ctrl-C stops at once
+//! (every write is a whole transaction, so the store stays consistent).
+
+use super::{ListFormat, Status};
+use anyhow::{Context, Result};
+use clap::Args;
+use govsnap::Config;
+use govsnap::crawl::{SiteSummary, crawl};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub(super) struct CrawlArgs {
+    /// The config: sites, scope, politeness.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Crawl only this site.
+    #[arg(long)]
+    site: Option<String>,
+    /// The store directory (default: the config's `store`).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+}
+
+pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
+    let config = Config::load(&args.config)?;
+    let store_dir = args.store.clone().unwrap_or_else(|| config.store.clone());
+    let store = govsnap::Store::open(&store_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let shutdown = async {
+            interrupted().await;
+            // a second signal: stop now
+            let store = store.clone();
+            tokio::spawn(async move {
+                interrupted().await;
+                let _ = store.flush();
+                std::process::exit(130);
+            });
+        };
+        crawl(&config, &store, args.site.as_deref(), shutdown).await
+    })?;
+    match args.format {
+        ListFormat::Json => {
+            for site in &report.sites {
+                println!("{}", serde_json::to_string(site)?);
+            }
+        }
+        ListFormat::Table => print_table(&report.sites),
+    }
+    Ok(if report.interrupted {
+        Status::Interrupted
+    } else {
+        Status::Success
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
+fn print_table(sites: &[SiteSummary]) {
+    println!(
+        "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7}",
+        "SITE",
+        "FETCHED",
+        "DOCUMENTS",
+        "LISTINGS",
+        "NEW",
+        "UNCHANGED",
+        "NOT-MOD",
+        "GONE",
+        "ERRORS",
+        "OUT-SCOPE",
+        "ROBOTS"
+    );
+    for s in sites {
+        println!(
+            "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7}",
+            s.site,
+            s.fetched,
+            s.documents,
+            s.listings,
+            s.new_versions,
+            s.unchanged,
+            s.not_modified,
+            s.gone,
+            s.errors,
+            s.skipped_scope,
+            s.skipped_robots
+        );
+    }
+}

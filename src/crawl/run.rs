@@ -1,0 +1,477 @@
+//! One crawl of the configured sites: the loop that takes URLs from the
+//! frontier, fetches them politely and concurrently, stores documents,
+//! follows links, and stops cleanly when asked.
+//!
+//! The order for each URL: robots.txt → validators from the store
+//! (conditional request) → polite fetch with retries → by status: 304 logged,
+//! 404/410 marks a known page gone, 3xx followed hop by hop (each hop checked
+//! against scope and robots, loops and long chains refused), 2xx extracted;
+//! documents (the site's `documents` patterns, or the TRS `t20210330_…`
+//! name, or a page with a real body) are stored, list pages only logged; the
+//! links of both are canonicalized, scope-checked and added to the frontier.
+
+use super::client::{Client, Response};
+use super::discover;
+use super::politeness::{HostPool, fetch_politely};
+use super::robots::Robots;
+use super::sitemap::{self, Sitemap};
+use crate::config::{Config, SiteRules};
+use crate::error::{Error, Result};
+use crate::pipeline::{Page, extract};
+use crate::store::{Fetch, PutOutcome, Store};
+use regex::Regex;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, SystemTime};
+use tokio::task::JoinSet;
+use url::Url;
+
+/// Redirect hops followed from one URL.
+pub const MAX_REDIRECTS: u8 = 5;
+/// Pages processed between two store flushes.
+const FLUSH_EVERY: u64 = 64;
+
+/// What one crawl did on one site (SPEC §6: the keys of `--format json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SiteSummary {
+    /// The site's name.
+    pub site: String,
+    /// HTTP responses received.
+    pub fetched: u64,
+    /// Document pages among them.
+    pub documents: u64,
+    /// List pages among them.
+    pub listings: u64,
+    /// Documents stored as a new version.
+    pub new_versions: u64,
+    /// Documents unchanged since their last version.
+    pub unchanged: u64,
+    /// 304 answers to conditional requests.
+    pub not_modified: u64,
+    /// Known pages that now answer 404/410.
+    pub gone: u64,
+    /// Requests that failed after their retries, bodies over the cap,
+    /// redirect loops.
+    pub errors: u64,
+    /// Distinct links outside the site's scope.
+    pub skipped_scope: u64,
+    /// URLs robots.txt disallows.
+    pub skipped_robots: u64,
+}
+
+/// The result of a crawl.
+#[derive(Debug, Clone, Default)]
+pub struct CrawlReport {
+    /// One summary per site crawled.
+    pub sites: Vec<SiteSummary>,
+    /// Whether the crawl was stopped before its frontier was empty.
+    pub interrupted: bool,
+}
+
+/// A URL waiting to be fetched.
+#[derive(Debug, Clone)]
+struct Item {
+    url: Url,
+    depth: u32,
+    hops: u8,
+}
+
+/// Crawl every site of the config (or only `only`) once. `shutdown`
+/// resolving stops the crawl: pages in flight finish, the frontier keeps the
+/// rest for the next run.
+///
+/// # Errors
+/// [`Error::Config`] when `only` names no site, store errors.
+pub async fn crawl(
+    config: &Config,
+    store: &Store,
+    only: Option<&str>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<CrawlReport> {
+    let sites: Vec<&SiteRules> = config
+        .sites
+        .iter()
+        .filter(|s| only.is_none_or(|n| s.name == n))
+        .collect();
+    if let (Some(name), true) = (only, sites.is_empty()) {
+        return Err(Error::Config {
+            path: "(config)".into(),
+            key: "--site".to_owned(),
+            reason: format!("no site is named {name:?}"),
+        });
+    }
+    let client = Client::new(&config.crawl).map_err(|e| Error::Io {
+        what: "setting up HTTP".to_owned(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let hosts = Arc::new(HostPool::new(
+        config.crawl.per_host_concurrency,
+        Duration::from_millis(config.crawl.per_host_delay_ms),
+    ));
+    let mut report = CrawlReport::default();
+    tokio::pin!(shutdown);
+    for site in sites {
+        let mut crawler = SiteCrawl {
+            config,
+            site,
+            store,
+            client: client.clone(),
+            hosts: Arc::clone(&hosts),
+            robots: HashMap::new(),
+            summary: SiteSummary {
+                site: site.name.clone(),
+                ..SiteSummary::default()
+            },
+            queue: VecDeque::new(),
+            visited: HashSet::new(),
+            out_of_scope: HashSet::new(),
+            processed: 0,
+        };
+        let stopped = crawler.run(&mut shutdown).await?;
+        report.sites.push(crawler.summary);
+        if stopped {
+            report.interrupted = true;
+            break;
+        }
+    }
+    store.flush()?;
+    Ok(report)
+}
+
+struct SiteCrawl<'a> {
+    config: &'a Config,
+    site: &'a SiteRules,
+    store: &'a Store,
+    client: Client,
+    hosts: Arc<HostPool>,
+    robots: HashMap<String, Arc<Robots>>,
+    summary: SiteSummary,
+    queue: VecDeque<Item>,
+    /// URLs fetched (or refused) in this run: a redirect back to one is a loop.
+    visited: HashSet<String>,
+    /// Out-of-scope URLs already counted.
+    out_of_scope: HashSet<String>,
+    processed: u64,
+}
+
+type Done = (
+    Item,
+    std::result::Result<(Response, u32), super::client::FetchError>,
+    SystemTime,
+);
+
+impl SiteCrawl<'_> {
+    /// Returns whether the crawl was stopped.
+    async fn run(
+        &mut self,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> Result<bool> {
+        self.load_frontier()?;
+        let mut in_flight: JoinSet<Done> = JoinSet::new();
+        let mut stopping = false;
+        loop {
+            while !stopping && in_flight.len() < self.config.crawl.concurrency {
+                let Some(item) = self.queue.pop_front() else {
+                    break;
+                };
+                if !self.visited.insert(item.url.to_string()) {
+                    continue;
+                }
+                if !self.robots_for(&item.url).await?.allowed(item.url.as_str()) {
+                    self.summary.skipped_robots += 1;
+                    self.store.frontier_done(item.url.as_str())?;
+                    continue;
+                }
+                let (etag, modified) = match self.store.page(item.url.as_str())? {
+                    Some(p) => (p.etag, p.last_modified),
+                    None => (None, None),
+                };
+                let (client, host) = (self.client.clone(), self.hosts.host(&item.url));
+                in_flight.spawn(async move {
+                    let at = SystemTime::now();
+                    let result = fetch_politely(
+                        &client,
+                        &host,
+                        &item.url,
+                        etag.as_deref(),
+                        modified.as_deref(),
+                    )
+                    .await;
+                    (item, result, at)
+                });
+            }
+            if in_flight.is_empty() {
+                return Ok(stopping);
+            }
+            tokio::select! {
+                Some(joined) = in_flight.join_next() => {
+                    if let Ok(done) = joined {
+                        self.process(done)?;
+                    }
+                }
+                () = shutdown.as_mut(), if !stopping => {
+                    // finish what is in flight; the frontier keeps the rest
+                    stopping = true;
+                    self.queue.clear();
+                }
+            }
+        }
+    }
+
+    /// The frontier of an interrupted crawl, or a new one: every URL the site
+    /// ever found, its seeds, and the pages of the sitemaps robots.txt names.
+    fn load_frontier(&mut self) -> Result<()> {
+        let mut pending = self.store.frontier_pending(&self.site.name)?;
+        if pending.is_empty() {
+            self.store.frontier_restart(&self.site.name)?;
+            for seed in &self.site.seeds {
+                self.store.frontier_add(seed.as_str(), &self.site.name, 0)?;
+            }
+            pending = self.store.frontier_pending(&self.site.name)?;
+        }
+        pending.sort_by_key(|(_, depth)| *depth);
+        for (url, depth) in pending {
+            if let Ok(url) = Url::parse(&url) {
+                self.queue.push_back(Item {
+                    url,
+                    depth,
+                    hops: 0,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// robots.txt of the URL's origin, fetched once per crawl; its sitemaps
+    /// feed the frontier.
+    async fn robots_for(&mut self, url: &Url) -> Result<Arc<Robots>> {
+        let origin = url.origin().ascii_serialization();
+        if let Some(r) = self.robots.get(&origin) {
+            return Ok(Arc::clone(r));
+        }
+        let robots = if self.config.crawl.respect_robots {
+            let robots_url = url.join("/robots.txt").expect("an origin joins a path");
+            let host = self.hosts.host(url);
+            match fetch_politely(&self.client, &host, &robots_url, None, None).await {
+                Ok((r, _)) => {
+                    Robots::from_response(&self.config.crawl.user_agent, r.status, &r.body)
+                }
+                Err(_) => Robots::deny_all(),
+            }
+        } else {
+            Robots::allow_all()
+        };
+        if let Some(delay) = robots.crawl_delay() {
+            self.hosts.host(url).at_least(delay);
+        }
+        let robots = Arc::new(robots);
+        self.robots.insert(origin, Arc::clone(&robots));
+        for sitemap in robots.sitemaps().to_vec() {
+            self.read_sitemap(&sitemap, 0).await?;
+        }
+        Ok(robots)
+    }
+
+    /// Add a sitemap's pages to the frontier (one level of index followed).
+    async fn read_sitemap(&mut self, url: &str, level: u8) -> Result<()> {
+        let Ok(url) = Url::parse(url) else {
+            return Ok(());
+        };
+        let host = self.hosts.host(&url);
+        let Ok((response, _)) = fetch_politely(&self.client, &host, &url, None, None).await else {
+            return Ok(());
+        };
+        if !(200..300).contains(&response.status) {
+            return Ok(());
+        }
+        match sitemap::parse(&String::from_utf8_lossy(&response.body)) {
+            Sitemap::Pages(pages) => {
+                for page in pages {
+                    if self.site.in_scope(page.as_str())
+                        && self.store.frontier_add(page.as_str(), &self.site.name, 1)?
+                    {
+                        self.queue.push_back(Item {
+                            url: page,
+                            depth: 1,
+                            hops: 0,
+                        });
+                    }
+                }
+            }
+            Sitemap::Index(maps) if level == 0 => {
+                for map in maps {
+                    Box::pin(self.read_sitemap(map.as_str(), 1)).await?;
+                }
+            }
+            Sitemap::Index(_) => {}
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, (item, result, at): Done) -> Result<()> {
+        let url = item.url.as_str();
+        let mut fetch = Fetch {
+            url,
+            site: Some(&self.site.name),
+            fetched_at: at,
+            status: 0,
+            bytes: &[],
+            content_type: None,
+            duration_ms: 0,
+            etag: None,
+            last_modified: None,
+        };
+        match &result {
+            Err(_) => {
+                self.summary.errors += 1;
+                self.store.log_failure(&fetch)?;
+            }
+            Ok((response, _)) => {
+                self.summary.fetched += 1;
+                fetch.status = response.status;
+                fetch.bytes = &response.body;
+                fetch.content_type = response.content_type.as_deref();
+                fetch.duration_ms = u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX);
+                fetch.etag = response.etag.as_deref();
+                fetch.last_modified = response.last_modified.as_deref();
+                self.handle_response(&item, response, &fetch)?;
+            }
+        }
+        self.store.frontier_done(url)?;
+        self.processed += 1;
+        if self.processed.is_multiple_of(FLUSH_EVERY) {
+            self.store.flush()?;
+        }
+        Ok(())
+    }
+
+    fn handle_response(
+        &mut self,
+        item: &Item,
+        response: &Response,
+        fetch: &Fetch<'_>,
+    ) -> Result<()> {
+        match response.status {
+            304 => {
+                self.summary.not_modified += 1;
+                self.store.log(fetch, "not_modified")
+            }
+            404 | 410 => {
+                if self.store.mark_gone(fetch)? {
+                    self.summary.gone += 1;
+                }
+                Ok(())
+            }
+            301 | 302 | 303 | 307 | 308 => self.follow_redirect(item, response, fetch),
+            200..=299 if response.truncated => {
+                self.summary.errors += 1;
+                self.store.log(fetch, "too_large")
+            }
+            200..=299 => self.handle_page(item, response, fetch),
+            _ => {
+                self.summary.errors += 1;
+                self.store.log_failure(fetch)
+            }
+        }
+    }
+
+    fn follow_redirect(
+        &mut self,
+        item: &Item,
+        response: &Response,
+        fetch: &Fetch<'_>,
+    ) -> Result<()> {
+        self.store.log(fetch, "redirect")?;
+        let target = response
+            .location
+            .as_deref()
+            .and_then(|l| discover::canonicalize(&item.url, l));
+        let Some(target) = target else {
+            self.summary.errors += 1;
+            return Ok(());
+        };
+        if !self.site.in_scope(target.as_str()) {
+            self.skip_scope(&target);
+        } else if item.hops >= MAX_REDIRECTS || self.visited.contains(target.as_str()) {
+            // a loop, or a chain too long to be anything else
+            self.summary.errors += 1;
+        } else {
+            self.store
+                .frontier_add(target.as_str(), &self.site.name, item.depth)?;
+            self.queue.push_front(Item {
+                url: target,
+                depth: item.depth,
+                hops: item.hops + 1,
+            });
+        }
+        Ok(())
+    }
+
+    fn handle_page(&mut self, item: &Item, response: &Response, fetch: &Fetch<'_>) -> Result<()> {
+        let page = Page {
+            bytes: &response.body,
+            url: Some(item.url.as_str()),
+            location: None,
+            content_type: response.content_type.as_deref(),
+        };
+        let record = match extract(&page, Some(self.site), self.config.extract) {
+            Ok(r) => r,
+            Err(Error::EmptyInput | Error::NotHtml { .. }) => {
+                return self.store.log(fetch, "not_html");
+            }
+            Err(e) => return Err(e),
+        };
+        if self.is_document(&item.url, &record) {
+            self.summary.documents += 1;
+            match self.store.put(fetch, &record)? {
+                PutOutcome::NewVersion(_) => self.summary.new_versions += 1,
+                PutOutcome::Unchanged => self.summary.unchanged += 1,
+            }
+        } else {
+            self.summary.listings += 1;
+            self.store.log(fetch, "listing")?;
+        }
+        if item.depth < self.site.max_depth {
+            let text = crate::decode::decode(&response.body, response.content_type.as_deref()).text;
+            let html = scraper::Html::parse_document(&text);
+            for link in discover::links(&html, &item.url) {
+                if crate::clean::selectors::is_file_link(link.as_str()) {
+                    continue; // attachments are in the record, not crawled
+                }
+                if !self.site.in_scope(link.as_str()) {
+                    self.skip_scope(&link);
+                } else if self
+                    .store
+                    .frontier_add(link.as_str(), &self.site.name, item.depth + 1)?
+                {
+                    self.queue.push_back(Item {
+                        url: link,
+                        depth: item.depth + 1,
+                        hops: 0,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn skip_scope(&mut self, url: &Url) {
+        if self.out_of_scope.insert(url.to_string()) {
+            self.summary.skipped_scope += 1;
+        }
+    }
+
+    /// A document, not a list page: the site's `documents` patterns say so;
+    /// without them, the TRS article name or a page with a real body does.
+    fn is_document(&self, url: &Url, record: &crate::Record) -> bool {
+        static TRS_ARTICLE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"/t\d{8}_\d+\.s?html?$").expect("static regex"));
+        if !self.site.documents.is_empty() {
+            return self.site.documents.iter().any(|r| r.is_match(url.as_str()));
+        }
+        TRS_ARTICLE.is_match(url.path())
+            || (record.text.chars().count() >= 200 && !record.sections.is_empty())
+    }
+}
