@@ -359,3 +359,53 @@ async fn crawl_then_recrawl_a_misbehaving_site() {
         "boilerplate only"
     );
 }
+
+/// A server that promises 5,000 bytes and closes after 100: the page is an
+/// error (retried, then given up), never a truncated version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_body_is_an_error_not_a_version() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                break;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]);
+                let reply = if request.starts_with("GET /robots.txt") {
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_owned()
+                } else {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n{}",
+                        "<html><body><p>关于开展安全检查的通知，".repeat(3)
+                    )
+                };
+                let _ = socket.write_all(reply.as_bytes()).await;
+                // and close, 5,000 bytes short
+            });
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(addr, &tmp.path().join("store"));
+    cfg.sites[0].seeds =
+        vec![url::Url::parse(&format!("http://{addr}/gk/t20240101_1.html")).unwrap()];
+    let store = Store::open(&cfg.store).unwrap();
+    let report = crawl(&cfg, &store, None, std::future::pending())
+        .await
+        .unwrap();
+    let s = &report.sites[0];
+    assert_eq!((s.errors, s.new_versions, s.fetched), (1, 0, 0), "{s:?}");
+    assert_eq!(store.pages().count(), 0);
+    assert_eq!(
+        store
+            .fetch_log()
+            .filter_map(Result::ok)
+            .filter(|e| e.outcome == "error")
+            .count(),
+        1
+    );
+}
