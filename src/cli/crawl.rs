@@ -9,7 +9,9 @@ use super::{ListFormat, Status};
 use anyhow::{Context, Result};
 use clap::Args;
 use govsnap::Config;
-use govsnap::crawl::{SiteSummary, crawl};
+use govsnap::crawl::{Progress, SiteSummary, crawl_with_progress};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -36,6 +38,24 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // progress goes to stderr, and only when a person is watching it
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg} ({per_sec})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let show = |p: Progress<'_>| {
+        if let Some(bar) = &bar {
+            bar.set_position(p.done);
+            bar.set_message(format!(
+                "{}: {} done, {} queued, {} errors",
+                p.site, p.done, p.queued, p.errors
+            ));
+        }
+    };
     let report = runtime.block_on(async {
         let shutdown = async {
             interrupted().await;
@@ -47,8 +67,11 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
                 std::process::exit(130);
             });
         };
-        crawl(&config, &store, args.site.as_deref(), shutdown).await
+        crawl_with_progress(&config, &store, args.site.as_deref(), shutdown, &show).await
     })?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     match args.format {
         ListFormat::Json => {
             for site in &report.sites {

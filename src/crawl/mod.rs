@@ -18,4 +18,4 @@ mod run;
 pub mod sitemap;
 
 pub use robots::Robots;
-pub use run::{CrawlReport, MAX_REDIRECTS, SiteSummary, crawl};
+pub use run::{CrawlReport, MAX_REDIRECTS, Progress, SiteSummary, crawl, crawl_with_progress};

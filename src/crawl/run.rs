@@ -61,6 +61,19 @@ pub struct SiteSummary {
     pub skipped_robots: u64,
 }
 
+/// Where a crawl is, for a progress display.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// The site being crawled.
+    pub site: &'a str,
+    /// URLs processed so far on this site.
+    pub done: u64,
+    /// URLs waiting.
+    pub queued: usize,
+    /// Failures so far.
+    pub errors: u64,
+}
+
 /// The result of a crawl.
 #[derive(Debug, Clone, Default)]
 pub struct CrawlReport {
@@ -89,6 +102,20 @@ pub async fn crawl(
     store: &Store,
     only: Option<&str>,
     shutdown: impl Future<Output = ()>,
+) -> Result<CrawlReport> {
+    crawl_with_progress(config, store, only, shutdown, &|_| {}).await
+}
+
+/// [`crawl`], calling `progress` after every URL (for a progress bar).
+///
+/// # Errors
+/// As [`crawl`].
+pub async fn crawl_with_progress(
+    config: &Config,
+    store: &Store,
+    only: Option<&str>,
+    shutdown: impl Future<Output = ()>,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<CrawlReport> {
     let sites: Vec<&SiteRules> = config
         .sites
@@ -129,7 +156,9 @@ pub async fn crawl(
             out_of_scope: HashSet::new(),
             processed: 0,
         };
-        let stopped = crawler.run(&mut shutdown).await?;
+        tracing::info!(site = %site.name, "crawl starts");
+        let stopped = crawler.run(&mut shutdown, progress).await?;
+        tracing::info!(site = %site.name, summary = ?crawler.summary, stopped, "crawl ends");
         report.sites.push(crawler.summary);
         if stopped {
             report.interrupted = true;
@@ -167,6 +196,7 @@ impl SiteCrawl<'_> {
     async fn run(
         &mut self,
         shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+        progress: &(dyn Fn(Progress<'_>) + Sync),
     ) -> Result<bool> {
         self.load_frontier()?;
         let mut in_flight: JoinSet<Done> = JoinSet::new();
@@ -210,9 +240,16 @@ impl SiteCrawl<'_> {
                     if let Ok(done) = joined {
                         self.process(done)?;
                     }
+                    progress(Progress {
+                        site: &self.site.name,
+                        done: self.processed,
+                        queued: self.queue.len() + in_flight.len(),
+                        errors: self.summary.errors,
+                    });
                 }
                 () = shutdown.as_mut(), if !stopping => {
                     // finish what is in flight; the frontier keeps the rest
+                    tracing::warn!(in_flight = in_flight.len(), "stopping: finishing the pages in flight");
                     stopping = true;
                     self.queue.clear();
                 }
@@ -324,12 +361,14 @@ impl SiteCrawl<'_> {
             last_modified: None,
         };
         match &result {
-            Err(_) => {
+            Err(e) => {
+                tracing::warn!(%url, error = %e, "fetch failed");
                 self.summary.errors += 1;
                 self.store.log_failure(&fetch)?;
             }
             Ok((response, _)) => {
                 self.summary.fetched += 1;
+                tracing::debug!(%url, status = response.status, bytes = response.body.len(), "fetched");
                 fetch.status = response.status;
                 fetch.bytes = &response.body;
                 fetch.content_type = response.content_type.as_deref();
