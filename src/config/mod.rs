@@ -220,3 +220,31 @@ drop = ["div.share"]
         assert!(e.contains("site[0].allow"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    use super::Config;
+
+    /// Every config in `config/` parses and validates: they are examples
+    /// people copy.
+    #[test]
+    fn shipped_configs_are_valid() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                assert!(!config.sites.is_empty(), "{}", path.display());
+                assert!(
+                    config
+                        .sites
+                        .iter()
+                        .all(|s| !s.seeds.is_empty() && !s.documents.is_empty())
+                );
+                n += 1;
+            }
+        }
+        assert!(n >= 3, "{n} configs");
+    }
+}
