@@ -247,3 +247,25 @@ fn text_and_markdown_for_people() {
     assert!(md.contains("\n### 1 依法开展疫情防控,用法治手段助力夺取“双胜利”\n"));
     assert!(Path::new(&fixture(SEED)).exists());
 }
+
+#[test]
+fn crawl_refuses_a_bad_config_before_fetching() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("crawl.toml");
+    std::fs::write(&config, "[[site]]\nname = \"x\"\nseeds = [\"not a url\"]\n").unwrap();
+    let out = govsnap(&[
+        "crawl",
+        "--config",
+        &config.to_string_lossy(),
+        "--store",
+        &dir.path().join("s").to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("crawl.toml") && err.contains("site[0].seeds"),
+        "{err}"
+    );
+    assert!(!dir.path().join("s").exists(), "nothing written");
+}

@@ -68,6 +68,8 @@ use std::time::SystemTime;
 pub const STORE_SCHEMA: u32 = 1;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
+/// sled's page cache.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// zstd level for raw bytes: fast, and HTML compresses ~5× at it.
 const ZSTD_LEVEL: i32 = 3;
 
@@ -167,6 +169,9 @@ impl Store {
             // holds them compressed (records are repetitive Chinese text)
             .use_compression(true)
             .compression_factor(ZSTD_LEVEL)
+            // sled caches up to 1 GiB by default; a crawler's memory must stay
+            // flat as the store grows
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| open_error(path, e))?;
         Self::from_db(path, db)
