@@ -51,18 +51,46 @@ pub fn extract(
     rules: Option<&SiteRules>,
     options: ExtractOptions,
 ) -> Result<Record> {
+    extract_parsed(page, rules, options, |_| ()).map(|(record, ())| record)
+}
+
+/// [`extract`], and the page's crawlable links (canonical, in document
+/// order, TRS list pages included) from the same parse, for the crawler.
+///
+/// # Errors
+/// As [`extract`].
+pub fn extract_with_links(
+    page: &Page<'_>,
+    page_url: &url::Url,
+    rules: Option<&SiteRules>,
+    options: ExtractOptions,
+) -> Result<(Record, Vec<url::Url>)> {
+    extract_parsed(page, rules, options, |html| {
+        crate::crawl::discover::links(html, page_url)
+    })
+}
+
+/// The stages, with `also` run on the parsed page.
+fn extract_parsed<T>(
+    page: &Page<'_>,
+    rules: Option<&SiteRules>,
+    options: ExtractOptions,
+    also: impl FnOnce(&Html) -> T,
+) -> Result<(Record, T)> {
     gate(page.bytes)?;
     let decoded = decode(page.bytes, page.content_type);
     let html = Html::parse_document(&decoded.text);
+    let extra = also(&html);
     let cleaned = clean_page(&html, rules);
     let mut warnings = decoded.warnings;
     warnings.extend(cleaned.warnings.iter().cloned());
     let record = build_record(&html, &cleaned, rules, page, warnings);
-    Ok(if options.nfkc {
+    let record = if options.nfkc {
         fold_nfkc(record)
     } else {
         record
-    })
+    };
+    Ok((record, extra))
 }
 
 /// Extract a fetched page and keep it in the store: the one path every

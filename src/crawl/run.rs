@@ -17,7 +17,7 @@ use super::robots::Robots;
 use super::sitemap::{self, Sitemap};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
-use crate::pipeline::{Page, extract};
+use crate::pipeline::{Page, extract_with_links};
 use crate::store::{Fetch, PutOutcome, Store};
 use regex::Regex;
 use serde::Serialize;
@@ -154,6 +154,8 @@ pub async fn crawl_with_progress(
             queue: VecDeque::new(),
             visited: HashSet::new(),
             out_of_scope: HashSet::new(),
+            known: HashSet::new(),
+            rules: Arc::new(site.clone()),
             processed: 0,
         };
         tracing::info!(site = %site.name, "crawl starts");
@@ -182,14 +184,25 @@ struct SiteCrawl<'a> {
     visited: HashSet<String>,
     /// Out-of-scope URLs already counted.
     out_of_scope: HashSet<String>,
+    /// URLs already in the frontier: spares the store a lookup per link.
+    known: HashSet<String>,
+    /// The site's rules, shared with the fetch tasks that extract.
+    rules: Arc<SiteRules>,
     processed: u64,
 }
 
-type Done = (
-    Item,
-    std::result::Result<(Response, u32), super::client::FetchError>,
-    SystemTime,
-);
+/// A page extracted in its fetch task, with its links.
+type Extracted = Result<(crate::Record, Vec<Url>)>;
+
+/// What a fetch task hands back.
+struct Done {
+    item: Item,
+    result: std::result::Result<(Response, u32), super::client::FetchError>,
+    at: SystemTime,
+    /// Extraction runs in the task, off the loop and in parallel with other
+    /// fetches: the loop only writes to the store.
+    extracted: Option<Extracted>,
+}
 
 impl SiteCrawl<'_> {
     /// Returns whether the crawl was stopped.
@@ -219,6 +232,7 @@ impl SiteCrawl<'_> {
                     None => (None, None),
                 };
                 let (client, host) = (self.client.clone(), self.hosts.host(&item.url));
+                let (rules, options) = (Arc::clone(&self.rules), self.config.extract);
                 in_flight.spawn(async move {
                     let at = SystemTime::now();
                     let result = fetch_politely(
@@ -229,7 +243,35 @@ impl SiteCrawl<'_> {
                         modified.as_deref(),
                     )
                     .await;
-                    (item, result, at)
+                    let body = match &result {
+                        Ok((r, _)) if (200..300).contains(&r.status) && !r.truncated => {
+                            Some((r.body.clone(), r.content_type.clone()))
+                        }
+                        _ => None,
+                    };
+                    let extracted = match body {
+                        Some((body, content_type)) => {
+                            let url = item.url.clone();
+                            tokio::task::spawn_blocking(move || {
+                                let page = Page {
+                                    bytes: &body,
+                                    url: Some(url.as_str()),
+                                    location: None,
+                                    content_type: content_type.as_deref(),
+                                };
+                                extract_with_links(&page, &url, Some(&rules), options)
+                            })
+                            .await
+                            .ok()
+                        }
+                        None => None,
+                    };
+                    Done {
+                        item,
+                        result,
+                        at,
+                        extracted,
+                    }
                 });
             }
             if in_flight.is_empty() {
@@ -347,7 +389,13 @@ impl SiteCrawl<'_> {
         Ok(())
     }
 
-    fn process(&mut self, (item, result, at): Done) -> Result<()> {
+    fn process(&mut self, done: Done) -> Result<()> {
+        let Done {
+            item,
+            result,
+            at,
+            mut extracted,
+        } = done;
         let url = item.url.as_str();
         let mut fetch = Fetch {
             url,
@@ -375,7 +423,7 @@ impl SiteCrawl<'_> {
                 fetch.duration_ms = u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX);
                 fetch.etag = response.etag.as_deref();
                 fetch.last_modified = response.last_modified.as_deref();
-                self.handle_response(&item, response, &fetch)?;
+                self.handle_response(&item, response, &fetch, &mut extracted)?;
             }
         }
         self.store.frontier_done(url)?;
@@ -391,6 +439,7 @@ impl SiteCrawl<'_> {
         item: &Item,
         response: &Response,
         fetch: &Fetch<'_>,
+        extracted: &mut Option<Extracted>,
     ) -> Result<()> {
         match response.status {
             304 => {
@@ -408,7 +457,14 @@ impl SiteCrawl<'_> {
                 self.summary.errors += 1;
                 self.store.log(fetch, "too_large")
             }
-            200..=299 => self.handle_page(item, response, fetch),
+            200..=299 => {
+                if let Some(e) = extracted.take() {
+                    self.handle_page(item, fetch, e)
+                } else {
+                    self.summary.errors += 1;
+                    self.store.log_failure(fetch)
+                }
+            }
             _ => {
                 self.summary.errors += 1;
                 self.store.log_failure(fetch)
@@ -448,14 +504,8 @@ impl SiteCrawl<'_> {
         Ok(())
     }
 
-    fn handle_page(&mut self, item: &Item, response: &Response, fetch: &Fetch<'_>) -> Result<()> {
-        let page = Page {
-            bytes: &response.body,
-            url: Some(item.url.as_str()),
-            location: None,
-            content_type: response.content_type.as_deref(),
-        };
-        let record = match extract(&page, Some(self.site), self.config.extract) {
+    fn handle_page(&mut self, item: &Item, fetch: &Fetch<'_>, extracted: Extracted) -> Result<()> {
+        let (record, links) = match extracted {
             Ok(r) => r,
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
                 return self.store.log(fetch, "not_html");
@@ -473,25 +523,35 @@ impl SiteCrawl<'_> {
             self.store.log(fetch, "listing")?;
         }
         if item.depth < self.site.max_depth {
-            let text = crate::decode::decode(&response.body, response.content_type.as_deref()).text;
-            let html = scraper::Html::parse_document(&text);
-            for link in discover::links(&html, &item.url) {
-                if crate::clean::selectors::is_file_link(link.as_str()) {
-                    continue; // attachments are in the record, not crawled
-                }
-                if !self.site.in_scope(link.as_str()) {
-                    self.skip_scope(&link);
-                } else if self
-                    .store
-                    .frontier_add(link.as_str(), &self.site.name, item.depth + 1)?
-                {
-                    self.queue.push_back(Item {
-                        url: link,
-                        depth: item.depth + 1,
-                        hops: 0,
-                    });
-                }
+            for link in links {
+                self.discovered(link, item.depth + 1)?;
             }
+        }
+        Ok(())
+    }
+
+    /// A link found on a page: out of scope, already known, or new to the
+    /// frontier. Attachments are in the record, not crawled.
+    fn discovered(&mut self, link: Url, depth: u32) -> Result<()> {
+        if crate::clean::selectors::is_file_link(link.as_str())
+            || self.known.contains(link.as_str())
+        {
+            return Ok(());
+        }
+        if !self.site.in_scope(link.as_str()) {
+            self.skip_scope(&link);
+            return Ok(());
+        }
+        self.known.insert(link.to_string());
+        if self
+            .store
+            .frontier_add(link.as_str(), &self.site.name, depth)?
+        {
+            self.queue.push_back(Item {
+                url: link,
+                depth,
+                hops: 0,
+            });
         }
         Ok(())
     }
