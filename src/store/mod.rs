@@ -71,7 +71,7 @@ pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// zstd level for raw bytes: fast, and HTML compresses ~5× at it.
-const ZSTD_LEVEL: i32 = 3;
+const ZSTD_LEVEL: i32 = 1;
 
 /// One fetched (or saved) page, as the store records it.
 #[derive(Debug, Clone, Copy)]
