@@ -243,16 +243,38 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when the write fails; nothing of it is then stored.
     pub fn put(&self, fetch: &Fetch<'_>, record: &Record) -> Result<PutOutcome> {
-        let content = content_hash(record);
-        let raw_hash = blake3::hash(fetch.bytes);
-        let at = timestamp(fetch.fetched_at);
-        // Compression is the slow part: done once, outside the transaction,
-        // which sled may retry.
-        let compressed = zstd::encode_all(fetch.bytes, ZSTD_LEVEL).map_err(|e| Error::Io {
-            what: "compressing a page".to_owned(),
-            source: e,
-        })?;
-        let outcome = (
+        let outcomes = self.put_batch(&[(*fetch, record)])?;
+        Ok(outcomes[0])
+    }
+
+    /// [`Store::put`] for several pages in one transaction: all of them are
+    /// stored, or none. A crawl batches its documents this way; a
+    /// transaction costs more than the writes in it.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails; nothing of the batch is then stored.
+    pub fn put_batch(&self, pages: &[(Fetch<'_>, &Record)]) -> Result<Vec<PutOutcome>> {
+        // Hashing and compression are the slow part: done once, outside the
+        // transaction, which sled may retry.
+        let prepared: Vec<Prepared<'_>> = pages
+            .iter()
+            .map(|(fetch, record)| {
+                Ok(Prepared {
+                    fetch,
+                    record,
+                    content: content_hash(record),
+                    raw_hash: blake3::hash(fetch.bytes),
+                    at: timestamp(fetch.fetched_at),
+                    compressed: zstd::encode_all(fetch.bytes, ZSTD_LEVEL).map_err(|e| {
+                        Error::Io {
+                            what: "compressing a page".to_owned(),
+                            source: e,
+                        }
+                    })?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        (
             &self.pages,
             &self.versions,
             &self.history,
@@ -260,76 +282,12 @@ impl Store {
             &self.fetch_log,
         )
             .transaction(|(pages, versions, history, raw, log)| {
-                let previous: Option<PageState> = get_json(pages, fetch.url.as_bytes())?;
-                let changed = previous.as_ref().is_none_or(|p| {
-                    p.state == PageStatus::Gone
-                        || p.content_hash.as_deref() != Some(content.as_str())
-                });
-                let mut page = previous.unwrap_or_else(|| PageState {
-                    url: fetch.url.to_owned(),
-                    site: fetch.site.map(str::to_owned),
-                    versions: 0,
-                    events: 0,
-                    state: PageStatus::Live,
-                    first_seen: at.clone(),
-                    last_fetched: at.clone(),
-                    last_status: fetch.status,
-                    content_hash: None,
-                    etag: None,
-                    last_modified: None,
-                });
-                page.last_fetched.clone_from(&at);
-                page.last_status = fetch.status;
-                page.state = PageStatus::Live;
-                page.etag = fetch.etag.map(str::to_owned);
-                page.last_modified = fetch.last_modified.map(str::to_owned);
-                if fetch.site.is_some() {
-                    page.site = fetch.site.map(str::to_owned);
-                }
-                let outcome = if changed {
-                    page.versions += 1;
-                    page.events += 1;
-                    page.content_hash = Some(content.clone());
-                    let version = Version {
-                        url: fetch.url.to_owned(),
-                        version: page.versions,
-                        fetched_at: at.clone(),
-                        content_hash: content.clone(),
-                        raw_hash: raw_hash.to_hex().to_string(),
-                        content_type: fetch.content_type.map(str::to_owned),
-                        record: record.clone(),
-                    };
-                    put_json(
-                        versions,
-                        &keys::page_key(fetch.url, page.versions),
-                        &version,
-                    )?;
-                    let event = Event {
-                        kind: EventKind::Version,
-                        version: Some(page.versions),
-                        fetched_at: at.clone(),
-                        status: fetch.status,
-                        content_hash: Some(content.clone()),
-                        title: record.title.clone(),
-                    };
-                    put_json(history, &keys::page_key(fetch.url, page.events), &event)?;
-                    if raw.get(raw_hash.as_bytes())?.is_none() {
-                        raw.insert(raw_hash.as_bytes(), compressed.as_slice())?;
-                    }
-                    PutOutcome::NewVersion(page.versions)
-                } else {
-                    PutOutcome::Unchanged
-                };
-                put_json(pages, fetch.url.as_bytes(), &page)?;
-                let outcome_name = match outcome {
-                    PutOutcome::NewVersion(_) => "new_version",
-                    PutOutcome::Unchanged => "unchanged",
-                };
-                log_fetch(log, fetch, &at, outcome_name)?;
-                Ok(outcome)
+                prepared
+                    .iter()
+                    .map(|p| put_one(p, pages, versions, history, raw, log))
+                    .collect::<TxResult<Vec<_>>>()
             })
-            .map_err(|e| tx_error(&self.path, e))?;
-        Ok(outcome)
+            .map_err(|e| tx_error(&self.path, e))
     }
 
     /// Record that a known page now answers 404/410: a `gone` event, once.
@@ -504,6 +462,93 @@ impl Store {
             reason: reason.to_owned(),
         }
     }
+}
+
+/// A page ready to be written: its hashes and compressed bytes computed.
+struct Prepared<'a> {
+    fetch: &'a Fetch<'a>,
+    record: &'a Record,
+    content: String,
+    raw_hash: blake3::Hash,
+    at: String,
+    compressed: Vec<u8>,
+}
+
+/// Write one page inside a transaction: a new version or only its fetch.
+fn put_one(
+    p: &Prepared<'_>,
+    pages: &sled::transaction::TransactionalTree,
+    versions: &sled::transaction::TransactionalTree,
+    history: &sled::transaction::TransactionalTree,
+    raw: &sled::transaction::TransactionalTree,
+    log: &sled::transaction::TransactionalTree,
+) -> TxResult<PutOutcome> {
+    let previous: Option<PageState> = get_json(pages, p.fetch.url.as_bytes())?;
+    let changed = previous.as_ref().is_none_or(|old| {
+        old.state == PageStatus::Gone || old.content_hash.as_deref() != Some(p.content.as_str())
+    });
+    let mut page = previous.unwrap_or_else(|| PageState {
+        url: p.fetch.url.to_owned(),
+        site: p.fetch.site.map(str::to_owned),
+        versions: 0,
+        events: 0,
+        state: PageStatus::Live,
+        first_seen: p.at.clone(),
+        last_fetched: p.at.clone(),
+        last_status: p.fetch.status,
+        content_hash: None,
+        etag: None,
+        last_modified: None,
+    });
+    page.last_fetched.clone_from(&p.at);
+    page.last_status = p.fetch.status;
+    page.state = PageStatus::Live;
+    page.etag = p.fetch.etag.map(str::to_owned);
+    page.last_modified = p.fetch.last_modified.map(str::to_owned);
+    if p.fetch.site.is_some() {
+        page.site = p.fetch.site.map(str::to_owned);
+    }
+    let outcome = if changed {
+        page.versions += 1;
+        page.events += 1;
+        page.content_hash = Some(p.content.clone());
+        let version = Version {
+            url: p.fetch.url.to_owned(),
+            version: page.versions,
+            fetched_at: p.at.clone(),
+            content_hash: p.content.clone(),
+            raw_hash: p.raw_hash.to_hex().to_string(),
+            content_type: p.fetch.content_type.map(str::to_owned),
+            record: p.record.clone(),
+        };
+        put_json(
+            versions,
+            &keys::page_key(p.fetch.url, page.versions),
+            &version,
+        )?;
+        let event = Event {
+            kind: EventKind::Version,
+            version: Some(page.versions),
+            fetched_at: p.at.clone(),
+            status: p.fetch.status,
+            content_hash: Some(p.content.clone()),
+            title: p.record.title.clone(),
+        };
+        put_json(history, &keys::page_key(p.fetch.url, page.events), &event)?;
+        if raw.get(p.raw_hash.as_bytes())?.is_none() {
+            raw.insert(p.raw_hash.as_bytes(), p.compressed.as_slice())?;
+        }
+        PutOutcome::NewVersion(page.versions)
+    } else {
+        PutOutcome::Unchanged
+    };
+    put_json(pages, p.fetch.url.as_bytes(), &page)?;
+    let outcome_name = match outcome {
+        PutOutcome::NewVersion(_) => "new_version",
+        PutOutcome::Unchanged => "unchanged",
+    };
+    log_fetch(log, p.fetch, &p.at, outcome_name)?;
+    Ok(outcome)
 }
 
 fn tree_name(tree: &sled::Tree) -> String {
