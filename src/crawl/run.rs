@@ -30,6 +30,8 @@ use url::Url;
 
 /// Redirect hops followed from one URL.
 pub const MAX_REDIRECTS: u8 = 5;
+/// Documents stored in one transaction.
+const BATCH_DOCUMENTS: usize = 32;
 /// Pages processed between two store flushes.
 const FLUSH_EVERY: u64 = 64;
 
@@ -155,6 +157,7 @@ pub async fn crawl_with_progress(
             visited: HashSet::new(),
             out_of_scope: HashSet::new(),
             known: HashSet::new(),
+            batch: Vec::new(),
             rules: Arc::new(site.clone()),
             processed: 0,
         };
@@ -169,6 +172,19 @@ pub async fn crawl_with_progress(
     }
     store.flush()?;
     Ok(report)
+}
+
+/// A document fetched and extracted, waiting for its batch to be stored.
+struct PendingDoc {
+    url: String,
+    record: crate::Record,
+    body: Vec<u8>,
+    content_type: Option<String>,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    status: u16,
+    duration_ms: u64,
+    at: SystemTime,
 }
 
 struct SiteCrawl<'a> {
@@ -186,6 +202,8 @@ struct SiteCrawl<'a> {
     out_of_scope: HashSet<String>,
     /// URLs already in the frontier: spares the store a lookup per link.
     known: HashSet<String>,
+    /// Documents waiting to be stored together.
+    batch: Vec<PendingDoc>,
     /// The site's rules, shared with the fetch tasks that extract.
     rules: Arc<SiteRules>,
     processed: u64,
@@ -275,6 +293,7 @@ impl SiteCrawl<'_> {
                 });
             }
             if in_flight.is_empty() {
+                self.commit_batch()?;
                 return Ok(stopping);
             }
             tokio::select! {
@@ -408,6 +427,7 @@ impl SiteCrawl<'_> {
             etag: None,
             last_modified: None,
         };
+        let mut batched = false;
         match &result {
             Err(e) => {
                 tracing::warn!(%url, error = %e, "fetch failed");
@@ -423,10 +443,13 @@ impl SiteCrawl<'_> {
                 fetch.duration_ms = u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX);
                 fetch.etag = response.etag.as_deref();
                 fetch.last_modified = response.last_modified.as_deref();
-                self.handle_response(&item, response, &fetch, &mut extracted)?;
+                batched = self.handle_response(&item, response, &fetch, &mut extracted)?;
             }
         }
-        self.store.frontier_done(url)?;
+        if !batched {
+            // a batched document is done when its batch is stored
+            self.store.frontier_done(url)?;
+        }
         self.processed += 1;
         if self.processed.is_multiple_of(FLUSH_EVERY) {
             self.store.flush()?;
@@ -440,36 +463,35 @@ impl SiteCrawl<'_> {
         response: &Response,
         fetch: &Fetch<'_>,
         extracted: &mut Option<Extracted>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         match response.status {
             304 => {
                 self.summary.not_modified += 1;
-                self.store.log(fetch, "not_modified")
+                self.store.log(fetch, "not_modified")?;
             }
             404 | 410 => {
                 if self.store.mark_gone(fetch)? {
                     self.summary.gone += 1;
                 }
-                Ok(())
             }
-            301 | 302 | 303 | 307 | 308 => self.follow_redirect(item, response, fetch),
+            301 | 302 | 303 | 307 | 308 => self.follow_redirect(item, response, fetch)?,
             200..=299 if response.truncated => {
                 self.summary.errors += 1;
-                self.store.log(fetch, "too_large")
+                self.store.log(fetch, "too_large")?;
             }
             200..=299 => {
                 if let Some(e) = extracted.take() {
-                    self.handle_page(item, fetch, e)
-                } else {
-                    self.summary.errors += 1;
-                    self.store.log_failure(fetch)
+                    return self.handle_page(item, response, fetch, e);
                 }
+                self.summary.errors += 1;
+                self.store.log_failure(fetch)?;
             }
             _ => {
                 self.summary.errors += 1;
-                self.store.log_failure(fetch)
+                self.store.log_failure(fetch)?;
             }
         }
+        Ok(false)
     }
 
     fn follow_redirect(
@@ -504,20 +526,36 @@ impl SiteCrawl<'_> {
         Ok(())
     }
 
-    fn handle_page(&mut self, item: &Item, fetch: &Fetch<'_>, extracted: Extracted) -> Result<()> {
+    /// Returns whether the page waits in the batch (its frontier entry is
+    /// marked done when the batch is stored, never before).
+    fn handle_page(
+        &mut self,
+        item: &Item,
+        response: &Response,
+        fetch: &Fetch<'_>,
+        extracted: Extracted,
+    ) -> Result<bool> {
         let (record, links) = match extracted {
             Ok(r) => r,
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
-                return self.store.log(fetch, "not_html");
+                self.store.log(fetch, "not_html")?;
+                return Ok(false);
             }
             Err(e) => return Err(e),
         };
-        if self.is_document(&item.url, &record) {
-            self.summary.documents += 1;
-            match self.store.put(fetch, &record)? {
-                PutOutcome::NewVersion(_) => self.summary.new_versions += 1,
-                PutOutcome::Unchanged => self.summary.unchanged += 1,
-            }
+        let document = self.is_document(&item.url, &record);
+        if document {
+            self.batch.push(PendingDoc {
+                url: item.url.to_string(),
+                record,
+                body: response.body.clone(),
+                content_type: response.content_type.clone(),
+                etag: response.etag.clone(),
+                last_modified: response.last_modified.clone(),
+                status: response.status,
+                duration_ms: fetch.duration_ms,
+                at: fetch.fetched_at,
+            });
         } else {
             self.summary.listings += 1;
             self.store.log(fetch, "listing")?;
@@ -526,6 +564,48 @@ impl SiteCrawl<'_> {
             for link in links {
                 self.discovered(link, item.depth + 1)?;
             }
+        }
+        if self.batch.len() >= BATCH_DOCUMENTS {
+            self.commit_batch()?;
+        }
+        Ok(document)
+    }
+
+    /// Store the batched documents in one transaction, then mark them done in
+    /// the frontier: a crash before the commit leaves them to fetch again.
+    fn commit_batch(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let fetches: Vec<(Fetch<'_>, &crate::Record)> = batch
+            .iter()
+            .map(|d| {
+                (
+                    Fetch {
+                        url: &d.url,
+                        site: Some(&self.site.name),
+                        fetched_at: d.at,
+                        status: d.status,
+                        bytes: &d.body,
+                        content_type: d.content_type.as_deref(),
+                        duration_ms: d.duration_ms,
+                        etag: d.etag.as_deref(),
+                        last_modified: d.last_modified.as_deref(),
+                    },
+                    &d.record,
+                )
+            })
+            .collect();
+        for outcome in self.store.put_batch(&fetches)? {
+            self.summary.documents += 1;
+            match outcome {
+                PutOutcome::NewVersion(_) => self.summary.new_versions += 1,
+                PutOutcome::Unchanged => self.summary.unchanged += 1,
+            }
+        }
+        for d in &batch {
+            self.store.frontier_done(&d.url)?;
         }
         Ok(())
     }
