@@ -1,6 +1,7 @@
 //! `govsnap export [--since TIME] [--format jsonl]`: every version's record,
 //! one JSON object per line, with its page `url`, `version` and `fetched_at`.
-//! Streams the store: memory stays flat however large it is.
+//! Streams the store (sled 0.34 still keeps the pages it scanned in memory:
+//! see docs/PERFORMANCE.md).
 
 use super::StoreArg;
 use anyhow::{Context, Result};

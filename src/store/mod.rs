@@ -392,8 +392,9 @@ impl Store {
         }
     }
 
-    /// Every version of every page, streamed (constant memory), grouped by
-    /// page and in version order within a page.
+    /// Every version of every page, streamed, grouped by page and in version
+    /// order within a page. (sled 0.34 keeps the pages of a long scan in
+    /// memory: about 6.5 KB per version, see docs/PERFORMANCE.md.)
     pub fn all_versions(&self) -> impl Iterator<Item = Result<Version>> + '_ {
         self.versions.iter().map(|kv| self.decode_kv(kv))
     }
