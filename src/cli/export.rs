@@ -1,12 +1,15 @@
 //! `govsnap export [--since TIME] [--format jsonl]`: every version's record,
 //! one JSON object per line, with its page `url`, `version` and `fetched_at`.
-//! Streams the store (sled 0.34 still keeps the pages it scanned in memory:
-//! see docs/PERFORMANCE.md).
+//! Reads the store in slices, reopening it between them, so that memory
+//! stays bounded however large the store (docs/PERFORMANCE.md).
 
 use super::StoreArg;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use std::io::Write;
+
+/// Versions read per opening of the store.
+const EXPORT_SLICE: usize = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum ExportFormat {
@@ -43,21 +46,32 @@ pub(super) fn run(args: &ExportArgs) -> Result<()> {
                 })
         })
         .transpose()?;
-    let store = args.store.open()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for version in store.all_versions() {
-        let version = version?;
-        if since.as_ref().is_some_and(|s| version.fetched_at < *s) {
-            continue;
+    // The store is opened per slice: sled keeps every page a scan visits in
+    // memory until the store is closed, so one long scan would grow with the
+    // store (docs/PERFORMANCE.md).
+    let mut cursor = None;
+    loop {
+        let store = args.store.open()?;
+        let (slice, next) = store.versions_from(cursor.as_ref(), EXPORT_SLICE)?;
+        drop(store);
+        for version in slice {
+            if since.as_ref().is_some_and(|s| version.fetched_at < *s) {
+                continue;
+            }
+            let mut line = serde_json::to_value(&version.record)?;
+            if let Some(obj) = line.as_object_mut() {
+                obj.insert("url".to_owned(), version.url.into());
+                obj.insert("version".to_owned(), version.version.into());
+                obj.insert("fetched_at".to_owned(), version.fetched_at.into());
+            }
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
         }
-        let mut line = serde_json::to_value(&version.record)?;
-        if let Some(obj) = line.as_object_mut() {
-            obj.insert("url".to_owned(), version.url.into());
-            obj.insert("version".to_owned(), version.version.into());
-            obj.insert("fetched_at".to_owned(), version.fetched_at.into());
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
         }
-        serde_json::to_writer(&mut out, &line)?;
-        out.write_all(b"\n")?;
     }
     out.flush()?;
     Ok(())
