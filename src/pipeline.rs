@@ -55,7 +55,7 @@ pub fn extract(
 }
 
 /// [`extract`], and the page's crawlable links (canonical, in document
-/// order, TRS list pages included) from the same parse, for the crawler.
+/// order) and TRS list series from the same parse, for the crawler.
 ///
 /// # Errors
 /// As [`extract`].
@@ -64,7 +64,7 @@ pub fn extract_with_links(
     page_url: &url::Url,
     rules: Option<&SiteRules>,
     options: ExtractOptions,
-) -> Result<(Record, Vec<url::Url>)> {
+) -> Result<(Record, crate::crawl::Links)> {
     extract_parsed(page, rules, options, |html| {
         crate::crawl::discover::links(html, page_url)
     })

@@ -5,6 +5,7 @@
 
 use regex::Regex;
 use scraper::{Html, Selector};
+use std::collections::HashSet;
 use std::sync::LazyLock;
 use url::Url;
 
@@ -30,11 +31,39 @@ static LINKS: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse("a[href], area[href], frame[src], iframe[src]").expect("static selector")
 });
 
-/// Every crawlable link of a page, canonical, once each, in document order
-/// (the page's `<base href>` respected), followed by the TRS list pages its
+/// What a page links to: its crawlable links and the TRS list series its
 /// scripts name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// Every crawlable link, canonical, once each, in document order (the
+    /// page's `<base href>` respected).
+    pub pages: Vec<Url>,
+    /// The TRS pagination series the page's scripts name. Every list page
+    /// of a series names the whole series, so it stays one value here and
+    /// the crawler expands each series once, not once per list page (which
+    /// would be quadratic in the length of the list).
+    pub series: Vec<TrsSeries>,
+}
+
+impl Links {
+    /// The pages and then every page of every series, once each.
+    #[must_use]
+    pub fn all(&self) -> Vec<Url> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let series: Vec<Url> = self.series.iter().flat_map(TrsSeries::pages).collect();
+        let mut out = Vec::new();
+        for u in self.pages.iter().chain(&series) {
+            if seen.insert(u.as_str()) {
+                out.push(u.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Every crawlable link of a page and the TRS list series its scripts name.
 #[must_use]
-pub fn links(html: &Html, page_url: &Url) -> Vec<Url> {
+pub fn links(html: &Html, page_url: &Url) -> Links {
     static BASE: LazyLock<Selector> =
         LazyLock::new(|| Selector::parse("base[href]").expect("static selector"));
     let base = html
@@ -43,42 +72,62 @@ pub fn links(html: &Html, page_url: &Url) -> Vec<Url> {
         .and_then(|b| b.value().attr("href"))
         .and_then(|h| page_url.join(h).ok())
         .unwrap_or_else(|| page_url.clone());
-    let mut out: Vec<Url> = Vec::new();
-    let mut push = |u: Url| {
-        if !out.contains(&u) {
-            out.push(u);
-        }
-    };
+    let mut seen: HashSet<Url> = HashSet::new();
+    let mut pages = Vec::new();
     for el in html.select(&LINKS) {
         let href = el
             .value()
             .attr("href")
             .or_else(|| el.value().attr("src"))
             .unwrap_or("");
-        if let Some(u) = canonicalize(&base, href) {
-            push(u);
+        if let Some(u) = canonicalize(&base, href)
+            && seen.insert(u.clone())
+        {
+            pages.push(u);
         }
     }
     let scripts: String = html.select(&SCRIPTS).flat_map(|s| s.text()).collect();
-    for u in trs_pages(&scripts, &base) {
-        push(u);
+    Links {
+        pages,
+        series: trs_series(&scripts, &base),
     }
-    out
 }
 
 static SCRIPTS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("script").expect("static selector"));
 
-/// The list pages of TRS CMS pagination. `createPageHTML(total, current,
-/// "index", "html")` (or the newer `createPageHTML('page_div', total,
-/// current, 'index', 'html', records)`) means `index.html`, `index_1.html` …
-/// `index_{total-1}.html` next to the current page; `total` may be a
-/// variable set earlier (`var countPage = 34`).
+/// One TRS CMS pagination series: `prefix.ext`, `prefix_1.ext` …
+/// `prefix_{total-1}.ext` in one directory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TrsSeries {
+    /// The first page, `prefix.ext`, resolved against the list page.
+    first: Url,
+    prefix: String,
+    ext: String,
+    total: u32,
+}
+
+impl TrsSeries {
+    /// The pages of the series, in order.
+    pub fn pages(&self) -> impl Iterator<Item = Url> + '_ {
+        std::iter::once(self.first.clone()).chain((1..self.total).filter_map(|i| {
+            self.first
+                .join(&format!("{}_{i}.{}", self.prefix, self.ext))
+                .ok()
+        }))
+    }
+}
+
+/// The TRS pagination series a page's scripts name. `createPageHTML(total,
+/// current, "index", "html")` (or the newer `createPageHTML('page_div',
+/// total, current, 'index', 'html', records)`) means `index.html`,
+/// `index_1.html` … `index_{total-1}.html` next to the current page; `total`
+/// may be a variable set earlier (`var countPage = 34`).
 #[must_use]
-pub fn trs_pages(script: &str, page_url: &Url) -> Vec<Url> {
+pub fn trs_series(script: &str, page_url: &Url) -> Vec<TrsSeries> {
     static CALL: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"createPageHTML\s*\(([^)]*)\)").expect("static regex"));
-    let mut out = Vec::new();
+    let mut out: Vec<TrsSeries> = Vec::new();
     for call in CALL.captures_iter(script) {
         let args: Vec<&str> = call[1]
             .split(',')
@@ -100,17 +149,17 @@ pub fn trs_pages(script: &str, page_url: &Url) -> Vec<Url> {
         else {
             continue;
         };
-        for i in 0..total.min(MAX_TRS_PAGES) {
-            let name = if i == 0 {
-                format!("{prefix}.{ext}")
-            } else {
-                format!("{prefix}_{i}.{ext}")
-            };
-            if let Ok(u) = page_url.join(&name)
-                && !out.contains(&u)
-            {
-                out.push(u);
-            }
+        let Ok(first) = page_url.join(&format!("{prefix}.{ext}")) else {
+            continue;
+        };
+        let series = TrsSeries {
+            first,
+            prefix: prefix.to_owned(),
+            ext: ext.to_owned(),
+            total: total.clamp(1, MAX_TRS_PAGES),
+        };
+        if total > 0 && !out.contains(&series) {
+            out.push(series);
         }
     }
     out
@@ -168,7 +217,13 @@ mod tests {
     #[test]
     fn trs_pagination_from_the_script_call() {
         let page = url("http://www.tht.gov.cn/gk/zdlyxxgk/index.html");
-        let pages = trs_pages("createPageHTML(3, 0, \"index\", \"html\");", &page);
+        let series = |script: &str| -> Vec<Url> {
+            trs_series(script, &page)
+                .iter()
+                .flat_map(TrsSeries::pages)
+                .collect()
+        };
+        let pages = series("createPageHTML(3, 0, \"index\", \"html\");");
         let names: Vec<String> = pages.iter().map(Url::to_string).collect();
         assert_eq!(
             names,
@@ -178,17 +233,24 @@ mod tests {
                 "http://www.tht.gov.cn/gk/zdlyxxgk/index_2.html",
             ]
         );
-        let newer = trs_pages("createPageHTML('page_div',2, 1,'index','shtml',31);", &page);
+        let newer = series("createPageHTML('page_div',2, 1,'index','shtml',31);");
         assert_eq!(
             newer.last().map(Url::as_str),
             Some("http://www.tht.gov.cn/gk/zdlyxxgk/index_1.shtml")
         );
-        let with_var = trs_pages(
+        let with_var = series(
             "var countPage = 4//共多少页\nvar currentPage = 0;\ncreatePageHTML(countPage, currentPage, \"index\", \"htm\");",
-            &page,
         );
         assert_eq!(with_var.len(), 4);
-        assert!(trs_pages("createPageHTML(x, y)", &page).is_empty());
+        assert!(series("createPageHTML(x, y)").is_empty());
+        assert!(series("createPageHTML(0, 0, \"index\", \"html\")").is_empty());
+        // every list page names the same series: one value, expanded once
+        let twice = trs_series(
+            "createPageHTML(900, 3, \"index\", \"html\"); createPageHTML(900, 3, \"index\", \"html\");",
+            &page,
+        );
+        assert_eq!(twice.len(), 1);
+        assert_eq!(twice[0].pages().count(), 900);
     }
 
     #[test]
@@ -200,6 +262,7 @@ mod tests {
              <script>createPageHTML(2, 0, \"index\", \"html\");</script></body></html>",
         );
         let found: Vec<String> = links(&html, &url("http://www.example.gov.cn/other/page.html"))
+            .all()
             .iter()
             .map(Url::to_string)
             .collect();

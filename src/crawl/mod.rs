@@ -1,12 +1,18 @@
-//! The crawler (SPEC §7–§8), built up from its parts. This release has the
-//! parts that need no network: link discovery and URL canonicalization
-//! ([`discover`], TRS pagination included), robots.txt ([`robots`]) and
-//! sitemaps ([`sitemap`]). The fetch loop (politeness, retries, conditional
-//! requests, the frontier in the store, `govsnap crawl`) is issue 4's next
-//! step and will use them unchanged.
+//! The crawler (SPEC §7–§8): `govsnap crawl`'s engine.
+//!
+//! Data flows from the frontier (kept in the store, so a killed crawl
+//! resumes) through a polite fetch to the extraction pipeline and back into
+//! the store; the links of every page feed the frontier again.
 //!
 //! # Architecture
-//! - [`discover`]: canonical URLs, links of a page, TRS `createPageHTML` pages.
+//! - [`run`](crawl): the loop. It takes URLs from the frontier, fetches them
+//!   concurrently, extracts them in the fetch tasks, stores documents in
+//!   batches, follows redirects hop by hop and stops cleanly when asked.
+//! - [`client`]: the HTTP client (rustls, no automatic redirects, a body cap
+//!   on decompressed bytes, conditional requests).
+//! - [`politeness`]: per-host concurrency and delay, retries with backoff,
+//!   `Retry-After`.
+//! - [`discover`]: canonical URLs, links of a page, TRS `createPageHTML` series.
 //! - [`robots`]: [`Robots`], what robots.txt allows, its `Crawl-delay` and sitemaps.
 //! - [`sitemap`]: the `<loc>` URLs of a sitemap or sitemap index.
 
@@ -17,5 +23,6 @@ pub mod robots;
 mod run;
 pub mod sitemap;
 
+pub use discover::{Links, TrsSeries};
 pub use robots::Robots;
 pub use run::{CrawlReport, MAX_REDIRECTS, Progress, SiteSummary, crawl, crawl_with_progress};

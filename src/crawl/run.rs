@@ -157,6 +157,7 @@ pub async fn crawl_with_progress(
             visited: HashSet::new(),
             out_of_scope: HashSet::new(),
             known: HashSet::new(),
+            series: HashSet::new(),
             batch: Vec::new(),
             rules: Arc::new(site.clone()),
             processed: 0,
@@ -202,6 +203,8 @@ struct SiteCrawl<'a> {
     out_of_scope: HashSet<String>,
     /// URLs already in the frontier: spares the store a lookup per link.
     known: HashSet<String>,
+    /// TRS list series already expanded into the frontier.
+    series: HashSet<discover::TrsSeries>,
     /// Documents waiting to be stored together.
     batch: Vec<PendingDoc>,
     /// The site's rules, shared with the fetch tasks that extract.
@@ -210,7 +213,7 @@ struct SiteCrawl<'a> {
 }
 
 /// A page extracted in its fetch task, with its links.
-type Extracted = Result<(crate::Record, Vec<Url>)>;
+type Extracted = Result<(crate::Record, discover::Links)>;
 
 /// What a fetch task hands back.
 struct Done {
@@ -561,8 +564,15 @@ impl SiteCrawl<'_> {
             self.store.log(fetch, "listing")?;
         }
         if item.depth < self.site.max_depth {
-            for link in links {
+            for link in links.pages {
                 self.discovered(link, item.depth + 1)?;
+            }
+            for series in links.series {
+                if self.series.insert(series.clone()) {
+                    for link in series.pages() {
+                        self.discovered(link, item.depth + 1)?;
+                    }
+                }
             }
         }
         if self.batch.len() >= BATCH_DOCUMENTS {
