@@ -1,7 +1,9 @@
 //! Kill `govsnap crawl` (the real binary) with SIGKILL mid-crawl, run it
 //! again: it continues where it stopped — every document stored exactly once,
 //! and what was already stored not fetched again (beyond the flush window).
-//! Also: SIGTERM finishes the pages in flight and exits with 130.
+//! Also: SIGTERM finishes the pages in flight and exits with 130; a second
+//! one stops at once, the store still consistent; a terminal gets a
+//! progress bar.
 
 use axum::Router;
 use axum::extract::State;
@@ -11,18 +13,27 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-const DOCS: usize = 300;
+const DOCS: usize = 600;
 
 type Hits = Arc<Mutex<HashMap<String, u32>>>;
 
-async fn serve(State(hits): State<Hits>, uri: Uri) -> Html<String> {
+#[derive(Clone, Default)]
+struct Site {
+    hits: Hits,
+    /// Milliseconds each answer takes.
+    latency: Arc<AtomicU64>,
+}
+
+async fn serve(State(site): State<Site>, uri: Uri) -> Html<String> {
     let path = uri.path().to_owned();
-    *hits.lock().unwrap().entry(path.clone()).or_insert(0) += 1;
-    // a little latency, as a real server has, so a kill lands mid-crawl
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    *site.hits.lock().unwrap().entry(path.clone()).or_insert(0) += 1;
+    // latency, as a real server has, so a kill lands mid-crawl
+    let ms = site.latency.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
     if path == "/gk/index.html" {
         let links: String = (0..DOCS)
             .map(|i| format!("<li><a href=\"t20240101_{i}.html\">通知{i}</a></li>"))
@@ -39,9 +50,15 @@ async fn serve(State(hits): State<Hits>, uri: Uri) -> Html<String> {
 }
 
 fn server() -> (Hits, SocketAddr) {
-    let hits: Hits = Arc::default();
+    let (site, addr) = slow_server();
+    (site.hits, addr)
+}
+
+fn slow_server() -> (Site, SocketAddr) {
+    let site = Site::default();
+    site.latency.store(5, Ordering::Relaxed);
     let (tx, rx) = std::sync::mpsc::channel();
-    let state = Arc::clone(&hits);
+    let state = site.clone();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async move {
@@ -52,7 +69,7 @@ fn server() -> (Hits, SocketAddr) {
                 .unwrap();
         });
     });
-    (hits, rx.recv().unwrap())
+    (site, rx.recv().unwrap())
 }
 
 fn write_config(dir: &Path, addr: SocketAddr) -> String {
@@ -94,7 +111,7 @@ fn killed_crawl_resumes_without_refetching_what_it_stored() {
 
     let mut child = crawl_cmd(&config).stdout(Stdio::null()).spawn().unwrap();
     // wait until the crawl is well under way, then kill it outright
-    while doc_hits(&hits) < 120 {
+    while doc_hits(&hits) < 400 {
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
@@ -113,9 +130,12 @@ fn killed_crawl_resumes_without_refetching_what_it_stored() {
     assert_eq!(stored.len(), DOCS, "every document stored: {summary}");
     assert!(stored.iter().all(|&v| v == 1), "no document stored twice");
     // what was stored before the kill is not fetched again, save the pages in
-    // flight and those since sled's last flush (64 pages, 500 ms)
+    // flight (8), the batch being stored and the one filling (64 each)
     let refetched = doc_hits(&hits) - DOCS as u32;
-    assert!(refetched <= 64 + 8, "{refetched} documents fetched twice");
+    assert!(
+        refetched <= 2 * 64 + 8,
+        "{refetched} of {fetched_before} documents fetched twice"
+    );
 }
 
 #[test]
@@ -148,4 +168,84 @@ fn sigterm_finishes_pages_in_flight_and_exits_130() {
         store.pages().count() as u64,
         summary["new_versions"].as_u64().unwrap()
     );
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args([name, &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+#[test]
+fn a_second_signal_stops_at_once_and_the_store_stays_consistent() {
+    let (site, addr) = slow_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), addr);
+    let mut child = crawl_cmd(&config).stdout(Stdio::null()).spawn().unwrap();
+    while doc_hits(&site.hits) < 100 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // the pages now in flight take 30 s: the first signal waits for them
+    site.latency.store(30_000, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "-INT");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first signal waits for the pages in flight"
+    );
+    let second = Instant::now();
+    signal(&child, "-INT");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        second.elapsed() < Duration::from_secs(5),
+        "stopped {:?} after the second signal",
+        second.elapsed()
+    );
+    // whatever was stored is whole: page state, version, history, raw bytes
+    let store = govsnap::Store::open(&tmp.path().join("store")).unwrap();
+    let pages: Vec<_> = store.pages().map(Result::unwrap).collect();
+    assert!(!pages.is_empty());
+    for page in &pages {
+        assert_eq!(page.versions, 1, "{}", page.url);
+        let latest = store.latest(&page.url).unwrap().expect("its version");
+        assert!(store.raw(&latest).unwrap().is_some(), "{}", page.url);
+        assert_eq!(store.history(&page.url).unwrap().len(), 1);
+    }
+}
+
+/// With a terminal on stderr (`script` gives it one), the crawl draws its
+/// progress: pages done, queued, errors and the rate.
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    let (site, addr) = slow_server();
+    site.latency.store(20, Ordering::Relaxed);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), addr);
+    let command = format!(
+        "{} crawl --config {config} > {}",
+        env!("CARGO_BIN_EXE_govsnap"),
+        tmp.path().join("summary.txt").display()
+    );
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1), from util-linux");
+    assert!(out.status.success(), "{out:?}");
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        terminal.contains("resume: ") && terminal.contains(" queued, ") && terminal.contains("/s"),
+        "{terminal}"
+    );
+    // the summary table on stdout, not mixed with the bar
+    let summary = std::fs::read_to_string(tmp.path().join("summary.txt")).unwrap();
+    assert!(summary.starts_with("SITE"), "{summary}");
+    assert!(summary.contains("resume"), "{summary}");
 }
