@@ -23,8 +23,12 @@ pub(crate) fn page_key(url: &str, n: u32) -> [u8; URL_HASH_LEN + 4] {
     key
 }
 
-/// The fetch log's key: a monotonic id (u64, big-endian).
-pub(crate) fn log_key(id: u64) -> [u8; 8] {
+/// A key that is a monotonic id (u64, big-endian): fetch-log entries,
+/// versions and raw bytes. Written in id order, such keys always land in a
+/// tree's last leaf, which stays in sled's cache however large the tree
+/// grows; keys by URL or content hash land anywhere and make every write
+/// read a leaf from disk once the tree outgrows the cache.
+pub(crate) fn id_key(id: u64) -> [u8; 8] {
     id.to_be_bytes()
 }
 
@@ -38,6 +42,6 @@ mod tests {
         let b = page_key("http://www.example.gov.cn/a.html", 10);
         assert!(a < b);
         assert_eq!(a[..URL_HASH_LEN], b[..URL_HASH_LEN]);
-        assert!(log_key(255) < log_key(256));
+        assert!(id_key(255) < id_key(256));
     }
 }

@@ -64,9 +64,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// The store's schema version, in tree `meta`. A store written by a newer
-/// govsnap is refused rather than misread. Schema 2 stores `versions` values
-/// as zstd frames holding the JSON; a schema-1 store (plain JSON values,
-/// sled's page compression on) is read as it is and marked 2 when opened.
+/// govsnap is refused rather than misread. Schema 2 keys versions and raw
+/// bytes by monotonic ids (indexes `version_ids` and `raw_ids` find them)
+/// and stores versions as zstd frames of their JSON; what a schema-1 store
+/// holds is read as it is, and the store is marked 2 when opened.
 pub const STORE_SCHEMA: u32 = 2;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
@@ -123,10 +124,15 @@ pub struct Store {
     db: sled::Db,
     pages: sled::Tree,
     versions: sled::Tree,
+    version_ids: sled::Tree,
     history: sled::Tree,
     raw: sled::Tree,
+    raw_ids: sled::Tree,
     fetch_log: sled::Tree,
     frontier: sled::Tree,
+    /// Whether schema 1 wrote part of the store: its versions and raw bytes
+    /// are keyed by hash, without index entries.
+    legacy: bool,
 }
 
 /// The content fields the content hash covers, in a fixed order.
@@ -208,6 +214,7 @@ impl Store {
     fn from_db(path: &Path, db: sled::Db) -> Result<Self> {
         let err = |e| store_error(path, e);
         let meta = db.open_tree(trees::META).map_err(err)?;
+        let mut legacy = false;
         match meta.get(trees::SCHEMA_KEY).map_err(err)? {
             None => {
                 meta.insert(trees::SCHEMA_KEY, STORE_SCHEMA.to_string().as_bytes())
@@ -225,6 +232,13 @@ impl Store {
                         supported: STORE_SCHEMA,
                     });
                 }
+                if found < 2 {
+                    legacy = true;
+                    meta.insert(trees::LEGACY_KEY, b"1".as_slice())
+                        .map_err(err)?;
+                } else {
+                    legacy = meta.get(trees::LEGACY_KEY).map_err(err)?.is_some();
+                }
                 if found < STORE_SCHEMA {
                     // Older values stay readable as they are; the new mark
                     // keeps an older govsnap from misreading the compressed
@@ -239,10 +253,13 @@ impl Store {
             path: path.to_owned(),
             pages: db.open_tree(trees::PAGES).map_err(err)?,
             versions: db.open_tree(trees::VERSIONS).map_err(err)?,
+            version_ids: db.open_tree(trees::VERSION_IDS).map_err(err)?,
             history: db.open_tree(trees::HISTORY).map_err(err)?,
             raw: db.open_tree(trees::RAW).map_err(err)?,
+            raw_ids: db.open_tree(trees::RAW_IDS).map_err(err)?,
             fetch_log: db.open_tree(trees::FETCH_LOG).map_err(err)?,
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
+            legacy,
             db,
         })
     }
@@ -295,23 +312,30 @@ impl Store {
         (
             &self.pages,
             &self.versions,
+            &self.version_ids,
             &self.history,
             &self.raw,
+            &self.raw_ids,
             &self.fetch_log,
         )
-            .transaction(|(pages, versions, history, raw, log)| {
-                let trees = TxTrees {
-                    pages,
-                    versions,
-                    history,
-                    raw,
-                    log,
-                };
-                prepared
-                    .iter()
-                    .map(|p| put_one(p, &trees, &mut compressor.borrow_mut()))
-                    .collect::<TxResult<Vec<_>>>()
-            })
+            .transaction(
+                |(pages, versions, version_ids, history, raw, raw_ids, log)| {
+                    let trees = TxTrees {
+                        pages,
+                        versions,
+                        version_ids,
+                        history,
+                        raw,
+                        raw_ids,
+                        log,
+                        legacy: self.legacy,
+                    };
+                    prepared
+                        .iter()
+                        .map(|p| put_one(p, &trees, &mut compressor.borrow_mut()))
+                        .collect::<TxResult<Vec<_>>>()
+                },
+            )
             .map_err(|e| tx_error(&self.path, e))
     }
 
@@ -403,7 +427,16 @@ impl Store {
     /// # Errors
     /// As [`Store::page`].
     pub fn version(&self, url: &str, n: u32) -> Result<Option<Version>> {
-        self.read(&self.versions, &keys::page_key(url, n))
+        let key = keys::page_key(url, n);
+        match self
+            .version_ids
+            .get(key)
+            .map_err(|e| store_error(&self.path, e))?
+        {
+            Some(id) => self.read(&self.versions, &id),
+            None if self.legacy => self.read(&self.versions, &key),
+            None => Ok(None),
+        }
     }
 
     /// The latest version of a page.
@@ -417,8 +450,9 @@ impl Store {
         }
     }
 
-    /// Every version of every page, streamed, grouped by page and in version
-    /// order within a page. sled 0.34 keeps the pages of one long scan in
+    /// Every version of every page, once each, streamed in the order they
+    /// were stored (versions a schema-1 govsnap wrote are keyed by page and
+    /// come in page order among them). sled 0.34 keeps the pages of one long scan in
     /// memory (about 6.5 KB per version); for a large store, read
     /// [`Store::versions_from`] slices and reopen the store between them.
     pub fn all_versions(&self) -> impl Iterator<Item = Result<Version>> + '_ {
@@ -467,11 +501,14 @@ impl Store {
         let Some(hash) = blake3::Hash::from_hex(&version.raw_hash).ok() else {
             return Err(self.bad_value(trees::VERSIONS, "raw_hash is not a blake3 hash"));
         };
-        let Some(compressed) = self
-            .raw
-            .get(hash.as_bytes())
-            .map_err(|e| store_error(&self.path, e))?
-        else {
+        let get =
+            |tree: &sled::Tree, key: &[u8]| tree.get(key).map_err(|e| store_error(&self.path, e));
+        let compressed = match get(&self.raw_ids, hash.as_bytes())? {
+            Some(id) => get(&self.raw, &id)?,
+            None if self.legacy => get(&self.raw, hash.as_bytes())?,
+            None => None,
+        };
+        let Some(compressed) = compressed else {
             return Ok(None);
         };
         zstd::decode_all(&*compressed)
@@ -581,9 +618,13 @@ impl PreparedPage {
 struct TxTrees<'a> {
     pages: &'a sled::transaction::TransactionalTree,
     versions: &'a sled::transaction::TransactionalTree,
+    version_ids: &'a sled::transaction::TransactionalTree,
     history: &'a sled::transaction::TransactionalTree,
     raw: &'a sled::transaction::TransactionalTree,
+    raw_ids: &'a sled::transaction::TransactionalTree,
     log: &'a sled::transaction::TransactionalTree,
+    /// Look for schema-1 raw bytes too (keyed by hash, not indexed).
+    legacy: bool,
 }
 
 /// Write one page inside a transaction: a new version or only its fetch.
@@ -635,8 +676,10 @@ fn put_one(
         let compressed = compressor
             .compress(&json, ZSTD_LEVEL)
             .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
-        t.versions
-            .insert(&keys::page_key(&p.url, page.versions), compressed)?;
+        let id = keys::id_key(t.versions.generate_id()?);
+        t.versions.insert(&id, compressed)?;
+        t.version_ids
+            .insert(&keys::page_key(&p.url, page.versions), &id)?;
         let event = Event {
             kind: EventKind::Version,
             version: Some(page.versions),
@@ -646,9 +689,12 @@ fn put_one(
             title: p.record.title.clone(),
         };
         put_json(t.history, &keys::page_key(&p.url, page.events), &event)?;
-        if t.raw.get(p.raw_hash.as_bytes())?.is_none() {
-            t.raw
-                .insert(p.raw_hash.as_bytes(), p.compressed.as_slice())?;
+        let hash = p.raw_hash.as_bytes();
+        let stored = t.raw_ids.get(hash)?.is_some() || (t.legacy && t.raw.get(hash)?.is_some());
+        if !stored {
+            let id = keys::id_key(t.raw.generate_id()?);
+            t.raw.insert(&id, p.compressed.as_slice())?;
+            t.raw_ids.insert(hash, &id)?;
         }
         PutOutcome::NewVersion(page.versions)
     } else {
@@ -727,7 +773,7 @@ fn put_json<T: Serialize>(
 
 fn put_log(log: &sled::transaction::TransactionalTree, entry: &FetchLogEntry) -> TxResult<()> {
     let id = log.generate_id()?;
-    put_json(log, &keys::log_key(id), entry)
+    put_json(log, &keys::id_key(id), entry)
 }
 
 fn log_fetch(
@@ -945,6 +991,57 @@ mod tests {
         );
     }
 
+    /// Versions and raw bytes are keyed by monotonic ids, in the order they
+    /// were stored, and found through their indexes; the same bytes at two
+    /// URLs are stored once.
+    #[test]
+    fn versions_and_raw_bytes_by_id_in_storage_order() {
+        let store = Store::temporary().unwrap();
+        let html = page(BODY, 1);
+        let record = extract(
+            &Page {
+                bytes: html.as_bytes(),
+                url: Some(URL),
+                ..Page::default()
+            },
+            None,
+            ExtractOptions::default(),
+        )
+        .unwrap();
+        let urls: Vec<String> = (0..40)
+            .map(|i| format!("http://www.example.gov.cn/gk/t20240101_{i}.html"))
+            .collect();
+        for url in &urls {
+            let fetch = Fetch {
+                url,
+                site: None,
+                fetched_at: SystemTime::now(),
+                status: 200,
+                bytes: html.as_bytes(),
+                content_type: None,
+                duration_ms: 0,
+                etag: None,
+                last_modified: None,
+            };
+            store.put(&fetch, &record).unwrap();
+        }
+        let keys: Vec<Vec<u8>> = store
+            .versions
+            .iter()
+            .keys()
+            .map(|k| k.unwrap().to_vec())
+            .collect();
+        assert_eq!(keys.len(), 40);
+        assert!(keys.iter().all(|k| k.len() == 8));
+        let stored: Vec<String> = store.all_versions().map(|v| v.unwrap().url).collect();
+        assert_eq!(stored, urls, "storage order");
+        assert_eq!(store.version(&urls[7], 1).unwrap().unwrap().url, urls[7]);
+        assert!(store.version(&urls[7], 2).unwrap().is_none());
+        assert_eq!(store.raw.len(), 1, "the same bytes once");
+        let v = store.latest(&urls[39]).unwrap().unwrap();
+        assert_eq!(store.raw(&v).unwrap().unwrap(), html.as_bytes());
+    }
+
     /// A store as schema 1 wrote it: versions as plain JSON. It opens,
     /// reads, takes new versions and is marked 2.
     #[test]
@@ -1021,6 +1118,9 @@ mod tests {
             PutOutcome::NewVersion(2)
         );
         let (all, _) = store.versions_from(None, 10).unwrap();
-        assert_eq!(all.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
+        let mut numbers: Vec<u32> = all.iter().map(|v| v.version).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, [1, 2]);
+        assert_eq!(store.version(URL, 2).unwrap().unwrap().version, 2);
     }
 }

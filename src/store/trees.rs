@@ -5,12 +5,16 @@
 pub(crate) const META: &str = "meta";
 /// One entry per page URL: its latest state.
 pub(crate) const PAGES: &str = "pages";
-/// Every version of every page: `url hash ‖ version`.
+/// Every version of every page: `version id` (schema 1: `url hash ‖ version`).
 pub(crate) const VERSIONS: &str = "versions";
+/// Where a page's versions are: `url hash ‖ version` → `version id`.
+pub(crate) const VERSION_IDS: &str = "version_ids";
 /// Every event (version, gone) of every page, in order: `url hash ‖ seq`.
 pub(crate) const HISTORY: &str = "history";
-/// Raw page bytes, zstd-compressed, by blake3 hash.
+/// Raw page bytes, zstd-compressed: `raw id` (schema 1: blake3 hash).
 pub(crate) const RAW: &str = "raw";
+/// Which raw bytes are stored: blake3 hash → `raw id`.
+pub(crate) const RAW_IDS: &str = "raw_ids";
 /// Every fetch, in order: `id`.
 pub(crate) const FETCH_LOG: &str = "fetch_log";
 
@@ -19,3 +23,5 @@ pub(crate) const FRONTIER: &str = "frontier";
 
 /// The key in [`META`] that holds the schema version.
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema";
+/// Present in [`META`] when schema 1 wrote part of the store.
+pub(crate) const LEGACY_KEY: &[u8] = b"schema_1_values";
