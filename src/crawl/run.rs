@@ -85,12 +85,47 @@ pub struct CrawlReport {
     pub interrupted: bool,
 }
 
-/// A URL waiting to be fetched.
+/// A URL being fetched.
 #[derive(Debug, Clone)]
 struct Item {
     url: Url,
     depth: u32,
     hops: u8,
+}
+
+/// A URL waiting in the queue: its text only (a parsed `Url` is five times
+/// the size, and the queue can hold most of a site).
+#[derive(Debug, Clone)]
+struct Queued {
+    url: Box<str>,
+    depth: u32,
+    hops: u8,
+}
+
+impl Queued {
+    fn new(url: &Url, depth: u32, hops: u8) -> Self {
+        Self {
+            url: url.as_str().into(),
+            depth,
+            hops,
+        }
+    }
+}
+
+/// URLs seen in this run, as their 16-byte hashes: the set stays small
+/// however long the URLs (2^-64 collision odds at a billion URLs).
+#[derive(Debug, Default)]
+struct UrlSet(HashSet<[u8; 16]>);
+
+impl UrlSet {
+    /// Whether the URL was new.
+    fn insert(&mut self, url: &str) -> bool {
+        self.0.insert(crate::store::url_hash(url))
+    }
+
+    fn contains(&self, url: &str) -> bool {
+        self.0.contains(&crate::store::url_hash(url))
+    }
 }
 
 /// Crawl every site of the config (or only `only`) once. `shutdown`
@@ -154,9 +189,9 @@ pub async fn crawl_with_progress(
                 ..SiteSummary::default()
             },
             queue: VecDeque::new(),
-            visited: HashSet::new(),
-            out_of_scope: HashSet::new(),
-            known: HashSet::new(),
+            visited: UrlSet::default(),
+            out_of_scope: UrlSet::default(),
+            known: UrlSet::default(),
             series: HashSet::new(),
             batch: Vec::new(),
             committing: None,
@@ -184,13 +219,13 @@ struct SiteCrawl<'a> {
     hosts: Arc<HostPool>,
     robots: HashMap<String, Arc<Robots>>,
     summary: SiteSummary,
-    queue: VecDeque<Item>,
+    queue: VecDeque<Queued>,
     /// URLs fetched (or refused) in this run: a redirect back to one is a loop.
-    visited: HashSet<String>,
+    visited: UrlSet,
     /// Out-of-scope URLs already counted.
-    out_of_scope: HashSet<String>,
+    out_of_scope: UrlSet,
     /// URLs already in the frontier: spares the store a lookup per link.
-    known: HashSet<String>,
+    known: UrlSet,
     /// TRS list series already expanded into the frontier.
     series: HashSet<discover::TrsSeries>,
     /// Documents waiting to be stored together.
@@ -232,12 +267,20 @@ impl SiteCrawl<'_> {
         let mut stopping = false;
         loop {
             while !stopping && in_flight.len() < self.config.crawl.concurrency {
-                let Some(item) = self.queue.pop_front() else {
+                let Some(queued) = self.queue.pop_front() else {
                     break;
                 };
-                if !self.visited.insert(item.url.to_string()) {
+                if !self.visited.insert(&queued.url) {
                     continue;
                 }
+                let Ok(url) = Url::parse(&queued.url) else {
+                    continue;
+                };
+                let item = Item {
+                    url,
+                    depth: queued.depth,
+                    hops: queued.hops,
+                };
                 if !self.robots_for(&item.url).await?.allowed(item.url.as_str()) {
                     self.summary.skipped_robots += 1;
                     self.store.frontier_done(item.url.as_str())?;
@@ -295,13 +338,11 @@ impl SiteCrawl<'_> {
         }
         pending.sort_by_key(|(_, depth)| *depth);
         for (url, depth) in pending {
-            if let Ok(url) = Url::parse(&url) {
-                self.queue.push_back(Item {
-                    url,
-                    depth,
-                    hops: 0,
-                });
-            }
+            self.queue.push_back(Queued {
+                url: url.into(),
+                depth,
+                hops: 0,
+            });
         }
         Ok(())
     }
@@ -354,11 +395,7 @@ impl SiteCrawl<'_> {
                     if self.site.in_scope(page.as_str())
                         && self.store.frontier_add(page.as_str(), &self.site.name, 1)?
                     {
-                        self.queue.push_back(Item {
-                            url: page,
-                            depth: 1,
-                            hops: 0,
-                        });
+                        self.queue.push_back(Queued::new(&page, 1, 0));
                     }
                 }
             }
@@ -478,11 +515,8 @@ impl SiteCrawl<'_> {
         } else {
             self.store
                 .frontier_add(target.as_str(), &self.site.name, item.depth)?;
-            self.queue.push_front(Item {
-                url: target,
-                depth: item.depth,
-                hops: item.hops + 1,
-            });
+            self.queue
+                .push_front(Queued::new(&target, item.depth, item.hops + 1));
         }
         Ok(())
     }
@@ -513,12 +547,12 @@ impl SiteCrawl<'_> {
         };
         if item.depth < self.site.max_depth {
             for link in links.pages {
-                self.discovered(link, item.depth + 1)?;
+                self.discovered(&link, item.depth + 1)?;
             }
             for series in links.series {
                 if self.series.insert(series.clone()) {
                     for link in series.pages() {
-                        self.discovered(link, item.depth + 1)?;
+                        self.discovered(&link, item.depth + 1)?;
                     }
                 }
             }
@@ -569,32 +603,28 @@ impl SiteCrawl<'_> {
 
     /// A link found on a page: out of scope, already known, or new to the
     /// frontier. Attachments are in the record, not crawled.
-    fn discovered(&mut self, link: Url, depth: u32) -> Result<()> {
+    fn discovered(&mut self, link: &Url, depth: u32) -> Result<()> {
         if crate::clean::selectors::is_file_link(link.as_str())
             || self.known.contains(link.as_str())
         {
             return Ok(());
         }
         if !self.site.in_scope(link.as_str()) {
-            self.skip_scope(&link);
+            self.skip_scope(link);
             return Ok(());
         }
-        self.known.insert(link.to_string());
+        self.known.insert(link.as_str());
         if self
             .store
             .frontier_add(link.as_str(), &self.site.name, depth)?
         {
-            self.queue.push_back(Item {
-                url: link,
-                depth,
-                hops: 0,
-            });
+            self.queue.push_back(Queued::new(link, depth, 0));
         }
         Ok(())
     }
 
     fn skip_scope(&mut self, url: &Url) {
-        if self.out_of_scope.insert(url.to_string()) {
+        if self.out_of_scope.insert(url.as_str()) {
             self.summary.skipped_scope += 1;
         }
     }

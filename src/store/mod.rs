@@ -53,6 +53,7 @@ mod trees;
 mod values;
 
 pub use frontier::FrontierEntry;
+pub(crate) use keys::url_hash;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
 
 use crate::error::{Error, Result};
