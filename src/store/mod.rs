@@ -1,10 +1,13 @@
 //! The versioned snapshot store (SPEC §5): every page ever seen, every
 //! version of it, its raw bytes and every fetch, in an embedded sled
-//! database. The layout is documented in `docs/STORE.md`; values are JSON.
+//! database. The layout is documented in `docs/STORE.md`; values are JSON
+//! (versions inside a zstd frame), versions and raw bytes keyed by
+//! monotonic ids so that writes stay in the cached end of their trees.
 //!
 //! Writing goes through one method per outcome of a fetch:
 //! [`Store::put`] (a page was fetched and extracted: new version or
-//! unchanged), [`Store::mark_gone`] (404/410) and [`Store::log_failure`].
+//! unchanged; [`PreparedPage`] and [`Store::put_prepared`] split it for a
+//! writer thread), [`Store::mark_gone`] (404/410) and [`Store::log_failure`].
 //! Each writes the page state, its history, its version and raw bytes and
 //! the fetch-log entry in **one sled transaction**, so a crash leaves either
 //! all of them or none. Durability is explicit: sled acknowledges a write
