@@ -91,6 +91,9 @@ struct Item {
     url: Url,
     depth: u32,
     hops: u8,
+    /// New to the frontier in this run: no crawl fetched it before, so there
+    /// are no validators to look up for a conditional request.
+    fresh: bool,
 }
 
 /// A URL waiting in the queue: its text only (a parsed `Url` is five times
@@ -100,14 +103,16 @@ struct Queued {
     url: Box<str>,
     depth: u32,
     hops: u8,
+    fresh: bool,
 }
 
 impl Queued {
-    fn new(url: &Url, depth: u32, hops: u8) -> Self {
+    fn new(url: &Url, depth: u32, hops: u8, fresh: bool) -> Self {
         Self {
             url: url.as_str().into(),
             depth,
             hops,
+            fresh,
         }
     }
 }
@@ -280,6 +285,7 @@ impl SiteCrawl<'_> {
                     url,
                     depth: queued.depth,
                     hops: queued.hops,
+                    fresh: queued.fresh,
                 };
                 if !self.robots_for(&item.url).await?.allowed(item.url.as_str()) {
                     self.summary.skipped_robots += 1;
@@ -342,6 +348,7 @@ impl SiteCrawl<'_> {
                 url: url.into(),
                 depth,
                 hops: 0,
+                fresh: false,
             });
         }
         Ok(())
@@ -395,7 +402,7 @@ impl SiteCrawl<'_> {
                     if self.site.in_scope(page.as_str())
                         && self.store.frontier_add(page.as_str(), &self.site.name, 1)?
                     {
-                        self.queue.push_back(Queued::new(&page, 1, 0));
+                        self.queue.push_back(Queued::new(&page, 1, 0, true));
                     }
                 }
             }
@@ -516,7 +523,7 @@ impl SiteCrawl<'_> {
             self.store
                 .frontier_add(target.as_str(), &self.site.name, item.depth)?;
             self.queue
-                .push_front(Queued::new(&target, item.depth, item.hops + 1));
+                .push_front(Queued::new(&target, item.depth, item.hops + 1, false));
         }
         Ok(())
     }
@@ -618,7 +625,7 @@ impl SiteCrawl<'_> {
             .store
             .frontier_add(link.as_str(), &self.site.name, depth)?
         {
-            self.queue.push_back(Queued::new(link, depth, 0));
+            self.queue.push_back(Queued::new(link, depth, 0, true));
         }
         Ok(())
     }
@@ -645,7 +652,11 @@ impl FetchTask {
     async fn run(self, item: Item) -> Done {
         let at = SystemTime::now();
         // a read error only costs the conditional request
-        let known = self.store.page(item.url.as_str()).ok().flatten();
+        let known = if item.fresh {
+            None
+        } else {
+            self.store.page(item.url.as_str()).ok().flatten()
+        };
         let (etag, modified) = known.map_or((None, None), |p| (p.etag, p.last_modified));
         let result = fetch_politely(
             &self.client,
