@@ -9,8 +9,8 @@
 //! # Architecture
 //! - [`Config`]: the validated whole.
 //! - [`CrawlSettings`]: politeness and limits for the crawler.
-//! - [`SiteRules`]: one site's scope and extraction rules ([`site`]).
-//! - [`raw`]: the serde mirror of the file.
+//! - [`SiteRules`]: one site's scope and extraction rules (`site`).
+//! - `raw`: the serde mirror of the file.
 
 mod raw;
 mod site;

@@ -48,7 +48,8 @@
 //!
 //! # Architecture
 //! - [`Store`]: the handle; read and write API.
-//! - [`trees`]: tree names; [`keys`]: key encoding; [`values`]: the JSON values.
+//! - `trees`: tree names; `keys`: key encoding; `values`: the JSON values;
+//!   `frontier`: the crawl frontier kept with the pages.
 
 mod frontier;
 mod keys;
