@@ -139,10 +139,18 @@ fn one_line(err: &anyhow::Error) -> String {
     parts.join(": ").replace('\n', " ")
 }
 
-/// A reader closed our stdout (`govsnap extract … | head`): not a failure.
+/// A reader closed our stdout (`govsnap export … | head`): not a failure.
+/// `serde_json`'s writer errors hide the I/O error from the cause chain, so
+/// they are asked for its kind.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = c
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                c.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            });
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
