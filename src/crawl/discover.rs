@@ -45,22 +45,6 @@ pub struct Links {
     pub series: Vec<TrsSeries>,
 }
 
-impl Links {
-    /// The pages and then every page of every series, once each.
-    #[must_use]
-    pub fn all(&self) -> Vec<Url> {
-        let mut seen: HashSet<&str> = HashSet::new();
-        let series: Vec<Url> = self.series.iter().flat_map(TrsSeries::pages).collect();
-        let mut out = Vec::new();
-        for u in self.pages.iter().chain(&series) {
-            if seen.insert(u.as_str()) {
-                out.push(u.clone());
-            }
-        }
-        out
-    }
-}
-
 /// Every crawlable link of a page and the TRS list series its scripts name.
 #[must_use]
 pub fn links(html: &Html, page_url: &Url) -> Links {
@@ -261,10 +245,13 @@ mod tests {
              <a href=\"/zwgk/\">政务公开</a><a href=\"javascript:;\">打印</a>\
              <script>createPageHTML(2, 0, \"index\", \"html\");</script></body></html>",
         );
-        let found: Vec<String> = links(&html, &url("http://www.example.gov.cn/other/page.html"))
-            .all()
+        let found = links(&html, &url("http://www.example.gov.cn/other/page.html"));
+        let found: Vec<String> = found
+            .pages
             .iter()
-            .map(Url::to_string)
+            .cloned()
+            .chain(found.series.iter().flat_map(TrsSeries::pages))
+            .map(|u| u.to_string())
             .collect();
         assert_eq!(
             found,

@@ -229,7 +229,8 @@ struct SiteCrawl<'a> {
     visited: UrlSet,
     /// Out-of-scope URLs already counted.
     out_of_scope: UrlSet,
-    /// URLs already in the frontier: spares the store a lookup per link.
+    /// Links already judged in this run (added to the frontier, or out of
+    /// scope): spares the store a lookup per link.
     known: UrlSet,
     /// TRS list series already expanded into the frontier.
     series: HashSet<discover::TrsSeries>,
@@ -424,33 +425,27 @@ impl SiteCrawl<'_> {
             mut analysed,
         } = done;
         let url = item.url.as_str();
-        let mut fetch = Fetch {
-            url,
-            site: Some(&self.site.name),
-            fetched_at: at,
-            status: 0,
-            bytes: &[],
-            content_type: None,
-            duration_ms: 0,
-            etag: None,
-            last_modified: None,
-        };
         let mut batched = false;
         match &result {
             Err(e) => {
                 tracing::warn!(%url, error = %e, "fetch failed");
                 self.summary.errors += 1;
-                self.store.log_failure(&fetch)?;
+                self.store.log_failure(&Fetch {
+                    url,
+                    site: Some(&self.site.name),
+                    fetched_at: at,
+                    status: 0,
+                    bytes: &[],
+                    content_type: None,
+                    duration_ms: 0,
+                    etag: None,
+                    last_modified: None,
+                })?;
             }
             Ok((response, _)) => {
                 self.summary.fetched += 1;
                 tracing::debug!(%url, status = response.status, bytes = response.body.len(), "fetched");
-                fetch.status = response.status;
-                fetch.bytes = &response.body;
-                fetch.content_type = response.content_type.as_deref();
-                fetch.duration_ms = u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX);
-                fetch.etag = response.etag.as_deref();
-                fetch.last_modified = response.last_modified.as_deref();
+                let fetch = fetch_of(url, &self.site.name, at, response);
                 batched = self.handle_response(&item, response, &fetch, &mut analysed)?;
             }
         }
@@ -611,8 +606,8 @@ impl SiteCrawl<'_> {
     /// A link found on a page: out of scope, already known, or new to the
     /// frontier. Attachments are in the record, not crawled.
     fn discovered(&mut self, link: &Url, depth: u32) -> Result<()> {
-        if crate::clean::selectors::is_file_link(link.as_str())
-            || self.known.contains(link.as_str())
+        // `known` takes out-of-scope links too: each link is judged once
+        if crate::clean::selectors::is_file_link(link.as_str()) || !self.known.insert(link.as_str())
         {
             return Ok(());
         }
@@ -620,7 +615,6 @@ impl SiteCrawl<'_> {
             self.skip_scope(link);
             return Ok(());
         }
-        self.known.insert(link.as_str());
         if self
             .store
             .frontier_add(link.as_str(), &self.site.name, depth)?
@@ -708,21 +702,26 @@ impl FetchTask {
         if !is_document(&self.rules, url, &record) {
             return Ok(Analysed::Listing(links));
         }
-        let fetch = Fetch {
-            url: url.as_str(),
-            site: Some(&self.rules.name),
-            fetched_at: at,
-            status: response.status,
-            bytes: &response.body,
-            content_type: response.content_type.as_deref(),
-            duration_ms: u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX),
-            etag: response.etag.as_deref(),
-            last_modified: response.last_modified.as_deref(),
-        };
+        let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
         Ok(Analysed::Document(
             Box::new(PreparedPage::new(&fetch, record)?),
             links,
         ))
+    }
+}
+
+/// A response as the store records it.
+fn fetch_of<'a>(url: &'a str, site: &'a str, at: SystemTime, response: &'a Response) -> Fetch<'a> {
+    Fetch {
+        url,
+        site: Some(site),
+        fetched_at: at,
+        status: response.status,
+        bytes: &response.body,
+        content_type: response.content_type.as_deref(),
+        duration_ms: u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX),
+        etag: response.etag.as_deref(),
+        last_modified: response.last_modified.as_deref(),
     }
 }
 

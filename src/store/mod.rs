@@ -849,8 +849,8 @@ mod tests {
 
     const BODY: &str = "<p>各街道、各部门：</p><p>为切实做好安全生产工作，有效防范各类事故发生，现就开展安全检查有关事项通知如下。</p>";
 
-    fn put(store: &Store, html: &str, secs: u64) -> PutOutcome {
-        let record = extract(
+    fn record(html: &str) -> Record {
+        extract(
             &Page {
                 bytes: html.as_bytes(),
                 url: Some(URL),
@@ -859,9 +859,13 @@ mod tests {
             None,
             ExtractOptions::default(),
         )
-        .unwrap();
-        let fetch = Fetch {
-            url: URL,
+        .unwrap()
+    }
+
+    /// A fetch of `html` at `url`, `secs` after the tests' base time.
+    fn fetch<'a>(url: &'a str, html: &'a str, secs: u64) -> Fetch<'a> {
+        Fetch {
+            url,
             site: Some("example"),
             fetched_at: UNIX_EPOCH + Duration::from_secs(BASE_SECS + secs),
             status: 200,
@@ -870,8 +874,11 @@ mod tests {
             duration_ms: 0,
             etag: None,
             last_modified: None,
-        };
-        store.put(&fetch, &record).unwrap()
+        }
+    }
+
+    fn put(store: &Store, html: &str, secs: u64) -> PutOutcome {
+        store.put(&fetch(URL, html, secs), &record(html)).unwrap()
     }
 
     #[test]
@@ -1003,32 +1010,12 @@ mod tests {
     fn versions_and_raw_bytes_by_id_in_storage_order() {
         let store = Store::temporary().unwrap();
         let html = page(BODY, 1);
-        let record = extract(
-            &Page {
-                bytes: html.as_bytes(),
-                url: Some(URL),
-                ..Page::default()
-            },
-            None,
-            ExtractOptions::default(),
-        )
-        .unwrap();
+        let record = record(&html);
         let urls: Vec<String> = (0..40)
             .map(|i| format!("http://www.example.gov.cn/gk/t20240101_{i}.html"))
             .collect();
         for url in &urls {
-            let fetch = Fetch {
-                url,
-                site: None,
-                fetched_at: SystemTime::now(),
-                status: 200,
-                bytes: html.as_bytes(),
-                content_type: None,
-                duration_ms: 0,
-                etag: None,
-                last_modified: None,
-            };
-            store.put(&fetch, &record).unwrap();
+            store.put(&fetch(url, &html, 0), &record).unwrap();
         }
         let keys: Vec<Vec<u8>> = store
             .versions
@@ -1060,16 +1047,7 @@ mod tests {
                 .use_compression(true)
                 .open()
                 .unwrap();
-            let record = extract(
-                &Page {
-                    bytes: html.as_bytes(),
-                    url: Some(URL),
-                    ..Page::default()
-                },
-                None,
-                ExtractOptions::default(),
-            )
-            .unwrap();
+            let record = record(&html);
             let raw_hash = blake3::hash(html.as_bytes());
             let version = Version {
                 url: URL.to_owned(),
