@@ -360,6 +360,55 @@ async fn crawl_then_recrawl_a_misbehaving_site() {
     );
 }
 
+/// A queue that holds two URLs in memory: the rest wait in the store's
+/// frontier and are read back when it runs dry. The crawl must be the same
+/// one, every page fetched as often as with a queue that holds the site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_smaller_than_the_site_crawls_it_the_same() {
+    let mut runs = Vec::new();
+    for queue_in_memory in [10_000, 2] {
+        let (site, addr) = start().await;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut cfg = config(addr, &tmp.path().join("store"));
+        cfg.crawl.queue_in_memory = queue_in_memory;
+        let store = Store::open(&cfg.store).unwrap();
+        let report = crawl(&cfg, &store, None, std::future::pending())
+            .await
+            .unwrap();
+        let mut summary = report.sites[0].clone();
+        // which responses count as fetched depends on retry timing only
+        summary.fetched = 0;
+        let hits = std::mem::take(&mut site.lock().unwrap().hits);
+        let mut pages: Vec<String> = store
+            .pages()
+            .map(|p| p.unwrap().url.replace(&addr.to_string(), "HOST"))
+            .collect();
+        pages.sort();
+        runs.push((summary, hits, pages));
+    }
+    let (whole, small) = (&runs[0], &runs[1]);
+    assert_eq!(small.0, whole.0, "the same summary");
+    let paths = |hits: &HashMap<String, u32>| {
+        let mut paths: Vec<String> = hits.keys().cloned().collect();
+        paths.sort();
+        paths
+    };
+    assert_eq!(paths(&small.1), paths(&whole.1), "the same paths fetched");
+    for (path, n) in &whole.1 {
+        // retries of the failing pages depend on timing; no page is
+        // fetched twice
+        if *n == 1 {
+            assert_eq!(small.1[path], 1, "{path} fetched once");
+        }
+    }
+    assert_eq!(small.2, whole.2, "the same pages stored");
+    assert!(
+        small.1.len() > 10,
+        "the site outgrows the queue: {:?}",
+        small.1
+    );
+}
+
 /// A server that promises 5,000 bytes and closes after 100: the page is an
 /// error (retried, then given up), never a truncated version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

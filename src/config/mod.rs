@@ -46,6 +46,9 @@ pub struct CrawlSettings {
     pub max_body_bytes: u64,
     /// Whether robots.txt is obeyed.
     pub respect_robots: bool,
+    /// URLs the crawl queue holds in memory; more wait in the store's
+    /// frontier and are read back when the queue runs dry.
+    pub queue_in_memory: usize,
 }
 
 /// Extraction options (`[extract]`).
@@ -105,6 +108,7 @@ impl Config {
         for (key, value) in [
             ("crawl.concurrency", crawl.concurrency),
             ("crawl.per_host_concurrency", crawl.per_host_concurrency),
+            ("crawl.queue_in_memory", crawl.queue_in_memory),
         ] {
             if value == 0 {
                 return Err(err(key, "must be at least 1".to_owned()));
@@ -146,6 +150,7 @@ impl Config {
                 timeout_s: crawl.timeout_s,
                 max_body_bytes: crawl.max_body_bytes,
                 respect_robots: crawl.respect_robots,
+                queue_in_memory: crawl.queue_in_memory,
             },
             extract: ExtractOptions {
                 nfkc: raw.extract.is_some_and(|e| e.nfkc),
@@ -218,6 +223,18 @@ drop = ["div.share"]
             .unwrap_err()
             .to_string();
         assert!(e.contains("site[0].allow"), "{e}");
+    }
+
+    #[test]
+    fn limits_of_zero_are_refused() {
+        for key in ["concurrency", "per_host_concurrency", "queue_in_memory"] {
+            let text = EXAMPLE.replace("[crawl]\n", &format!("[crawl]\n{key} = 0\n"));
+            let e = Config::parse(&text, Path::new("a.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("crawl.{key}")), "{e}");
+            assert!(e.contains("at least 1"), "{e}");
+        }
     }
 }
 

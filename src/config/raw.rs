@@ -24,6 +24,7 @@ pub(super) struct RawCrawl {
     pub timeout_s: u64,
     pub max_body_bytes: u64,
     pub respect_robots: bool,
+    pub queue_in_memory: usize,
 }
 
 impl Default for RawCrawl {
@@ -36,6 +37,7 @@ impl Default for RawCrawl {
             timeout_s: 30,
             max_body_bytes: 20_000_000,
             respect_robots: true,
+            queue_in_memory: 10_000,
         }
     }
 }

@@ -18,7 +18,7 @@ use super::sitemap::{self, Sitemap};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
 use crate::pipeline::{Page, extract_with_links};
-use crate::store::{Fetch, PreparedPage, PutOutcome, Store};
+use crate::store::{Fetch, PreparedPage, PutOutcome, Store, url_hash};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -96,8 +96,16 @@ struct Item {
     fresh: bool,
 }
 
+/// A URL as the run's sets hold it: its 16-byte hash (2^-64 collision odds
+/// at a billion URLs), whatever its length.
+type UrlHash = [u8; 16];
+
+/// What the writer hands back for a batch: each document's outcome, and
+/// the documents, now done.
+type Committed = (Vec<PutOutcome>, Vec<UrlHash>);
+
 /// A URL waiting in the queue: its text only (a parsed `Url` is five times
-/// the size, and the queue can hold most of a site).
+/// the size).
 #[derive(Debug, Clone)]
 struct Queued {
     url: Box<str>,
@@ -107,29 +115,13 @@ struct Queued {
 }
 
 impl Queued {
-    fn new(url: &Url, depth: u32, hops: u8, fresh: bool) -> Self {
+    fn new(url: &str, depth: u32, hops: u8, fresh: bool) -> Self {
         Self {
-            url: url.as_str().into(),
+            url: url.into(),
             depth,
             hops,
             fresh,
         }
-    }
-}
-
-/// URLs seen in this run, as their 16-byte hashes: the set stays small
-/// however long the URLs (2^-64 collision odds at a billion URLs).
-#[derive(Debug, Default)]
-struct UrlSet(HashSet<[u8; 16]>);
-
-impl UrlSet {
-    /// Whether the URL was new.
-    fn insert(&mut self, url: &str) -> bool {
-        self.0.insert(crate::store::url_hash(url))
-    }
-
-    fn contains(&self, url: &str) -> bool {
-        self.0.contains(&crate::store::url_hash(url))
     }
 }
 
@@ -194,9 +186,10 @@ pub async fn crawl_with_progress(
                 ..SiteSummary::default()
             },
             queue: VecDeque::new(),
-            visited: UrlSet::default(),
-            out_of_scope: UrlSet::default(),
-            known: UrlSet::default(),
+            overflow: false,
+            taken: HashSet::new(),
+            waiting: 0,
+            out_of_scope: HashSet::new(),
             series: HashSet::new(),
             batch: Vec::new(),
             committing: None,
@@ -224,21 +217,28 @@ struct SiteCrawl<'a> {
     hosts: Arc<HostPool>,
     robots: HashMap<String, Arc<Robots>>,
     summary: SiteSummary,
+    /// URLs to fetch, shallowest first, at most `queue_in_memory` of them
+    /// (`[crawl]`, about 100 bytes each). Past that, new URLs wait in the
+    /// store's frontier only: a crawl's memory does not grow with the site.
     queue: VecDeque<Queued>,
-    /// URLs fetched (or refused) in this run: a redirect back to one is a loop.
-    visited: UrlSet,
-    /// Out-of-scope URLs already counted.
-    out_of_scope: UrlSet,
-    /// Links already judged in this run (added to the frontier, or out of
-    /// scope): spares the store a lookup per link.
-    known: UrlSet,
+    /// URLs wait in the store's frontier that the queue could not take: it
+    /// is refilled from there when it runs dry.
+    overflow: bool,
+    /// URLs handed out and not yet done (in flight, or in a batch not yet
+    /// stored), as 16-byte hashes: a refill must leave them out. Bounded by
+    /// the concurrency and two batches.
+    taken: HashSet<UrlHash>,
+    /// URLs to visit and not yet done, for the progress display.
+    waiting: usize,
+    /// Out-of-scope URLs already counted, as 16-byte hashes.
+    out_of_scope: HashSet<UrlHash>,
     /// TRS list series already expanded into the frontier.
     series: HashSet<discover::TrsSeries>,
     /// Documents waiting to be stored together.
     batch: Vec<PreparedPage>,
     /// The batch being stored, off the loop: at most one at a time, so
     /// batches commit in order and memory stays bounded.
-    committing: Option<tokio::task::JoinHandle<Result<Vec<PutOutcome>>>>,
+    committing: Option<tokio::task::JoinHandle<Result<Committed>>>,
     /// The site's rules, shared with the fetch tasks that extract.
     rules: Arc<SiteRules>,
     processed: u64,
@@ -268,18 +268,19 @@ impl SiteCrawl<'_> {
         shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
         progress: &(dyn Fn(Progress<'_>) + Sync),
     ) -> Result<bool> {
-        self.load_frontier()?;
+        let seeds: Vec<&str> = self.site.seeds.iter().map(Url::as_str).collect();
+        self.store.frontier_begin(&self.site.name, &seeds)?;
+        self.overflow = true;
         let mut in_flight: JoinSet<Done> = JoinSet::new();
         let mut stopping = false;
         loop {
             while !stopping && in_flight.len() < self.config.crawl.concurrency {
-                let Some(queued) = self.queue.pop_front() else {
+                let Some(queued) = self.next_queued()? else {
                     break;
                 };
-                if !self.visited.insert(&queued.url) {
-                    continue;
-                }
+                self.taken.insert(url_hash(&queued.url));
                 let Ok(url) = Url::parse(&queued.url) else {
+                    self.finished(&queued.url)?;
                     continue;
                 };
                 let item = Item {
@@ -290,7 +291,7 @@ impl SiteCrawl<'_> {
                 };
                 if !self.robots_for(&item.url).await?.allowed(item.url.as_str()) {
                     self.summary.skipped_robots += 1;
-                    self.store.frontier_done(item.url.as_str())?;
+                    self.finished(item.url.as_str())?;
                     continue;
                 }
                 let task = FetchTask {
@@ -318,7 +319,7 @@ impl SiteCrawl<'_> {
                     progress(Progress {
                         site: &self.site.name,
                         done: self.processed,
-                        queued: self.queue.len() + in_flight.len(),
+                        queued: self.waiting,
                         errors: self.summary.errors,
                     });
                 }
@@ -332,27 +333,49 @@ impl SiteCrawl<'_> {
         }
     }
 
-    /// The frontier of an interrupted crawl, or a new one: every URL the site
-    /// ever found, its seeds, and the pages of the sitemaps robots.txt names.
-    fn load_frontier(&mut self) -> Result<()> {
-        let mut pending = self.store.frontier_pending(&self.site.name)?;
-        if pending.is_empty() {
-            self.store.frontier_restart(&self.site.name)?;
-            for seed in &self.site.seeds {
-                self.store.frontier_add(seed.as_str(), &self.site.name, 0)?;
-            }
-            pending = self.store.frontier_pending(&self.site.name)?;
+    /// The next URL to fetch; a dry queue is refilled from the frontier
+    /// when URLs wait there (at the start, after an overflow).
+    fn next_queued(&mut self) -> Result<Option<Queued>> {
+        if self.queue.is_empty() && self.overflow {
+            let (pending, waiting) = self.store.frontier_pending(
+                &self.site.name,
+                &self.taken,
+                self.config.crawl.queue_in_memory,
+            )?;
+            self.overflow = waiting > pending.len();
+            self.waiting = waiting + self.taken.len();
+            self.queue.extend(
+                pending
+                    .into_iter()
+                    .map(|(url, depth)| Queued::new(&url, depth, 0, false)),
+            );
         }
-        pending.sort_by_key(|(_, depth)| *depth);
-        for (url, depth) in pending {
-            self.queue.push_back(Queued {
-                url: url.into(),
-                depth,
-                hops: 0,
-                fresh: false,
-            });
+        Ok(self.queue.pop_front())
+    }
+
+    /// A URL new to the frontier: queued when the queue has room and
+    /// nothing shallower waits in the store, else left to a refill.
+    fn enqueue(&mut self, url: &str, depth: u32) {
+        self.waiting += 1;
+        if self.overflow || self.queue.len() >= self.config.crawl.queue_in_memory {
+            self.overflow = true;
+        } else {
+            self.queue.push_back(Queued::new(url, depth, 0, true));
         }
+    }
+
+    /// A URL is done: marked in the frontier, then no longer taken.
+    fn finished(&mut self, url: &str) -> Result<()> {
+        self.store.frontier_done(url)?;
+        self.release(&[url_hash(url)]);
         Ok(())
+    }
+
+    fn release(&mut self, hashes: &[UrlHash]) {
+        for hash in hashes {
+            self.taken.remove(hash);
+        }
+        self.waiting = self.waiting.saturating_sub(hashes.len());
     }
 
     /// robots.txt of the URL's origin, fetched once per crawl; its sitemaps
@@ -403,7 +426,7 @@ impl SiteCrawl<'_> {
                     if self.site.in_scope(page.as_str())
                         && self.store.frontier_add(page.as_str(), &self.site.name, 1)?
                     {
-                        self.queue.push_back(Queued::new(&page, 1, 0, true));
+                        self.enqueue(page.as_str(), 1);
                     }
                 }
             }
@@ -451,7 +474,7 @@ impl SiteCrawl<'_> {
         }
         if !batched {
             // a batched document is done when its batch is stored
-            self.store.frontier_done(url)?;
+            self.finished(url)?;
         }
         self.processed += 1;
         Ok(())
@@ -511,14 +534,32 @@ impl SiteCrawl<'_> {
         };
         if !self.site.in_scope(target.as_str()) {
             self.skip_scope(&target);
-        } else if item.hops >= MAX_REDIRECTS || self.visited.contains(target.as_str()) {
-            // a loop, or a chain too long to be anything else
+        } else if item.hops >= MAX_REDIRECTS {
+            // a chain too long to be anything but a loop
             self.summary.errors += 1;
-        } else {
-            self.store
-                .frontier_add(target.as_str(), &self.site.name, item.depth)?;
-            self.queue
-                .push_front(Queued::new(&target, item.depth, item.hops + 1, false));
+        } else if self
+            .store
+            .frontier_add(target.as_str(), &self.site.name, item.depth)?
+        {
+            // next in line, whatever the queue holds: a redirect is one
+            // fetch that the page it came from is still waiting on
+            self.waiting += 1;
+            self.queue.push_front(Queued::new(
+                target.as_str(),
+                item.depth,
+                item.hops + 1,
+                false,
+            ));
+        } else if target == item.url
+            || (item.hops > 0
+                && self
+                    .store
+                    .frontier_entry(target.as_str())?
+                    .is_some_and(|e| e.done))
+        {
+            // back to itself, or a chain back to a page this crawl fetched;
+            // a target still waiting is fetched in its turn
+            self.summary.errors += 1;
         }
         Ok(())
     }
@@ -573,14 +614,16 @@ impl SiteCrawl<'_> {
         self.finish_commit().await?;
         let batch = std::mem::take(&mut self.batch);
         let store = self.store.clone();
-        self.committing = Some(tokio::task::spawn_blocking(move || {
+        let handle = tokio::task::spawn_blocking(move || {
             let outcomes = store.put_prepared(&batch)?;
             for page in &batch {
                 store.frontier_done(page.url())?;
             }
             store.flush()?;
-            Ok(outcomes)
-        }));
+            let stored = batch.iter().map(|page| url_hash(page.url())).collect();
+            Ok((outcomes, stored))
+        });
+        self.committing = Some(handle);
         Ok(())
     }
 
@@ -589,10 +632,11 @@ impl SiteCrawl<'_> {
         let Some(handle) = self.committing.take() else {
             return Ok(());
         };
-        let outcomes = handle.await.map_err(|e| Error::Io {
+        let (outcomes, stored) = handle.await.map_err(|e| Error::Io {
             what: "storing a batch of documents".to_owned(),
             source: std::io::Error::other(e.to_string()),
         })??;
+        self.release(&stored);
         for outcome in outcomes {
             self.summary.documents += 1;
             match outcome {
@@ -606,9 +650,7 @@ impl SiteCrawl<'_> {
     /// A link found on a page: out of scope, already known, or new to the
     /// frontier. Attachments are in the record, not crawled.
     fn discovered(&mut self, link: &Url, depth: u32) -> Result<()> {
-        // `known` takes out-of-scope links too: each link is judged once
-        if crate::clean::selectors::is_file_link(link.as_str()) || !self.known.insert(link.as_str())
-        {
+        if crate::clean::selectors::is_file_link(link.as_str()) {
             return Ok(());
         }
         if !self.site.in_scope(link.as_str()) {
@@ -619,13 +661,13 @@ impl SiteCrawl<'_> {
             .store
             .frontier_add(link.as_str(), &self.site.name, depth)?
         {
-            self.queue.push_back(Queued::new(link, depth, 0, true));
+            self.enqueue(link.as_str(), depth);
         }
         Ok(())
     }
 
     fn skip_scope(&mut self, url: &Url) {
-        if self.out_of_scope.insert(url.as_str()) {
+        if self.out_of_scope.insert(url_hash(url.as_str())) {
             self.summary.skipped_scope += 1;
         }
     }

@@ -1,11 +1,19 @@
 //! The crawl frontier, kept in the store (tree `frontier`) so that a crawl
-//! killed at any moment continues where it stopped: every URL a crawl has
-//! discovered, with its site, its link depth and whether this crawl has
-//! visited it yet.
+//! killed at any moment continues where it stopped: every URL a crawl of a
+//! site has found, with its link depth and whether the current crawl has
+//! visited it. It is also the crawl's de-duplication set, so the crawl holds
+//! no set of every URL in memory, and the source its queue reloads from
+//! when the queue was too long to keep whole (`crawl::run`).
+//!
+//! The flow: [`Store::frontier_begin`] starts or continues a site's crawl;
+//! [`Store::frontier_add`] records a URL a page links to;
+//! [`Store::frontier_pending`] reads back the URLs still to visit, fewest
+//! links from a seed first; [`Store::frontier_done`] marks one visited.
 
 use super::{Store, store_error, trees};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
+use std::collections::{BinaryHeap, HashSet};
 
 /// One URL of the frontier (tree `frontier`, key: the URL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,76 +34,252 @@ impl FrontierEntry {
 }
 
 impl Store {
-    /// Add a URL the crawl found; `false` when the frontier already has it.
+    /// Start a crawl of a site, or continue an interrupted one. An
+    /// interrupted crawl left URLs not done; otherwise every URL the site
+    /// ever found is to be visited again (known pages then get conditional
+    /// requests), and the seeds with them.
+    ///
+    /// # Errors
+    /// [`crate::Error::Store`] when reading or writing fails,
+    /// [`crate::Error::StoreValue`] for an unreadable entry.
+    pub(crate) fn frontier_begin(&self, site: &str, seeds: &[&str]) -> Result<()> {
+        let err = |e| store_error(&self.path, e);
+        let meta = self.db.open_tree(trees::META).map_err(err)?;
+        // Present while a new crawl marks the site's URLs to visit: a kill
+        // in the middle leaves some marked and some not, and marking starts
+        // over instead of continuing with part of the site.
+        let marker = [trees::RESTART_KEY_PREFIX, site.as_bytes()].concat();
+        if !meta.contains_key(&marker).map_err(err)? {
+            for item in self.site_entries(site) {
+                if !item?.1.done {
+                    return Ok(());
+                }
+            }
+            meta.insert(&marker, &[]).map_err(err)?;
+        }
+        for item in self.site_entries(site) {
+            let (url, mut entry) = item?;
+            if entry.done {
+                entry.done = false;
+                self.frontier
+                    .insert(url.as_bytes(), entry.to_json())
+                    .map_err(err)?;
+            }
+        }
+        for seed in seeds {
+            self.frontier_add(seed, site, 0)?;
+        }
+        meta.remove(&marker).map_err(err)?;
+        Ok(())
+    }
+
+    /// The site's frontier entries, in URL order.
+    fn site_entries(&self, site: &str) -> impl Iterator<Item = Result<(String, FrontierEntry)>> {
+        self.frontier.iter().filter_map(move |kv| {
+            let item = kv
+                .map_err(|e| store_error(&self.path, e))
+                .and_then(|(k, v)| {
+                    let entry: FrontierEntry = serde_json::from_slice(&v)
+                        .map_err(|e| self.bad_value(trees::FRONTIER, &e.to_string()))?;
+                    Ok((String::from_utf8_lossy(&k).into_owned(), entry))
+                });
+            match item {
+                Ok((_, ref entry)) if entry.site != site => None,
+                other => Some(other),
+            }
+        })
+    }
+
+    /// Record a URL the crawl found; `false` when the frontier already has
+    /// it (found earlier, by this crawl or an earlier one).
     ///
     /// # Errors
     /// [`crate::Error::Store`] when the write fails.
-    pub fn frontier_add(&self, url: &str, site: &str, depth: u32) -> Result<bool> {
+    pub(crate) fn frontier_add(&self, url: &str, site: &str, depth: u32) -> Result<bool> {
+        let err = |e| store_error(&self.path, e);
+        // most links a crawl meets are known: a read spares building and
+        // swapping in an entry
+        if self.frontier.contains_key(url.as_bytes()).map_err(err)? {
+            return Ok(false);
+        }
         let entry = FrontierEntry {
             site: site.to_owned(),
             depth,
             done: false,
         };
-        let json = entry.to_json();
         let swapped = self
             .frontier
-            .compare_and_swap(url.as_bytes(), None as Option<&[u8]>, Some(json))
-            .map_err(|e| store_error(&self.path, e))?;
+            .compare_and_swap(url.as_bytes(), None as Option<&[u8]>, Some(entry.to_json()))
+            .map_err(err)?;
         Ok(swapped.is_ok())
+    }
+
+    /// A URL's frontier entry.
+    ///
+    /// # Errors
+    /// As [`Store::page`].
+    pub fn frontier_entry(&self, url: &str) -> Result<Option<FrontierEntry>> {
+        self.read(&self.frontier, url.as_bytes())
     }
 
     /// Mark a URL visited by the current crawl.
     ///
     /// # Errors
     /// [`crate::Error::Store`] when the write fails.
-    pub fn frontier_done(&self, url: &str) -> Result<()> {
-        if let Some(mut entry) = self.read::<FrontierEntry>(&self.frontier, url.as_bytes())? {
+    pub(crate) fn frontier_done(&self, url: &str) -> Result<()> {
+        if let Some(mut entry) = self.frontier_entry(url)?
+            && !entry.done
+        {
             entry.done = true;
-            let json = entry.to_json();
             self.frontier
-                .insert(url.as_bytes(), json)
+                .insert(url.as_bytes(), entry.to_json())
                 .map_err(|e| store_error(&self.path, e))?;
         }
         Ok(())
     }
 
-    /// The URLs of a site the current crawl has not visited yet.
+    /// Up to `n` URLs of a site the current crawl has yet to visit, fewest
+    /// links from a seed first, leaving out those whose hash is in `skip`
+    /// (handed out and not yet done), and how many wait in all. Memory stays
+    /// bounded by `n` however large the frontier.
     ///
     /// # Errors
     /// As [`Store::page`].
-    pub fn frontier_pending(&self, site: &str) -> Result<Vec<(String, u32)>> {
-        let mut out = Vec::new();
-        for kv in &self.frontier {
-            let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
-            let entry: FrontierEntry = serde_json::from_slice(&v)
-                .map_err(|e| self.bad_value(trees::FRONTIER, &e.to_string()))?;
-            if entry.site == site && !entry.done {
-                out.push((String::from_utf8_lossy(&k).into_owned(), entry.depth));
+    pub(crate) fn frontier_pending(
+        &self,
+        site: &str,
+        skip: &HashSet<[u8; 16]>,
+        n: usize,
+    ) -> Result<(Vec<(String, u32)>, usize)> {
+        // a max-heap by depth: the n shallowest URLs seen so far
+        let mut shallowest: BinaryHeap<(u32, String)> = BinaryHeap::new();
+        let mut waiting = 0;
+        for item in self.site_entries(site) {
+            let (url, entry) = item?;
+            if entry.done || skip.contains(&super::url_hash(&url)) {
+                continue;
+            }
+            waiting += 1;
+            shallowest.push((entry.depth, url));
+            if shallowest.len() > n {
+                shallowest.pop();
             }
         }
-        Ok(out)
+        let pending = shallowest
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(depth, url)| (url, depth))
+            .collect();
+        Ok((pending, waiting))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SITE: &str = "tjbh-gxq";
+    const BASE: &str = "https://www.tjbh.gov.cn/gxq/";
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        (dir, store)
     }
 
-    /// Start a new crawl of a site: every URL it ever found is to be visited
-    /// again (known pages get conditional requests). Returns how many.
-    ///
-    /// # Errors
-    /// As [`Store::page`].
-    pub fn frontier_restart(&self, site: &str) -> Result<usize> {
-        let mut n = 0;
-        for kv in &self.frontier {
-            let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
-            let mut entry: FrontierEntry = serde_json::from_slice(&v)
-                .map_err(|e| self.bad_value(trees::FRONTIER, &e.to_string()))?;
-            if entry.site == site {
-                entry.done = false;
-                let json = entry.to_json();
-                self.frontier
-                    .insert(k, json)
-                    .map_err(|e| store_error(&self.path, e))?;
-                n += 1;
-            }
+    fn pending(store: &Store) -> Vec<String> {
+        let (urls, _) = store
+            .frontier_pending(SITE, &HashSet::new(), usize::MAX)
+            .unwrap();
+        urls.into_iter().map(|(url, _)| url).collect()
+    }
+
+    #[test]
+    fn pending_urls_come_shallowest_first_and_at_most_n() {
+        let (_dir, store) = open();
+        for (path, depth) in [("c.html", 2), ("a.html", 0), ("d.html", 3), ("b.html", 1)] {
+            assert!(
+                store
+                    .frontier_add(&format!("{BASE}{path}"), SITE, depth)
+                    .unwrap()
+            );
         }
-        Ok(n)
+        assert!(
+            !store
+                .frontier_add(&format!("{BASE}b.html"), SITE, 0)
+                .unwrap()
+        );
+        store
+            .frontier_add("https://www.gov.cn/zhengce/a.html", "gov-cn", 0)
+            .unwrap();
+        store.frontier_done(&format!("{BASE}a.html")).unwrap();
+        let skip = HashSet::from([crate::store::url_hash(&format!("{BASE}b.html"))]);
+
+        let (urls, waiting) = store.frontier_pending(SITE, &skip, 1).unwrap();
+        assert_eq!(urls, [(format!("{BASE}c.html"), 2)]);
+        assert_eq!(waiting, 2, "c and d: a is done, b is handed out");
+        let (urls, _) = store.frontier_pending(SITE, &skip, 5).unwrap();
+        assert_eq!(
+            urls,
+            [(format!("{BASE}c.html"), 2), (format!("{BASE}d.html"), 3)]
+        );
+    }
+
+    #[test]
+    fn a_new_crawl_visits_every_known_url_and_an_interrupted_one_continues() {
+        let (_dir, store) = open();
+        let seed = format!("{BASE}index.html");
+        store.frontier_begin(SITE, &[&seed]).unwrap();
+        assert_eq!(pending(&store), std::slice::from_ref(&seed));
+        store
+            .frontier_add(&format!("{BASE}t1.html"), SITE, 1)
+            .unwrap();
+        store.frontier_done(&seed).unwrap();
+
+        // interrupted: what was done stays done
+        store.frontier_begin(SITE, &[&seed]).unwrap();
+        assert_eq!(pending(&store), [format!("{BASE}t1.html")]);
+
+        // finished: everything again
+        store.frontier_done(&format!("{BASE}t1.html")).unwrap();
+        store.frontier_begin(SITE, &[&seed]).unwrap();
+        assert_eq!(pending(&store).len(), 2);
+    }
+
+    #[test]
+    fn a_new_crawl_killed_while_marking_urls_marks_them_all_on_the_next_run() {
+        let (_dir, store) = open();
+        for path in ["index.html", "t1.html", "t2.html"] {
+            store
+                .frontier_add(&format!("{BASE}{path}"), SITE, 0)
+                .unwrap();
+            store.frontier_done(&format!("{BASE}{path}")).unwrap();
+        }
+        // the state a kill leaves in the middle of frontier_begin: the mark,
+        // one URL marked to visit, two not yet
+        let meta = store.db.open_tree(trees::META).unwrap();
+        meta.insert([trees::RESTART_KEY_PREFIX, SITE.as_bytes()].concat(), &[])
+            .unwrap();
+        let entry = FrontierEntry {
+            site: SITE.to_owned(),
+            depth: 0,
+            done: false,
+        };
+        store
+            .frontier
+            .insert(format!("{BASE}t1.html").as_bytes(), entry.to_json())
+            .unwrap();
+
+        store.frontier_begin(SITE, &[]).unwrap();
+        assert_eq!(
+            pending(&store).len(),
+            3,
+            "not only the one marked before the kill"
+        );
+        assert!(
+            !meta
+                .contains_key([trees::RESTART_KEY_PREFIX, SITE.as_bytes()].concat())
+                .unwrap()
+        );
     }
 }

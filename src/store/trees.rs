@@ -23,5 +23,8 @@ pub(crate) const FRONTIER: &str = "frontier";
 
 /// The key in [`META`] that holds the schema version.
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema";
+/// In [`META`], followed by a site's name, while a new crawl of the site
+/// marks its known URLs to visit again.
+pub(crate) const RESTART_KEY_PREFIX: &[u8] = b"recrawl:";
 /// Present in [`META`] when schema 1 wrote part of the store.
 pub(crate) const LEGACY_KEY: &[u8] = b"schema_1_values";
