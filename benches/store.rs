@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::{Instant, SystemTime};
 
 const PAGES: usize = 2_000;
-const AGAIN_ROUNDS: u32 = 5;
+const AGAIN_ROUNDS: u32 = 20;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
