@@ -31,8 +31,6 @@ pub(super) struct CrawlArgs {
 }
 
 pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    limit_malloc_arenas(cores);
     let config = Config::load(&args.config)?;
     let store_dir = args.store.clone().unwrap_or_else(|| config.store.clone());
     let store = govsnap::Store::open(&store_dir)?;
@@ -40,6 +38,7 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
     // cores buys nothing but memory: every thread that allocates gets its
     // own malloc arena (32 threads: 200 MB peak RSS at 20,000 pages; cores
     // + 1: under 90 MB).
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(cores + 1)
@@ -142,23 +141,3 @@ fn print_table(sites: &[SiteSummary]) {
         );
     }
 }
-
-/// glibc gives each allocating thread its own malloc arena, up to eight per
-/// core. The crawl's pages are allocated on one thread (the HTTP task) and
-/// freed on another (extraction, the store writer), so every arena keeps
-/// freed pages of its own and peak RSS grows with the crawl: one arena per
-/// core held 48 MB at 5,000 articles and 64 MB at 20,000, against 53 and
-/// 77 MB, at the same CPU time (docs/PERFORMANCE.md).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas(cores: usize) {
-    let arenas = std::ffi::c_int::try_from(cores).unwrap_or(std::ffi::c_int::MAX);
-    // SAFETY: mallopt only sets a tunable of glibc's allocator; it is called
-    // before the crawl starts its threads, and a refused value (return 0)
-    // leaves the default in place.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, arenas);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas(_cores: usize) {}
