@@ -96,6 +96,10 @@ struct Item {
     fresh: bool,
 }
 
+/// Links [`SiteCrawl::discovered`] remembers between two clearings
+/// (about 300 KB).
+const RECENT_LINKS: usize = 8_192;
+
 /// A URL as the run's sets hold it: its 16-byte hash (2^-64 collision odds
 /// at a billion URLs), whatever its length.
 type UrlHash = [u8; 16];
@@ -190,6 +194,7 @@ pub async fn crawl_with_progress(
             taken: HashSet::new(),
             waiting: 0,
             out_of_scope: HashSet::new(),
+            recent: HashSet::new(),
             series: HashSet::new(),
             batch: Vec::new(),
             committing: None,
@@ -232,6 +237,10 @@ struct SiteCrawl<'a> {
     waiting: usize,
     /// Out-of-scope URLs already counted, as 16-byte hashes.
     out_of_scope: HashSet<UrlHash>,
+    /// Links judged lately (in the frontier, or out of scope): the links
+    /// every page repeats (navigation, list pages) skip the store. Emptied
+    /// when full, so it stays small whatever the site.
+    recent: HashSet<UrlHash>,
     /// TRS list series already expanded into the frontier.
     series: HashSet<discover::TrsSeries>,
     /// Documents waiting to be stored together.
@@ -651,6 +660,12 @@ impl SiteCrawl<'_> {
     /// frontier. Attachments are in the record, not crawled.
     fn discovered(&mut self, link: &Url, depth: u32) -> Result<()> {
         if crate::clean::selectors::is_file_link(link.as_str()) {
+            return Ok(());
+        }
+        if self.recent.len() >= RECENT_LINKS {
+            self.recent.clear();
+        }
+        if !self.recent.insert(url_hash(link.as_str())) {
             return Ok(());
         }
         if !self.site.in_scope(link.as_str()) {

@@ -96,12 +96,6 @@ impl Store {
     /// # Errors
     /// [`crate::Error::Store`] when the write fails.
     pub(crate) fn frontier_add(&self, url: &str, site: &str, depth: u32) -> Result<bool> {
-        let err = |e| store_error(&self.path, e);
-        // most links a crawl meets are known: a read spares building and
-        // swapping in an entry
-        if self.frontier.contains_key(url.as_bytes()).map_err(err)? {
-            return Ok(false);
-        }
         let entry = FrontierEntry {
             site: site.to_owned(),
             depth,
@@ -110,7 +104,7 @@ impl Store {
         let swapped = self
             .frontier
             .compare_and_swap(url.as_bytes(), None as Option<&[u8]>, Some(entry.to_json()))
-            .map_err(err)?;
+            .map_err(|e| store_error(&self.path, e))?;
         Ok(swapped.is_ok())
     }
 
