@@ -23,6 +23,20 @@ pub(crate) fn page_key(url: &str, n: u32) -> [u8; URL_HASH_LEN + 4] {
     key
 }
 
+/// A page's history events and version index entries are keyed
+/// `prefix ‖ n (u32, big-endian)`. The prefix is the page's id (8 bytes)
+/// for pages first stored by schema 3: a crawl stores new pages in id
+/// order, so their keys land in the cached end of the trees. Pages stored
+/// before have the URL hash (16 bytes); the lengths keep the two apart.
+pub(crate) fn page_prefix(url: &str, id: Option<u64>) -> Vec<u8> {
+    id.map_or_else(|| url_hash(url).to_vec(), |id| id.to_be_bytes().to_vec())
+}
+
+/// `prefix ‖ n`: event or version `n` of a page (see [`page_prefix`]).
+pub(crate) fn event_key(prefix: &[u8], n: u32) -> Vec<u8> {
+    [prefix, &n.to_be_bytes()].concat()
+}
+
 /// A key that is a monotonic id (u64, big-endian): fetch-log entries,
 /// versions and raw bytes. Written in id order, such keys always land in a
 /// tree's last leaf, which stays in sled's cache however large the tree

@@ -71,9 +71,11 @@ use std::time::SystemTime;
 /// The store's schema version, in tree `meta`. A store written by a newer
 /// govsnap is refused rather than misread. Schema 2 keys versions and raw
 /// bytes by monotonic ids (indexes `version_ids` and `raw_ids` find them)
-/// and stores versions as zstd frames of their JSON; what a schema-1 store
-/// holds is read as it is, and the store is marked 2 when opened.
-pub const STORE_SCHEMA: u32 = 2;
+/// and stores versions as zstd frames of their JSON. Schema 3 keys the
+/// history and version index of a page new to the store by the page's id,
+/// not its URL hash. What an older store holds is read as it is, and the
+/// store is marked 3 when opened.
+pub const STORE_SCHEMA: u32 = 3;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache: 16 MiB keeps a 20,000-page crawl under 150 MB peak
@@ -371,7 +373,8 @@ impl Store {
                         content_hash: None,
                         title: None,
                     };
-                    put_json(history, &keys::page_key(fetch.url, page.events), &event)?;
+                    let key = keys::event_key(&keys::page_prefix(fetch.url, page.id), page.events);
+                    put_json(history, &key, &event)?;
                 }
                 page.last_fetched.clone_from(&at);
                 page.last_status = fetch.status;
@@ -421,8 +424,14 @@ impl Store {
     /// # Errors
     /// As [`Store::page`].
     pub fn history(&self, url: &str) -> Result<Vec<Event>> {
+        let prefix = keys::page_prefix(url, self.page(url)?.and_then(|p| p.id));
         self.history
-            .scan_prefix(keys::url_hash(url))
+            .scan_prefix(&prefix)
+            // an 8-byte id can begin another page's 16-byte URL hash
+            .filter(|kv| {
+                kv.as_ref()
+                    .map_or(true, |(k, _)| k.len() == prefix.len() + 4)
+            })
             .map(|kv| self.decode_kv(kv))
             .collect()
     }
@@ -432,14 +441,21 @@ impl Store {
     /// # Errors
     /// As [`Store::page`].
     pub fn version(&self, url: &str, n: u32) -> Result<Option<Version>> {
-        let key = keys::page_key(url, n);
+        match self.page(url)? {
+            Some(page) => self.version_of(&page, n),
+            None => Ok(None),
+        }
+    }
+
+    fn version_of(&self, page: &PageState, n: u32) -> Result<Option<Version>> {
+        let key = keys::event_key(&keys::page_prefix(&page.url, page.id), n);
         match self
             .version_ids
             .get(key)
             .map_err(|e| store_error(&self.path, e))?
         {
             Some(id) => self.read(&self.versions, &id),
-            None if self.legacy => self.read(&self.versions, &key),
+            None if self.legacy => self.read(&self.versions, &keys::page_key(&page.url, n)),
             None => Ok(None),
         }
     }
@@ -450,7 +466,7 @@ impl Store {
     /// As [`Store::page`].
     pub fn latest(&self, url: &str) -> Result<Option<Version>> {
         match self.page(url)? {
-            Some(p) if p.versions > 0 => self.version(url, p.versions),
+            Some(p) if p.versions > 0 => self.version_of(&p, p.versions),
             _ => Ok(None),
         }
     }
@@ -654,7 +670,12 @@ fn put_one(
         content_hash: None,
         etag: None,
         last_modified: None,
+        id: None,
     });
+    if page.versions == 0 {
+        // new to the store: its keys follow the order pages come in
+        page.id = Some(t.pages.generate_id()?);
+    }
     page.last_fetched.clone_from(&p.at);
     page.last_status = p.status;
     page.state = PageStatus::Live;
@@ -683,8 +704,9 @@ fn put_one(
             .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
         let id = keys::id_key(t.versions.generate_id()?);
         t.versions.insert(&id, compressed)?;
+        let prefix = keys::page_prefix(&p.url, page.id);
         t.version_ids
-            .insert(&keys::page_key(&p.url, page.versions), &id)?;
+            .insert(keys::event_key(&prefix, page.versions), &id)?;
         let event = Event {
             kind: EventKind::Version,
             version: Some(page.versions),
@@ -693,7 +715,7 @@ fn put_one(
             content_hash: Some(p.content.clone()),
             title: p.record.title.clone(),
         };
-        put_json(t.history, &keys::page_key(&p.url, page.events), &event)?;
+        put_json(t.history, &keys::event_key(&prefix, page.events), &event)?;
         let hash = p.raw_hash.as_bytes();
         let stored = t.raw_ids.get(hash)?.is_some() || (t.legacy && t.raw.get(hash)?.is_some());
         if !stored {
@@ -882,6 +904,37 @@ mod tests {
     }
 
     #[test]
+    fn pages_new_to_the_store_key_history_and_versions_by_id_in_arrival_order() {
+        let store = Store::temporary().unwrap();
+        // URL order is the reverse of arrival order
+        let urls = [
+            "http://www.example.gov.cn/gk/t20240302_2.html",
+            "http://www.example.gov.cn/gk/t20240301_1.html",
+        ];
+        let html = page(BODY, 1);
+        for url in urls {
+            store.put(&fetch(url, &html, 0), &record(&html)).unwrap();
+        }
+        let ids: Vec<u64> = urls
+            .iter()
+            .map(|url| store.page(url).unwrap().unwrap().id.unwrap())
+            .collect();
+        assert!(ids[0] < ids[1]);
+        let expected: Vec<Vec<u8>> = ids
+            .iter()
+            .map(|id| keys::event_key(&id.to_be_bytes(), 1))
+            .collect();
+        for tree in [&store.history, &store.version_ids] {
+            let stored: Vec<Vec<u8>> = tree.iter().keys().map(|k| k.unwrap().to_vec()).collect();
+            assert_eq!(stored, expected, "appended in arrival order");
+        }
+        for url in urls {
+            assert_eq!(store.history(url).unwrap().len(), 1);
+            assert_eq!(store.latest(url).unwrap().unwrap().url, url);
+        }
+    }
+
+    #[test]
     fn versions_only_for_content_changes() {
         let store = Store::temporary().unwrap();
         assert_eq!(put(&store, &page(BODY, 1), 0), PutOutcome::NewVersion(1));
@@ -982,12 +1035,15 @@ mod tests {
                 .db
                 .open_tree(trees::META)
                 .unwrap()
-                .insert(trees::SCHEMA_KEY, b"3")
+                .insert(trees::SCHEMA_KEY, (STORE_SCHEMA + 1).to_string().as_bytes())
                 .unwrap();
             store.flush().unwrap();
         }
         let err = Store::open(&path).unwrap_err();
-        assert!(matches!(err, Error::StoreSchema { found: 3, .. }), "{err}");
+        assert!(
+            matches!(err, Error::StoreSchema { found, .. } if found == STORE_SCHEMA + 1),
+            "{err}"
+        );
     }
 
     #[test]
@@ -1035,7 +1091,7 @@ mod tests {
     }
 
     /// A store as schema 1 wrote it: versions as plain JSON. It opens,
-    /// reads, takes new versions and is marked 2.
+    /// reads, takes new versions and is marked with the current schema.
     #[test]
     fn a_schema_1_store_is_read_and_upgraded() {
         let dir = tempfile::tempdir().unwrap();
@@ -1070,6 +1126,7 @@ mod tests {
                 content_hash: Some(version.content_hash.clone()),
                 etag: None,
                 last_modified: None,
+                id: None,
             };
             let tree = |name: &str| db.open_tree(name).unwrap();
             tree(trees::META).insert(trees::SCHEMA_KEY, b"1").unwrap();
@@ -1095,7 +1152,10 @@ mod tests {
         assert_eq!(v1.version, 1);
         assert_eq!(store.raw(&v1).unwrap().unwrap(), html.as_bytes());
         let meta = store.db.open_tree(trees::META).unwrap();
-        assert_eq!(meta.get(trees::SCHEMA_KEY).unwrap().unwrap(), b"2");
+        assert_eq!(
+            meta.get(trees::SCHEMA_KEY).unwrap().unwrap(),
+            STORE_SCHEMA.to_string().as_bytes()
+        );
         assert_eq!(
             put(&store, &page("<p>通知已废止。</p>", 1), 60),
             PutOutcome::NewVersion(2)

@@ -39,6 +39,11 @@ pub struct PageState {
     pub etag: Option<String>,
     /// `Last-Modified` of the last response, for conditional requests.
     pub last_modified: Option<String>,
+    /// The page's id, in the order pages were first stored: its history
+    /// and version index are keyed by it (schema 3). Absent for pages an
+    /// older govsnap stored, whose keys start with the URL hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
 }
 
 /// What happened to a page (tree `history`).
