@@ -111,7 +111,8 @@ async fn serve(State(site): State<Shared>, uri: Uri, req: HeaderMap) -> Response
         ),
         "/gk/index_1.html" => html(
             StatusCode::OK,
-            "<html><body><ul><li><a href=\"t20240103_3.html\">第二页的通知</a></li></ul></body></html>",
+            "<html><body><ul><li><a href=\"t20240103_3.html\">第二页的通知</a></li>\
+                 <li><a href=\"alias.html\">首页</a></li></ul></body></html>",
         ),
         "/gk/t20240101_1.html" if second => html(StatusCode::NOT_FOUND, "<h1>404</h1>"),
         "/gk/t20240101_1.html" => with_etag(
@@ -179,6 +180,8 @@ async fn serve(State(site): State<Shared>, uri: Uri, req: HeaderMap) -> Response
         ),
         "/gk/redirect1.html" => redirect(StatusCode::MOVED_PERMANENTLY, "/gk/redirect2.html"),
         "/gk/redirect2.html" => redirect(StatusCode::FOUND, "t20240104_4.html"),
+        // an alias of the seed, fetched long before: not a loop, not an error
+        "/gk/alias.html" => redirect(StatusCode::MOVED_PERMANENTLY, "/gk/index.html"),
         "/gk/loop-a.html" => redirect(StatusCode::MOVED_PERMANENTLY, "/gk/loop-b.html"),
         "/gk/loop-b.html" => redirect(StatusCode::MOVED_PERMANENTLY, "/gk/loop-a.html"),
         "/gk/big.html" => html(

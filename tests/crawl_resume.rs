@@ -94,6 +94,13 @@ fn crawl_cmd(config: &str) -> Command {
     cmd
 }
 
+/// Wait until the server has served `n` documents.
+fn wait_for_docs(hits: &Hits, n: u32) {
+    while doc_hits(hits) < n {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn doc_hits(hits: &Hits) -> u32 {
     hits.lock()
         .unwrap()
@@ -111,9 +118,7 @@ fn killed_crawl_resumes_without_refetching_what_it_stored() {
 
     let mut child = crawl_cmd(&config).stdout(Stdio::null()).spawn().unwrap();
     // wait until the crawl is well under way, then kill it outright
-    while doc_hits(&hits) < 400 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_docs(&hits, 400);
     child.kill().unwrap();
     child.wait().unwrap();
     let fetched_before = doc_hits(&hits);
@@ -144,9 +149,7 @@ fn sigterm_finishes_pages_in_flight_and_exits_130() {
     let tmp = tempfile::tempdir().unwrap();
     let config = write_config(tmp.path(), addr);
     let child = crawl_cmd(&config).stdout(Stdio::piped()).spawn().unwrap();
-    while doc_hits(&hits) < 50 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_docs(&hits, 50);
     let pid = child.id().to_string();
     assert!(
         Command::new("kill")
@@ -187,9 +190,7 @@ fn a_second_signal_stops_at_once_and_the_store_stays_consistent() {
     let tmp = tempfile::tempdir().unwrap();
     let config = write_config(tmp.path(), addr);
     let mut child = crawl_cmd(&config).stdout(Stdio::null()).spawn().unwrap();
-    while doc_hits(&site.hits) < 100 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_docs(&site.hits, 100);
     // the pages now in flight take 30 s: the first signal waits for them
     site.latency.store(30_000, Ordering::Relaxed);
     std::thread::sleep(Duration::from_millis(300));

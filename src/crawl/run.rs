@@ -362,15 +362,20 @@ impl SiteCrawl<'_> {
         Ok(self.queue.pop_front())
     }
 
-    /// A URL new to the frontier: queued when the queue has room and
-    /// nothing shallower waits in the store, else left to a refill.
-    fn enqueue(&mut self, url: &str, depth: u32) {
+    /// A link in scope: into the frontier unless it is there already, and
+    /// into the queue when it has room and nothing shallower waits in the
+    /// store (else a refill brings it).
+    fn found(&mut self, url: &str, depth: u32) -> Result<()> {
+        if !self.store.frontier_add(url, &self.site.name, depth)? {
+            return Ok(());
+        }
         self.waiting += 1;
         if self.overflow || self.queue.len() >= self.config.crawl.queue_in_memory {
             self.overflow = true;
         } else {
             self.queue.push_back(Queued::new(url, depth, 0, true));
         }
+        Ok(())
     }
 
     /// A URL is done: marked in the frontier, then no longer taken.
@@ -432,10 +437,8 @@ impl SiteCrawl<'_> {
         match sitemap::parse(&String::from_utf8_lossy(&response.body)) {
             Sitemap::Pages(pages) => {
                 for page in pages {
-                    if self.site.in_scope(page.as_str())
-                        && self.store.frontier_add(page.as_str(), &self.site.name, 1)?
-                    {
-                        self.enqueue(page.as_str(), 1);
+                    if self.site.in_scope(page.as_str()) {
+                        self.found(page.as_str(), 1)?;
                     }
                 }
             }
@@ -672,13 +675,7 @@ impl SiteCrawl<'_> {
             self.skip_scope(link);
             return Ok(());
         }
-        if self
-            .store
-            .frontier_add(link.as_str(), &self.site.name, depth)?
-        {
-            self.enqueue(link.as_str(), depth);
-        }
-        Ok(())
+        self.found(link.as_str(), depth)
     }
 
     fn skip_scope(&mut self, url: &Url) {
