@@ -2,14 +2,14 @@
 //! fixture with a numbered paragraph added to its body), printed, not
 //! asserted: run with `cargo bench --bench store`.
 //!
-//! - ingest pages/s (extract + store, flushed at the end, as `govsnap ingest`);
+//! - ingest pages/s (extract + store in batches, as `govsnap ingest`);
 //! - bytes on disk per version, against the raw HTML bytes;
 //! - bytes added by ingesting the same pages again unchanged (target < 300
 //!   per page: only the fetch log and page states change);
 //! - export records/s (stream every version and write it as JSON).
 
 use govsnap::store::Fetch;
-use govsnap::{ExtractOptions, Store, snapshot};
+use govsnap::{ExtractOptions, Snapshots, Store};
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
@@ -58,6 +58,7 @@ fn dir_size(path: &Path) -> u64 {
 
 fn ingest(store: &Store, corpus: &[(String, Vec<u8>)]) -> f64 {
     let started = Instant::now();
+    let mut snapshots = Snapshots::new(store);
     for (url, bytes) in corpus {
         let fetch = Fetch {
             url,
@@ -70,9 +71,11 @@ fn ingest(store: &Store, corpus: &[(String, Vec<u8>)]) -> f64 {
             etag: None,
             last_modified: None,
         };
-        snapshot(store, &fetch, None, ExtractOptions::default()).unwrap();
+        snapshots
+            .add(&fetch, None, ExtractOptions::default())
+            .unwrap();
     }
-    store.flush().unwrap();
+    snapshots.finish().unwrap();
     started.elapsed().as_secs_f64()
 }
 

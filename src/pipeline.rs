@@ -11,17 +11,19 @@
 //!    lines around the body, then attachments and sections
 //!    ([`crate::structure`], SPEC §4);
 //! 6. **options**: NFKC folding when the config asks for it;
-//! 7. **store** ([`snapshot`]): a new version when the content changed, else
-//!    only the fetch is logged ([`crate::store`], SPEC §5).
+//! 7. **store** ([`snapshot`], or [`Snapshots`] in batches): a new version
+//!    when the content changed, else only the fetch is logged
+//!    ([`crate::store`], SPEC §5).
 
 use crate::clean::clean_page;
 use crate::config::{ExtractOptions, SiteRules};
 use crate::decode::decode;
 use crate::error::{Error, Result};
 use crate::record::{Record, Section};
-use crate::store::{Fetch, PutOutcome, Store};
+use crate::store::{Batch, FLUSH_EVERY, Fetch, FetchLogEntry, PreparedPage, PutOutcome, Store};
 use crate::structure::build_record;
 use scraper::Html;
+use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 /// A page to extract: its bytes and what is known about where they came from.
@@ -106,18 +108,111 @@ pub fn snapshot(
     rules: Option<&SiteRules>,
     options: ExtractOptions,
 ) -> Result<PutOutcome> {
+    match extract_fetched(fetch, rules, options) {
+        Ok(record) => store.put(fetch, &record),
+        Err(e) => {
+            store.log_failure(fetch)?;
+            Err(e)
+        }
+    }
+}
+
+fn extract_fetched(
+    fetch: &Fetch<'_>,
+    rules: Option<&SiteRules>,
+    options: ExtractOptions,
+) -> Result<Record> {
     let page = Page {
         bytes: fetch.bytes,
         url: Some(fetch.url),
         location: None,
         content_type: fetch.content_type,
     };
-    match extract(&page, rules, options) {
-        Ok(record) => store.put(fetch, &record),
-        Err(e) => {
-            store.log_failure(fetch)?;
-            Err(e)
+    extract(&page, rules, options)
+}
+
+/// [`snapshot`] for many pages (`govsnap ingest`): they are stored
+/// [`FLUSH_EVERY`] at a time, each batch in one transaction with one
+/// fetch-log value, and flushed. Call [`Snapshots::finish`] to store the
+/// last batch; pages added since the last full batch are lost without it.
+#[derive(Debug)]
+pub struct Snapshots<'s> {
+    store: &'s Store,
+    batch: Batch,
+    counts: SnapshotCounts,
+}
+
+/// What [`Snapshots`] stored.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SnapshotCounts {
+    /// Pages stored as a new version.
+    pub new_versions: u64,
+    /// Pages unchanged since their last version.
+    pub unchanged: u64,
+    /// Inputs that were no web page (logged, not stored).
+    pub skipped: u64,
+}
+
+impl<'s> Snapshots<'s> {
+    /// Start storing into `store`.
+    #[must_use]
+    pub fn new(store: &'s Store) -> Self {
+        Self {
+            store,
+            batch: Batch::default(),
+            counts: SnapshotCounts::default(),
         }
+    }
+
+    /// Extract a page and add it to the batch, storing the batch when it is
+    /// full. Bytes that are no web page are logged (`not_html`) and counted
+    /// as skipped.
+    ///
+    /// # Errors
+    /// Store errors when a batch cannot be written (nothing of it is then
+    /// stored).
+    pub fn add(
+        &mut self,
+        fetch: &Fetch<'_>,
+        rules: Option<&SiteRules>,
+        options: ExtractOptions,
+    ) -> Result<()> {
+        match extract_fetched(fetch, rules, options) {
+            Ok(record) => self.batch.add_page(PreparedPage::new(fetch, record)?),
+            Err(Error::EmptyInput | Error::NotHtml { .. }) => {
+                self.counts.skipped += 1;
+                self.batch.add_log(FetchLogEntry::new(fetch, "not_html"));
+            }
+            Err(e) => return Err(e),
+        }
+        if self.batch.pages() + self.batch.logged() >= FLUSH_EVERY {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Store what is left and return the counts.
+    ///
+    /// # Errors
+    /// As [`Snapshots::add`].
+    pub fn finish(mut self) -> Result<SnapshotCounts> {
+        self.commit()?;
+        Ok(self.counts)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        for outcome in self.store.commit(&self.batch)? {
+            match outcome {
+                PutOutcome::NewVersion(_) => self.counts.new_versions += 1,
+                PutOutcome::Unchanged => self.counts.unchanged += 1,
+            }
+        }
+        self.store.flush()?;
+        self.batch = Batch::default();
+        Ok(())
     }
 }
 

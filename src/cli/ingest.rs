@@ -1,17 +1,17 @@
 //! `govsnap ingest (--url URL FILE | DIR)… [--scheme https] [--config FILE]`
 //!
 //! Saved pages into the store through the same pipeline as a crawl
-//! ([`govsnap::snapshot`]). A directory is a mirror as `wget -r` writes it:
+//! ([`govsnap::Snapshots`]). A directory is a mirror as `wget -r` writes it:
 //! `DIR/HOST[:PORT]/PATH` is the page `http://HOST[:PORT]/PATH`. Files that are
 //! not web pages (PDF, images …) are skipped; files that cannot be read are
-//! errors, counted and named on stderr. The store is flushed every
-//! [`govsnap::store::FLUSH_EVERY`] pages and at the end.
+//! errors, counted and named on stderr. Pages are stored
+//! [`govsnap::store::FLUSH_EVERY`] at a time, one transaction each, flushed.
 
 use super::{ListFormat, Status, StoreArg};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use govsnap::store::{FLUSH_EVERY, Fetch, PutOutcome};
-use govsnap::{Config, Error, ExtractOptions, snapshot};
+use govsnap::store::Fetch;
+use govsnap::{Config, ExtractOptions, Snapshots};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -61,7 +61,8 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
         .as_ref()
         .map_or(ExtractOptions::default(), |c| c.extract);
     let mut summary = Summary::default();
-    for (n, (url, path)) in inputs.iter().enumerate() {
+    let mut snapshots = Snapshots::new(&store);
+    for (url, path) in &inputs {
         let bytes = match read_page(path) {
             Ok(b) => b,
             Err(e) => {
@@ -83,17 +84,14 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
             etag: None,
             last_modified: None,
         };
-        match snapshot(&store, &fetch, site, options) {
-            Ok(PutOutcome::NewVersion(_)) => summary.new_versions += 1,
-            Ok(PutOutcome::Unchanged) => summary.unchanged += 1,
-            Err(Error::EmptyInput | Error::NotHtml { .. }) => summary.skipped += 1,
-            Err(e) => return Err(e).with_context(|| format!("storing {url}")),
-        }
-        if (n + 1) % FLUSH_EVERY == 0 {
-            store.flush()?;
-        }
+        snapshots
+            .add(&fetch, site, options)
+            .with_context(|| format!("storing {url} and the pages before it"))?;
     }
-    store.flush()?;
+    let counts = snapshots.finish().context("storing the last pages")?;
+    summary.new_versions = counts.new_versions;
+    summary.unchanged = counts.unchanged;
+    summary.skipped = counts.skipped;
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string(&summary)?),
         ListFormat::Table => println!(

@@ -18,7 +18,7 @@ use super::sitemap::{self, Sitemap};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
 use crate::pipeline::{Page, extract_with_links};
-use crate::store::{Fetch, PreparedPage, PutOutcome, Store, url_hash};
+use crate::store::{Batch, Fetch, FetchLogEntry, PreparedPage, PutOutcome, Store, url_hash};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -34,6 +34,9 @@ pub const MAX_REDIRECTS: u8 = 5;
 /// kill loses at most one batch (or sled's 500 ms), which the next run
 /// fetches again.
 const BATCH_DOCUMENTS: usize = 64;
+/// Fetches that stored no document (list pages, 304s, errors) logged in
+/// one transaction: a recrawl of unchanged pages commits every 256.
+const BATCH_LOGGED: usize = 256;
 
 /// What one crawl did on one site (SPEC §6: the keys of `--format json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -105,7 +108,7 @@ const RECENT_LINKS: usize = 8_192;
 type UrlHash = [u8; 16];
 
 /// What the writer hands back for a batch: each document's outcome, and
-/// the documents, now done.
+/// the URLs stored or logged, now done.
 type Committed = (Vec<PutOutcome>, Vec<UrlHash>);
 
 /// A URL waiting in the queue: its text only (a parsed `Url` is five times
@@ -196,7 +199,7 @@ pub async fn crawl_with_progress(
             out_of_scope: HashSet::new(),
             recent: HashSet::new(),
             series: HashSet::new(),
-            batch: Vec::new(),
+            batch: Batch::default(),
             committing: None,
             rules: Arc::new(site.clone()),
             processed: 0,
@@ -243,8 +246,10 @@ struct SiteCrawl<'a> {
     recent: HashSet<UrlHash>,
     /// TRS list series already expanded into the frontier.
     series: HashSet<discover::TrsSeries>,
-    /// Documents waiting to be stored together.
-    batch: Vec<PreparedPage>,
+    /// Documents waiting to be stored together, and fetches that stored no
+    /// document, to log with them: such a URL is done when its entry is
+    /// stored, like a document.
+    batch: Batch,
     /// The batch being stored, off the loop: at most one at a time, so
     /// batches commit in order and memory stays bounded.
     committing: Option<tokio::task::JoinHandle<Result<Committed>>>,
@@ -322,7 +327,7 @@ impl SiteCrawl<'_> {
                     if let Ok(done) = joined {
                         self.process(done)?;
                     }
-                    if self.batch.len() >= BATCH_DOCUMENTS {
+                    if self.batch.pages() >= BATCH_DOCUMENTS || self.batch.logged() >= BATCH_LOGGED {
                         self.commit_batch().await?;
                     }
                     progress(Progress {
@@ -376,6 +381,11 @@ impl SiteCrawl<'_> {
             self.queue.push_back(Queued::new(url, depth, 0, true));
         }
         Ok(())
+    }
+
+    /// Log a fetch that stores no document, with the next batch.
+    fn log(&mut self, fetch: &Fetch<'_>, outcome: &str) {
+        self.batch.add_log(FetchLogEntry::new(fetch, outcome));
     }
 
     /// A URL is done: marked in the frontier, then no longer taken.
@@ -460,22 +470,26 @@ impl SiteCrawl<'_> {
             mut analysed,
         } = done;
         let url = item.url.as_str();
+        let logged = self.batch.logged();
         let mut batched = false;
         match &result {
             Err(e) => {
                 tracing::warn!(%url, error = %e, "fetch failed");
                 self.summary.errors += 1;
-                self.store.log_failure(&Fetch {
-                    url,
-                    site: Some(&self.site.name),
-                    fetched_at: at,
-                    status: 0,
-                    bytes: &[],
-                    content_type: None,
-                    duration_ms: 0,
-                    etag: None,
-                    last_modified: None,
-                })?;
+                self.log(
+                    &Fetch {
+                        url,
+                        site: Some(&self.site.name),
+                        fetched_at: at,
+                        status: 0,
+                        bytes: &[],
+                        content_type: None,
+                        duration_ms: 0,
+                        etag: None,
+                        last_modified: None,
+                    },
+                    "error",
+                );
             }
             Ok((response, _)) => {
                 self.summary.fetched += 1;
@@ -484,8 +498,8 @@ impl SiteCrawl<'_> {
                 batched = self.handle_response(&item, response, &fetch, &mut analysed)?;
             }
         }
-        if !batched {
-            // a batched document is done when its batch is stored
+        if !batched && self.batch.logged() == logged {
+            // a document, or a fetch to log, is done when its batch is stored
             self.finished(url)?;
         }
         self.processed += 1;
@@ -502,7 +516,7 @@ impl SiteCrawl<'_> {
         match response.status {
             304 => {
                 self.summary.not_modified += 1;
-                self.store.log(fetch, "not_modified")?;
+                self.log(fetch, "not_modified");
             }
             404 | 410 => {
                 if self.store.mark_gone(fetch)? {
@@ -512,18 +526,18 @@ impl SiteCrawl<'_> {
             301 | 302 | 303 | 307 | 308 => self.follow_redirect(item, response, fetch)?,
             200..=299 if response.truncated => {
                 self.summary.errors += 1;
-                self.store.log(fetch, "too_large")?;
+                self.log(fetch, "too_large");
             }
             200..=299 => {
                 if let Some(a) = analysed.take() {
                     return self.handle_page(item, fetch, a);
                 }
                 self.summary.errors += 1;
-                self.store.log_failure(fetch)?;
+                self.log(fetch, "error");
             }
             _ => {
                 self.summary.errors += 1;
-                self.store.log_failure(fetch)?;
+                self.log(fetch, "error");
             }
         }
         Ok(false)
@@ -535,6 +549,8 @@ impl SiteCrawl<'_> {
         response: &Response,
         fetch: &Fetch<'_>,
     ) -> Result<()> {
+        // logged and done at once, not with the batch: a redirect chain
+        // back to this URL must find it done to be called a loop
         self.store.log(fetch, "redirect")?;
         let target = response
             .location
@@ -586,16 +602,16 @@ impl SiteCrawl<'_> {
     ) -> Result<bool> {
         let (links, document) = match analysed {
             Ok(Analysed::Document(prepared, links)) => {
-                self.batch.push(*prepared);
+                self.batch.add_page(*prepared);
                 (links, true)
             }
             Ok(Analysed::Listing(links)) => {
                 self.summary.listings += 1;
-                self.store.log(fetch, "listing")?;
+                self.log(fetch, "listing");
                 (links, false)
             }
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
-                self.store.log(fetch, "not_html")?;
+                self.log(fetch, "not_html");
                 return Ok(false);
             }
             Err(e) => return Err(e),
@@ -627,13 +643,14 @@ impl SiteCrawl<'_> {
         let batch = std::mem::take(&mut self.batch);
         let store = self.store.clone();
         let handle = tokio::task::spawn_blocking(move || {
-            let outcomes = store.put_prepared(&batch)?;
-            for page in &batch {
-                store.frontier_done(page.url())?;
+            let outcomes = store.commit(&batch)?;
+            let mut done = Vec::with_capacity(batch.pages() + batch.logged());
+            for url in batch.urls() {
+                store.frontier_done(url)?;
+                done.push(url_hash(url));
             }
             store.flush()?;
-            let stored = batch.iter().map(|page| url_hash(page.url())).collect();
-            Ok((outcomes, stored))
+            Ok((outcomes, done))
         });
         self.committing = Some(handle);
         Ok(())

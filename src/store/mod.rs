@@ -6,8 +6,8 @@
 //!
 //! Writing goes through one method per outcome of a fetch:
 //! [`Store::put`] (a page was fetched and extracted: new version or
-//! unchanged; [`PreparedPage`] and [`Store::put_prepared`] split it for a
-//! writer thread), [`Store::mark_gone`] (404/410) and [`Store::log_failure`].
+//! unchanged; [`PreparedPage`], [`Batch`] and [`Store::commit`] split it
+//! for a writer thread), [`Store::mark_gone`] (404/410) and [`Store::log_failure`].
 //! Each writes the page state, its history, its version and raw bytes and
 //! the fetch-log entry in **one sled transaction**, so a crash leaves either
 //! all of them or none. Durability is explicit: sled acknowledges a write
@@ -59,6 +59,7 @@ mod values;
 pub use frontier::FrontierEntry;
 pub(crate) use keys::url_hash;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
+use values::{LastFetch, LoggedFetches};
 
 use crate::error::{Error, Result};
 use crate::record::Record;
@@ -73,9 +74,12 @@ use std::time::SystemTime;
 /// bytes by monotonic ids (indexes `version_ids` and `raw_ids` find them)
 /// and stores versions as zstd frames of their JSON. Schema 3 keys the
 /// history and version index of a page new to the store by the page's id,
-/// not its URL hash. What an older store holds is read as it is, and the
-/// store is marked 3 when opened.
-pub const STORE_SCHEMA: u32 = 3;
+/// not its URL hash. Schema 4 finds a version through its history event
+/// (no `version_ids` entry), writes the fetch log one value per write (a
+/// JSON array), and creates stores without sled's page compression. What
+/// an older store holds is read as it is, and the store is marked 4 when
+/// opened.
+pub const STORE_SCHEMA: u32 = 4;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache: 16 MiB keeps a 20,000-page crawl under 150 MB peak
@@ -130,6 +134,7 @@ pub struct Store {
     path: PathBuf,
     db: sled::Db,
     pages: sled::Tree,
+    fetched: sled::Tree,
     versions: sled::Tree,
     version_ids: sled::Tree,
     history: sled::Tree,
@@ -187,22 +192,15 @@ impl Store {
     /// [`Error::StoreSchema`] when a newer govsnap wrote it, [`Error::Store`]
     /// when sled cannot open it.
     pub fn open(path: &Path) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(path)
-            // zstd on sled's pages keeps the many small JSON values (page
-            // states, history, the fetch log) and sled's garbage small:
-            // without it a store took 55 % more disk and an unchanged
-            // re-ingest 570 bytes per page instead of 220. The big values
-            // (versions, raw bytes) come compressed already, once each, so
-            // sled's leaves stay small: a third less crawl CPU and RSS than
-            // with plain JSON versions (docs/PERFORMANCE.md).
-            .use_compression(true)
-            .compression_factor(ZSTD_LEVEL)
-            // sled caches up to 1 GiB by default; a crawler's memory must stay
-            // flat as the store grows
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| open_error(path, e))?;
+        // sled refuses to open a store with another compression setting
+        // than it was created with, and says so in this message
+        let db = match open_db(path, std::env::var_os("GS_COMP").is_some()) {
+            Err(sled::Error::Unsupported(why)) if why.contains("use_compression") => {
+                open_db(path, true)
+            }
+            other => other,
+        }
+        .map_err(|e| open_error(path, e))?;
         Self::from_db(path, db)
     }
 
@@ -259,6 +257,7 @@ impl Store {
         Ok(Self {
             path: path.to_owned(),
             pages: db.open_tree(trees::PAGES).map_err(err)?,
+            fetched: db.open_tree(trees::FETCHED).map_err(err)?,
             versions: db.open_tree(trees::VERSIONS).map_err(err)?,
             version_ids: db.open_tree(trees::VERSION_IDS).map_err(err)?,
             history: db.open_tree(trees::HISTORY).map_err(err)?,
@@ -299,50 +298,60 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when the write fails; nothing of the batch is then stored.
     pub fn put_batch(&self, pages: &[(Fetch<'_>, &Record)]) -> Result<Vec<PutOutcome>> {
-        let prepared: Vec<PreparedPage> = pages
-            .iter()
-            .map(|(fetch, record)| PreparedPage::new(fetch, (*record).clone()))
-            .collect::<Result<_>>()?;
-        self.put_prepared(&prepared)
+        let mut batch = Batch::default();
+        for (fetch, record) in pages {
+            batch.add_page(PreparedPage::new(fetch, (*record).clone())?);
+        }
+        self.commit(&batch)
     }
 
-    /// Store pages prepared with [`PreparedPage::new`], in one transaction:
-    /// all of them, or none. A crawler prepares its pages in parallel and
-    /// leaves only this to its writer.
+    /// Store a [`Batch`] in one transaction: all of it, or none. Returns the
+    /// outcome of each of its pages, in order. A crawler prepares its pages
+    /// in parallel and leaves only this to its writer. The batch's fetch-log
+    /// entries make one value: a sled entry costs more than the entry in it,
+    /// in CPU, in memory (sled keeps a record of every page of every tree)
+    /// and on disk.
     ///
     /// # Errors
     /// [`Error::Store`] when the write fails; nothing of the batch is then stored.
-    pub fn put_prepared(&self, prepared: &[PreparedPage]) -> Result<Vec<PutOutcome>> {
+    pub fn commit(&self, batch: &Batch) -> Result<Vec<PutOutcome>> {
+        let (prepared, logged) = (&batch.pages, &batch.logged);
         // one zstd context for the batch: creating one costs more than
         // compressing a record
         let compressor = std::cell::RefCell::new(zstd::block::Compressor::new());
         (
             &self.pages,
+            &self.fetched,
             &self.versions,
-            &self.version_ids,
             &self.history,
             &self.raw,
             &self.raw_ids,
             &self.fetch_log,
         )
-            .transaction(
-                |(pages, versions, version_ids, history, raw, raw_ids, log)| {
-                    let trees = TxTrees {
-                        pages,
-                        versions,
-                        version_ids,
-                        history,
-                        raw,
-                        raw_ids,
-                        log,
-                        legacy: self.legacy,
-                    };
-                    prepared
-                        .iter()
-                        .map(|p| put_one(p, &trees, &mut compressor.borrow_mut()))
-                        .collect::<TxResult<Vec<_>>>()
-                },
-            )
+            .transaction(|(pages, fetched, versions, history, raw, raw_ids, log)| {
+                let trees = TxTrees {
+                    pages,
+                    fetched,
+                    versions,
+                    history,
+                    raw,
+                    raw_ids,
+                    legacy: self.legacy,
+                };
+                let mut compressor = compressor.borrow_mut();
+                let mut entries = Vec::with_capacity(prepared.len() + logged.len());
+                let outcomes = prepared
+                    .iter()
+                    .map(|p| {
+                        let (outcome, entry) = put_one(p, &trees, &mut compressor)?;
+                        entries.push(entry);
+                        Ok(outcome)
+                    })
+                    .collect::<TxResult<Vec<_>>>()?;
+                entries.extend_from_slice(logged);
+                put_log(log, &entries, &mut compressor)?;
+                Ok(outcomes)
+            })
             .map_err(|e| tx_error(&self.path, e))
     }
 
@@ -354,11 +363,11 @@ impl Store {
     /// [`Error::Store`] when the write fails.
     pub fn mark_gone(&self, fetch: &Fetch<'_>) -> Result<bool> {
         let at = timestamp(fetch.fetched_at);
-        (&self.pages, &self.history, &self.fetch_log)
-            .transaction(|(pages, history, log)| {
-                let Some(mut page): Option<PageState> = get_json(pages, fetch.url.as_bytes())?
-                else {
-                    log_fetch(log, fetch, &at, "gone")?;
+        (&self.pages, &self.fetched, &self.history, &self.fetch_log)
+            .transaction(|(pages, fetched, history, log)| {
+                let entry = [FetchLogEntry::new(fetch, "gone")];
+                let Some((mut page, overlaid)) = get_page(pages, fetched, fetch.url)? else {
+                    put_log_one(log, &entry)?;
                     return Ok(false);
                 };
                 let newly = page.state != PageStatus::Gone;
@@ -372,14 +381,15 @@ impl Store {
                         status: fetch.status,
                         content_hash: None,
                         title: None,
+                        version_id: None,
                     };
                     let key = keys::event_key(&keys::page_prefix(fetch.url, page.id), page.events);
                     put_json(history, &key, &event)?;
                 }
                 page.last_fetched.clone_from(&at);
                 page.last_status = fetch.status;
-                put_json(pages, fetch.url.as_bytes(), &page)?;
-                log_fetch(log, fetch, &at, "gone")?;
+                put_page(pages, fetched, &page, overlaid)?;
+                put_log_one(log, &entry)?;
                 Ok(newly)
             })
             .map_err(|e| tx_error(&self.path, e))
@@ -399,9 +409,9 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when the write fails.
     pub fn log(&self, fetch: &Fetch<'_>, outcome: &str) -> Result<()> {
-        let at = timestamp(fetch.fetched_at);
+        let entry = [FetchLogEntry::new(fetch, outcome)];
         self.fetch_log
-            .transaction(|log| log_fetch(log, fetch, &at, outcome))
+            .transaction(|log| put_log_one(log, &entry))
             .map_err(|e| tx_error(&self.path, e))
     }
 
@@ -411,12 +421,25 @@ impl Store {
     /// [`Error::Store`] on a read failure, [`Error::StoreValue`] on a value
     /// this version cannot read.
     pub fn page(&self, url: &str) -> Result<Option<PageState>> {
-        self.read(&self.pages, url.as_bytes())
+        self.read(&self.pages, url.as_bytes())?
+            .map(|page| self.with_last_fetch(page))
+            .transpose()
     }
 
     /// Every page, in URL order.
     pub fn pages(&self) -> impl Iterator<Item = Result<PageState>> + '_ {
-        self.pages.iter().map(|kv| self.decode_kv(kv))
+        self.pages.iter().map(|kv| {
+            self.decode_kv(kv)
+                .and_then(|page| self.with_last_fetch(page))
+        })
+    }
+
+    /// A page's state with its last fetch, when that is stored apart.
+    fn with_last_fetch(&self, mut page: PageState) -> Result<PageState> {
+        if let Some(last) = self.read::<LastFetch>(&self.fetched, page.url.as_bytes())? {
+            last.apply(&mut page);
+        }
+        Ok(page)
     }
 
     /// A page's history, oldest first.
@@ -425,15 +448,17 @@ impl Store {
     /// As [`Store::page`].
     pub fn history(&self, url: &str) -> Result<Vec<Event>> {
         let prefix = keys::page_prefix(url, self.page(url)?.and_then(|p| p.id));
+        self.events(&prefix).collect()
+    }
+
+    /// The events under a page's key prefix, oldest first.
+    fn events(&self, prefix: &[u8]) -> impl Iterator<Item = Result<Event>> + '_ {
+        let len = prefix.len() + 4;
         self.history
-            .scan_prefix(&prefix)
+            .scan_prefix(prefix)
             // an 8-byte id can begin another page's 16-byte URL hash
-            .filter(|kv| {
-                kv.as_ref()
-                    .map_or(true, |(k, _)| k.len() == prefix.len() + 4)
-            })
+            .filter(move |kv| kv.as_ref().map_or(true, |(k, _)| k.len() == len))
             .map(|kv| self.decode_kv(kv))
-            .collect()
     }
 
     /// Version `n` of a page.
@@ -448,10 +473,18 @@ impl Store {
     }
 
     fn version_of(&self, page: &PageState, n: u32) -> Result<Option<Version>> {
-        let key = keys::event_key(&keys::page_prefix(&page.url, page.id), n);
+        let prefix = keys::page_prefix(&page.url, page.id);
+        let event = self
+            .events(&prefix)
+            .find(|e| e.as_ref().map_or(true, |e| e.version == Some(n)))
+            .transpose()?;
+        if let Some(id) = event.and_then(|e| e.version_id) {
+            return self.read(&self.versions, &keys::id_key(id));
+        }
+        // versions stored before schema 4
         match self
             .version_ids
-            .get(key)
+            .get(keys::event_key(&prefix, n))
             .map_err(|e| store_error(&self.path, e))?
         {
             Some(id) => self.read(&self.versions, &id),
@@ -539,7 +572,12 @@ impl Store {
 
     /// The fetch log, oldest first.
     pub fn fetch_log(&self) -> impl Iterator<Item = Result<FetchLogEntry>> + '_ {
-        self.fetch_log.iter().map(|kv| self.decode_kv(kv))
+        self.fetch_log
+            .iter()
+            .flat_map(|kv| match self.decode_kv::<LoggedFetches>(kv) {
+                Ok(entries) => entries.into_vec().into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            })
     }
 
     /// Bytes the store takes on disk.
@@ -635,29 +673,82 @@ impl PreparedPage {
     }
 }
 
+/// What one [`Store::commit`] writes: pages prepared with
+/// [`PreparedPage::new`], and fetches that stored nothing else (list pages,
+/// 304s, errors), to log.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pages: Vec<PreparedPage>,
+    logged: Vec<FetchLogEntry>,
+}
+
+impl Batch {
+    /// Add a page to store (a new version, or only its fetch).
+    pub fn add_page(&mut self, page: PreparedPage) {
+        self.pages.push(page);
+    }
+
+    /// Add a fetch to log.
+    pub fn add_log(&mut self, entry: FetchLogEntry) {
+        self.logged.push(entry);
+    }
+
+    /// How many pages it holds.
+    #[must_use]
+    pub fn pages(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// How many fetches it logs besides its pages'.
+    #[must_use]
+    pub fn logged(&self) -> usize {
+        self.logged.len()
+    }
+
+    /// Whether it holds nothing to write.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty() && self.logged.is_empty()
+    }
+
+    /// The URLs of its pages, then of its logged fetches.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        self.pages
+            .iter()
+            .map(PreparedPage::url)
+            .chain(self.logged.iter().map(|e| e.url.as_str()))
+    }
+}
+
 /// The trees one page's write touches, inside a transaction.
 struct TxTrees<'a> {
     pages: &'a sled::transaction::TransactionalTree,
+    fetched: &'a sled::transaction::TransactionalTree,
     versions: &'a sled::transaction::TransactionalTree,
-    version_ids: &'a sled::transaction::TransactionalTree,
     history: &'a sled::transaction::TransactionalTree,
     raw: &'a sled::transaction::TransactionalTree,
     raw_ids: &'a sled::transaction::TransactionalTree,
-    log: &'a sled::transaction::TransactionalTree,
     /// Look for schema-1 raw bytes too (keyed by hash, not indexed).
     legacy: bool,
 }
 
-/// Write one page inside a transaction: a new version or only its fetch.
+/// Write one page inside a transaction: a new version, or only its state.
+/// Returns its fetch-log entry, for the caller to write with the batch's.
 fn put_one(
     p: &PreparedPage,
     t: &TxTrees<'_>,
     compressor: &mut zstd::block::Compressor,
-) -> TxResult<PutOutcome> {
-    let previous: Option<PageState> = get_json(t.pages, p.url.as_bytes())?;
+) -> TxResult<(PutOutcome, FetchLogEntry)> {
+    let (previous, overlaid) = get_page(t.pages, t.fetched, &p.url)?.unzip();
+    let overlaid = overlaid.unwrap_or(false);
     let changed = previous.as_ref().is_none_or(|old| {
         old.state == PageStatus::Gone || old.content_hash.as_deref() != Some(p.content.as_str())
     });
+    // an unchanged page of the same site changes only its last fetch
+    let only_fetched = !changed
+        && previous
+            .as_ref()
+            .is_some_and(|old| p.site.is_none() || old.site == p.site);
     let mut page = previous.unwrap_or_else(|| PageState {
         url: p.url.clone(),
         site: p.site.clone(),
@@ -702,11 +793,9 @@ fn put_one(
         let compressed = compressor
             .compress(&json, ZSTD_LEVEL)
             .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
-        let id = keys::id_key(t.versions.generate_id()?);
-        t.versions.insert(&id, compressed)?;
+        let id = t.versions.generate_id()?;
+        t.versions.insert(&keys::id_key(id), compressed)?;
         let prefix = keys::page_prefix(&p.url, page.id);
-        t.version_ids
-            .insert(keys::event_key(&prefix, page.versions), &id)?;
         let event = Event {
             kind: EventKind::Version,
             version: Some(page.versions),
@@ -714,6 +803,7 @@ fn put_one(
             status: p.status,
             content_hash: Some(p.content.clone()),
             title: p.record.title.clone(),
+            version_id: Some(id),
         };
         put_json(t.history, &keys::event_key(&prefix, page.events), &event)?;
         let hash = p.raw_hash.as_bytes();
@@ -727,7 +817,11 @@ fn put_one(
     } else {
         PutOutcome::Unchanged
     };
-    put_json(t.pages, p.url.as_bytes(), &page)?;
+    if only_fetched {
+        put_json(t.fetched, p.url.as_bytes(), &LastFetch::of(&page))?;
+    } else {
+        put_page(t.pages, t.fetched, &page, overlaid)?;
+    }
     let entry = FetchLogEntry {
         url: p.url.clone(),
         fetched_at: p.at.clone(),
@@ -740,8 +834,7 @@ fn put_one(
         duration_ms: p.duration_ms,
         bytes: p.bytes,
     };
-    put_log(t.log, &entry)?;
-    Ok(outcome)
+    Ok((outcome, entry))
 }
 
 /// [`Version`] borrowed from a [`PreparedPage`]: the same JSON, no copies.
@@ -785,6 +878,39 @@ fn get_json<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// A page's state inside a transaction, with its last fetch applied, and
+/// whether tree `fetched` holds that.
+fn get_page(
+    pages: &sled::transaction::TransactionalTree,
+    fetched: &sled::transaction::TransactionalTree,
+    url: &str,
+) -> TxResult<Option<(PageState, bool)>> {
+    let Some(mut page): Option<PageState> = get_json(pages, url.as_bytes())? else {
+        return Ok(None);
+    };
+    let last: Option<LastFetch> = get_json(fetched, url.as_bytes())?;
+    let overlaid = last.is_some();
+    if let Some(last) = last {
+        last.apply(&mut page);
+    }
+    Ok(Some((page, overlaid)))
+}
+
+/// Write a page's whole state; a last fetch stored apart is then part of
+/// it, and goes.
+fn put_page(
+    pages: &sled::transaction::TransactionalTree,
+    fetched: &sled::transaction::TransactionalTree,
+    page: &PageState,
+    overlaid: bool,
+) -> TxResult<()> {
+    put_json(pages, page.url.as_bytes(), page)?;
+    if overlaid {
+        fetched.remove(page.url.as_bytes())?;
+    }
+    Ok(())
+}
+
 fn to_json<T: Serialize>(value: &T) -> TxResult<Vec<u8>> {
     serde_json::to_vec(value).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
 }
@@ -798,28 +924,33 @@ fn put_json<T: Serialize>(
     Ok(())
 }
 
-fn put_log(log: &sled::transaction::TransactionalTree, entry: &FetchLogEntry) -> TxResult<()> {
-    let id = log.generate_id()?;
-    put_json(log, &keys::id_key(id), entry)
+/// One fetch-log value for a write's entries: a JSON array, in a zstd frame
+/// when it holds more than one entry.
+fn put_log(
+    log: &sled::transaction::TransactionalTree,
+    entries: &[FetchLogEntry],
+    compressor: &mut zstd::block::Compressor,
+) -> TxResult<()> {
+    if entries.len() < 2 {
+        return put_log_one(log, entries);
+    }
+    let json = to_json(&entries)?;
+    let compressed = compressor
+        .compress(&json, ZSTD_LEVEL)
+        .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+    log.insert(&keys::id_key(log.generate_id()?), compressed)?;
+    Ok(())
 }
 
-fn log_fetch(
+/// [`put_log`] for at most one entry: plain JSON, no zstd context.
+fn put_log_one(
     log: &sled::transaction::TransactionalTree,
-    fetch: &Fetch<'_>,
-    at: &str,
-    outcome: &str,
+    entries: &[FetchLogEntry],
 ) -> TxResult<()> {
-    put_log(
-        log,
-        &FetchLogEntry {
-            url: fetch.url.to_owned(),
-            fetched_at: at.to_owned(),
-            status: fetch.status,
-            outcome: outcome.to_owned(),
-            duration_ms: fetch.duration_ms,
-            bytes: fetch.bytes.len() as u64,
-        },
-    )
+    if entries.is_empty() {
+        return Ok(());
+    }
+    put_json(log, &keys::id_key(log.generate_id()?), &entries)
 }
 
 fn tx_error(path: &Path, e: TransactionError<String>) -> Error {
@@ -841,6 +972,22 @@ pub(crate) fn store_error(path: &Path, source: sled::Error) -> Error {
 }
 
 /// sled's lock failure is an `Io(Other)` whose text says so; name it.
+/// sled at `path`, with its page compression or without: without for a new
+/// store, with for one created so. sled's zstd compresses every node it
+/// writes, and creates a zstd context each time: a quarter of a crawl's CPU.
+/// The values that are worth it (versions, raw bytes, the fetch log's
+/// batches) come compressed already.
+fn open_db(path: &Path, compression: bool) -> sled::Result<sled::Db> {
+    sled::Config::new()
+        .path(path)
+        .use_compression(compression)
+        .compression_factor(ZSTD_LEVEL)
+        // sled caches up to 1 GiB by default; a crawler's memory must stay
+        // flat as the store grows
+        .cache_capacity(CACHE_BYTES)
+        .open()
+}
+
 fn open_error(path: &Path, e: sled::Error) -> Error {
     if e.to_string().contains("could not acquire lock") {
         Error::StoreLocked {
@@ -899,6 +1046,18 @@ mod tests {
         }
     }
 
+    /// Open a store just dropped: sled's flusher thread can hold the lock
+    /// for a moment after the handle is gone.
+    fn reopen(path: &Path) -> Result<Store> {
+        for _ in 0..100 {
+            match Store::open(path) {
+                Err(Error::StoreLocked { .. }) => std::thread::sleep(Duration::from_millis(20)),
+                other => return other,
+            }
+        }
+        Store::open(path)
+    }
+
     fn put(store: &Store, html: &str, secs: u64) -> PutOutcome {
         store.put(&fetch(URL, html, secs), &record(html)).unwrap()
     }
@@ -924,14 +1083,148 @@ mod tests {
             .iter()
             .map(|id| keys::event_key(&id.to_be_bytes(), 1))
             .collect();
-        for tree in [&store.history, &store.version_ids] {
-            let stored: Vec<Vec<u8>> = tree.iter().keys().map(|k| k.unwrap().to_vec()).collect();
-            assert_eq!(stored, expected, "appended in arrival order");
+        let stored: Vec<Vec<u8>> = store
+            .history
+            .iter()
+            .keys()
+            .map(|k| k.unwrap().to_vec())
+            .collect();
+        assert_eq!(stored, expected, "appended in arrival order");
+        assert!(store.version_ids.is_empty(), "events point to versions");
+        let version_keys: Vec<Vec<u8>> = store
+            .versions
+            .iter()
+            .keys()
+            .map(|k| k.unwrap().to_vec())
+            .collect();
+        for (url, key) in urls.iter().zip(&version_keys) {
+            let history = store.history(url).unwrap();
+            assert_eq!(history.len(), 1);
+            let id = history[0].version_id.expect("a version event has its id");
+            assert_eq!(keys::id_key(id).as_slice(), key.as_slice());
+            assert_eq!(store.latest(url).unwrap().unwrap().url, *url);
         }
+    }
+
+    /// An unchanged fetch writes only the page's last fetch (tree
+    /// `fetched`); the page's state reads it back, and the next write of
+    /// the whole state takes it in.
+    #[test]
+    fn an_unchanged_fetch_stores_only_its_last_fetch() {
+        let store = Store::temporary().unwrap();
+        put(&store, &page(BODY, 1), 0);
+        let stored = store.pages.get(URL).unwrap().unwrap();
+        let html = page(BODY, 2);
+        let again = Fetch {
+            etag: Some("\"5f3a-2\""),
+            ..fetch(URL, &html, 60)
+        };
+        assert_eq!(
+            store.put(&again, &record(&html)).unwrap(),
+            PutOutcome::Unchanged
+        );
+        assert_eq!(
+            store.pages.get(URL).unwrap().unwrap(),
+            stored,
+            "state not rewritten"
+        );
+        assert_eq!(store.fetched.len(), 1);
+        let state = store.page(URL).unwrap().unwrap();
+        assert_eq!(state.last_fetched, timestamp(again.fetched_at));
+        assert_eq!(state.etag.as_deref(), Some("\"5f3a-2\""));
+        assert_eq!(store.pages().next().unwrap().unwrap(), state);
+
+        let gone = Fetch {
+            status: 404,
+            ..fetch(URL, "", 120)
+        };
+        assert!(store.mark_gone(&gone).unwrap());
+        assert!(store.fetched.is_empty(), "taken into the state");
+        let state = store.page(URL).unwrap().unwrap();
+        assert_eq!(
+            (state.state, state.last_status, state.last_fetched),
+            (PageStatus::Gone, 404, timestamp(gone.fetched_at))
+        );
+        assert_eq!(state.etag.as_deref(), Some("\"5f3a-2\""));
+    }
+
+    /// A page stored by schema 2 or 3: its history event has no version id,
+    /// and `version_ids` says where its version is.
+    #[test]
+    fn a_version_stored_before_schema_4_is_found_through_its_index() {
+        let store = Store::temporary().unwrap();
+        put(&store, &page(BODY, 1), 0);
+        let state = store.page(URL).unwrap().unwrap();
+        let (key, value) = store.history.iter().next().unwrap().unwrap();
+        let mut event: Event = serde_json::from_slice(&value).unwrap();
+        let id = event.version_id.take().unwrap();
+        store
+            .history
+            .insert(&key, serde_json::to_vec(&event).unwrap())
+            .unwrap();
+        assert!(store.latest(URL).unwrap().is_none(), "nothing says where");
+        let prefix = keys::page_prefix(URL, state.id);
+        store
+            .version_ids
+            .insert(keys::event_key(&prefix, 1), &keys::id_key(id))
+            .unwrap();
+        assert_eq!(store.latest(URL).unwrap().unwrap().version, 1);
+    }
+
+    /// The fetches of one write make one fetch-log value, read back one by
+    /// one in order, as are entries an older govsnap wrote one per value.
+    #[test]
+    fn a_batch_logs_its_fetches_in_one_value() {
+        let store = Store::temporary().unwrap();
+        let old = FetchLogEntry::new(&fetch(URL, "", 0), "unchanged");
+        store
+            .fetch_log
+            .insert(keys::id_key(0), serde_json::to_vec(&old).unwrap())
+            .unwrap();
+        let html = page(BODY, 1);
+        let urls = [
+            "http://www.example.gov.cn/gk/t1.html",
+            "http://www.example.gov.cn/gk/t2.html",
+        ];
+        let mut batch = Batch::default();
         for url in urls {
-            assert_eq!(store.history(url).unwrap().len(), 1);
-            assert_eq!(store.latest(url).unwrap().unwrap().url, url);
+            batch.add_page(PreparedPage::new(&fetch(url, &html, 1), record(&html)).unwrap());
         }
+        let listing = "http://www.example.gov.cn/gk/index.html";
+        batch.add_log(FetchLogEntry::new(&fetch(listing, "", 1), "listing"));
+        assert_eq!(store.commit(&batch).unwrap().len(), 2);
+        store.log(&fetch(URL, "", 2), "not_modified").unwrap();
+        assert_eq!(store.fetch_log.len(), 3, "one value per write");
+        let log: Vec<(String, String)> = store
+            .fetch_log()
+            .map(|e| e.unwrap())
+            .map(|e| (e.url, e.outcome))
+            .collect();
+        let expected = [
+            (URL, "unchanged"),
+            (urls[0], "new_version"),
+            (urls[1], "new_version"),
+            (listing, "listing"),
+            (URL, "not_modified"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(u, o)| ((*u).to_owned(), (*o).to_owned()))
+            .collect();
+        assert_eq!(log, expected);
+    }
+
+    /// A new store is created without sled's page compression; one created
+    /// with it (by an older govsnap) still opens (see `a_schema_1_store_is_read_and_upgraded`).
+    #[test]
+    fn a_new_store_is_created_without_page_compression() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        drop(Store::open(&path).unwrap());
+        // sled's settings, as text with a checksum after it
+        let conf = String::from_utf8_lossy(&std::fs::read(path.join("conf")).unwrap()).into_owned();
+        assert!(conf.contains("use_compression: false"), "{conf}");
+        reopen(&path).unwrap();
     }
 
     #[test]
@@ -1039,7 +1332,7 @@ mod tests {
                 .unwrap();
             store.flush().unwrap();
         }
-        let err = Store::open(&path).unwrap_err();
+        let err = reopen(&path).unwrap_err();
         assert!(
             matches!(err, Error::StoreSchema { found, .. } if found == STORE_SCHEMA + 1),
             "{err}"
@@ -1147,7 +1440,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let store = Store::open(&path).unwrap();
+        let store = reopen(&path).unwrap();
         let v1 = store.latest(URL).unwrap().unwrap();
         assert_eq!(v1.version, 1);
         assert_eq!(store.raw(&v1).unwrap().unwrap(), html.as_bytes());

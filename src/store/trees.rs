@@ -5,6 +5,9 @@
 pub(crate) const META: &str = "meta";
 /// One entry per page URL: its latest state.
 pub(crate) const PAGES: &str = "pages";
+/// A page's last fetch when it changed nothing but that (schema 4): URL →
+/// time, status and validators, newer than the page's entry in [`PAGES`].
+pub(crate) const FETCHED: &str = "fetched";
 /// Every version of every page: `version id` (schema 1: `url hash ‖ version`).
 pub(crate) const VERSIONS: &str = "versions";
 /// Where a page's versions are: `url hash ‖ version` → `version id`.

@@ -46,6 +46,38 @@ pub struct PageState {
     pub id: Option<u64>,
 }
 
+/// A page's last fetch when that fetch changed nothing else (tree
+/// `fetched`, key: the URL). It overrides these fields of the page's entry
+/// in `pages`, so that an unchanged page costs a small write, not a new
+/// copy of its whole state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct LastFetch {
+    pub last_fetched: String,
+    pub last_status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl LastFetch {
+    pub(super) fn of(page: &PageState) -> Self {
+        Self {
+            last_fetched: page.last_fetched.clone(),
+            last_status: page.last_status,
+            etag: page.etag.clone(),
+            last_modified: page.last_modified.clone(),
+        }
+    }
+
+    pub(super) fn apply(self, page: &mut PageState) {
+        page.last_fetched = self.last_fetched;
+        page.last_status = self.last_status;
+        page.etag = self.etag;
+        page.last_modified = self.last_modified;
+    }
+}
+
 /// What happened to a page (tree `history`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,6 +103,10 @@ pub struct Event {
     pub content_hash: Option<String>,
     /// The version's title, for versions.
     pub title: Option<String>,
+    /// The version's key in tree `versions`, for versions a schema-4
+    /// govsnap stored (older versions are found through `version_ids`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<u64>,
 }
 
 /// One stored version (tree `versions`, key: url hash ‖ version).
@@ -93,7 +129,9 @@ pub struct Version {
     pub record: Record,
 }
 
-/// One fetch (tree `fetch_log`, key: id).
+/// One fetch. Tree `fetch_log` is keyed by id; from schema 4 a value holds
+/// the entries of one write as a JSON array (in a zstd frame when there are
+/// several), before it one entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchLogEntry {
     /// The URL fetched.
@@ -108,4 +146,37 @@ pub struct FetchLogEntry {
     pub duration_ms: u64,
     /// The body size in bytes.
     pub bytes: u64,
+}
+
+impl FetchLogEntry {
+    /// The entry for a fetch with its outcome (`new_version`, `unchanged`,
+    /// `gone`, `listing`, `not_modified`, `error` …).
+    #[must_use]
+    pub fn new(fetch: &super::Fetch<'_>, outcome: &str) -> Self {
+        Self {
+            url: fetch.url.to_owned(),
+            fetched_at: super::timestamp(fetch.fetched_at),
+            status: fetch.status,
+            outcome: outcome.to_owned(),
+            duration_ms: fetch.duration_ms,
+            bytes: fetch.bytes.len() as u64,
+        }
+    }
+}
+
+/// A value of tree `fetch_log`: one write's entries (schema 4) or one entry.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum LoggedFetches {
+    Many(Vec<FetchLogEntry>),
+    One(FetchLogEntry),
+}
+
+impl LoggedFetches {
+    pub(super) fn into_vec(self) -> Vec<FetchLogEntry> {
+        match self {
+            Self::Many(entries) => entries,
+            Self::One(entry) => vec![entry],
+        }
+    }
 }
