@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
 use govsnap::crawl::crawl;
-use govsnap::store::{EventKind, PageStatus};
+use govsnap::store::{EventKind, PageState, PageStatus};
 use govsnap::{Config, Store};
 use std::collections::HashMap;
 use std::io::Write;
@@ -332,6 +332,18 @@ async fn crawl_then_recrawl_a_misbehaving_site() {
     assert_eq!(s.new_versions, 1, "{s:?}");
     assert!(s.not_modified >= 1, "{s:?}");
     assert!(s.unchanged >= 1, "{s:?}");
+    // a 304 is the page's last fetch; its validators stay for the next one
+    let revalidated: Vec<PageState> = store
+        .pages()
+        .map(Result::unwrap)
+        .filter(|p| p.last_status == 304)
+        .collect();
+    assert_eq!(revalidated.len() as u64, s.not_modified, "{revalidated:?}");
+    for page in &revalidated {
+        assert!(page.last_fetched > page.first_seen, "{page:?}");
+        assert!(page.etag.is_some(), "{page:?}");
+        assert_eq!(page.versions, 1, "{page:?}");
+    }
     let removed = store
         .page(&format!("{base}t20240101_1.html"))
         .unwrap()

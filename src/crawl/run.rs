@@ -516,7 +516,8 @@ impl SiteCrawl<'_> {
         match response.status {
             304 => {
                 self.summary.not_modified += 1;
-                self.log(fetch, "not_modified");
+                self.batch
+                    .add_not_modified(FetchLogEntry::new(fetch, "not_modified"));
             }
             404 | 410 => {
                 if self.store.mark_gone(fetch)? {

@@ -344,6 +344,9 @@ impl Store {
                         Ok(outcome)
                     })
                     .collect::<TxResult<Vec<_>>>()?;
+                for &i in &batch.not_modified {
+                    revalidated(pages, fetched, &logged[i])?;
+                }
                 entries.extend_from_slice(logged);
                 put_log(log, &entries)?;
                 Ok(outcomes)
@@ -676,6 +679,8 @@ impl PreparedPage {
 pub struct Batch {
     pages: Vec<PreparedPage>,
     logged: Vec<FetchLogEntry>,
+    /// Which of `logged` are 304s: their page's last fetch changes too.
+    not_modified: Vec<usize>,
 }
 
 impl Batch {
@@ -686,6 +691,13 @@ impl Batch {
 
     /// Add a fetch to log.
     pub fn add_log(&mut self, entry: FetchLogEntry) {
+        self.logged.push(entry);
+    }
+
+    /// Add a 304 answer to a conditional request: logged, and the page's
+    /// last fetch (time and status) is this one.
+    pub fn add_not_modified(&mut self, entry: FetchLogEntry) {
+        self.not_modified.push(self.logged.len());
         self.logged.push(entry);
     }
 
@@ -883,6 +895,24 @@ fn get_page(
         last.apply(&mut page);
     }
     Ok(Some((page, overlaid)))
+}
+
+/// A known page answered 304: its last fetch is this one, its validators
+/// stay.
+fn revalidated(
+    pages: &sled::transaction::TransactionalTree,
+    fetched: &sled::transaction::TransactionalTree,
+    entry: &FetchLogEntry,
+) -> TxResult<()> {
+    if let Some((page, _)) = get_page(pages, fetched, &entry.url)? {
+        let last = LastFetch {
+            last_fetched: entry.fetched_at.clone(),
+            last_status: entry.status,
+            ..LastFetch::of(&page)
+        };
+        put_json(fetched, entry.url.as_bytes(), &last)?;
+    }
+    Ok(())
 }
 
 /// Write a page's whole state; a last fetch stored apart is then part of
