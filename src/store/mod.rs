@@ -82,9 +82,12 @@ use std::time::SystemTime;
 pub const STORE_SCHEMA: u32 = 4;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
-/// sled's page cache: 16 MiB keeps a 20,000-page crawl under 150 MB peak
-/// RSS (64 MiB: 221 MB), at some cost in speed (docs/PERFORMANCE.md).
-const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// sled's page cache, counted in the bytes its pages take serialized; in
+/// memory they take more. With schema 4, 8 MiB crawls as fast as 16 MiB
+/// (4 alternating runs of 20,000 and 40,000 articles) at 6–8 MB less peak
+/// RSS; 4 MiB saved 1–3 MB more and was slower at 20,000
+/// (docs/PERFORMANCE.md).
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 /// zstd level, for raw bytes and version values: level 3 saves 15 % of the
 /// disk but halves ingest speed (docs/PERFORMANCE.md).
 const ZSTD_LEVEL: i32 = 1;
