@@ -470,9 +470,7 @@ impl SiteCrawl<'_> {
             mut analysed,
         } = done;
         let url = item.url.as_str();
-        let logged = self.batch.logged();
-        let mut batched = false;
-        match &result {
+        let waits = match &result {
             Err(e) => {
                 tracing::warn!(%url, error = %e, "fetch failed");
                 self.summary.errors += 1;
@@ -490,22 +488,26 @@ impl SiteCrawl<'_> {
                     },
                     "error",
                 );
+                true
             }
             Ok((response, _)) => {
                 self.summary.fetched += 1;
                 tracing::debug!(%url, status = response.status, bytes = response.body.len(), "fetched");
                 let fetch = fetch_of(url, &self.site.name, at, response);
-                batched = self.handle_response(&item, response, &fetch, &mut analysed)?;
+                self.handle_response(&item, response, &fetch, &mut analysed)?
             }
-        }
-        if !batched && self.batch.logged() == logged {
-            // a document, or a fetch to log, is done when its batch is stored
+        };
+        if !waits {
             self.finished(url)?;
         }
         self.processed += 1;
         Ok(())
     }
 
+    /// Returns whether the URL waits for the batch: a document stored or a
+    /// fetch logged there is done (its frontier entry marked) when the batch
+    /// is stored, never before, so that a kill fetches it again. A gone
+    /// mark and a redirect are written at once.
     fn handle_response(
         &mut self,
         item: &Item,
@@ -523,25 +525,25 @@ impl SiteCrawl<'_> {
                 if self.store.mark_gone(fetch)? {
                     self.summary.gone += 1;
                 }
+                return Ok(false);
             }
-            301 | 302 | 303 | 307 | 308 => self.follow_redirect(item, response, fetch)?,
+            301 | 302 | 303 | 307 | 308 => {
+                self.follow_redirect(item, response, fetch)?;
+                return Ok(false);
+            }
             200..=299 if response.truncated => {
                 self.summary.errors += 1;
                 self.log(fetch, "too_large");
             }
-            200..=299 => {
-                if let Some(a) = analysed.take() {
-                    return self.handle_page(item, fetch, a);
-                }
-                self.summary.errors += 1;
-                self.log(fetch, "error");
+            200..=299 if let Some(analysed) = analysed.take() => {
+                self.handle_page(item, fetch, analysed)?;
             }
             _ => {
                 self.summary.errors += 1;
                 self.log(fetch, "error");
             }
         }
-        Ok(false)
+        Ok(true)
     }
 
     fn follow_redirect(
@@ -593,27 +595,27 @@ impl SiteCrawl<'_> {
         Ok(())
     }
 
-    /// Returns whether the page waits in the batch (its frontier entry is
-    /// marked done when the batch is stored, never before).
+    /// A document into the batch, a list page or a non-page logged there;
+    /// the links of both into the frontier.
     fn handle_page(
         &mut self,
         item: &Item,
         fetch: &Fetch<'_>,
         analysed: Result<Analysed>,
-    ) -> Result<bool> {
-        let (links, document) = match analysed {
+    ) -> Result<()> {
+        let links = match analysed {
             Ok(Analysed::Document(prepared, links)) => {
                 self.batch.add_page(*prepared);
-                (links, true)
+                links
             }
             Ok(Analysed::Listing(links)) => {
                 self.summary.listings += 1;
                 self.log(fetch, "listing");
-                (links, false)
+                links
             }
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
                 self.log(fetch, "not_html");
-                return Ok(false);
+                return Ok(());
             }
             Err(e) => return Err(e),
         };
@@ -629,7 +631,7 @@ impl SiteCrawl<'_> {
                 }
             }
         }
-        Ok(document)
+        Ok(())
     }
 
     /// Hand the batched documents to the writer: one transaction, then
