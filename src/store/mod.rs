@@ -197,7 +197,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         // sled refuses to open a store with another compression setting
         // than it was created with, and says so in this message
-        let db = match open_db(path, std::env::var_os("GS_COMP").is_some()) {
+        let db = match open_db(path, false) {
             Err(sled::Error::Unsupported(why)) if why.contains("use_compression") => {
                 open_db(path, true)
             }
