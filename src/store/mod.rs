@@ -947,8 +947,8 @@ fn put_json<T: Serialize>(
 }
 
 thread_local! {
-    /// A zstd context per thread, kept: creating one costs more than
-    /// compressing a page (8 % of a crawl's CPU).
+    /// A zstd context per thread, kept: `zstd::block::compress` creates one
+    /// per call, and that call was 6 % of a crawl's CPU.
     static COMPRESSOR: std::cell::RefCell<zstd::block::Compressor> =
         std::cell::RefCell::new(zstd::block::Compressor::new());
 }
