@@ -86,7 +86,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
         };
         snapshots
             .add(&fetch, site, options)
-            .with_context(|| format!("storing {url} and the pages before it"))?;
+            .with_context(|| format!("storing the batch of pages that ends with {url}"))?;
     }
     let counts = snapshots.finish().context("storing the last pages")?;
     summary.new_versions = counts.new_versions;

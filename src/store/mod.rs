@@ -1078,6 +1078,11 @@ mod tests {
         }
     }
 
+    /// A tree's keys, in order.
+    fn keys_of(tree: &sled::Tree) -> Vec<Vec<u8>> {
+        tree.iter().keys().map(|k| k.unwrap().to_vec()).collect()
+    }
+
     /// Open a store just dropped: sled's flusher thread can hold the lock
     /// for a moment after the handle is gone.
     fn reopen(path: &Path) -> Result<Store> {
@@ -1115,21 +1120,13 @@ mod tests {
             .iter()
             .map(|id| keys::event_key(&id.to_be_bytes(), 1))
             .collect();
-        let stored: Vec<Vec<u8>> = store
-            .history
-            .iter()
-            .keys()
-            .map(|k| k.unwrap().to_vec())
-            .collect();
-        assert_eq!(stored, expected, "appended in arrival order");
+        assert_eq!(
+            keys_of(&store.history),
+            expected,
+            "appended in arrival order"
+        );
         assert!(store.version_ids.is_empty(), "events point to versions");
-        let version_keys: Vec<Vec<u8>> = store
-            .versions
-            .iter()
-            .keys()
-            .map(|k| k.unwrap().to_vec())
-            .collect();
-        for (url, key) in urls.iter().zip(&version_keys) {
+        for (url, key) in urls.iter().zip(&keys_of(&store.versions)) {
             let history = store.history(url).unwrap();
             assert_eq!(history.len(), 1);
             let id = history[0].version_id.expect("a version event has its id");
@@ -1398,12 +1395,7 @@ mod tests {
         for url in &urls {
             store.put(&fetch(url, &html, 0), &record).unwrap();
         }
-        let keys: Vec<Vec<u8>> = store
-            .versions
-            .iter()
-            .keys()
-            .map(|k| k.unwrap().to_vec())
-            .collect();
+        let keys = keys_of(&store.versions);
         assert_eq!(keys.len(), 40);
         assert!(keys.iter().all(|k| k.len() == 8));
         let stored: Vec<String> = store.all_versions().map(|v| v.unwrap().url).collect();
