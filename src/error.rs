@@ -73,15 +73,43 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A config file is not valid; nothing was fetched.
-    #[error("invalid config {path}: {key}: {reason}")]
+    #[error("invalid config {}: {key}: {reason}", at_line(path, *line))]
     Config {
         /// The config file (or `<config>` when parsed from a string).
         path: PathBuf,
+        /// The line of the key at fault, when the file has it.
+        line: Option<usize>,
         /// The key at fault, as a dotted path (`site[0].content`).
         key: String,
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// `--site` names no site of the config.
+    #[error("the config {path} has no site named {name:?}; its sites are: {known}")]
+    UnknownSite {
+        /// The config file.
+        path: PathBuf,
+        /// The name asked for.
+        name: String,
+        /// The config's site names, comma-separated.
+        known: String,
+    },
+    /// A read command was pointed at a directory that holds no store.
+    #[error(
+        "there is no store at {path}: give the directory a crawl wrote to with --store DIR, or --config FILE to use its store"
+    )]
+    StoreMissing {
+        /// Where the store was looked for.
+        path: PathBuf,
+    },
+}
+
+/// `FILE line N`, or `FILE` when the line is unknown.
+fn at_line(path: &std::path::Path, line: Option<usize>) -> String {
+    match line {
+        Some(n) => format!("{} line {n}", path.display()),
+        None => path.display().to_string(),
+    }
 }
 
 /// Result with the library's [`Error`].

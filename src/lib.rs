@@ -50,6 +50,6 @@ mod structure;
 pub use config::{Config, ExtractOptions, SiteRules};
 pub use error::{Error, Result};
 pub use pipeline::{Page, SnapshotCounts, Snapshots, extract, extract_with_links, snapshot};
-pub use record::{Attachment, Record, Section};
+pub use record::{Attachment, Record, RecordDiff, Section};
 pub use store::Store;
 pub use structure::NO_URL;

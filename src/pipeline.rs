@@ -22,8 +22,10 @@ use crate::error::{Error, Result};
 use crate::record::{Record, Section};
 use crate::store::{Batch, FLUSH_EVERY, Fetch, FetchLogEntry, PreparedPage, PutOutcome, Store};
 use crate::structure::build_record;
+use regex::Regex;
 use scraper::Html;
 use serde::Serialize;
+use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
 /// A page to extract: its bytes and what is known about where they came from.
@@ -151,6 +153,9 @@ pub struct SnapshotCounts {
     pub unchanged: u64,
     /// Inputs that were no web page (logged, not stored).
     pub skipped: u64,
+    /// List pages of a site whose rules say they are no document (logged as
+    /// `listing`, not stored, as a crawl does).
+    pub listings: u64,
 }
 
 impl<'s> Snapshots<'s> {
@@ -166,7 +171,9 @@ impl<'s> Snapshots<'s> {
 
     /// Extract a page and add it to the batch, storing the batch when it is
     /// full. Bytes that are no web page are logged (`not_html`) and counted
-    /// as skipped.
+    /// as skipped. With a site's rules, a page is stored only when it is a
+    /// document as the crawler judges it ([`is_document`]); a list page is
+    /// logged (`listing`).
     ///
     /// # Errors
     /// Store errors when a batch cannot be written (nothing of it is then
@@ -178,6 +185,14 @@ impl<'s> Snapshots<'s> {
         options: ExtractOptions,
     ) -> Result<()> {
         match extract_fetched(fetch, rules, options) {
+            Ok(record)
+                if rules.is_some_and(|r| {
+                    url::Url::parse(fetch.url).is_ok_and(|u| !is_document(r, &u, &record))
+                }) =>
+            {
+                self.counts.listings += 1;
+                self.batch.add_log(FetchLogEntry::new(fetch, "listing"));
+            }
             Ok(record) => self.batch.add_page(PreparedPage::new(fetch, record)?),
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
                 self.counts.skipped += 1;
@@ -214,6 +229,18 @@ impl<'s> Snapshots<'s> {
         self.batch = Batch::default();
         Ok(())
     }
+}
+
+/// A document, not a list page: the site's `documents` patterns say so;
+/// without them, the TRS article name or a page with a real body does.
+pub(crate) fn is_document(site: &SiteRules, url: &url::Url, record: &Record) -> bool {
+    static TRS_ARTICLE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"/t\d{8}_\d+\.s?html?$").expect("static regex"));
+    if !site.documents.is_empty() {
+        return site.documents.iter().any(|r| r.is_match(url.as_str()));
+    }
+    TRS_ARTICLE.is_match(url.path())
+        || (record.text.chars().count() >= 200 && !record.sections.is_empty())
 }
 
 /// Refuse input that is not a web page.

@@ -243,8 +243,15 @@ fn text_and_markdown_for_people() {
     let md = govsnap(&["extract", "--format", "markdown", &fixture(SEED)]);
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.starts_with("# 天津滨海高新区2020年法治政府建设报告"));
-    assert!(md.contains("\n## 一 2020年滨海高新区法治政府建设成效\n"));
-    assert!(md.contains("\n### 1 依法开展疫情防控,用法治手段助力夺取“双胜利”\n"));
+    // numbers keep the delimiter the document printed
+    assert!(
+        md.contains("\n## 一、2020年滨海高新区法治政府建设成效\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n### 1、依法开展疫情防控,用法治手段助力夺取“双胜利”\n"),
+        "{md}"
+    );
     assert!(Path::new(&fixture(SEED)).exists());
 }
 

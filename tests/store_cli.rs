@@ -139,20 +139,29 @@ fn ingest_versions_history_show_diff_export() {
     ]));
     assert!(latest.starts_with("# 天津滨海高新区2020年法治政府建设报告") && latest.contains("7件"));
 
+    // by default the changed characters are marked inside their paragraph
     let diff = ok(&govsnap(&["diff", "--store", store, seed]));
     assert!(
         diff.contains(&format!("--- {seed} v1")) && diff.contains(&format!("+++ {seed} v2")),
         "{diff}"
     );
+    assert!(diff.contains("全年受理行政复议案件[-6-]{+7+}件"), "{diff}");
+    assert!(!diff.contains('\x1b'), "no colour into a pipe: {diff}");
+    // the unified diff, for tools
+    let unified = ok(&govsnap(&[
+        "diff", "--store", store, "--format", "unified", seed,
+    ]));
     assert!(
-        diff.lines()
+        unified
+            .lines()
             .any(|l| l.starts_with('-') && l.contains("6件")),
-        "{diff}"
+        "{unified}"
     );
     assert!(
-        diff.lines()
+        unified
+            .lines()
             .any(|l| l.starts_with('+') && l.contains("7件")),
-        "{diff}"
+        "{unified}"
     );
 
     let export = json_lines(&ok(&govsnap(&[
@@ -229,8 +238,17 @@ fn unknown_pages_and_versions_are_one_line_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     let store = store.to_str().unwrap();
+    let page = common::fixtures_dir().join("tht/seed-rule-of-law-report.html");
+    ok(&govsnap(&[
+        "ingest",
+        "--store",
+        store,
+        "--url",
+        "http://www.tht.gov.cn/gk/t20210330_1.html",
+        page.to_str().unwrap(),
+    ]));
     let out = govsnap(&["history", "--store", store, "http://nowhere.gov.cn/a.html"]);
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1);
     assert!(err.contains("has no page"), "{err}");
@@ -289,11 +307,20 @@ fn https_mirrors_sites_from_the_config_and_changed_fields() {
         (pages[0]["url"].as_str(), pages[0]["site"].as_str()),
         (Some(url), Some("tj-gov"))
     );
+    // a site the store does not have is named, with the ones it has
+    let out = govsnap(&[
+        "pages", "--store", store, "--site", "other", "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\"other\"") && err.contains("tj-gov"), "{err}");
+    // with the config, its `store` is used and its sites are known
+    let out = govsnap(&["pages", "--config", config, "--site", "other"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        ok(&govsnap(&[
-            "pages", "--store", store, "--site", "other", "--format", "json"
-        ]))
-        .is_empty()
+        err.contains("sites.toml") && err.contains("tj-gov"),
+        "{err}"
     );
 
     // the document number changes in the metadata table

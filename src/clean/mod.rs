@@ -38,6 +38,11 @@ const IDENTITY_WINDOW: usize = 3;
 /// A run of this many link-only paragraphs is a link list, not text.
 const LINK_LIST_RUN: usize = 3;
 
+/// The record's warning when the site's `content` selector matched nothing
+/// on the page (the crawl sums these up per site).
+pub(crate) const CONTENT_SELECTOR_MISSED: &str =
+    "the site's content selector matched nothing; used generic content detection";
+
 /// A cleaned page.
 #[derive(Debug)]
 pub(crate) struct Cleaned {
@@ -69,10 +74,7 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
     let by_rule = rules.and_then(|r| r.content.as_ref()).and_then(|sel| {
         let found = top_level(html, &html.select(sel).map(|e| e.id()).collect::<Vec<_>>());
         if found.is_empty() {
-            warnings.push(
-                "the site's content selector matched nothing; used generic content detection"
-                    .to_owned(),
-            );
+            warnings.push(CONTENT_SELECTOR_MISSED.to_owned());
             None
         } else {
             Some(found)

@@ -4,6 +4,10 @@
 //! site. Ctrl-C or SIGTERM finishes the pages in flight, keeps the frontier
 //! for the next run and exits with status 130; a second Ctrl-C stops at once
 //! (every write is a whole transaction, so the store stays consistent).
+//!
+//! A site that could not be reached at all is named on stderr with the URL
+//! and the cause, and makes the exit status 3: a scheduled crawl that fails
+//! must not look like one that found nothing new.
 
 use super::{ListFormat, Status};
 use anyhow::{Context, Result};
@@ -11,8 +15,15 @@ use clap::Args;
 use govsnap::Config;
 use govsnap::crawl::{Progress, SiteSummary, crawl_with_progress};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+
+/// The exit statuses, for `--help`.
+pub(super) const EXIT_STATUSES: &str = "Exit status:
+  0    every site was reached (pages that failed are counted in ERRORS, not fatal)
+  2    bad arguments, config or store: nothing was crawled
+  3    at least one site could not be reached at all (each is named on stderr with the cause)
+  130  interrupted (Ctrl-C, SIGTERM): the next run continues where this one stopped";
 
 #[derive(Debug, Args)]
 pub(super) struct CrawlArgs {
@@ -32,6 +43,9 @@ pub(super) struct CrawlArgs {
 
 pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
     let config = Config::load(&args.config)?;
+    if let Some(name) = &args.site {
+        config.site(name)?;
+    }
     let store_dir = args.store.clone().unwrap_or_else(|| config.store.clone());
     let store = govsnap::Store::open(&store_dir)?;
     // Extraction and store writes run on blocking threads. More of them than
@@ -48,8 +62,14 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg} ({per_sec})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg} ({rate})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0}/s", state.per_sec());
+                    },
+                ),
         );
         bar
     });
@@ -78,16 +98,28 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    for site in &report.sites {
+        if let Some(error) = &site.error {
+            eprintln!("govsnap: site {} could not be crawled: {error}", site.site);
+        }
+        for warning in &site.warnings {
+            eprintln!("govsnap: site {}: {warning}", site.site);
+        }
+    }
+    let mut out = super::stdout();
     match args.format {
         ListFormat::Json => {
             for site in &report.sites {
-                println!("{}", serde_json::to_string(site)?);
+                writeln!(out, "{}", serde_json::to_string(site)?)?;
             }
         }
-        ListFormat::Table => print_table(&report.sites),
+        ListFormat::Table => write_table(&mut out, &report.sites)?,
     }
+    out.flush()?;
     Ok(if report.interrupted {
         Status::Interrupted
+    } else if report.sites.iter().any(|s| s.error.is_some()) {
+        Status::Unreachable
     } else {
         Status::Success
     })
@@ -109,9 +141,10 @@ async fn interrupted() {
     }
 }
 
-fn print_table(sites: &[SiteSummary]) {
-    println!(
-        "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7}",
+fn write_table(out: &mut impl Write, sites: &[SiteSummary]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7}  OUTCOME",
         "SITE",
         "FETCHED",
         "DOCUMENTS",
@@ -122,11 +155,17 @@ fn print_table(sites: &[SiteSummary]) {
         "GONE",
         "ERRORS",
         "OUT-SCOPE",
-        "ROBOTS"
-    );
+        "ROBOTS",
+    )?;
     for s in sites {
-        println!(
-            "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7}",
+        let outcome = match (&s.error, &s.stopped) {
+            (Some(_), _) => "unreachable",
+            (None, Some(why)) => why.as_str(),
+            (None, None) => "done",
+        };
+        writeln!(
+            out,
+            "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7}  {}",
             s.site,
             s.fetched,
             s.documents,
@@ -137,7 +176,9 @@ fn print_table(sites: &[SiteSummary]) {
             s.gone,
             s.errors,
             s.skipped_scope,
-            s.skipped_robots
-        );
+            s.skipped_robots,
+            outcome
+        )?;
     }
+    Ok(())
 }

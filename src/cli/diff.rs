@@ -1,14 +1,25 @@
-//! `govsnap diff URL [--from N] [--to M]`: what changed between two versions
-//! of a page (default: the last two): the metadata fields that changed, then
-//! a unified diff of the text.
+//! `govsnap diff URL [--from N] [--to M] [--format words|unified]`: what
+//! changed between two versions of a page (default: the last two): the
+//! fields that changed, then the text. By default the changed characters
+//! and words are marked inside each changed paragraph (in colour on a
+//! terminal, else `[-old-]{+new+}` as `git diff --word-diff` writes them);
+//! `--format unified` prints a unified diff of the text lines for tools.
 
 use super::StoreArg;
 use super::inspect::known;
 use anyhow::{Result, anyhow, bail};
-use clap::Args;
-use govsnap::Record;
-use similar::TextDiff;
-use std::fmt::Write;
+use clap::{Args, ValueEnum};
+use govsnap::RecordDiff;
+use govsnap::record::diff::{Hunk, Line, SegmentKind, unified_text};
+use std::io::{IsTerminal, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum DiffFormat {
+    /// Changed paragraphs with the changed words marked inside them.
+    Words,
+    /// A unified diff of the text, line by line (for patch and review tools).
+    Unified,
+}
 
 #[derive(Debug, Args)]
 pub(super) struct DiffArgs {
@@ -20,12 +31,15 @@ pub(super) struct DiffArgs {
     /// The newer version (default: the latest).
     #[arg(long)]
     to: Option<u32>,
+    /// How to show the text's changes.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Words)]
+    format: DiffFormat,
     /// The page's URL.
     url: String,
 }
 
 pub(super) fn run(args: &DiffArgs) -> Result<()> {
-    let store = args.store.open()?;
+    let store = args.store.open_existing()?;
     let page = known(&store, &args.url)?;
     let to = args.to.unwrap_or(page.versions);
     let from = args.from.unwrap_or(to.saturating_sub(1));
@@ -41,60 +55,87 @@ pub(super) fn run(args: &DiffArgs) -> Result<()> {
             .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", args.url, page.versions))
     };
     let (old, new) = (get(from)?, get(to)?);
-    print!("{}", fields_diff(&old.record, &new.record));
-    let text = TextDiff::from_lines(&old.record.text, &new.record.text);
     let old_head = format!("{} v{from} ({})", args.url, old.fetched_at);
     let new_head = format!("{} v{to} ({})", args.url, new.fetched_at);
-    print!(
-        "{}",
-        text.unified_diff()
-            .context_radius(2)
-            .header(&old_head, &new_head)
-    );
+    let diff = RecordDiff::between(&old.record, &new.record);
+    let mut out = super::stdout();
+    for f in &diff.fields {
+        match (&f.from, &f.to) {
+            (Some(a), Some(b)) => writeln!(out, "~ {}: {a} → {b}", f.field)?,
+            (None, Some(b)) => writeln!(out, "+ {}: {b}", f.field)?,
+            (Some(a), None) => writeln!(out, "- {}: {a}", f.field)?,
+            (None, None) => {}
+        }
+    }
+    match args.format {
+        DiffFormat::Unified => write!(
+            out,
+            "{}",
+            unified_text(&old.record.text, &new.record.text, &old_head, &new_head)
+        )?,
+        DiffFormat::Words => {
+            let marks = Marks::for_stdout();
+            if !diff.hunks.is_empty() {
+                writeln!(out, "--- {old_head}\n+++ {new_head}")?;
+            }
+            for hunk in &diff.hunks {
+                write_hunk(&mut out, hunk, marks)?;
+            }
+        }
+    }
+    out.flush()?;
     Ok(())
 }
 
-/// One line per changed metadata field: `~ 发文字号: A → B`, `+ label: B`,
-/// `- label: A`.
-fn fields_diff(old: &Record, new: &Record) -> String {
-    let mut out = String::new();
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    for (name, a, b) in [
-        ("title", opt(&old.title), opt(&new.title)),
-        ("published", opt(&old.published), opt(&new.published)),
-        ("source", opt(&old.source), opt(&new.source)),
-    ] {
-        if a != b {
-            let _ = writeln!(out, "~ {name}: {a} → {b}");
+/// How removed and added passages are marked.
+#[derive(Debug, Clone, Copy)]
+struct Marks {
+    removed: (&'static str, &'static str),
+    added: (&'static str, &'static str),
+}
+
+impl Marks {
+    /// Colour on a terminal unless `NO_COLOR` is set (no-color.org), else
+    /// `git diff --word-diff`'s plain marks.
+    fn for_stdout() -> Self {
+        if std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        {
+            Self {
+                removed: ("\x1b[31;9m", "\x1b[0m"),
+                added: ("\x1b[32m", "\x1b[0m"),
+            }
+        } else {
+            Self {
+                removed: ("[-", "-]"),
+                added: ("{+", "+}"),
+            }
         }
     }
-    for (k, a) in &old.meta {
-        match new.meta.get(k) {
-            None => {
-                let _ = writeln!(out, "- meta.{k}: {a}");
-            }
-            Some(b) if b != a => {
-                let _ = writeln!(out, "~ meta.{k}: {a} → {b}");
-            }
-            Some(_) => {}
-        }
+}
+
+fn write_hunk(out: &mut impl Write, hunk: &Hunk, marks: Marks) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "@@ -{},{} +{},{} @@",
+        hunk.old_start, hunk.old_len, hunk.new_start, hunk.new_len
+    )?;
+    let mark = |(open, close): (&str, &str), text: &str| format!("{open}{text}{close}");
+    for line in &hunk.lines {
+        let shown = match line {
+            Line::Same(t) => t.clone(),
+            Line::Removed(t) => mark(marks.removed, t),
+            Line::Added(t) => mark(marks.added, t),
+            Line::Changed(segments) => segments
+                .iter()
+                .map(|s| match s.kind {
+                    SegmentKind::Same => s.text.clone(),
+                    SegmentKind::Removed => mark(marks.removed, &s.text),
+                    SegmentKind::Added => mark(marks.added, &s.text),
+                })
+                .collect(),
+        };
+        writeln!(out, "{shown}")?;
     }
-    for (k, b) in new.meta.iter().filter(|(k, _)| !old.meta.contains_key(*k)) {
-        let _ = writeln!(out, "+ meta.{k}: {b}");
-    }
-    for a in old
-        .attachments
-        .iter()
-        .filter(|a| !new.attachments.contains(a))
-    {
-        let _ = writeln!(out, "- attachment: {} <{}>", a.name, a.url);
-    }
-    for b in new
-        .attachments
-        .iter()
-        .filter(|b| !old.attachments.contains(b))
-    {
-        let _ = writeln!(out, "+ attachment: {} <{}>", b.name, b.url);
-    }
-    out
+    Ok(())
 }

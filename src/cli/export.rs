@@ -46,13 +46,17 @@ pub(super) fn run(args: &ExportArgs) -> Result<()> {
                 })
         })
         .transpose()?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let config = args.store.config()?;
+    let dir = args.store.dir(config.as_ref());
+    // checked once, before anything is written
+    drop(govsnap::Store::open_existing(&dir)?);
+    let mut out = super::stdout();
     // The store is opened per slice: sled keeps every page a scan visits in
     // memory until the store is closed, so one long scan would grow with the
     // store (docs/PERFORMANCE.md).
     let mut cursor = None;
     loop {
-        let store = args.store.open()?;
+        let store = govsnap::Store::open_existing(&dir)?;
         let (slice, next) = store.versions_from(cursor.as_ref(), EXPORT_SLICE)?;
         drop(store);
         for version in slice {

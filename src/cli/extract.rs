@@ -25,7 +25,8 @@ pub(super) struct ExtractArgs {
     /// A config whose site rules apply to pages under --url.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Output format.
+    /// Output format; JSON is one document for one FILE, one record per line
+    /// (with a `file` field) for several.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
     /// Saved pages; `-` reads standard input.
@@ -69,8 +70,7 @@ pub(super) fn run(args: &ExtractArgs) -> Result<Status> {
         _ => None,
     };
 
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = super::stdout();
     let several = args.files.len() > 1;
     let mut status = Status::Success;
     for path in &args.files {

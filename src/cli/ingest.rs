@@ -11,8 +11,9 @@ use super::{ListFormat, Status, StoreArg};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use govsnap::store::Fetch;
-use govsnap::{Config, ExtractOptions, Snapshots};
+use govsnap::{ExtractOptions, Snapshots};
 use serde::Serialize;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -32,9 +33,6 @@ pub(super) struct IngestArgs {
     /// The scheme of the URLs made from a mirror's paths.
     #[arg(long, value_enum, default_value_t = Scheme::Http)]
     scheme: Scheme,
-    /// A config: pages are tagged with their site and its rules apply.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
@@ -49,14 +47,16 @@ struct Summary {
     pages_read: u64,
     new_versions: u64,
     unchanged: u64,
+    listings: u64,
     skipped: u64,
     errors: u64,
 }
 
 pub(super) fn run(args: &IngestArgs) -> Result<Status> {
-    let config = args.config.as_deref().map(Config::load).transpose()?;
+    // with --config, pages are tagged with their site and its rules apply
+    let config = args.store.config()?;
     let inputs = inputs(args)?;
-    let store = args.store.open()?;
+    let store = govsnap::Store::open(&args.store.dir(config.as_ref()))?;
     let options = config
         .as_ref()
         .map_or(ExtractOptions::default(), |c| c.extract);
@@ -92,17 +92,22 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     summary.new_versions = counts.new_versions;
     summary.unchanged = counts.unchanged;
     summary.skipped = counts.skipped;
+    summary.listings = counts.listings;
+    let mut out = super::stdout();
     match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string(&summary)?),
-        ListFormat::Table => println!(
-            "pages read: {}  new versions: {}  unchanged: {}  skipped: {}  errors: {}",
+        ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&summary)?)?,
+        ListFormat::Table => writeln!(
+            out,
+            "pages read: {}  new versions: {}  unchanged: {}  listings: {}  skipped: {}  errors: {}",
             summary.pages_read,
             summary.new_versions,
             summary.unchanged,
+            summary.listings,
             summary.skipped,
             summary.errors
-        ),
+        )?,
     }
+    out.flush()?;
     Ok(if summary.errors > 0 {
         Status::InputFailed
     } else {

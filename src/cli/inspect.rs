@@ -3,10 +3,11 @@
 //! JSON object per line.
 
 use super::{Format, ListFormat, StoreArg, render};
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use govsnap::Store;
-use govsnap::store::EventKind;
+use govsnap::store::{EventKind, PageStatus};
+use std::collections::BTreeSet;
 use std::io::Write;
 
 #[derive(Debug, Args)]
@@ -39,7 +40,7 @@ pub(super) struct ShowArgs {
     /// The version to show (default: the latest).
     #[arg(long)]
     version: Option<u32>,
-    /// Output format.
+    /// How to print the record: JSON (pretty-printed), plain text, or Markdown.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
     /// The page's URL.
@@ -47,8 +48,12 @@ pub(super) struct ShowArgs {
 }
 
 pub(super) fn pages(args: &PagesArgs) -> Result<()> {
-    let store = args.store.open()?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let config = args.store.config()?;
+    if let (Some(config), Some(site)) = (&config, &args.site) {
+        config.site(site)?;
+    }
+    let store = Store::open_existing(&args.store.dir(config.as_ref()))?;
+    let mut out = super::stdout();
     if args.format == ListFormat::Table {
         writeln!(
             out,
@@ -56,11 +61,18 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
             "STATE", "VERSIONS", "LAST FETCHED", "STATUS"
         )?;
     }
+    // the sites the store has, to name them when --site matches none
+    let mut sites = BTreeSet::new();
+    let mut listed = 0_u64;
     for page in store.pages() {
         let page = page?;
         if args.site.is_some() && page.site != args.site {
+            if let Some(site) = page.site {
+                sites.insert(site);
+            }
             continue;
         }
+        listed += 1;
         match args.format {
             ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&page)?)?,
             ListFormat::Table => writeln!(
@@ -75,13 +87,24 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
         }
     }
     out.flush()?;
+    if let (Some(site), 0, None) = (&args.site, listed, &config) {
+        let sites: Vec<String> = sites.into_iter().collect();
+        bail!(
+            "the store has no pages of a site named {site:?}; its sites are: {}",
+            if sites.is_empty() {
+                "(none named)".to_owned()
+            } else {
+                sites.join(", ")
+            }
+        );
+    }
     Ok(())
 }
 
 pub(super) fn history(args: &HistoryArgs) -> Result<()> {
-    let store = args.store.open()?;
+    let store = args.store.open_existing()?;
     known(&store, &args.url)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = super::stdout();
     for event in store.history(&args.url)? {
         match args.format {
             ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&event)?)?,
@@ -110,19 +133,38 @@ pub(super) fn history(args: &HistoryArgs) -> Result<()> {
 }
 
 pub(super) fn show(args: &ShowArgs) -> Result<()> {
-    let store = args.store.open()?;
+    let store = args.store.open_existing()?;
     let page = known(&store, &args.url)?;
     let n = args.version.unwrap_or(page.versions);
     let version = store
         .version(&args.url, n)?
         .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", args.url, page.versions))?;
+    if page.state == PageStatus::Gone {
+        // on stderr: stdout stays the record, for scripts
+        let gone = store
+            .history(&args.url)?
+            .into_iter()
+            .rfind(|e| e.kind == EventKind::Gone);
+        eprintln!(
+            "govsnap: note: {} is gone{}; this is version {n} of {}, from {}",
+            args.url,
+            gone.map_or_else(String::new, |e| format!(
+                " (HTTP {} since {})",
+                e.status, e.fetched_at
+            )),
+            page.versions,
+            version.fetched_at
+        );
+    }
     let r = &version.record;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(r)?,
         Format::Text => render::text(r),
         Format::Markdown => render::markdown(r),
     };
-    println!("{text}");
+    let mut out = super::stdout();
+    writeln!(out, "{text}")?;
+    out.flush()?;
     Ok(())
 }
 

@@ -1,6 +1,11 @@
 //! The command line (SPEC §6): argument parsing, dispatch, exit codes and
 //! one-line errors. Only this side of the crate uses `anyhow`.
 //!
+//! Commands write to [`stdout`] and return its I/O errors, never print with
+//! `println!` (which panics when the reader has gone): a closed pipe
+//! (`govsnap show URL | head`) then ends the command quietly, in one place,
+//! [`main`]. The lint below keeps it so.
+//!
 //! # Architecture
 //! - [`Cli`], [`Command`]: the arguments.
 //! - [`crawl`]: `govsnap crawl`.
@@ -9,6 +14,8 @@
 //! - [`inspect`]: `govsnap pages`, `history`, `show`.
 //! - [`diff`]: `govsnap diff`; [`export`]: `govsnap export`.
 //! - [`render`]: records as text and Markdown for people.
+
+#![deny(clippy::print_stdout)]
 
 mod crawl;
 mod diff;
@@ -19,6 +26,7 @@ mod inspect;
 mod render;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use govsnap::{Config, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,8 +38,10 @@ enum Status {
     Success = 0,
     /// At least one input could not be processed; the others were.
     InputFailed = 1,
-    /// Bad arguments or config: nothing was done.
+    /// Bad arguments, config or store: nothing was done.
     Usage = 2,
+    /// At least one site of a crawl could not be reached at all.
+    Unreachable = 3,
     /// Stopped by Ctrl-C or SIGTERM; the next run continues.
     Interrupted = 130,
 }
@@ -55,6 +65,7 @@ enum Command {
     /// Decode, clean and structure saved pages and print each record as JSON.
     Extract(extract::ExtractArgs),
     /// Crawl the config's sites once, storing new versions.
+    #[command(after_help = crawl::EXIT_STATUSES)]
     Crawl(crawl::CrawlArgs),
     /// Put saved pages (with --url) or `wget -r` mirrors into the store.
     Ingest(ingest::IngestArgs),
@@ -70,18 +81,45 @@ enum Command {
     Export(export::ExportArgs),
 }
 
-/// The store every store command takes.
+/// The store every store command takes: `--store DIR`, else the `store` of
+/// `--config FILE`, else the default.
 #[derive(Debug, Args)]
 struct StoreArg {
-    /// The store directory.
-    #[arg(long = "store", value_name = "DIR", default_value = govsnap::config::DEFAULT_STORE)]
-    dir: PathBuf,
+    /// The store directory [default: the config's `store`, else snapshots/store].
+    #[arg(long = "store", value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// A config: its `store` is used when --store is not given (and its sites
+    /// are known).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 impl StoreArg {
-    fn open(&self) -> anyhow::Result<govsnap::Store> {
-        Ok(govsnap::Store::open(&self.dir)?)
+    /// The config, when one was given.
+    fn config(&self) -> anyhow::Result<Option<Config>> {
+        Ok(self.config.as_deref().map(Config::load).transpose()?)
     }
+
+    /// The store directory, given the loaded config.
+    fn dir(&self, config: Option<&Config>) -> PathBuf {
+        self.dir
+            .clone()
+            .or_else(|| config.map(|c| c.store.clone()))
+            .unwrap_or_else(|| PathBuf::from(govsnap::config::DEFAULT_STORE))
+    }
+
+    /// Open the store for a read command: one that does not exist is an
+    /// error, never created.
+    fn open_existing(&self) -> anyhow::Result<Store> {
+        let config = self.config()?;
+        Ok(Store::open_existing(&self.dir(config.as_ref()))?)
+    }
+}
+
+/// Standard output, buffered. Write errors go back to the caller, so that a
+/// reader closing the pipe ends the command quietly (see [`main`]).
+fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::new(std::io::stdout().lock())
 }
 
 /// Output formats of commands that list or summarize.
@@ -96,7 +134,7 @@ enum ListFormat {
 /// Output formats of commands that print records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// JSON: one document for one input, one line per record for several.
+    /// The record as JSON (SPEC §4).
     Json,
     /// Plain text for reading.
     Text,

@@ -12,6 +12,7 @@
 //! - [`SiteRules`]: one site's scope and extraction rules (`site`).
 //! - `raw`: the serde mirror of the file.
 
+mod locate;
 mod raw;
 mod site;
 
@@ -62,6 +63,8 @@ pub struct ExtractOptions {
 /// A validated config.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file it was read from (for messages).
+    pub path: PathBuf,
     /// The store directory.
     pub store: PathBuf,
     /// Crawl settings.
@@ -93,16 +96,18 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
         let err = |key: &str, reason: String| Error::Config {
             path: path.to_owned(),
+            line: locate::line_of_key(text, key),
             key: key.to_owned(),
             reason,
         };
         let raw: raw::RawConfig = toml::from_str(text).map_err(|e| {
-            let key = e
-                .span()
-                .map(|s| text[s].lines().next().unwrap_or("").trim().to_owned())
-                .filter(|k| !k.is_empty())
-                .unwrap_or_else(|| "(file)".to_owned());
-            err(&key, e.message().to_owned())
+            let line = e.span().map(|s| locate::line_of(text, s.start));
+            Error::Config {
+                path: path.to_owned(),
+                line,
+                key: line.map_or_else(|| "(file)".to_owned(), |l| locate::key_at(text, l)),
+                reason: e.message().trim().replace('\n', " "),
+            }
         })?;
         let crawl = raw.crawl.unwrap_or_default();
         for (key, value) in [
@@ -139,6 +144,7 @@ impl Config {
             sites.push(site);
         }
         Ok(Self {
+            path: path.to_owned(),
             store: raw.store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
             crawl: CrawlSettings {
                 user_agent: crawl
@@ -157,6 +163,26 @@ impl Config {
             },
             sites,
         })
+    }
+
+    /// The site named `name`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownSite`] naming the config's sites.
+    pub fn site(&self, name: &str) -> Result<&SiteRules> {
+        self.sites
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Error::UnknownSite {
+                path: self.path.clone(),
+                name: name.to_owned(),
+                known: self
+                    .sites
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// The first site whose scope takes `url`.

@@ -24,6 +24,8 @@ pub struct SiteRules {
     pub max_depth: u32,
     /// The content container.
     pub content: Option<Selector>,
+    /// The content selector as written, for messages.
+    pub content_css: Option<String>,
     /// The document title.
     pub title: Option<Selector>,
     /// The publication date.
@@ -66,6 +68,7 @@ impl SiteRules {
                 .as_deref()
                 .map(|s| selector("content", s))
                 .transpose()?,
+            content_css: raw.content.clone(),
             title: raw
                 .title
                 .as_deref()
@@ -104,7 +107,45 @@ fn selector(key: &str, css: &str) -> Result<Selector, (String, String)> {
     Selector::parse(css).map_err(|e| {
         (
             key.to_owned(),
-            format!("{css:?} is not a valid CSS selector ({e})"),
+            format!(
+                "{css:?} is not a valid CSS selector: {}",
+                selector_problem(&e)
+            ),
         )
     })
+}
+
+/// What is wrong with a selector, in plain words. scraper's own text for
+/// most mistakes is "Unexpected error occurred. Please report this to the
+/// developer" and a debug dump; the kind is all it gives, so it is read
+/// from there.
+fn selector_problem(e: &scraper::error::SelectorErrorKind) -> &'static str {
+    use scraper::error::SelectorErrorKind as K;
+    match e {
+        K::UnexpectedToken => "a character where none is allowed (check for stray punctuation)",
+        K::EndOfLine => {
+            "it ends too early (an unclosed bracket or quote, or a trailing combinator)"
+        }
+        K::InvalidAtRule | K::InvalidAtRuleBody => "@-rules are not selectors",
+        K::QualRuleInvalid => "it is not a selector",
+        K::TooManyNestedBlocks => "too many nested brackets",
+        K::ExpectedColonOnPseudoElement | K::ExpectedIdentityOnPseudoElement => {
+            "a pseudo-element (::name) needs its name"
+        }
+        K::UnexpectedSelectorParseError(kind) => match format!("{kind:?}").as_str() {
+            "ClassNeedsIdent" => "a `.` must be followed by a class name (as in div.TRS_Editor)",
+            "EmptySelector" => "it is empty (or has an empty part between commas)",
+            "DanglingCombinator" => "a combinator (>, +, ~) has nothing after it",
+            "NoIdentForPseudo" => "a `:` must be followed by a pseudo-class name",
+            "UnsupportedPseudoClassOrElement" => "that pseudo-class is not supported",
+            "NoQualifiedNameInAttributeSelector" | "InvalidQualNameInAttr" => {
+                "an attribute selector [...] needs an attribute name"
+            }
+            "UnexpectedTokenInAttributeSelector" | "BadValueInAttr" | "ExpectedBarInAttr" => {
+                "an attribute selector is malformed (write [name=\"value\"])"
+            }
+            "UnexpectedIdent" => "a name where none is allowed",
+            _ => "it is not valid CSS selector syntax",
+        },
+    }
 }

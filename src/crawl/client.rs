@@ -95,7 +95,7 @@ impl Client {
         if let Some(m) = last_modified {
             request = request.header(reqwest::header::IF_MODIFIED_SINCE, m);
         }
-        let mut response = request.send().await.map_err(|e| classify(&e))?;
+        let mut response = request.send().await.map_err(classify)?;
         let header = |name: reqwest::header::HeaderName| {
             response
                 .headers()
@@ -111,7 +111,7 @@ impl Client {
         let status = response.status().as_u16();
         let mut body = Vec::new();
         let mut truncated = false;
-        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
             let room = usize::try_from(self.max_body)
                 .unwrap_or(usize::MAX)
                 .saturating_sub(body.len());
@@ -136,19 +136,36 @@ impl Client {
     }
 }
 
-fn classify(e: &reqwest::Error) -> FetchError {
+fn classify(e: reqwest::Error) -> FetchError {
     if e.is_timeout() {
         FetchError::Timeout
     } else if e.is_builder() {
         FetchError::Permanent(e.to_string())
     } else {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            text = format!("{text}: {s}");
-            source = s.source();
-        }
-        FetchError::Transient(text)
+        FetchError::Transient(cause(&e.without_url()))
+    }
+}
+
+/// The cause of a failed request, its chain on one line without hyper's
+/// generic wrappers: `dns error: failed to lookup address information: …`,
+/// `tcp connect error: Connection refused (os error 111)`. The caller
+/// names the URL.
+fn cause(e: &reqwest::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    let useful: Vec<&str> = parts
+        .iter()
+        .map(String::as_str)
+        .filter(|p| *p != "error sending request" && !p.starts_with("client error ("))
+        .collect();
+    if useful.is_empty() {
+        parts.join(": ")
+    } else {
+        useful.join(": ")
     }
 }
 

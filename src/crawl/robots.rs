@@ -10,8 +10,8 @@ pub struct Robots {
     /// `None` allows everything (no robots.txt, or a 4xx).
     robot: Option<texting_robots::Robot>,
     /// A 5xx or unreachable robots.txt: nothing is allowed until it can be
-    /// read (RFC 9309 §2.3.1.4).
-    deny_all: bool,
+    /// read (RFC 9309 §2.3.1.4), and the host is not crawled now.
+    unavailable: bool,
 }
 
 impl Robots {
@@ -22,9 +22,10 @@ impl Robots {
             200..=299 => Self {
                 // a file that does not parse is treated as no file
                 robot: texting_robots::Robot::new(agent, body).ok(),
-                deny_all: false,
+                unavailable: false,
             },
-            500..=599 => Self::deny_all(),
+            500..=599 => Self::unavailable(),
+            // 4xx (and anything else that is an answer): no rules
             _ => Self::allow_all(),
         }
     }
@@ -34,23 +35,31 @@ impl Robots {
     pub fn allow_all() -> Self {
         Self {
             robot: None,
-            deny_all: false,
+            unavailable: false,
         }
     }
 
-    /// robots.txt could not be read: nothing is allowed for now.
+    /// robots.txt could not be read (5xx, or no answer): nothing is allowed
+    /// for now.
     #[must_use]
-    pub fn deny_all() -> Self {
+    pub fn unavailable() -> Self {
         Self {
             robot: None,
-            deny_all: true,
+            unavailable: true,
         }
+    }
+
+    /// Whether robots.txt could not be read, so that the host is not to be
+    /// crawled now (its URLs are not disallowed: they wait for a later crawl).
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
     }
 
     /// Whether `url` may be fetched.
     #[must_use]
     pub fn allowed(&self, url: &str) -> bool {
-        !self.deny_all && self.robot.as_ref().is_none_or(|r| r.allowed(url))
+        !self.unavailable && self.robot.as_ref().is_none_or(|r| r.allowed(url))
     }
 
     /// The `Crawl-delay` the site asks for.
@@ -86,7 +95,11 @@ mod tests {
     #[test]
     fn missing_and_failing_files() {
         assert!(Robots::from_response("govsnap", 404, b"").allowed("http://x.gov.cn/a"));
-        assert!(!Robots::from_response("govsnap", 503, b"").allowed("http://x.gov.cn/a"));
+        assert!(Robots::from_response("govsnap", 403, b"").allowed("http://x.gov.cn/a"));
+        let failing = Robots::from_response("govsnap", 503, b"");
+        assert!(!failing.allowed("http://x.gov.cn/a"));
+        assert!(failing.is_unavailable());
+        assert!(!Robots::from_response("govsnap", 404, b"").is_unavailable());
         assert!(
             Robots::from_response("govsnap", 200, b"\xff\xfe garbage \x00")
                 .allowed("http://x.gov.cn/a")

@@ -17,13 +17,12 @@ use super::robots::Robots;
 use super::sitemap::{self, Sitemap};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
-use crate::pipeline::{Page, extract_with_links};
+use crate::pipeline::{Page, extract_with_links, is_document};
 use crate::store::{Batch, Fetch, FetchLogEntry, PreparedPage, PutOutcome, Store, url_hash};
-use regex::Regex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
 use url::Url;
@@ -64,6 +63,18 @@ pub struct SiteSummary {
     pub skipped_scope: u64,
     /// URLs robots.txt disallows.
     pub skipped_robots: u64,
+    /// Why the site could not be crawled at all (no URL of it answered:
+    /// DNS, refused, TLS, timeouts, 5xx, or a robots.txt that could not be
+    /// read), naming the URL; `None` when the site was reached.
+    pub error: Option<String>,
+    /// `None` when the crawl ran to its end, else why it stopped
+    /// (`"interrupted"`).
+    pub stopped: Option<String>,
+    /// What a person should know about the site's rules, found over the
+    /// whole crawl (a `content` selector that matched no document). Not
+    /// part of the JSON summary: the CLI prints them on stderr.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// Where a crawl is, for a progress display.
@@ -73,7 +84,7 @@ pub struct Progress<'a> {
     pub site: &'a str,
     /// URLs processed so far on this site.
     pub done: u64,
-    /// URLs waiting.
+    /// URLs waiting to be fetched (not counting those in flight).
     pub queued: usize,
     /// Failures so far.
     pub errors: u64,
@@ -137,7 +148,7 @@ impl Queued {
 /// rest for the next run.
 ///
 /// # Errors
-/// [`Error::Config`] when `only` names no site, store errors.
+/// [`Error::UnknownSite`] when `only` names no site, store errors.
 pub async fn crawl(
     config: &Config,
     store: &Store,
@@ -158,18 +169,10 @@ pub async fn crawl_with_progress(
     shutdown: impl Future<Output = ()>,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<CrawlReport> {
-    let sites: Vec<&SiteRules> = config
-        .sites
-        .iter()
-        .filter(|s| only.is_none_or(|n| s.name == n))
-        .collect();
-    if let (Some(name), true) = (only, sites.is_empty()) {
-        return Err(Error::Config {
-            path: "(config)".into(),
-            key: "--site".to_owned(),
-            reason: format!("no site is named {name:?}"),
-        });
-    }
+    let sites: Vec<&SiteRules> = match only {
+        Some(name) => vec![config.site(name)?],
+        None => config.sites.iter().collect(),
+    };
     let client = Client::new(&config.crawl).map_err(|e| Error::Io {
         what: "setting up HTTP".to_owned(),
         source: std::io::Error::other(e.to_string()),
@@ -203,11 +206,15 @@ pub async fn crawl_with_progress(
             committing: None,
             rules: Arc::new(site.clone()),
             processed: 0,
+            reached: false,
+            failure: None,
+            content: ContentHits::default(),
         };
         tracing::info!(site = %site.name, "crawl starts");
         let stopped = crawler.run(&mut shutdown, progress).await?;
-        tracing::info!(site = %site.name, summary = ?crawler.summary, stopped, "crawl ends");
-        report.sites.push(crawler.summary);
+        let summary = crawler.finish(stopped);
+        tracing::info!(site = %site.name, summary = ?summary, "crawl ends");
+        report.sites.push(summary);
         if stopped {
             report.interrupted = true;
             break;
@@ -236,7 +243,8 @@ struct SiteCrawl<'a> {
     /// stored), as 16-byte hashes: a refill must leave them out. Bounded by
     /// the concurrency and two batches.
     taken: HashSet<UrlHash>,
-    /// URLs to visit and not yet done, for the progress display.
+    /// URLs waiting to be handed out (in the queue or only in the
+    /// frontier), for the progress display.
     waiting: usize,
     /// Out-of-scope URLs already counted, as 16-byte hashes.
     out_of_scope: HashSet<UrlHash>,
@@ -256,12 +264,28 @@ struct SiteCrawl<'a> {
     /// The site's rules, shared with the fetch tasks that extract.
     rules: Arc<SiteRules>,
     processed: u64,
+    /// Whether any URL of the site answered (a status below 500).
+    reached: bool,
+    /// The first failure to reach the site (`URL: cause`): the site's
+    /// error when nothing of it answered.
+    failure: Option<String>,
+    /// How the site's `content` selector fared on documents.
+    content: ContentHits,
+}
+
+/// Documents on which the site's `content` selector matched, and missed.
+#[derive(Debug, Default)]
+struct ContentHits {
+    matched: u64,
+    missed: u64,
 }
 
 /// A page as its fetch task leaves it: extracted, and for a document hashed
 /// and compressed, ready for the writer.
 enum Analysed {
-    Document(Box<PreparedPage>, discover::Links),
+    /// A document, its links, and whether the site's content selector
+    /// missed on it.
+    Document(Box<PreparedPage>, discover::Links, bool),
     Listing(discover::Links),
 }
 
@@ -270,6 +294,8 @@ struct Done {
     item: Item,
     result: std::result::Result<(Response, u32), super::client::FetchError>,
     at: SystemTime,
+    /// Whether the store knew the page (a document of an earlier crawl).
+    known: bool,
     /// Extraction and preparation run in the task, in parallel with other
     /// fetches: the loop only follows links and hands batches to the writer.
     analysed: Option<Result<Analysed>>,
@@ -303,7 +329,14 @@ impl SiteCrawl<'_> {
                     hops: queued.hops,
                     fresh: queued.fresh,
                 };
-                if !self.robots_for(&item.url).await?.allowed(item.url.as_str()) {
+                let robots = self.robots_for(&item.url).await?;
+                if robots.is_unavailable() {
+                    // not crawled now, and not done: it stays taken, so
+                    // this run does not hand it out again, and the next
+                    // run takes it up
+                    continue;
+                }
+                if !robots.allowed(item.url.as_str()) {
                     self.summary.skipped_robots += 1;
                     self.finished(item.url.as_str())?;
                     continue;
@@ -357,14 +390,18 @@ impl SiteCrawl<'_> {
                 self.config.crawl.queue_in_memory,
             )?;
             self.overflow = waiting > pending.len();
-            self.waiting = waiting + self.taken.len();
+            self.waiting = waiting;
             self.queue.extend(
                 pending
                     .into_iter()
                     .map(|(url, depth)| Queued::new(&url, depth, 0, false)),
             );
         }
-        Ok(self.queue.pop_front())
+        let next = self.queue.pop_front();
+        if next.is_some() {
+            self.waiting = self.waiting.saturating_sub(1);
+        }
+        Ok(next)
     }
 
     /// A link in scope: into the frontier unless it is there already, and
@@ -399,7 +436,36 @@ impl SiteCrawl<'_> {
         for hash in hashes {
             self.taken.remove(hash);
         }
-        self.waiting = self.waiting.saturating_sub(hashes.len());
+    }
+
+    /// A failure to reach the site; the first one is its error if nothing
+    /// of the site answers.
+    fn failed_to_reach(&mut self, url: &str, cause: &str) {
+        if self.failure.is_none() {
+            self.failure = Some(format!("{url}: {cause}"));
+        }
+    }
+
+    /// The site's summary, its error and warnings filled in.
+    fn finish(mut self, stopped: bool) -> SiteSummary {
+        if !self.reached {
+            self.summary.error = self.failure.take();
+        }
+        if stopped {
+            self.summary.stopped = Some("interrupted".to_owned());
+        }
+        if let Some(css) = &self.site.content_css
+            && self.content.matched == 0
+            && self.content.missed > 0
+        {
+            let warning = format!(
+                "the content selector {css:?} matched nothing on any of the {} documents fetched; generic content detection was used (check the site's `content`)",
+                self.content.missed
+            );
+            tracing::warn!(site = %self.site.name, "{warning}");
+            self.summary.warnings.push(warning);
+        }
+        self.summary
     }
 
     /// robots.txt of the URL's origin, fetched once per crawl; its sitemaps
@@ -414,9 +480,15 @@ impl SiteCrawl<'_> {
             let host = self.hosts.host(url);
             match fetch_politely(&self.client, &host, &robots_url, None, None).await {
                 Ok((r, _)) => {
+                    if r.status >= 500 {
+                        self.robots_unavailable(&robots_url, &format!("HTTP {}", r.status));
+                    }
                     Robots::from_response(&self.config.crawl.user_agent, r.status, &r.body)
                 }
-                Err(_) => Robots::deny_all(),
+                Err(e) => {
+                    self.robots_unavailable(&robots_url, &e.to_string());
+                    Robots::unavailable()
+                }
             }
         } else {
             Robots::allow_all()
@@ -430,6 +502,17 @@ impl SiteCrawl<'_> {
             self.read_sitemap(&sitemap, 0).await?;
         }
         Ok(robots)
+    }
+
+    /// robots.txt could not be read: RFC 9309 says not to crawl the host
+    /// until it can be, and a person must hear of it.
+    fn robots_unavailable(&mut self, robots_url: &Url, cause: &str) {
+        // info, not warn: the crawl's summary says it once, on stderr
+        tracing::info!(site = %self.site.name, url = %robots_url, cause, "robots.txt could not be read; the host is not crawled now");
+        self.failed_to_reach(
+            robots_url.as_str(),
+            &format!("robots.txt could not be read ({cause}), so the host is not crawled now"),
+        );
     }
 
     /// Add a sitemap's pages to the frontier (one level of index followed).
@@ -467,12 +550,14 @@ impl SiteCrawl<'_> {
             item,
             result,
             at,
+            known,
             mut analysed,
         } = done;
         let url = item.url.as_str();
         let waits = match &result {
             Err(e) => {
                 tracing::warn!(%url, error = %e, "fetch failed");
+                self.failed_to_reach(url, &e.to_string());
                 self.summary.errors += 1;
                 self.log(
                     &Fetch {
@@ -492,6 +577,15 @@ impl SiteCrawl<'_> {
             }
             Ok((response, _)) => {
                 self.summary.fetched += 1;
+                if response.status >= 500 {
+                    self.failed_to_reach(url, &format!("HTTP {}", response.status));
+                } else {
+                    self.reached = true;
+                }
+                if known && matches!(response.status, 304 | 404 | 410) {
+                    // a known document checked, whatever it said
+                    self.summary.documents += 1;
+                }
                 tracing::debug!(%url, status = response.status, bytes = response.body.len(), "fetched");
                 let fetch = fetch_of(url, &self.site.name, at, response);
                 self.handle_response(&item, response, &fetch, &mut analysed)?
@@ -604,7 +698,12 @@ impl SiteCrawl<'_> {
         analysed: Result<Analysed>,
     ) -> Result<()> {
         let links = match analysed {
-            Ok(Analysed::Document(prepared, links)) => {
+            Ok(Analysed::Document(prepared, links, content_missed)) => {
+                if content_missed {
+                    self.content.missed += 1;
+                } else {
+                    self.content.matched += 1;
+                }
                 self.batch.add_page(*prepared);
                 links
             }
@@ -720,12 +819,13 @@ impl FetchTask {
     async fn run(self, item: Item) -> Done {
         let at = SystemTime::now();
         // a read error only costs the conditional request
-        let known = if item.fresh {
+        let page = if item.fresh {
             None
         } else {
             self.store.page(item.url.as_str()).ok().flatten()
         };
-        let (etag, modified) = known.map_or((None, None), |p| (p.etag, p.last_modified));
+        let known = page.is_some();
+        let (etag, modified) = page.map_or((None, None), |p| (p.etag, p.last_modified));
         let result = fetch_politely(
             &self.client,
             &self.host,
@@ -761,6 +861,7 @@ impl FetchTask {
             item,
             result,
             at,
+            known,
             analysed,
         }
     }
@@ -776,10 +877,15 @@ impl FetchTask {
         if !is_document(&self.rules, url, &record) {
             return Ok(Analysed::Listing(links));
         }
+        let content_missed = record
+            .warnings
+            .iter()
+            .any(|w| w == crate::clean::CONTENT_SELECTOR_MISSED);
         let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
         Ok(Analysed::Document(
             Box::new(PreparedPage::new(&fetch, record)?),
             links,
+            content_missed,
         ))
     }
 }
@@ -797,16 +903,4 @@ fn fetch_of<'a>(url: &'a str, site: &'a str, at: SystemTime, response: &'a Respo
         etag: response.etag.as_deref(),
         last_modified: response.last_modified.as_deref(),
     }
-}
-
-/// A document, not a list page: the site's `documents` patterns say so;
-/// without them, the TRS article name or a page with a real body does.
-fn is_document(site: &SiteRules, url: &Url, record: &crate::Record) -> bool {
-    static TRS_ARTICLE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"/t\d{8}_\d+\.s?html?$").expect("static regex"));
-    if !site.documents.is_empty() {
-        return site.documents.iter().any(|r| r.is_match(url.as_str()));
-    }
-    TRS_ARTICLE.is_match(url.path())
-        || (record.text.chars().count() >= 200 && !record.sections.is_empty())
 }

@@ -8,11 +8,14 @@
 //! - [`Record`]: one page's document, with its metadata, sections and text.
 //! - [`Section`]: one node of the section tree.
 //! - [`Attachment`]: a linked file.
+//! - [`RecordDiff`]: what changed between two records, down to the words.
 
 mod attachment;
+pub mod diff;
 mod section;
 
 pub use attachment::Attachment;
+pub use diff::RecordDiff;
 pub use section::Section;
 
 use serde::{Deserialize, Serialize};

@@ -207,6 +207,21 @@ impl Store {
         Self::from_db(path, db)
     }
 
+    /// Open the store at `path`, which must exist: for readers, which must
+    /// never leave an empty store behind a mistyped path.
+    ///
+    /// # Errors
+    /// [`Error::StoreMissing`] when `path` holds no store; as [`Store::open`].
+    pub fn open_existing(path: &Path) -> Result<Self> {
+        // sled keeps its config and its data in these two files
+        if !(path.join("conf").is_file() && path.join("db").is_file()) {
+            return Err(Error::StoreMissing {
+                path: path.to_owned(),
+            });
+        }
+        Self::open(path)
+    }
+
     /// A store in a temporary directory, removed when dropped (for tests).
     ///
     /// # Errors
