@@ -276,3 +276,66 @@ fn crawl_refuses_a_bad_config_before_fetching() {
     );
     assert!(!dir.path().join("s").exists(), "nothing written");
 }
+
+/// Every kind of config error names the file, the line and the key, in
+/// words a person can act on.
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = "store = \"snapshots/store\"\n[crawl]\nper_host_delay_ms = 500\n\n[[site]]\nname = \"tht-gk\"\nseeds = [\"http://www.tht.gov.cn/gk/\"]\n";
+    let cases: [(&str, String, &[&str]); 4] = [
+        (
+            "wrong type",
+            format!("{good}max_depth = \"four\"\n"),
+            &["line 8", "site[0].max_depth", "expected"],
+        ),
+        (
+            "syntax",
+            good.replace("per_host_delay_ms = 500", "per_host_delay_ms = 8x"),
+            &["line 3", "crawl.per_host_delay_ms"],
+        ),
+        (
+            "bad selector",
+            format!("{good}content = \"div..TRS_Editor\"\n"),
+            &[
+                "line 8",
+                "site[0].content",
+                "a `.` must be followed by a class name",
+            ],
+        ),
+        (
+            "unknown key",
+            format!("{good}colour = \"red\"\n"),
+            &["line 8", "colour"],
+        ),
+    ];
+    for (what, text, wanted) in cases {
+        let config = dir.path().join("sites.toml");
+        std::fs::write(&config, text).unwrap();
+        let out = govsnap(&["crawl", "--config", &config.to_string_lossy()]);
+        assert_eq!(out.status.code(), Some(2), "{what}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+        assert!(err.contains("sites.toml"), "{what}: {err}");
+        for w in wanted {
+            assert!(err.contains(w), "{what}: {w:?} not in {err}");
+        }
+        assert!(!err.contains("report this"), "{what}: {err}");
+    }
+    // --site with a name the config does not have lists the names it has
+    let config = dir.path().join("sites.toml");
+    std::fs::write(&config, good).unwrap();
+    let out = govsnap(&[
+        "crawl",
+        "--config",
+        &config.to_string_lossy(),
+        "--site",
+        "nosuch",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("sites.toml") && err.contains("\"nosuch\"") && err.contains("tht-gk"),
+        "{err}"
+    );
+}
