@@ -2,6 +2,10 @@
 //! at pseudo-random moments: the store must open every time, hold only whole
 //! versions (page state, history, version, raw bytes agree), and a last run
 //! must complete it without a single duplicate.
+//!
+//! A kill waits for the ingest to be writing (the store's file grows), then
+//! a pseudo-random moment: a fixed delay from the start landed before the
+//! first write on a loaded machine, every time.
 
 mod common;
 
@@ -9,7 +13,7 @@ use govsnap::Store;
 use govsnap::store::EventKind;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const PAGES: usize = 400;
 const KILLS: usize = 12;
@@ -94,13 +98,22 @@ fn sigkill_at_any_moment_loses_no_whole_version_and_doubles_nothing() {
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        let delay = 30 + (seed >> 33) % 600;
+        let delay = (seed >> 33) % 150;
+        let db = store.join("db");
+        let before = std::fs::metadata(&db).map_or(0, |m| m.len());
         let mut child = Command::new(env!("CARGO_BIN_EXE_govsnap"))
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let started = Instant::now();
+        while std::fs::metadata(&db).map_or(0, |m| m.len()) <= before
+            && started.elapsed() < Duration::from_secs(60)
+            && child.try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         std::thread::sleep(Duration::from_millis(delay));
         child.kill().unwrap(); // SIGKILL: no destructor, no flush
         child.wait().unwrap();

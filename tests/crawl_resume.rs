@@ -245,6 +245,15 @@ fn a_terminal_gets_a_progress_bar() {
         terminal.contains("resume: ") && terminal.contains(" queued, ") && terminal.contains("/s"),
         "{terminal}"
     );
+    // the rate is a whole number of pages per second ("467/s", not
+    // "467.0263/s")
+    let rate = regex::Regex::new(r"\((\d[\d,.]*)/s\)").unwrap();
+    let rates: Vec<&str> = rate
+        .captures_iter(&terminal)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert!(!rates.is_empty(), "{terminal}");
+    assert!(rates.iter().all(|r| !r.contains('.')), "{rates:?}");
     // the summary table on stdout, not mixed with the bar
     let summary = std::fs::read_to_string(tmp.path().join("summary.txt")).unwrap();
     assert!(summary.starts_with("SITE"), "{summary}");

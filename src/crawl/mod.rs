@@ -6,8 +6,10 @@
 //!
 //! # Architecture
 //! - [`run`](crawl): the loop. It takes URLs from the frontier, fetches them
-//!   concurrently, extracts them in the fetch tasks, stores documents in
-//!   batches, follows redirects hop by hop and stops cleanly when asked.
+//!   concurrently, stores documents in batches, follows redirects hop by hop
+//!   and stops cleanly when asked.
+//! - `task`: one URL's fetch and extraction, off the loop.
+//! - [`summary`](SiteSummary): what a crawl reports, per site and as it goes.
 //! - [`client`]: the HTTP client (rustls, no automatic redirects, a body cap
 //!   on decompressed bytes, conditional requests).
 //! - [`politeness`]: per-host concurrency and delay, retries with backoff,
@@ -22,7 +24,10 @@ pub mod politeness;
 pub mod robots;
 mod run;
 pub mod sitemap;
+mod summary;
+mod task;
 
 pub use discover::{Links, TrsSeries};
 pub use robots::Robots;
-pub use run::{CrawlReport, MAX_REDIRECTS, Progress, SiteSummary, crawl, crawl_with_progress};
+pub use run::{MAX_REDIRECTS, crawl, crawl_with_progress};
+pub use summary::{CrawlReport, Progress, SiteSummary};

@@ -15,15 +15,15 @@ use super::discover;
 use super::politeness::{HostPool, fetch_politely};
 use super::robots::Robots;
 use super::sitemap::{self, Sitemap};
+use super::summary::{CrawlReport, Progress, SiteSummary};
+use super::task::{Analysed, Done, FetchTask, Item, fetch_of};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
-use crate::pipeline::{Page, extract_with_links, is_document};
-use crate::store::{Batch, Fetch, FetchLogEntry, PreparedPage, PutOutcome, Store, url_hash};
-use serde::Serialize;
+use crate::store::{Batch, Fetch, FetchLogEntry, PutOutcome, Store, url_hash};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -36,79 +36,6 @@ const BATCH_DOCUMENTS: usize = 64;
 /// Fetches that stored no document (list pages, 304s, errors) logged in
 /// one transaction: a recrawl of unchanged pages commits every 256.
 const BATCH_LOGGED: usize = 256;
-
-/// What one crawl did on one site (SPEC §6: the keys of `--format json`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SiteSummary {
-    /// The site's name.
-    pub site: String,
-    /// HTTP responses received.
-    pub fetched: u64,
-    /// Document pages among them.
-    pub documents: u64,
-    /// List pages among them.
-    pub listings: u64,
-    /// Documents stored as a new version.
-    pub new_versions: u64,
-    /// Documents unchanged since their last version.
-    pub unchanged: u64,
-    /// 304 answers to conditional requests.
-    pub not_modified: u64,
-    /// Known pages that now answer 404/410.
-    pub gone: u64,
-    /// Requests that failed after their retries, bodies over the cap,
-    /// redirect loops.
-    pub errors: u64,
-    /// Distinct links outside the site's scope.
-    pub skipped_scope: u64,
-    /// URLs robots.txt disallows.
-    pub skipped_robots: u64,
-    /// Why the site could not be crawled at all (no URL of it answered:
-    /// DNS, refused, TLS, timeouts, 5xx, or a robots.txt that could not be
-    /// read), naming the URL; `None` when the site was reached.
-    pub error: Option<String>,
-    /// `None` when the crawl ran to its end, else why it stopped
-    /// (`"interrupted"`).
-    pub stopped: Option<String>,
-    /// What a person should know about the site's rules, found over the
-    /// whole crawl (a `content` selector that matched no document). Not
-    /// part of the JSON summary: the CLI prints them on stderr.
-    #[serde(skip)]
-    pub warnings: Vec<String>,
-}
-
-/// Where a crawl is, for a progress display.
-#[derive(Debug, Clone, Copy)]
-pub struct Progress<'a> {
-    /// The site being crawled.
-    pub site: &'a str,
-    /// URLs processed so far on this site.
-    pub done: u64,
-    /// URLs waiting to be fetched (not counting those in flight).
-    pub queued: usize,
-    /// Failures so far.
-    pub errors: u64,
-}
-
-/// The result of a crawl.
-#[derive(Debug, Clone, Default)]
-pub struct CrawlReport {
-    /// One summary per site crawled.
-    pub sites: Vec<SiteSummary>,
-    /// Whether the crawl was stopped before its frontier was empty.
-    pub interrupted: bool,
-}
-
-/// A URL being fetched.
-#[derive(Debug, Clone)]
-struct Item {
-    url: Url,
-    depth: u32,
-    hops: u8,
-    /// New to the frontier in this run: no crawl fetched it before, so there
-    /// are no validators to look up for a conditional request.
-    fresh: bool,
-}
 
 /// Links [`SiteCrawl::discovered`] remembers between two clearings
 /// (about 300 KB).
@@ -278,27 +205,6 @@ struct SiteCrawl<'a> {
 struct ContentHits {
     matched: u64,
     missed: u64,
-}
-
-/// A page as its fetch task leaves it: extracted, and for a document hashed
-/// and compressed, ready for the writer.
-enum Analysed {
-    /// A document, its links, and whether the site's content selector
-    /// missed on it.
-    Document(Box<PreparedPage>, discover::Links, bool),
-    Listing(discover::Links),
-}
-
-/// What a fetch task hands back.
-struct Done {
-    item: Item,
-    result: std::result::Result<(Response, u32), super::client::FetchError>,
-    at: SystemTime,
-    /// Whether the store knew the page (a document of an earlier crawl).
-    known: bool,
-    /// Extraction and preparation run in the task, in parallel with other
-    /// fetches: the loop only follows links and hands batches to the writer.
-    analysed: Option<Result<Analysed>>,
 }
 
 impl SiteCrawl<'_> {
@@ -801,106 +707,5 @@ impl SiteCrawl<'_> {
         if self.out_of_scope.insert(url_hash(url.as_str())) {
             self.summary.skipped_scope += 1;
         }
-    }
-}
-
-/// What a fetch task needs: shared handles, cheap to clone.
-struct FetchTask {
-    client: Client,
-    host: Arc<super::politeness::Host>,
-    store: Store,
-    rules: Arc<SiteRules>,
-    options: crate::config::ExtractOptions,
-}
-
-impl FetchTask {
-    /// Fetch one URL (conditionally when the store knows it), then extract
-    /// it and, for a document, prepare it for the store, off the loop.
-    async fn run(self, item: Item) -> Done {
-        let at = SystemTime::now();
-        // a read error only costs the conditional request
-        let page = if item.fresh {
-            None
-        } else {
-            self.store.page(item.url.as_str()).ok().flatten()
-        };
-        let known = page.is_some();
-        let (etag, modified) = page.map_or((None, None), |p| (p.etag, p.last_modified));
-        let result = fetch_politely(
-            &self.client,
-            &self.host,
-            &item.url,
-            etag.as_deref(),
-            modified.as_deref(),
-        )
-        .await;
-        let (result, analysed) = match result {
-            Ok((response, attempts))
-                if (200..300).contains(&response.status) && !response.truncated =>
-            {
-                let url = item.url.clone();
-                let analysed = tokio::task::spawn_blocking(move || {
-                    let analysed = self.analyse(&url, &response, at);
-                    (response, analysed)
-                })
-                .await;
-                match analysed {
-                    Ok((response, analysed)) => (Ok((response, attempts)), Some(analysed)),
-                    // extraction panicked: the page is logged as a failure
-                    Err(e) => (
-                        Err(super::client::FetchError::Permanent(format!(
-                            "extracting the page failed: {e}"
-                        ))),
-                        None,
-                    ),
-                }
-            }
-            other => (other, None),
-        };
-        Done {
-            item,
-            result,
-            at,
-            known,
-            analysed,
-        }
-    }
-
-    fn analyse(&self, url: &Url, response: &Response, at: SystemTime) -> Result<Analysed> {
-        let page = Page {
-            bytes: &response.body,
-            url: Some(url.as_str()),
-            location: None,
-            content_type: response.content_type.as_deref(),
-        };
-        let (record, links) = extract_with_links(&page, url, Some(&self.rules), self.options)?;
-        if !is_document(&self.rules, url, &record) {
-            return Ok(Analysed::Listing(links));
-        }
-        let content_missed = record
-            .warnings
-            .iter()
-            .any(|w| w == crate::clean::CONTENT_SELECTOR_MISSED);
-        let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
-        Ok(Analysed::Document(
-            Box::new(PreparedPage::new(&fetch, record)?),
-            links,
-            content_missed,
-        ))
-    }
-}
-
-/// A response as the store records it.
-fn fetch_of<'a>(url: &'a str, site: &'a str, at: SystemTime, response: &'a Response) -> Fetch<'a> {
-    Fetch {
-        url,
-        site: Some(site),
-        fetched_at: at,
-        status: response.status,
-        bytes: &response.body,
-        content_type: response.content_type.as_deref(),
-        duration_ms: u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX),
-        etag: response.etag.as_deref(),
-        last_modified: response.last_modified.as_deref(),
     }
 }

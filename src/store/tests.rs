@@ -1,0 +1,452 @@
+//! The store's own tests: layouts, schemas, outcomes, crash paths.
+use super::*;
+use crate::{ExtractOptions, Page, extract};
+use std::time::{Duration, UNIX_EPOCH};
+
+const URL: &str = "http://www.example.gov.cn/gk/t20210330_1.html";
+const BASE_SECS: u64 = 1_700_000_000;
+
+fn page(body: &str, counter: u32) -> String {
+    format!(
+        "<html><head><title>关于开展安全检查的通知_某某区人民政府</title></head><body>\
+         <div class=\"nav\"><a href=\"/\">首页</a></div><div class=\"article\"><h1>关于开展安全检查的通知</h1>\
+         <div class=\"info\">发布时间：2021-03-30 浏览次数：{counter}</div><div class=\"content\">{body}</div></div>\
+         <div class=\"footer\">主办单位：某某区人民政府 京ICP备12345678号</div></body></html>"
+    )
+}
+
+const BODY: &str = "<p>各街道、各部门：</p><p>为切实做好安全生产工作，有效防范各类事故发生，现就开展安全检查有关事项通知如下。</p>";
+
+fn record(html: &str) -> Record {
+    extract(
+        &Page {
+            bytes: html.as_bytes(),
+            url: Some(URL),
+            ..Page::default()
+        },
+        None,
+        ExtractOptions::default(),
+    )
+    .unwrap()
+}
+
+/// A fetch of `html` at `url`, `secs` after the tests' base time.
+fn fetch<'a>(url: &'a str, html: &'a str, secs: u64) -> Fetch<'a> {
+    Fetch {
+        url,
+        site: Some("example"),
+        fetched_at: UNIX_EPOCH + Duration::from_secs(BASE_SECS + secs),
+        status: 200,
+        bytes: html.as_bytes(),
+        content_type: Some("text/html"),
+        duration_ms: 0,
+        etag: None,
+        last_modified: None,
+    }
+}
+
+/// A tree's keys, in order.
+fn keys_of(tree: &sled::Tree) -> Vec<Vec<u8>> {
+    tree.iter().keys().map(|k| k.unwrap().to_vec()).collect()
+}
+
+/// Open a store just dropped: sled's flusher thread can hold the lock
+/// for a moment after the handle is gone.
+fn reopen(path: &Path) -> Result<Store> {
+    for _ in 0..100 {
+        match Store::open(path) {
+            Err(Error::StoreLocked { .. }) => std::thread::sleep(Duration::from_millis(20)),
+            other => return other,
+        }
+    }
+    Store::open(path)
+}
+
+fn put(store: &Store, html: &str, secs: u64) -> PutOutcome {
+    store.put(&fetch(URL, html, secs), &record(html)).unwrap()
+}
+
+#[test]
+fn pages_new_to_the_store_key_history_and_versions_by_id_in_arrival_order() {
+    let store = Store::temporary().unwrap();
+    // URL order is the reverse of arrival order
+    let urls = [
+        "http://www.example.gov.cn/gk/t20240302_2.html",
+        "http://www.example.gov.cn/gk/t20240301_1.html",
+    ];
+    let html = page(BODY, 1);
+    for url in urls {
+        store.put(&fetch(url, &html, 0), &record(&html)).unwrap();
+    }
+    let ids: Vec<u64> = urls
+        .iter()
+        .map(|url| store.page(url).unwrap().unwrap().id.unwrap())
+        .collect();
+    assert!(ids[0] < ids[1]);
+    let expected: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|id| keys::event_key(&id.to_be_bytes(), 1))
+        .collect();
+    assert_eq!(
+        keys_of(&store.history),
+        expected,
+        "appended in arrival order"
+    );
+    assert!(store.version_ids.is_empty(), "events point to versions");
+    for (url, key) in urls.iter().zip(&keys_of(&store.versions)) {
+        let history = store.history(url).unwrap();
+        assert_eq!(history.len(), 1);
+        let id = history[0].version_id.expect("a version event has its id");
+        assert_eq!(keys::id_key(id).as_slice(), key.as_slice());
+        assert_eq!(store.latest(url).unwrap().unwrap().url, *url);
+    }
+}
+
+/// An unchanged fetch writes only the page's last fetch (tree
+/// `fetched`); the page's state reads it back, and the next write of
+/// the whole state takes it in.
+#[test]
+fn an_unchanged_fetch_stores_only_its_last_fetch() {
+    let store = Store::temporary().unwrap();
+    put(&store, &page(BODY, 1), 0);
+    let stored = store.pages.get(URL).unwrap().unwrap();
+    let html = page(BODY, 2);
+    let again = Fetch {
+        etag: Some("\"5f3a-2\""),
+        ..fetch(URL, &html, 60)
+    };
+    assert_eq!(
+        store.put(&again, &record(&html)).unwrap(),
+        PutOutcome::Unchanged
+    );
+    assert_eq!(
+        store.pages.get(URL).unwrap().unwrap(),
+        stored,
+        "state not rewritten"
+    );
+    assert_eq!(store.fetched.len(), 1);
+    let state = store.page(URL).unwrap().unwrap();
+    assert_eq!(state.last_fetched, timestamp(again.fetched_at));
+    assert_eq!(state.etag.as_deref(), Some("\"5f3a-2\""));
+    assert_eq!(store.pages().next().unwrap().unwrap(), state);
+
+    let gone = Fetch {
+        status: 404,
+        ..fetch(URL, "", 120)
+    };
+    assert!(store.mark_gone(&gone).unwrap());
+    assert!(store.fetched.is_empty(), "taken into the state");
+    let state = store.page(URL).unwrap().unwrap();
+    assert_eq!(
+        (state.state, state.last_status, state.last_fetched),
+        (PageStatus::Gone, 404, timestamp(gone.fetched_at))
+    );
+    assert_eq!(state.etag.as_deref(), Some("\"5f3a-2\""));
+}
+
+/// A page stored by schema 2 or 3: its history event has no version id,
+/// and `version_ids` says where its version is.
+#[test]
+fn a_version_stored_before_schema_4_is_found_through_its_index() {
+    let store = Store::temporary().unwrap();
+    put(&store, &page(BODY, 1), 0);
+    let state = store.page(URL).unwrap().unwrap();
+    let (key, value) = store.history.iter().next().unwrap().unwrap();
+    let mut event: Event = serde_json::from_slice(&value).unwrap();
+    let id = event.version_id.take().unwrap();
+    store
+        .history
+        .insert(&key, serde_json::to_vec(&event).unwrap())
+        .unwrap();
+    assert!(store.latest(URL).unwrap().is_none(), "nothing says where");
+    let prefix = keys::page_prefix(URL, state.id);
+    store
+        .version_ids
+        .insert(keys::event_key(&prefix, 1), &keys::id_key(id))
+        .unwrap();
+    assert_eq!(store.latest(URL).unwrap().unwrap().version, 1);
+}
+
+/// The fetches of one write make one fetch-log value, read back one by
+/// one in order, as are entries an older govsnap wrote one per value.
+#[test]
+fn a_batch_logs_its_fetches_in_one_value() {
+    let store = Store::temporary().unwrap();
+    let old = FetchLogEntry::new(&fetch(URL, "", 0), "unchanged");
+    store
+        .fetch_log
+        .insert(keys::id_key(0), serde_json::to_vec(&old).unwrap())
+        .unwrap();
+    let html = page(BODY, 1);
+    let urls = [
+        "http://www.example.gov.cn/gk/t1.html",
+        "http://www.example.gov.cn/gk/t2.html",
+    ];
+    let mut batch = Batch::default();
+    for url in urls {
+        batch.add_page(PreparedPage::new(&fetch(url, &html, 1), record(&html)).unwrap());
+    }
+    let listing = "http://www.example.gov.cn/gk/index.html";
+    batch.add_log(FetchLogEntry::new(&fetch(listing, "", 1), "listing"));
+    assert_eq!(store.commit(&batch).unwrap().len(), 2);
+    store.log(&fetch(URL, "", 2), "not_modified").unwrap();
+    assert_eq!(store.fetch_log.len(), 3, "one value per write");
+    let log: Vec<(String, String)> = store
+        .fetch_log()
+        .map(|e| e.unwrap())
+        .map(|e| (e.url, e.outcome))
+        .collect();
+    let expected = [
+        (URL, "unchanged"),
+        (urls[0], "new_version"),
+        (urls[1], "new_version"),
+        (listing, "listing"),
+        (URL, "not_modified"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(u, o)| ((*u).to_owned(), (*o).to_owned()))
+        .collect();
+    assert_eq!(log, expected);
+}
+
+/// A new store is created without sled's page compression; one created
+/// with it (by an older govsnap) still opens (see `a_schema_1_store_is_read_and_upgraded`).
+#[test]
+fn a_new_store_is_created_without_page_compression() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    drop(Store::open(&path).unwrap());
+    // sled's settings, as text with a checksum after it
+    let conf = String::from_utf8_lossy(&std::fs::read(path.join("conf")).unwrap()).into_owned();
+    assert!(conf.contains("use_compression: false"), "{conf}");
+    reopen(&path).unwrap();
+}
+
+#[test]
+fn versions_only_for_content_changes() {
+    let store = Store::temporary().unwrap();
+    assert_eq!(put(&store, &page(BODY, 1), 0), PutOutcome::NewVersion(1));
+    // the visit counter changed: boilerplate only
+    assert_eq!(put(&store, &page(BODY, 2), 1), PutOutcome::Unchanged);
+    let changed = BODY.replace("安全检查", "安全生产大检查");
+    assert_eq!(
+        put(&store, &page(&changed, 3), 2),
+        PutOutcome::NewVersion(2)
+    );
+    let state = store.page(URL).unwrap().unwrap();
+    assert_eq!(
+        (state.versions, state.events, state.state),
+        (2, 2, PageStatus::Live)
+    );
+    assert_eq!(store.fetch_log().count(), 3);
+    let v1 = store.version(URL, 1).unwrap().unwrap();
+    assert_eq!(store.raw(&v1).unwrap().unwrap(), page(BODY, 1).as_bytes());
+    assert!(
+        store
+            .latest(URL)
+            .unwrap()
+            .unwrap()
+            .record
+            .text
+            .contains("安全生产大检查")
+    );
+}
+
+#[test]
+fn slices_cover_every_version_once_in_order() {
+    let store = Store::temporary().unwrap();
+    put(&store, &page(BODY, 1), 0);
+    put(&store, &page(&BODY.replace("安全检查", "专项检查"), 1), 1);
+    put(&store, &page(&BODY.replace("安全检查", "联合检查"), 1), 2);
+    let all: Vec<(String, u32)> = store
+        .all_versions()
+        .map(|v| v.unwrap())
+        .map(|v| (v.url, v.version))
+        .collect();
+    let mut sliced = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (slice, next) = store.versions_from(cursor.as_ref(), 2).unwrap();
+        sliced.extend(slice.into_iter().map(|v| (v.url, v.version)));
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(all.len(), 3);
+    assert_eq!(sliced, all);
+}
+
+#[test]
+fn gone_and_back() {
+    let store = Store::temporary().unwrap();
+    put(&store, &page(BODY, 1), 0);
+    let gone = Fetch {
+        url: URL,
+        site: None,
+        fetched_at: UNIX_EPOCH + Duration::from_secs(BASE_SECS + 100),
+        status: 404,
+        bytes: b"",
+        content_type: None,
+        duration_ms: 3,
+        etag: None,
+        last_modified: None,
+    };
+    assert!(store.mark_gone(&gone).unwrap());
+    assert!(
+        !store.mark_gone(&gone).unwrap(),
+        "one gone mark per disappearance"
+    );
+    assert_eq!(store.page(URL).unwrap().unwrap().state, PageStatus::Gone);
+    // back with the same content: a version again
+    assert_eq!(put(&store, &page(BODY, 9), 200), PutOutcome::NewVersion(2));
+    let kinds: Vec<EventKind> = store.history(URL).unwrap().iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Version, EventKind::Gone, EventKind::Version]
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_a_second_opener_is_told_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    {
+        let store = Store::open(&path).unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("in use by another govsnap process")
+        );
+        store
+            .db
+            .open_tree(trees::META)
+            .unwrap()
+            .insert(trees::SCHEMA_KEY, (STORE_SCHEMA + 1).to_string().as_bytes())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let err = reopen(&path).unwrap_err();
+    assert!(
+        matches!(err, Error::StoreSchema { found, .. } if found == STORE_SCHEMA + 1),
+        "{err}"
+    );
+}
+
+#[test]
+fn versions_are_stored_compressed() {
+    let store = Store::temporary().unwrap();
+    put(&store, &page(BODY, 1), 0);
+    let value = store.versions.iter().next().unwrap().unwrap().1;
+    assert!(value.starts_with(&ZSTD_MAGIC));
+    let latest = store.latest(URL).unwrap().unwrap();
+    assert_eq!(
+        latest.record.title.as_deref(),
+        Some("关于开展安全检查的通知")
+    );
+}
+
+/// Versions and raw bytes are keyed by monotonic ids, in the order they
+/// were stored, and found through their indexes; the same bytes at two
+/// URLs are stored once.
+#[test]
+fn versions_and_raw_bytes_by_id_in_storage_order() {
+    let store = Store::temporary().unwrap();
+    let html = page(BODY, 1);
+    let record = record(&html);
+    let urls: Vec<String> = (0..40)
+        .map(|i| format!("http://www.example.gov.cn/gk/t20240101_{i}.html"))
+        .collect();
+    for url in &urls {
+        store.put(&fetch(url, &html, 0), &record).unwrap();
+    }
+    let keys = keys_of(&store.versions);
+    assert_eq!(keys.len(), 40);
+    assert!(keys.iter().all(|k| k.len() == 8));
+    let stored: Vec<String> = store.all_versions().map(|v| v.unwrap().url).collect();
+    assert_eq!(stored, urls, "storage order");
+    assert_eq!(store.version(&urls[7], 1).unwrap().unwrap().url, urls[7]);
+    assert!(store.version(&urls[7], 2).unwrap().is_none());
+    assert_eq!(store.raw.len(), 1, "the same bytes once");
+    let v = store.latest(&urls[39]).unwrap().unwrap();
+    assert_eq!(store.raw(&v).unwrap().unwrap(), html.as_bytes());
+}
+
+/// A store as schema 1 wrote it: versions as plain JSON. It opens,
+/// reads, takes new versions and is marked with the current schema.
+#[test]
+fn a_schema_1_store_is_read_and_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let html = page(BODY, 1);
+    {
+        let db = sled::Config::new()
+            .path(&path)
+            .use_compression(true)
+            .open()
+            .unwrap();
+        let record = record(&html);
+        let raw_hash = blake3::hash(html.as_bytes());
+        let version = Version {
+            url: URL.to_owned(),
+            version: 1,
+            fetched_at: "2023-11-14T22:13:20.000Z".to_owned(),
+            content_hash: content_hash(&record),
+            raw_hash: raw_hash.to_hex().to_string(),
+            content_type: None,
+            record: record.clone(),
+        };
+        let state = PageState {
+            url: URL.to_owned(),
+            site: None,
+            versions: 1,
+            events: 1,
+            state: PageStatus::Live,
+            first_seen: version.fetched_at.clone(),
+            last_fetched: version.fetched_at.clone(),
+            last_status: 200,
+            content_hash: Some(version.content_hash.clone()),
+            etag: None,
+            last_modified: None,
+            id: None,
+        };
+        let tree = |name: &str| db.open_tree(name).unwrap();
+        tree(trees::META).insert(trees::SCHEMA_KEY, b"1").unwrap();
+        tree(trees::PAGES)
+            .insert(URL, serde_json::to_vec(&state).unwrap())
+            .unwrap();
+        tree(trees::VERSIONS)
+            .insert(
+                keys::page_key(URL, 1),
+                serde_json::to_vec(&version).unwrap(),
+            )
+            .unwrap();
+        tree(trees::RAW)
+            .insert(
+                raw_hash.as_bytes(),
+                zstd::encode_all(html.as_bytes(), 1).unwrap(),
+            )
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen(&path).unwrap();
+    let v1 = store.latest(URL).unwrap().unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(store.raw(&v1).unwrap().unwrap(), html.as_bytes());
+    let meta = store.db.open_tree(trees::META).unwrap();
+    assert_eq!(
+        meta.get(trees::SCHEMA_KEY).unwrap().unwrap(),
+        STORE_SCHEMA.to_string().as_bytes()
+    );
+    assert_eq!(
+        put(&store, &page("<p>通知已废止。</p>", 1), 60),
+        PutOutcome::NewVersion(2)
+    );
+    let (all, _) = store.versions_from(None, 10).unwrap();
+    let mut numbers: Vec<u32> = all.iter().map(|v| v.version).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2]);
+    assert_eq!(store.version(URL, 2).unwrap().unwrap().version, 2);
+}

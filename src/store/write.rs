@@ -1,0 +1,508 @@
+//! The store's write path: a fetch and its record become a new version or
+//! an unchanged fetch, a gone mark or a logged failure, each in one sled
+//! transaction over every tree it touches. [`PreparedPage`] does the
+//! CPU-heavy half (hashing, compression) on any thread; [`Batch`] gathers
+//! pages and log entries for [`Store::commit`].
+
+use super::values::{Event, EventKind, FetchLogEntry, LastFetch, PageState, PageStatus};
+use super::{Fetch, PutOutcome, Store, ZSTD_LEVEL, content_hash, keys, store_error, timestamp};
+use crate::error::{Error, Result};
+use crate::record::Record;
+use serde::Serialize;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::path::Path;
+
+impl Store {
+    /// Record a fetched page and its record: a new version when its content
+    /// differs from the latest version (or the page was gone), else only the
+    /// fetch. Raw bytes are stored once per distinct content hash of the bytes.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails; nothing of it is then stored.
+    pub fn put(&self, fetch: &Fetch<'_>, record: &Record) -> Result<PutOutcome> {
+        let outcomes = self.put_batch(&[(*fetch, record)])?;
+        Ok(outcomes[0])
+    }
+
+    /// [`Store::put`] for several pages in one transaction: all of them are
+    /// stored, or none. A transaction costs more than the writes in it.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails; nothing of the batch is then stored.
+    pub fn put_batch(&self, pages: &[(Fetch<'_>, &Record)]) -> Result<Vec<PutOutcome>> {
+        let mut batch = Batch::default();
+        for (fetch, record) in pages {
+            batch.add_page(PreparedPage::new(fetch, (*record).clone())?);
+        }
+        self.commit(&batch)
+    }
+
+    /// Store a [`Batch`] in one transaction: all of it, or none. Returns the
+    /// outcome of each of its pages, in order. A crawler prepares its pages
+    /// in parallel and leaves only this to its writer. The batch's fetch-log
+    /// entries make one value: a sled entry costs more than the entry in it,
+    /// in CPU, in memory (sled keeps a record of every page of every tree)
+    /// and on disk.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails; nothing of the batch is then stored.
+    pub fn commit(&self, batch: &Batch) -> Result<Vec<PutOutcome>> {
+        let (prepared, logged) = (&batch.pages, &batch.logged);
+        (
+            &self.pages,
+            &self.fetched,
+            &self.versions,
+            &self.history,
+            &self.raw,
+            &self.raw_ids,
+            &self.fetch_log,
+        )
+            .transaction(|(pages, fetched, versions, history, raw, raw_ids, log)| {
+                let trees = TxTrees {
+                    pages,
+                    fetched,
+                    versions,
+                    history,
+                    raw,
+                    raw_ids,
+                    legacy: self.legacy,
+                };
+                let mut entries = Vec::with_capacity(prepared.len() + logged.len());
+                let outcomes = prepared
+                    .iter()
+                    .map(|p| {
+                        let (outcome, entry) = put_one(p, &trees)?;
+                        entries.push(entry);
+                        Ok(outcome)
+                    })
+                    .collect::<TxResult<Vec<_>>>()?;
+                for &i in &batch.not_modified {
+                    revalidated(pages, fetched, &logged[i])?;
+                }
+                entries.extend_from_slice(logged);
+                put_log(log, &entries)?;
+                Ok(outcomes)
+            })
+            .map_err(|e| tx_error(&self.path, e))
+    }
+
+    /// Record that a known page now answers 404/410: a `gone` event, once.
+    /// An unknown URL only gets a fetch-log entry. Returns whether a gone
+    /// mark was added.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails.
+    pub fn mark_gone(&self, fetch: &Fetch<'_>) -> Result<bool> {
+        let at = timestamp(fetch.fetched_at);
+        (&self.pages, &self.fetched, &self.history, &self.fetch_log)
+            .transaction(|(pages, fetched, history, log)| {
+                let entry = [FetchLogEntry::new(fetch, "gone")];
+                let Some((mut page, overlaid)) = get_page(pages, fetched, fetch.url)? else {
+                    put_log_one(log, &entry)?;
+                    return Ok(false);
+                };
+                let newly = page.state != PageStatus::Gone;
+                if newly {
+                    page.events += 1;
+                    page.state = PageStatus::Gone;
+                    let event = Event {
+                        kind: EventKind::Gone,
+                        version: None,
+                        fetched_at: at.clone(),
+                        status: fetch.status,
+                        content_hash: None,
+                        title: None,
+                        version_id: None,
+                    };
+                    let key = keys::event_key(&keys::page_prefix(fetch.url, page.id), page.events);
+                    put_json(history, &key, &event)?;
+                }
+                page.last_fetched.clone_from(&at);
+                page.last_status = fetch.status;
+                put_page(pages, fetched, &page, overlaid)?;
+                put_log_one(log, &entry)?;
+                Ok(newly)
+            })
+            .map_err(|e| tx_error(&self.path, e))
+    }
+
+    /// Log a fetch that produced nothing to store (an error, a non-page).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails.
+    pub fn log_failure(&self, fetch: &Fetch<'_>) -> Result<()> {
+        self.log(fetch, "error")
+    }
+
+    /// Log a fetch with its outcome (`listing`, `not_modified`, `redirect` …)
+    /// and nothing else.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails.
+    pub fn log(&self, fetch: &Fetch<'_>, outcome: &str) -> Result<()> {
+        let entry = [FetchLogEntry::new(fetch, outcome)];
+        self.fetch_log
+            .transaction(|log| put_log_one(log, &entry))
+            .map_err(|e| tx_error(&self.path, e))
+    }
+}
+
+/// A fetched page and its record, ready to be written: hashed, its raw bytes
+/// compressed, everything owned, so that it can cross threads. This is the
+/// CPU-heavy half of [`Store::put`].
+#[derive(Debug, Clone)]
+pub struct PreparedPage {
+    url: String,
+    site: Option<String>,
+    at: String,
+    status: u16,
+    content_type: Option<String>,
+    duration_ms: u64,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    bytes: u64,
+    record: Record,
+    content: String,
+    raw_hash: blake3::Hash,
+    compressed: Vec<u8>,
+}
+
+impl PreparedPage {
+    /// Hash and compress a fetched page and its record.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when compression fails.
+    pub fn new(fetch: &Fetch<'_>, record: Record) -> Result<Self> {
+        Ok(Self {
+            url: fetch.url.to_owned(),
+            site: fetch.site.map(str::to_owned),
+            at: timestamp(fetch.fetched_at),
+            status: fetch.status,
+            content_type: fetch.content_type.map(str::to_owned),
+            duration_ms: fetch.duration_ms,
+            etag: fetch.etag.map(str::to_owned),
+            last_modified: fetch.last_modified.map(str::to_owned),
+            bytes: fetch.bytes.len() as u64,
+            content: content_hash(&record),
+            raw_hash: blake3::hash(fetch.bytes),
+            compressed: compress(fetch.bytes).map_err(|e| Error::Io {
+                what: "compressing a page".to_owned(),
+                source: e,
+            })?,
+            record,
+        })
+    }
+
+    /// The page's URL.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// What one [`Store::commit`] writes: pages prepared with
+/// [`PreparedPage::new`], and fetches that stored nothing else (list pages,
+/// 304s, errors), to log.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pages: Vec<PreparedPage>,
+    logged: Vec<FetchLogEntry>,
+    /// Which of `logged` are 304s: their page's last fetch changes too.
+    not_modified: Vec<usize>,
+}
+
+impl Batch {
+    /// Add a page to store (a new version, or only its fetch).
+    pub fn add_page(&mut self, page: PreparedPage) {
+        self.pages.push(page);
+    }
+
+    /// Add a fetch to log.
+    pub fn add_log(&mut self, entry: FetchLogEntry) {
+        self.logged.push(entry);
+    }
+
+    /// Add a 304 answer to a conditional request: logged, and the page's
+    /// last fetch (time and status) is this one.
+    pub fn add_not_modified(&mut self, entry: FetchLogEntry) {
+        self.not_modified.push(self.logged.len());
+        self.logged.push(entry);
+    }
+
+    /// How many pages it holds.
+    #[must_use]
+    pub fn pages(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// How many fetches it logs besides its pages'.
+    #[must_use]
+    pub fn logged(&self) -> usize {
+        self.logged.len()
+    }
+
+    /// Whether it holds nothing to write.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty() && self.logged.is_empty()
+    }
+
+    /// The URLs of its pages, then of its logged fetches.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        self.pages
+            .iter()
+            .map(PreparedPage::url)
+            .chain(self.logged.iter().map(|e| e.url.as_str()))
+    }
+}
+
+/// The trees one page's write touches, inside a transaction.
+struct TxTrees<'a> {
+    pages: &'a sled::transaction::TransactionalTree,
+    fetched: &'a sled::transaction::TransactionalTree,
+    versions: &'a sled::transaction::TransactionalTree,
+    history: &'a sled::transaction::TransactionalTree,
+    raw: &'a sled::transaction::TransactionalTree,
+    raw_ids: &'a sled::transaction::TransactionalTree,
+    /// Look for schema-1 raw bytes too (keyed by hash, not indexed).
+    legacy: bool,
+}
+
+/// Write one page inside a transaction: a new version, or only its state.
+/// Returns its fetch-log entry, for the caller to write with the batch's.
+fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogEntry)> {
+    let (previous, overlaid) = get_page(t.pages, t.fetched, &p.url)?.unzip();
+    let overlaid = overlaid.unwrap_or(false);
+    let changed = previous.as_ref().is_none_or(|old| {
+        old.state == PageStatus::Gone || old.content_hash.as_deref() != Some(p.content.as_str())
+    });
+    // an unchanged page of the same site changes only its last fetch
+    let only_fetched = !changed
+        && previous
+            .as_ref()
+            .is_some_and(|old| p.site.is_none() || old.site == p.site);
+    let mut page = previous.unwrap_or_else(|| PageState {
+        url: p.url.clone(),
+        site: p.site.clone(),
+        versions: 0,
+        events: 0,
+        state: PageStatus::Live,
+        first_seen: p.at.clone(),
+        last_fetched: p.at.clone(),
+        last_status: p.status,
+        content_hash: None,
+        etag: None,
+        last_modified: None,
+        id: None,
+    });
+    if page.versions == 0 {
+        // new to the store: its keys follow the order pages come in
+        page.id = Some(t.pages.generate_id()?);
+    }
+    page.last_fetched.clone_from(&p.at);
+    page.last_status = p.status;
+    page.state = PageStatus::Live;
+    page.etag.clone_from(&p.etag);
+    page.last_modified.clone_from(&p.last_modified);
+    if p.site.is_some() {
+        page.site.clone_from(&p.site);
+    }
+    let outcome = if changed {
+        page.versions += 1;
+        page.events += 1;
+        page.content_hash = Some(p.content.clone());
+        let raw_hash = p.raw_hash.to_hex();
+        let version = VersionRef {
+            url: &p.url,
+            version: page.versions,
+            fetched_at: &p.at,
+            content_hash: &p.content,
+            raw_hash: raw_hash.as_str(),
+            content_type: p.content_type.as_deref(),
+            record: &p.record,
+        };
+        let compressed = compress_tx(&to_json(&version)?)?;
+        let id = t.versions.generate_id()?;
+        t.versions.insert(&keys::id_key(id), compressed)?;
+        let prefix = keys::page_prefix(&p.url, page.id);
+        let event = Event {
+            kind: EventKind::Version,
+            version: Some(page.versions),
+            fetched_at: p.at.clone(),
+            status: p.status,
+            content_hash: Some(p.content.clone()),
+            title: p.record.title.clone(),
+            version_id: Some(id),
+        };
+        put_json(t.history, &keys::event_key(&prefix, page.events), &event)?;
+        let hash = p.raw_hash.as_bytes();
+        let stored = t.raw_ids.get(hash)?.is_some() || (t.legacy && t.raw.get(hash)?.is_some());
+        if !stored {
+            let id = keys::id_key(t.raw.generate_id()?);
+            t.raw.insert(&id, p.compressed.as_slice())?;
+            t.raw_ids.insert(hash, &id)?;
+        }
+        PutOutcome::NewVersion(page.versions)
+    } else {
+        PutOutcome::Unchanged
+    };
+    if only_fetched {
+        put_json(t.fetched, p.url.as_bytes(), &LastFetch::of(&page))?;
+    } else {
+        put_page(t.pages, t.fetched, &page, overlaid)?;
+    }
+    let entry = FetchLogEntry {
+        url: p.url.clone(),
+        fetched_at: p.at.clone(),
+        status: p.status,
+        outcome: match outcome {
+            PutOutcome::NewVersion(_) => "new_version",
+            PutOutcome::Unchanged => "unchanged",
+        }
+        .to_owned(),
+        duration_ms: p.duration_ms,
+        bytes: p.bytes,
+    };
+    Ok((outcome, entry))
+}
+
+/// [`Version`] borrowed from a [`PreparedPage`]: the same JSON, no copies.
+#[derive(Serialize)]
+struct VersionRef<'a> {
+    url: &'a str,
+    version: u32,
+    fetched_at: &'a str,
+    content_hash: &'a str,
+    raw_hash: &'a str,
+    content_type: Option<&'a str>,
+    record: &'a Record,
+}
+
+type TxResult<T> = std::result::Result<T, ConflictableTransactionError<String>>;
+
+fn get_json<T: serde::de::DeserializeOwned>(
+    tree: &sled::transaction::TransactionalTree,
+    key: &[u8],
+) -> TxResult<Option<T>> {
+    match tree.get(key)? {
+        None => Ok(None),
+        Some(v) => serde_json::from_slice(&v)
+            .map(Some)
+            .map_err(|e| ConflictableTransactionError::Abort(e.to_string())),
+    }
+}
+
+/// A page's state inside a transaction, with its last fetch applied, and
+/// whether tree `fetched` holds that.
+fn get_page(
+    pages: &sled::transaction::TransactionalTree,
+    fetched: &sled::transaction::TransactionalTree,
+    url: &str,
+) -> TxResult<Option<(PageState, bool)>> {
+    let Some(mut page): Option<PageState> = get_json(pages, url.as_bytes())? else {
+        return Ok(None);
+    };
+    let last: Option<LastFetch> = get_json(fetched, url.as_bytes())?;
+    let overlaid = last.is_some();
+    if let Some(last) = last {
+        last.apply(&mut page);
+    }
+    Ok(Some((page, overlaid)))
+}
+
+/// A known page answered 304: its last fetch is this one, its validators
+/// stay.
+fn revalidated(
+    pages: &sled::transaction::TransactionalTree,
+    fetched: &sled::transaction::TransactionalTree,
+    entry: &FetchLogEntry,
+) -> TxResult<()> {
+    if let Some((page, _)) = get_page(pages, fetched, &entry.url)? {
+        let last = LastFetch {
+            last_fetched: entry.fetched_at.clone(),
+            last_status: entry.status,
+            ..LastFetch::of(&page)
+        };
+        put_json(fetched, entry.url.as_bytes(), &last)?;
+    }
+    Ok(())
+}
+
+/// Write a page's whole state; a last fetch stored apart is then part of
+/// it, and goes.
+fn put_page(
+    pages: &sled::transaction::TransactionalTree,
+    fetched: &sled::transaction::TransactionalTree,
+    page: &PageState,
+    overlaid: bool,
+) -> TxResult<()> {
+    put_json(pages, page.url.as_bytes(), page)?;
+    if overlaid {
+        fetched.remove(page.url.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn to_json<T: Serialize>(value: &T) -> TxResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
+}
+
+fn put_json<T: Serialize>(
+    tree: &sled::transaction::TransactionalTree,
+    key: &[u8],
+    value: &T,
+) -> TxResult<()> {
+    tree.insert(key, to_json(value)?)?;
+    Ok(())
+}
+
+thread_local! {
+    /// A zstd context per thread, kept: `zstd::block::compress` creates one
+    /// per call, and that call was 6 % of a crawl's CPU.
+    static COMPRESSOR: std::cell::RefCell<zstd::block::Compressor> =
+        std::cell::RefCell::new(zstd::block::Compressor::new());
+}
+
+/// `bytes` as a zstd frame (level [`ZSTD_LEVEL`]).
+fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|c| c.borrow_mut().compress(bytes, ZSTD_LEVEL))
+}
+
+/// [`compress`] inside a transaction.
+fn compress_tx(bytes: &[u8]) -> TxResult<Vec<u8>> {
+    compress(bytes).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
+}
+
+/// One fetch-log value for a write's entries: a JSON array, in a zstd frame
+/// when it holds more than one entry.
+fn put_log(log: &sled::transaction::TransactionalTree, entries: &[FetchLogEntry]) -> TxResult<()> {
+    if entries.len() < 2 {
+        return put_log_one(log, entries);
+    }
+    let compressed = compress_tx(&to_json(&entries)?)?;
+    log.insert(&keys::id_key(log.generate_id()?), compressed)?;
+    Ok(())
+}
+
+/// [`put_log`] for at most one entry: plain JSON, no zstd context.
+fn put_log_one(
+    log: &sled::transaction::TransactionalTree,
+    entries: &[FetchLogEntry],
+) -> TxResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    put_json(log, &keys::id_key(log.generate_id()?), &entries)
+}
+
+fn tx_error(path: &Path, e: TransactionError<String>) -> Error {
+    match e {
+        TransactionError::Abort(reason) => Error::StoreValue {
+            path: path.to_owned(),
+            tree: "(transaction)".to_owned(),
+            reason,
+        },
+        TransactionError::Storage(e) => store_error(path, e),
+    }
+}
