@@ -222,7 +222,8 @@ fn a_second_signal_stops_at_once_and_the_store_stays_consistent() {
 }
 
 /// With a terminal on stderr (`script` gives it one), the crawl draws its
-/// progress: pages done, queued, errors and the rate.
+/// progress: sites done, crawling and waiting, pages done, queued,
+/// errors and the rate.
 #[test]
 fn a_terminal_gets_a_progress_bar() {
     let (site, addr) = slow_server();
@@ -242,7 +243,7 @@ fn a_terminal_gets_a_progress_bar() {
     assert!(out.status.success(), "{out:?}");
     let terminal = String::from_utf8_lossy(&out.stdout);
     assert!(
-        terminal.contains("resume: ") && terminal.contains(" queued, ") && terminal.contains("/s"),
+        terminal.contains("sites: ") && terminal.contains(" queued, ") && terminal.contains("/s"),
         "{terminal}"
     );
     // the rate is a whole number of pages per second ("467/s", not

@@ -73,12 +73,12 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
         );
         bar
     });
-    let show = |p: Progress<'_>| {
+    let show = |p: Progress| {
         if let Some(bar) = &bar {
             bar.set_position(p.done);
             bar.set_message(format!(
-                "{}: {} done, {} queued, {} errors",
-                p.site, p.done, p.queued, p.errors
+                "sites: {} done, {} crawling, {} waiting of {} · pages: {} done, {} queued, {} errors",
+                p.sites_done, p.sites_crawling, p.sites_waiting, p.sites, p.done, p.queued, p.errors
             ));
         }
     };

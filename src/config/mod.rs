@@ -125,9 +125,12 @@ impl Config {
                 "must be at least 1 second".to_owned(),
             ));
         }
+        let templates = named_templates(&raw.template, &err)?;
         let mut sites = Vec::with_capacity(raw.site.len());
-        for (i, s) in raw.site.into_iter().enumerate() {
-            let site = SiteRules::from_raw(s)
+        for (i, s) in raw.site.iter().enumerate() {
+            let template = template_of(s, &templates)
+                .map_err(|reason| err(&format!("site[{i}].template"), reason))?;
+            let site = SiteRules::from_raw(s, template)
                 .map_err(|(key, reason)| err(&format!("site[{i}].{key}"), reason))?;
             if sites
                 .iter()
@@ -190,6 +193,50 @@ impl Config {
     pub fn site_for_url(&self, url: &str) -> Option<&SiteRules> {
         self.sites.iter().find(|s| s.in_scope(url))
     }
+}
+
+/// The config's templates by name; a name used twice is an error.
+fn named_templates(
+    raw: &[raw::RawTemplate],
+    err: &impl Fn(&str, String) -> Error,
+) -> Result<Vec<(String, raw::RawRules)>> {
+    let mut templates: Vec<(String, raw::RawRules)> = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        if templates.iter().any(|(name, _)| *name == t.name) {
+            return Err(err(
+                &format!("template[{i}].name"),
+                format!(
+                    "the name {:?} is used by an earlier template; names must be unique",
+                    t.name
+                ),
+            ));
+        }
+        templates.push((t.name.clone(), t.rules()));
+    }
+    Ok(templates)
+}
+
+/// The rules of the template a site names, or why there are none.
+fn template_of<'t>(
+    site: &raw::RawSite,
+    templates: &'t [(String, raw::RawRules)],
+) -> std::result::Result<Option<&'t raw::RawRules>, String> {
+    let Some(name) = &site.template else {
+        return Ok(None);
+    };
+    if let Some((_, rules)) = templates.iter().find(|(n, _)| n == name) {
+        return Ok(Some(rules));
+    }
+    let known: Vec<&str> = templates.iter().map(|(n, _)| n.as_str()).collect();
+    Err(format!(
+        "site {:?} names the template {name:?}, which the config does not have{}",
+        site.name,
+        if known.is_empty() {
+            String::new()
+        } else {
+            format!(" (its templates: {})", known.join(", "))
+        }
+    ))
 }
 
 #[cfg(test)]
@@ -289,5 +336,80 @@ mod shipped {
             }
         }
         assert!(n >= 3, "{n} configs");
+    }
+}
+
+#[cfg(test)]
+mod templates {
+    use super::Config;
+    use std::path::Path;
+
+    const PROVINCE: &str = r#"
+[[template]]
+name = "trs"
+documents = ["/t\\d{8}_\\d+\\.html$"]
+deny = ["\\.(jpg|png)$", "/search"]
+content = "div.TRS_Editor"
+max_depth = 3
+
+[[site]]
+name = "hexi"
+template = "trs"
+seeds = ["http://www.tjhx.gov.cn/zwgk/"]
+
+[[site]]
+name = "nankai"
+template = "trs"
+seeds = ["https://www.tjnk.gov.cn/zwgk/", "https://xxgk.tjnk.gov.cn/"]
+content = "div.article-content"
+max_depth = 5
+"#;
+
+    #[test]
+    fn a_template_gives_its_keys_and_a_site_its_own_win() {
+        let c = Config::parse(PROVINCE, Path::new("province.toml")).unwrap();
+        let (hexi, nankai) = (&c.sites[0], &c.sites[1]);
+        assert_eq!(hexi.content_css.as_deref(), Some("div.TRS_Editor"));
+        assert_eq!(hexi.max_depth, 3);
+        assert!(hexi.documents[0].is_match("http://www.tjhx.gov.cn/zwgk/t20240301_1.html"));
+        assert_eq!(nankai.content_css.as_deref(), Some("div.article-content"));
+        assert_eq!(nankai.max_depth, 5);
+        assert_eq!(nankai.deny.len(), 2, "the template's deny");
+        // no allow: the seeds' hosts, any path, deny still applies
+        assert!(hexi.in_scope("http://www.tjhx.gov.cn/xwzx/t20240301_1.html"));
+        assert!(
+            !hexi.in_scope("https://www.tjhx.gov.cn/zwgk/"),
+            "another scheme"
+        );
+        assert!(!hexi.in_scope("http://www.tjhx.gov.cn.evil.org/zwgk/"));
+        assert!(!hexi.in_scope("http://www.tjhx.gov.cn/search?q=1"));
+        assert!(nankai.in_scope("https://xxgk.tjnk.gov.cn/a.html"));
+        assert!(!nankai.in_scope("http://www.tjhx.gov.cn/zwgk/"));
+    }
+
+    #[test]
+    fn an_unknown_template_names_the_site_and_the_key() {
+        let text = PROVINCE.replace(
+            "template = \"trs\"\nseeds = [\"http://www.tjhx",
+            "template = \"dede\"\nseeds = [\"http://www.tjhx",
+        );
+        let e = Config::parse(&text, Path::new("province.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("province.toml line 11"), "{e}");
+        assert!(
+            e.contains("site[0].template")
+                && e.contains("\"hexi\"")
+                && e.contains("\"dede\"")
+                && e.contains("trs"),
+            "{e}"
+        );
+        let e = Config::parse(
+            &format!("{PROVINCE}[[template]]\nname = \"trs\"\nseeds = []\n"),
+            Path::new("p.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("seeds"), "a template has no seeds: {e}");
     }
 }

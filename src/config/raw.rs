@@ -11,6 +11,8 @@ pub(super) struct RawConfig {
     pub crawl: Option<RawCrawl>,
     pub extract: Option<RawExtract>,
     #[serde(default)]
+    pub template: Vec<RawTemplate>,
+    #[serde(default)]
     pub site: Vec<RawSite>,
 }
 
@@ -49,22 +51,86 @@ pub(super) struct RawExtract {
     pub nfkc: bool,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawSite {
-    pub name: String,
-    #[serde(default)]
-    pub seeds: Vec<String>,
-    #[serde(default)]
-    pub allow: Vec<String>,
-    #[serde(default)]
-    pub deny: Vec<String>,
-    #[serde(default)]
-    pub documents: Vec<String>,
+/// The keys a site and a template share. Absent keys are `None`, so that a
+/// site's own keys can win over its template's one by one.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawRules {
+    pub allow: Option<Vec<String>>,
+    pub deny: Option<Vec<String>>,
+    pub documents: Option<Vec<String>>,
     pub max_depth: Option<u32>,
     pub content: Option<String>,
     pub title: Option<String>,
     pub date: Option<String>,
-    #[serde(default)]
-    pub drop: Vec<String>,
+    pub drop: Option<Vec<String>>,
+}
+
+impl RawRules {
+    /// These rules, each key not given taken from `base`.
+    pub(super) fn over(self, base: &Self) -> Self {
+        Self {
+            allow: self.allow.or_else(|| base.allow.clone()),
+            deny: self.deny.or_else(|| base.deny.clone()),
+            documents: self.documents.or_else(|| base.documents.clone()),
+            max_depth: self.max_depth.or(base.max_depth),
+            content: self.content.or_else(|| base.content.clone()),
+            title: self.title.or_else(|| base.title.clone()),
+            date: self.date.or_else(|| base.date.clone()),
+            drop: self.drop.or_else(|| base.drop.clone()),
+        }
+    }
+}
+
+/// A struct with its own fields and every [`RawRules`] key, flat as the
+/// TOML writes them (serde's `flatten` cannot refuse unknown keys).
+macro_rules! with_rules {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(super) struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            pub allow: Option<Vec<String>>,
+            pub deny: Option<Vec<String>>,
+            pub documents: Option<Vec<String>>,
+            pub max_depth: Option<u32>,
+            pub content: Option<String>,
+            pub title: Option<String>,
+            pub date: Option<String>,
+            pub drop: Option<Vec<String>>,
+        }
+
+        impl $name {
+            /// The rules this entry gives itself.
+            pub(super) fn rules(&self) -> RawRules {
+                RawRules {
+                    allow: self.allow.clone(),
+                    deny: self.deny.clone(),
+                    documents: self.documents.clone(),
+                    max_depth: self.max_depth,
+                    content: self.content.clone(),
+                    title: self.title.clone(),
+                    date: self.date.clone(),
+                    drop: self.drop.clone(),
+                }
+            }
+        }
+    };
+}
+
+with_rules! {
+    /// `[[template]]`: the rules of a CMS that many sites share (SPEC §7):
+    /// every site key but `name` and `seeds`.
+    RawTemplate { name: String }
+}
+
+with_rules! {
+    /// `[[site]]`.
+    RawSite {
+        name: String,
+        #[serde(default)]
+        seeds: Vec<String>,
+        /// The `[[template]]` whose keys this site takes (its own win).
+        template: Option<String>,
+    }
 }

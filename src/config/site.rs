@@ -1,6 +1,6 @@
 //! One site's profile: its crawl scope and its extraction rules.
 
-use super::raw::RawSite;
+use super::raw::{RawRules, RawSite};
 use regex::Regex;
 use scraper::Selector;
 
@@ -41,12 +41,20 @@ impl SiteRules {
         self.allow.iter().any(|r| r.is_match(url)) && !self.deny.iter().any(|r| r.is_match(url))
     }
 
-    /// Validate a raw site; errors are `(key, reason)`.
-    pub(super) fn from_raw(raw: RawSite) -> Result<Self, (String, String)> {
+    /// Validate a raw site whose template (if any) is `template`; errors
+    /// are `(key, reason)`.
+    pub(super) fn from_raw(
+        raw: &RawSite,
+        template: Option<&RawRules>,
+    ) -> Result<Self, (String, String)> {
         if raw.name.trim().is_empty() {
             return Err(("name".to_owned(), "must not be empty".to_owned()));
         }
-        let seeds = raw
+        let rules = match template {
+            Some(t) => raw.rules().over(t),
+            None => raw.rules(),
+        };
+        let seeds: Vec<url::Url> = raw
             .seeds
             .iter()
             .map(|s| {
@@ -56,36 +64,46 @@ impl SiteRules {
                     .ok_or_else(|| ("seeds".to_owned(), format!("{s:?} is not an http(s) URL")))
             })
             .collect::<Result<_, _>>()?;
+        // without `allow`, the seeds' hosts are the scope
+        let allow = rules
+            .allow
+            .unwrap_or_else(|| seeds.iter().map(origin_pattern).collect());
         Ok(Self {
-            name: raw.name,
+            name: raw.name.clone(),
             seeds,
-            allow: regexes("allow", &raw.allow)?,
-            deny: regexes("deny", &raw.deny)?,
-            documents: regexes("documents", &raw.documents)?,
-            max_depth: raw.max_depth.unwrap_or(DEFAULT_MAX_DEPTH),
-            content: raw
+            allow: regexes("allow", &allow)?,
+            deny: regexes("deny", rules.deny.as_deref().unwrap_or_default())?,
+            documents: regexes("documents", rules.documents.as_deref().unwrap_or_default())?,
+            max_depth: rules.max_depth.unwrap_or(DEFAULT_MAX_DEPTH),
+            content: rules
                 .content
                 .as_deref()
                 .map(|s| selector("content", s))
                 .transpose()?,
-            content_css: raw.content.clone(),
-            title: raw
+            content_css: rules.content.clone(),
+            title: rules
                 .title
                 .as_deref()
                 .map(|s| selector("title", s))
                 .transpose()?,
-            date: raw
+            date: rules
                 .date
                 .as_deref()
                 .map(|s| selector("date", s))
                 .transpose()?,
-            drop: raw
+            drop: rules
                 .drop
                 .iter()
+                .flatten()
                 .map(|s| selector("drop", s))
                 .collect::<Result<_, _>>()?,
         })
     }
+}
+
+/// `^http://host(:port)?/`: a seed's scheme and host, any path.
+fn origin_pattern(seed: &url::Url) -> String {
+    format!("^{}/", regex::escape(&seed.origin().ascii_serialization()))
 }
 
 fn regexes(key: &str, patterns: &[String]) -> Result<Vec<Regex>, (String, String)> {

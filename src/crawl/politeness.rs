@@ -1,9 +1,14 @@
-//! Politeness and retries. One [`Host`] per host name: a semaphore for the
-//! requests in flight to it, and the earliest time the next one may start
-//! (the config's `per_host_delay_ms`, or robots.txt's `Crawl-delay` when it
-//! asks for more). Retries back off exponentially with jitter on timeouts,
-//! dropped connections and 5xx, and wait as told by `Retry-After` on 429/503,
-//! capped by [`MAXIMUM_BACKOFF`].
+//! Politeness and retries. One [`Host`] per host and port, whichever sites
+//! its URLs belong to: a semaphore for the requests in flight to it, and the
+//! earliest time the next one may start (the config's `per_host_delay_ms`,
+//! or robots.txt's `Crawl-delay` when it asks for more). Over all hosts, one
+//! semaphore bounds the requests in flight (`concurrency`); a request takes
+//! a slot of it only once its host's time has come, so a request waiting
+//! out a host's delay holds no global slot, and the slots go to hosts that
+//! are ready, in the order they asked (tokio's semaphore is fair). Retries
+//! back off exponentially with jitter on timeouts, dropped connections and
+//! 5xx, and wait as told by `Retry-After` on 429/503, capped by
+//! [`MAXIMUM_BACKOFF`].
 
 use super::client::{Client, FetchError, Response};
 use std::collections::HashMap;
@@ -28,14 +33,24 @@ pub struct Host {
     /// await.
     next: Mutex<Instant>,
     delay: Mutex<Duration>,
+    /// The crawl's slots over all hosts.
+    global: Arc<Semaphore>,
+}
+
+/// A request's turn: its host's slot and a global one, held while it runs.
+#[derive(Debug)]
+pub struct Turn<'a> {
+    _host: Option<SemaphorePermit<'a>>,
+    _global: Option<SemaphorePermit<'a>>,
 }
 
 impl Host {
-    fn new(per_host: usize, delay: Duration) -> Self {
+    fn new(per_host: usize, delay: Duration, global: Arc<Semaphore>) -> Self {
         Self {
             permits: Semaphore::new(per_host.max(1)),
             next: Mutex::new(Instant::now()),
             delay: Mutex::new(delay),
+            global,
         }
     }
 
@@ -45,38 +60,53 @@ impl Host {
         *d = (*d).max(delay);
     }
 
-    /// Wait for a slot and for the host's delay; hold the permit while the
-    /// request runs. (The semaphore is never closed, so there is always one.)
-    pub async fn turn(&self) -> Option<SemaphorePermit<'_>> {
-        let permit = self.permits.acquire().await.ok();
-        let start = {
+    /// Wait for a slot of this host, for its delay, then for a global slot;
+    /// hold both while the request runs. The delay is counted from the
+    /// moment a request really starts (after the global slot), so two
+    /// requests to a host never start closer than it, however long a global
+    /// slot took. (The semaphores are never closed, so there are always
+    /// permits.)
+    pub async fn turn(&self) -> Turn<'_> {
+        let host = self.permits.acquire().await.ok();
+        loop {
+            let next = *self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            tokio::time::sleep_until(next).await;
+            let global = self.global.acquire().await.ok();
             let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
-            let start = (*next).max(Instant::now());
-            *next = start + *self.delay.lock().unwrap_or_else(PoisonError::into_inner);
-            start
-        };
-        tokio::time::sleep_until(start).await;
-        permit
+            let now = Instant::now();
+            if *next <= now {
+                *next = now + *self.delay.lock().unwrap_or_else(PoisonError::into_inner);
+                return Turn {
+                    _host: host,
+                    _global: global,
+                };
+            }
+            // another request to this host started meanwhile: wait again,
+            // without the global slot
+        }
     }
 }
 
-/// Every host of a crawl.
+/// Every host of a crawl, and the crawl's global slots.
 #[derive(Debug)]
 pub struct HostPool {
     /// std `Mutex`: the map is only looked up, never held across an await.
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     per_host: usize,
     delay: Duration,
+    global: Arc<Semaphore>,
 }
 
 impl HostPool {
-    /// A pool with the config's per-host concurrency and delay.
+    /// A pool with the config's per-host concurrency and delay, and
+    /// `concurrency` requests in flight over all hosts.
     #[must_use]
-    pub fn new(per_host: usize, delay: Duration) -> Self {
+    pub fn new(per_host: usize, delay: Duration, concurrency: usize) -> Self {
         Self {
             hosts: Mutex::new(HashMap::new()),
             per_host,
             delay,
+            global: Arc::new(Semaphore::new(concurrency.max(1))),
         }
     }
 
@@ -88,11 +118,13 @@ impl HostPool {
             url.port_or_known_default().unwrap_or(0)
         );
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(
-            hosts
-                .entry(key)
-                .or_insert_with(|| Arc::new(Host::new(self.per_host, self.delay))),
-        )
+        Arc::clone(hosts.entry(key).or_insert_with(|| {
+            Arc::new(Host::new(
+                self.per_host,
+                self.delay,
+                Arc::clone(&self.global),
+            ))
+        }))
     }
 }
 
@@ -147,7 +179,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn one_host_waits_its_delay_between_requests() {
-        let host = Host::new(2, Duration::from_secs(1));
+        let host = Host::new(2, Duration::from_secs(1), Arc::new(Semaphore::new(4)));
         let t0 = Instant::now();
         drop(host.turn().await);
         drop(host.turn().await);
@@ -158,6 +190,29 @@ mod tests {
         assert_eq!(Instant::now() - t0, Duration::from_secs(3));
         drop(host.turn().await);
         assert_eq!(Instant::now() - t0, Duration::from_secs(8));
+    }
+
+    /// A host waiting out its delay holds no global slot: with one global
+    /// slot and two hosts, the second host's requests go while the first
+    /// one waits.
+    #[tokio::test(start_paused = true)]
+    async fn a_host_waiting_its_delay_holds_no_global_slot() {
+        let pool = HostPool::new(1, Duration::from_secs(10), 1);
+        let a = pool.host(&Url::parse("http://a.gov.cn/").unwrap());
+        let b = pool.host(&Url::parse("http://b.gov.cn/").unwrap());
+        let t0 = Instant::now();
+        drop(a.turn().await);
+        // a's next turn is 10 s away; b goes now, twice 10 s apart
+        let a_again = tokio::spawn({
+            let a = Arc::clone(&a);
+            async move {
+                drop(a.turn().await);
+                Instant::now()
+            }
+        });
+        drop(b.turn().await);
+        assert_eq!(Instant::now() - t0, Duration::ZERO);
+        assert_eq!(a_again.await.unwrap() - t0, Duration::from_secs(10));
     }
 
     #[test]

@@ -15,18 +15,23 @@ use super::discover;
 use super::politeness::{HostPool, fetch_politely};
 use super::robots::Robots;
 use super::sitemap::{self, Sitemap};
-use super::summary::{CrawlReport, Progress, SiteSummary};
+use super::summary::{CrawlReport, Progress, Reported, SiteSummary, Tally};
 use super::task::{Analysed, Done, FetchTask, Item, fetch_of};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
 use crate::store::{Batch, Fetch, FetchLogEntry, PutOutcome, Store, url_hash};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 use url::Url;
 
+/// How often a site's crawl stores what it fetched, at the least.
+const COMMIT_EVERY: Duration = Duration::from_secs(2);
 /// Redirect hops followed from one URL.
 pub const MAX_REDIRECTS: u8 = 5;
 /// Documents stored in one transaction, and flushed to disk together: a
@@ -70,9 +75,9 @@ impl Queued {
     }
 }
 
-/// Crawl every site of the config (or only `only`) once. `shutdown`
-/// resolving stops the crawl: pages in flight finish, the frontier keeps the
-/// rest for the next run.
+/// Crawl every site of the config (or only `only`) once, all side by side.
+/// `shutdown` resolving stops the crawl: pages in flight finish, the
+/// frontier keeps the rest for the next run.
 ///
 /// # Errors
 /// [`Error::UnknownSite`] when `only` names no site, store errors.
@@ -85,7 +90,12 @@ pub async fn crawl(
     crawl_with_progress(config, store, only, shutdown, &|_| {}).await
 }
 
-/// [`crawl`], calling `progress` after every URL (for a progress bar).
+/// [`crawl`], calling `progress` after every URL (for a progress display).
+///
+/// Every site runs its own loop, all of them in this task; they share the
+/// HTTP client, the hosts (so a host shared by several sites keeps one
+/// pace), robots.txt, and the crawl's global slots (see
+/// [`super::politeness`]).
 ///
 /// # Errors
 /// As [`crawl`].
@@ -94,69 +104,93 @@ pub async fn crawl_with_progress(
     store: &Store,
     only: Option<&str>,
     shutdown: impl Future<Output = ()>,
-    progress: &(dyn Fn(Progress<'_>) + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<CrawlReport> {
     let sites: Vec<&SiteRules> = match only {
         Some(name) => vec![config.site(name)?],
         None => config.sites.iter().collect(),
     };
-    let client = Client::new(&config.crawl).map_err(|e| Error::Io {
-        what: "setting up HTTP".to_owned(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    let hosts = Arc::new(HostPool::new(
-        config.crawl.per_host_concurrency,
-        Duration::from_millis(config.crawl.per_host_delay_ms),
-    ));
-    let mut report = CrawlReport::default();
+    let shared = Shared {
+        client: Client::new(&config.crawl).map_err(|e| Error::Io {
+            what: "setting up HTTP".to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        })?,
+        hosts: HostPool::new(
+            config.crawl.per_host_concurrency,
+            Duration::from_millis(config.crawl.per_host_delay_ms),
+            config.crawl.concurrency,
+        ),
+        robots: Mutex::default(),
+        tally: Tally::new(sites.len()),
+        progress,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut running: FuturesUnordered<_> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, site)| {
+            let mut crawler = SiteCrawl::new(config, site, store, &shared);
+            let stopped = stopped.clone();
+            async move {
+                tracing::info!(site = %site.name, "crawl starts");
+                let result = crawler.run(stopped).await;
+                result.map(|stopped| {
+                    let summary = crawler.finish(stopped);
+                    tracing::info!(site = %site.name, summary = ?summary, "crawl ends");
+                    (i, summary)
+                })
+            }
+        })
+        .collect();
     tokio::pin!(shutdown);
-    for site in sites {
-        let mut crawler = SiteCrawl {
-            config,
-            site,
-            store,
-            client: client.clone(),
-            hosts: Arc::clone(&hosts),
-            robots: HashMap::new(),
-            summary: SiteSummary {
-                site: site.name.clone(),
-                ..SiteSummary::default()
+    let mut summaries = Vec::with_capacity(sites.len());
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            next = running.next() => match next {
+                Some(done) => summaries.push(done?),
+                None => break,
             },
-            queue: VecDeque::new(),
-            overflow: false,
-            taken: HashSet::new(),
-            waiting: 0,
-            out_of_scope: HashSet::new(),
-            recent: HashSet::new(),
-            series: HashSet::new(),
-            batch: Batch::default(),
-            committing: None,
-            rules: Arc::new(site.clone()),
-            processed: 0,
-            reached: false,
-            failure: None,
-            content: ContentHits::default(),
-        };
-        tracing::info!(site = %site.name, "crawl starts");
-        let stopped = crawler.run(&mut shutdown, progress).await?;
-        let summary = crawler.finish(stopped);
-        tracing::info!(site = %site.name, summary = ?summary, "crawl ends");
-        report.sites.push(summary);
-        if stopped {
-            report.interrupted = true;
-            break;
+            () = shutdown.as_mut(), if !interrupted => {
+                // every site finishes what is in flight; frontiers keep the rest
+                tracing::warn!("stopping: finishing the pages in flight");
+                interrupted = true;
+                let _ = stop.send(true);
+            }
         }
     }
+    drop(running);
     store.flush()?;
-    Ok(report)
+    summaries.sort_by_key(|(i, _)| *i);
+    Ok(CrawlReport {
+        sites: summaries.into_iter().map(|(_, s)| s).collect(),
+        interrupted,
+    })
 }
+
+/// What the sites of one crawl share.
+struct Shared<'p> {
+    client: Client,
+    hosts: HostPool,
+    /// robots.txt per origin, fetched once per crawl whichever site asks
+    /// first; the others wait for that answer. std `Mutex`: only the map's
+    /// cells are looked up under it.
+    robots: Mutex<HashMap<String, Arc<OnceCell<RobotsAnswer>>>>,
+    tally: Tally,
+    progress: &'p (dyn Fn(Progress) + Sync),
+}
+
+/// An origin's robots.txt, and why it could not be read (then it allows
+/// nothing for now).
+type RobotsAnswer = (Arc<Robots>, Option<String>);
 
 struct SiteCrawl<'a> {
     config: &'a Config,
     site: &'a SiteRules,
     store: &'a Store,
-    client: Client,
-    hosts: Arc<HostPool>,
+    shared: &'a Shared<'a>,
+    /// The origins whose robots.txt this site has taken in (its delay and
+    /// sitemaps).
     robots: HashMap<String, Arc<Robots>>,
     summary: SiteSummary,
     /// URLs to fetch, shallowest first, at most `queue_in_memory` of them
@@ -198,6 +232,8 @@ struct SiteCrawl<'a> {
     failure: Option<String>,
     /// How the site's `content` selector fared on documents.
     content: ContentHits,
+    /// What this site last added to the crawl's progress figures.
+    reported: Reported,
 }
 
 /// Documents on which the site's `content` selector matched, and missed.
@@ -207,18 +243,52 @@ struct ContentHits {
     missed: u64,
 }
 
-impl SiteCrawl<'_> {
+impl<'a> SiteCrawl<'a> {
+    fn new(
+        config: &'a Config,
+        site: &'a SiteRules,
+        store: &'a Store,
+        shared: &'a Shared<'a>,
+    ) -> Self {
+        Self {
+            config,
+            site,
+            store,
+            shared,
+            robots: HashMap::new(),
+            summary: SiteSummary {
+                site: site.name.clone(),
+                ..SiteSummary::default()
+            },
+            queue: VecDeque::new(),
+            overflow: false,
+            taken: HashSet::new(),
+            waiting: 0,
+            out_of_scope: HashSet::new(),
+            recent: HashSet::new(),
+            series: HashSet::new(),
+            batch: Batch::default(),
+            committing: None,
+            rules: Arc::new(site.clone()),
+            processed: 0,
+            reached: false,
+            failure: None,
+            content: ContentHits::default(),
+            reported: Reported::default(),
+        }
+    }
+
     /// Returns whether the crawl was stopped.
-    async fn run(
-        &mut self,
-        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
-        progress: &(dyn Fn(Progress<'_>) + Sync),
-    ) -> Result<bool> {
+    async fn run(&mut self, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<bool> {
         let seeds: Vec<&str> = self.site.seeds.iter().map(Url::as_str).collect();
         self.store.frontier_begin(&self.site.name, &seeds)?;
         self.overflow = true;
         let mut in_flight: JoinSet<Done> = JoinSet::new();
-        let mut stopping = false;
+        let mut stopping = *stop.borrow();
+        // what was fetched is stored at least this often, however slowly a
+        // polite crawl fills its batches: a kill costs at most this much
+        let mut commit_every = tokio::time::interval(COMMIT_EVERY);
+        commit_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             while !stopping && in_flight.len() < self.config.crawl.concurrency {
                 let Some(queued) = self.next_queued()? else {
@@ -248,8 +318,8 @@ impl SiteCrawl<'_> {
                     continue;
                 }
                 let task = FetchTask {
-                    client: self.client.clone(),
-                    host: self.hosts.host(&item.url),
+                    client: self.shared.client.clone(),
+                    host: self.shared.hosts.host(&item.url),
                     store: self.store.clone(),
                     rules: Arc::clone(&self.rules),
                     options: self.config.extract,
@@ -269,18 +339,15 @@ impl SiteCrawl<'_> {
                     if self.batch.pages() >= BATCH_DOCUMENTS || self.batch.logged() >= BATCH_LOGGED {
                         self.commit_batch().await?;
                     }
-                    progress(Progress {
-                        site: &self.site.name,
-                        done: self.processed,
-                        queued: self.waiting,
-                        errors: self.summary.errors,
-                    });
+                    self.report(false);
                 }
-                () = shutdown.as_mut(), if !stopping => {
-                    // finish what is in flight; the frontier keeps the rest
-                    tracing::warn!(in_flight = in_flight.len(), "stopping: finishing the pages in flight");
-                    stopping = true;
-                    self.queue.clear();
+                _ = commit_every.tick() => self.commit_batch().await?,
+                changed = stop.changed(), if !stopping => {
+                    if changed.is_err() || *stop.borrow() {
+                        // finish what is in flight; the frontier keeps the rest
+                        stopping = true;
+                        self.queue.clear();
+                    }
                 }
             }
         }
@@ -352,8 +419,22 @@ impl SiteCrawl<'_> {
         }
     }
 
+    /// Add this site's figures to the crawl's, and show them.
+    fn report(&mut self, finished: bool) {
+        let tally = &self.shared.tally;
+        tally.report(
+            &mut self.reported,
+            self.processed,
+            self.waiting,
+            self.summary.errors,
+            finished,
+        );
+        (self.shared.progress)(tally.snapshot());
+    }
+
     /// The site's summary, its error and warnings filled in.
     fn finish(mut self, stopped: bool) -> SiteSummary {
+        self.report(true);
         if !self.reached {
             self.summary.error = self.failure.take();
         }
@@ -374,35 +455,39 @@ impl SiteCrawl<'_> {
         self.summary
     }
 
-    /// robots.txt of the URL's origin, fetched once per crawl; its sitemaps
-    /// feed the frontier.
+    /// robots.txt of the URL's origin, fetched once per crawl (whichever
+    /// site asks first); when this site first meets it, its Crawl-delay
+    /// slows the host, its sitemaps feed this site's frontier, and a
+    /// failure to read it is this site's to report.
     async fn robots_for(&mut self, url: &Url) -> Result<Arc<Robots>> {
         let origin = url.origin().ascii_serialization();
         if let Some(r) = self.robots.get(&origin) {
             return Ok(Arc::clone(r));
         }
-        let robots = if self.config.crawl.respect_robots {
-            let robots_url = url.join("/robots.txt").expect("an origin joins a path");
-            let host = self.hosts.host(url);
-            match fetch_politely(&self.client, &host, &robots_url, None, None).await {
-                Ok((r, _)) => {
-                    if r.status >= 500 {
-                        self.robots_unavailable(&robots_url, &format!("HTTP {}", r.status));
-                    }
-                    Robots::from_response(&self.config.crawl.user_agent, r.status, &r.body)
-                }
-                Err(e) => {
-                    self.robots_unavailable(&robots_url, &e.to_string());
-                    Robots::unavailable()
-                }
-            }
-        } else {
-            Robots::allow_all()
+        let cell = {
+            let mut cells = self
+                .shared
+                .robots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(cells.entry(origin.clone()).or_default())
         };
-        if let Some(delay) = robots.crawl_delay() {
-            self.hosts.host(url).at_least(delay);
+        let robots_url = url.join("/robots.txt").expect("an origin joins a path");
+        let (robots, failure) = cell
+            .get_or_init(|| self.fetch_robots(url, &robots_url))
+            .await
+            .clone();
+        if let Some(cause) = failure {
+            // info, not warn: the crawl's summary says it once, on stderr
+            tracing::info!(site = %self.site.name, url = %robots_url, cause, "robots.txt could not be read; the host is not crawled now");
+            self.failed_to_reach(
+                robots_url.as_str(),
+                &format!("robots.txt could not be read ({cause}), so the host is not crawled now"),
+            );
         }
-        let robots = Arc::new(robots);
+        if let Some(delay) = robots.crawl_delay() {
+            self.shared.hosts.host(url).at_least(delay);
+        }
         self.robots.insert(origin, Arc::clone(&robots));
         for sitemap in robots.sitemaps().to_vec() {
             self.read_sitemap(&sitemap, 0).await?;
@@ -410,15 +495,21 @@ impl SiteCrawl<'_> {
         Ok(robots)
     }
 
-    /// robots.txt could not be read: RFC 9309 says not to crawl the host
-    /// until it can be, and a person must hear of it.
-    fn robots_unavailable(&mut self, robots_url: &Url, cause: &str) {
-        // info, not warn: the crawl's summary says it once, on stderr
-        tracing::info!(site = %self.site.name, url = %robots_url, cause, "robots.txt could not be read; the host is not crawled now");
-        self.failed_to_reach(
-            robots_url.as_str(),
-            &format!("robots.txt could not be read ({cause}), so the host is not crawled now"),
-        );
+    /// Fetch and read an origin's robots.txt (RFC 9309: a 4xx is no rules;
+    /// a 5xx or no answer allows nothing for now).
+    async fn fetch_robots(&self, url: &Url, robots_url: &Url) -> RobotsAnswer {
+        let agent = &self.config.crawl.user_agent;
+        if !self.config.crawl.respect_robots {
+            return (Arc::new(Robots::allow_all()), None);
+        }
+        let host = self.shared.hosts.host(url);
+        match fetch_politely(&self.shared.client, &host, robots_url, None, None).await {
+            Ok((r, _)) => (
+                Arc::new(Robots::from_response(agent, r.status, &r.body)),
+                (r.status >= 500).then(|| format!("HTTP {}", r.status)),
+            ),
+            Err(e) => (Arc::new(Robots::unavailable()), Some(e.to_string())),
+        }
     }
 
     /// Add a sitemap's pages to the frontier (one level of index followed).
@@ -426,8 +517,9 @@ impl SiteCrawl<'_> {
         let Ok(url) = Url::parse(url) else {
             return Ok(());
         };
-        let host = self.hosts.host(&url);
-        let Ok((response, _)) = fetch_politely(&self.client, &host, &url, None, None).await else {
+        let host = self.shared.hosts.host(&url);
+        let Ok((response, _)) = fetch_politely(&self.shared.client, &host, &url, None, None).await
+        else {
             return Ok(());
         };
         if !(200..300).contains(&response.status) {

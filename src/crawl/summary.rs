@@ -3,6 +3,7 @@
 //! runs, and the report of the whole crawl.
 
 use serde::Serialize;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 /// What one crawl did on one site (SPEC §6: the keys of `--format json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -46,17 +47,94 @@ pub struct SiteSummary {
     pub warnings: Vec<String>,
 }
 
-/// Where a crawl is, for a progress display.
-#[derive(Debug, Clone, Copy)]
-pub struct Progress<'a> {
-    /// The site being crawled.
-    pub site: &'a str,
-    /// URLs processed so far on this site.
+/// Where a crawl is, over all its sites, for a progress display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Sites in the crawl.
+    pub sites: usize,
+    /// Sites finished (crawled to the end, stopped, or unreachable).
+    pub sites_done: usize,
+    /// Sites that have had a page fetched and are not finished.
+    pub sites_crawling: usize,
+    /// Sites that have had nothing fetched yet (robots.txt, or their
+    /// host's turn, to come).
+    pub sites_waiting: usize,
+    /// URLs processed so far, over all sites.
     pub done: u64,
     /// URLs waiting to be fetched (not counting those in flight).
-    pub queued: usize,
+    pub queued: u64,
     /// Failures so far.
     pub errors: u64,
+}
+
+/// The crawl-wide figures the sites add to as they go (atomics: the sites'
+/// loops run side by side).
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    sites: usize,
+    sites_started: AtomicUsize,
+    sites_done: AtomicUsize,
+    done: AtomicU64,
+    queued: AtomicI64,
+    errors: AtomicU64,
+}
+
+/// What one site last added to the [`Tally`], so that it adds only what
+/// changed.
+#[derive(Debug, Default)]
+pub(super) struct Reported {
+    started: bool,
+    done: u64,
+    queued: i64,
+    errors: u64,
+}
+
+impl Tally {
+    pub(super) fn new(sites: usize) -> Self {
+        Self {
+            sites,
+            ..Self::default()
+        }
+    }
+
+    /// A site's figures now; `finished` when it has ended.
+    pub(super) fn report(
+        &self,
+        last: &mut Reported,
+        done: u64,
+        queued: usize,
+        errors: u64,
+        finished: bool,
+    ) {
+        if !last.started && (done > 0 || finished) {
+            last.started = true;
+            self.sites_started.fetch_add(1, Ordering::Relaxed);
+        }
+        let queued = i64::try_from(queued).unwrap_or(i64::MAX);
+        self.done.fetch_add(done - last.done, Ordering::Relaxed);
+        self.errors
+            .fetch_add(errors - last.errors, Ordering::Relaxed);
+        self.queued
+            .fetch_add(queued - last.queued, Ordering::Relaxed);
+        (last.done, last.errors, last.queued) = (done, errors, queued);
+        if finished {
+            self.sites_done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(super) fn snapshot(&self) -> Progress {
+        let started = self.sites_started.load(Ordering::Relaxed);
+        let done = self.sites_done.load(Ordering::Relaxed);
+        Progress {
+            sites: self.sites,
+            sites_done: done,
+            sites_crawling: started.saturating_sub(done),
+            sites_waiting: self.sites.saturating_sub(started),
+            done: self.done.load(Ordering::Relaxed),
+            queued: u64::try_from(self.queued.load(Ordering::Relaxed)).unwrap_or(0),
+            errors: self.errors.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// The result of a crawl.
