@@ -54,10 +54,16 @@ impl Host {
         }
     }
 
-    /// Raise the delay between requests (robots.txt `Crawl-delay`).
+    /// Raise the delay between requests (robots.txt `Crawl-delay`). The
+    /// next request waits the new delay from the last one too: the
+    /// robots.txt fetch that asked for it is a request to this host.
     pub fn at_least(&self, delay: Duration) {
         let mut d = self.delay.lock().unwrap_or_else(PoisonError::into_inner);
-        *d = (*d).max(delay);
+        if delay > *d {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            *next += delay.saturating_sub(*d);
+            *d = delay;
+        }
     }
 
     /// Wait for a slot of this host, for its delay, then for a global slot;
@@ -185,11 +191,12 @@ mod tests {
         drop(host.turn().await);
         drop(host.turn().await);
         assert_eq!(Instant::now() - t0, Duration::from_secs(2));
+        // raised after the request at 2 s: the next one waits 5 s from it
         host.at_least(Duration::from_secs(5));
         drop(host.turn().await);
-        assert_eq!(Instant::now() - t0, Duration::from_secs(3));
+        assert_eq!(Instant::now() - t0, Duration::from_secs(7));
         drop(host.turn().await);
-        assert_eq!(Instant::now() - t0, Duration::from_secs(8));
+        assert_eq!(Instant::now() - t0, Duration::from_secs(12));
     }
 
     /// A host waiting out its delay holds no global slot: with one global

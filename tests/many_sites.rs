@@ -1,0 +1,270 @@
+//! Many sites in one crawl, side by side: each host keeps its own pace
+//! (its delay, or robots.txt's Crawl-delay when larger), a host that two
+//! sites share is one host, small sites are not starved by a big one, and a
+//! kill -9 in the middle costs at most the last ~2 s of fetching.
+//!
+//! Real servers on loopback, one port per host, recording when each request
+//! arrived.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use govsnap::crawl::crawl;
+use govsnap::{Config, Store};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How much earlier than the client started it a server may see a request
+/// arrive after the previous one (scheduling on a loaded machine).
+const TIMING_TOLERANCE: Duration = Duration::from_millis(40);
+
+/// One host: its pages, and every request it saw.
+#[derive(Clone)]
+struct Host {
+    docs: usize,
+    crawl_delay: Option<u32>,
+    seen: Arc<Mutex<Vec<(String, Instant)>>>,
+}
+
+async fn serve(State(host): State<Host>, uri: Uri) -> Response {
+    let path = uri.path().to_owned();
+    host.seen
+        .lock()
+        .unwrap()
+        .push((path.clone(), Instant::now()));
+    if path == "/robots.txt" {
+        return match host.crawl_delay {
+            Some(d) => format!("User-agent: *\nCrawl-delay: {d}\n").into_response(),
+            None => (StatusCode::NOT_FOUND, "").into_response(),
+        };
+    }
+    // two sites can share this host: each has its own section
+    let (section, rest) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or(("gk", ""));
+    if rest == "index.html" {
+        let links: String = (0..host.docs)
+            .map(|i| format!("<li><a href=\"t20240301_{i}.html\">关于第{i}项工作的通知</a></li>"))
+            .collect();
+        return Html(format!(
+            "<html><head><meta charset=\"utf-8\"><title>通知公告</title></head><body><ul>{links}</ul></body></html>"
+        ))
+        .into_response();
+    }
+    Html(format!(
+        "<html><head><meta charset=\"utf-8\"><title>{section}{rest}</title></head><body><div class=\"article\">\
+         <h1>关于{section}第{rest}项工作的通知</h1><div class=\"content\"><p>各街道、各部门：现将{section}第{rest}项工作的有关事项通知如下，请认真贯彻落实，确保按时完成。</p></div></div></body></html>"
+    ))
+    .into_response()
+}
+
+fn host(docs: usize, crawl_delay: Option<u32>) -> (Host, SocketAddr) {
+    let host = Host {
+        docs,
+        crawl_delay,
+        seen: Arc::default(),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let state = host.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, Router::new().fallback(serve).with_state(state))
+                .await
+                .unwrap();
+        });
+    });
+    (host, rx.recv().unwrap())
+}
+
+fn site(name: &str, addr: SocketAddr, section: &str) -> String {
+    format!(
+        "[[site]]\nname = \"{name}\"\ntemplate = \"cms\"\nseeds = [\"http://{addr}/{section}/index.html\"]\n\
+         allow = [\"^http://{}/{section}/\"]\n",
+        addr.to_string().replace('.', "\\\\.")
+    )
+}
+
+fn config(store: &Path, delay_ms: u64, sites: &[String]) -> String {
+    format!(
+        "store = \"{}\"\n[crawl]\nuser_agent = \"govsnap-test\"\nconcurrency = 8\nper_host_concurrency = 1\n\
+         per_host_delay_ms = {delay_ms}\ntimeout_s = 30\n\
+         [[template]]\nname = \"cms\"\ndocuments = [\"/t\\\\d{{8}}_\\\\d+\\\\.html$\"]\ncontent = \"div.content\"\n{}",
+        store.display(),
+        sites.concat()
+    )
+}
+
+/// The smallest gap between two requests a host saw.
+fn smallest_gap(host: &Host) -> Duration {
+    let seen = host.seen.lock().unwrap();
+    seen.windows(2)
+        .map(|w| w[1].1 - w[0].1)
+        .min()
+        .unwrap_or(Duration::MAX)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_keep_their_own_pace_and_a_shared_host_is_one_host() {
+    // a: robots.txt asks 1 s; b: the config's 300 ms, shared by two sites
+    let (a, a_addr) = host(3, Some(1));
+    let (b, b_addr) = host(4, None);
+    let tmp = tempfile::tempdir().unwrap();
+    let text = config(
+        &tmp.path().join("store"),
+        300,
+        &[
+            site("slow", a_addr, "gk"),
+            site("shared-1", b_addr, "zwgk"),
+            site("shared-2", b_addr, "xxgk"),
+        ],
+    );
+    let cfg = Config::parse(&text, Path::new("many.toml")).unwrap();
+    let store = Store::open(&cfg.store).unwrap();
+    let started = Instant::now();
+    let report = crawl(&cfg, &store, None, std::future::pending())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    for s in &report.sites {
+        assert_eq!(s.error, None, "{s:?}");
+    }
+    let news: Vec<u64> = report.sites.iter().map(|s| s.new_versions).collect();
+    assert_eq!(news, [3, 4, 4]);
+    assert!(
+        smallest_gap(&a) + TIMING_TOLERANCE >= Duration::from_secs(1),
+        "{:?}",
+        a.seen.lock().unwrap()
+    );
+    assert!(
+        smallest_gap(&b) + TIMING_TOLERANCE >= Duration::from_millis(300),
+        "{:?}",
+        b.seen.lock().unwrap()
+    );
+    // robots.txt once per host, whichever sites share it
+    let robots = |h: &Host| {
+        h.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == "/robots.txt")
+            .count()
+    };
+    assert_eq!((robots(&a), robots(&b)), (1, 1));
+    // side by side: a's 5 requests at 1 s and b's 11 at 0.3 s overlap, one
+    // after the other they would take at least 4 + 3 s
+    assert!(took < Duration::from_secs(7), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_site_does_not_starve_the_small_ones() {
+    let (big, big_addr) = host(150, None);
+    let mut small = Vec::new();
+    let mut sites = vec![site("big", big_addr, "gk")];
+    for i in 0..8 {
+        let (h, addr) = host(3, None);
+        sites.push(site(&format!("small-{i}"), addr, "gk"));
+        small.push(h);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = Config::parse(
+        &config(&tmp.path().join("store"), 40, &sites),
+        Path::new("many.toml"),
+    )
+    .unwrap();
+    let store = Store::open(&cfg.store).unwrap();
+    let report = crawl(&cfg, &store, None, std::future::pending())
+        .await
+        .unwrap();
+    assert_eq!(report.sites[0].new_versions, 150);
+    assert!(report.sites[1..].iter().all(|s| s.new_versions == 3));
+    // when the last small site was done, the big one had most of its
+    // pages still to fetch
+    let last_small = small
+        .iter()
+        .filter_map(|h| h.seen.lock().unwrap().last().map(|(_, t)| *t))
+        .max()
+        .unwrap();
+    let big_seen = big.seen.lock().unwrap();
+    let big_before = big_seen.iter().filter(|(_, t)| *t <= last_small).count();
+    assert!(
+        big_before < big_seen.len() / 2,
+        "the big site had {big_before} of {} pages when the small ones finished",
+        big_seen.len()
+    );
+}
+
+/// kill -9 a crawl of three sites in the middle, run it again: every
+/// document is stored once, and none fetched again that was fetched more
+/// than the commit interval (2 s) before the kill.
+#[test]
+fn a_killed_multi_site_crawl_resumes_losing_at_most_the_last_seconds() {
+    let hosts: Vec<(Host, SocketAddr)> = (0..3).map(|_| host(40, None)).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let sites: Vec<String> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, (_, addr))| site(&format!("district-{i}"), *addr, "gk"))
+        .collect();
+    let config_path = tmp.path().join("many.toml");
+    // 150 ms per host: a polite crawl that fills no 64-document batch in 2 s
+    std::fs::write(&config_path, config(&tmp.path().join("store"), 150, &sites)).unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_govsnap"))
+            .args(["crawl", "--config", config_path.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let requests = || -> usize {
+        hosts
+            .iter()
+            .map(|(h, _)| h.seen.lock().unwrap().len())
+            .sum()
+    };
+    let mut child = run();
+    // kill once a good part of the sites was fetched (about 5 s in)
+    let waited = Instant::now();
+    while requests() < 90 && waited.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = Instant::now();
+    assert!(requests() < 3 * 42, "the kill landed before the end");
+    let before: Vec<Vec<(String, Instant)>> = hosts
+        .iter()
+        .map(|(h, _)| h.seen.lock().unwrap().clone())
+        .collect();
+    let out = run().wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let store = Store::open(&tmp.path().join("store")).unwrap();
+    assert_eq!(store.pages().count(), 3 * 40);
+    for page in store.pages() {
+        assert_eq!(page.unwrap().versions, 1);
+    }
+    for ((h, _), before) in hosts.iter().zip(&before) {
+        let seen = h.seen.lock().unwrap();
+        let after = &seen[before.len()..];
+        for (path, _) in after.iter().filter(|(p, _)| p.contains("/t2024")) {
+            if let Some((_, first)) = before.iter().find(|(p, _)| p == path) {
+                let age = killed - *first;
+                assert!(
+                    age < Duration::from_secs(3),
+                    "{path} fetched {age:?} before the kill, and again after it"
+                );
+            }
+        }
+    }
+}
