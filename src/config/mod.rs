@@ -126,11 +126,12 @@ impl Config {
             ));
         }
         let templates = named_templates(&raw.template, &err)?;
+        let mut regexes = site::Regexes::default();
         let mut sites = Vec::with_capacity(raw.site.len());
         for (i, s) in raw.site.iter().enumerate() {
             let template = template_of(s, &templates)
                 .map_err(|reason| err(&format!("site[{i}].template"), reason))?;
-            let site = SiteRules::from_raw(s, template)
+            let site = SiteRules::from_raw(s, template, &mut regexes)
                 .map_err(|(key, reason)| err(&format!("site[{i}].{key}"), reason))?;
             if sites
                 .iter()

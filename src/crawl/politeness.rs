@@ -14,7 +14,7 @@ use super::client::{Client, FetchError, Response};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 use url::Url;
 
@@ -28,7 +28,7 @@ const BASE_BACKOFF: Duration = Duration::from_millis(250);
 /// One host's politeness state.
 #[derive(Debug)]
 pub struct Host {
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     /// std `Mutex`: held only to read and move the timestamp, never across an
     /// await.
     next: Mutex<Instant>,
@@ -37,21 +37,64 @@ pub struct Host {
     global: Arc<Semaphore>,
 }
 
-/// A request's turn: its host's slot and a global one, held while it runs.
+/// A request's turn: its host's slot (unless the caller holds a
+/// [`HostSlot`]) and a global one, held while it runs.
 #[derive(Debug)]
 pub struct Turn<'a> {
-    _host: Option<SemaphorePermit<'a>>,
+    host: &'a Host,
+    _slot: Option<OwnedSemaphorePermit>,
     _global: Option<SemaphorePermit<'a>>,
+}
+
+impl Drop for Turn<'_> {
+    /// The delay counts from the end of a request too: a request that left
+    /// late (a busy machine) or took long must not arrive at the server
+    /// closer than the delay to the next one.
+    fn drop(&mut self) {
+        let delay = *self
+            .host
+            .delay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut next = self
+            .host
+            .next
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *next = (*next).max(Instant::now() + delay);
+    }
+}
+
+/// One of a host's `per_host_concurrency` slots, taken before a fetch task
+/// is started and held for its whole life: a crawl then starts no more
+/// tasks for a host than it may have requests in flight, so its memory
+/// does not grow with the number of sites times `concurrency`.
+#[derive(Debug)]
+pub struct HostSlot {
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Host {
     fn new(per_host: usize, delay: Duration, global: Arc<Semaphore>) -> Self {
         Self {
-            permits: Semaphore::new(per_host.max(1)),
+            permits: Arc::new(Semaphore::new(per_host.max(1))),
             next: Mutex::new(Instant::now()),
             delay: Mutex::new(delay),
             global,
         }
+    }
+
+    /// A slot of this host if one is free now.
+    #[must_use]
+    pub fn try_slot(&self) -> Option<HostSlot> {
+        let permit = Arc::clone(&self.permits).try_acquire_owned().ok()?;
+        Some(HostSlot { _permit: permit })
+    }
+
+    /// A slot of this host, when one is free.
+    pub async fn slot(&self) -> Option<HostSlot> {
+        let permit = Arc::clone(&self.permits).acquire_owned().await.ok()?;
+        Some(HostSlot { _permit: permit })
     }
 
     /// Raise the delay between requests (robots.txt `Crawl-delay`). The
@@ -68,12 +111,16 @@ impl Host {
 
     /// Wait for a slot of this host, for its delay, then for a global slot;
     /// hold both while the request runs. The delay is counted from the
-    /// moment a request really starts (after the global slot), so two
-    /// requests to a host never start closer than it, however long a global
-    /// slot took. (The semaphores are never closed, so there are always
+    /// moment a request really starts (after the global slot) and again
+    /// from its end ([`Turn`]'s drop), so two requests to a host never
+    /// reach it closer than the delay, however long a global slot or the
+    /// request took. (The semaphores are never closed, so there are always
     /// permits.)
-    pub async fn turn(&self) -> Turn<'_> {
-        let host = self.permits.acquire().await.ok();
+    pub async fn turn(&self, slot: Option<&HostSlot>) -> Turn<'_> {
+        let host = match slot {
+            Some(_) => None,
+            None => Arc::clone(&self.permits).acquire_owned().await.ok(),
+        };
         loop {
             let next = *self.next.lock().unwrap_or_else(PoisonError::into_inner);
             tokio::time::sleep_until(next).await;
@@ -83,7 +130,8 @@ impl Host {
             if *next <= now {
                 *next = now + *self.delay.lock().unwrap_or_else(PoisonError::into_inner);
                 return Turn {
-                    _host: host,
+                    host: self,
+                    _slot: host,
                     _global: global,
                 };
             }
@@ -142,6 +190,7 @@ impl HostPool {
 pub async fn fetch_politely(
     client: &Client,
     host: &Host,
+    slot: Option<&HostSlot>,
     url: &Url,
     etag: Option<&str>,
     last_modified: Option<&str>,
@@ -150,7 +199,7 @@ pub async fn fetch_politely(
     loop {
         attempt += 1;
         let result = {
-            let _permit = host.turn().await;
+            let _turn = host.turn(slot).await;
             client.get(url, etag, last_modified).await
         };
         let wait = match &result {
@@ -187,15 +236,15 @@ mod tests {
     async fn one_host_waits_its_delay_between_requests() {
         let host = Host::new(2, Duration::from_secs(1), Arc::new(Semaphore::new(4)));
         let t0 = Instant::now();
-        drop(host.turn().await);
-        drop(host.turn().await);
-        drop(host.turn().await);
+        drop(host.turn(None).await);
+        drop(host.turn(None).await);
+        drop(host.turn(None).await);
         assert_eq!(Instant::now() - t0, Duration::from_secs(2));
         // raised after the request at 2 s: the next one waits 5 s from it
         host.at_least(Duration::from_secs(5));
-        drop(host.turn().await);
+        drop(host.turn(None).await);
         assert_eq!(Instant::now() - t0, Duration::from_secs(7));
-        drop(host.turn().await);
+        drop(host.turn(None).await);
         assert_eq!(Instant::now() - t0, Duration::from_secs(12));
     }
 
@@ -208,16 +257,16 @@ mod tests {
         let a = pool.host(&Url::parse("http://a.gov.cn/").unwrap());
         let b = pool.host(&Url::parse("http://b.gov.cn/").unwrap());
         let t0 = Instant::now();
-        drop(a.turn().await);
+        drop(a.turn(None).await);
         // a's next turn is 10 s away; b goes now, twice 10 s apart
         let a_again = tokio::spawn({
             let a = Arc::clone(&a);
             async move {
-                drop(a.turn().await);
+                drop(a.turn(None).await);
                 Instant::now()
             }
         });
-        drop(b.turn().await);
+        drop(b.turn(None).await);
         assert_eq!(Instant::now() - t0, Duration::ZERO);
         assert_eq!(a_again.await.unwrap() - t0, Duration::from_secs(10));
     }

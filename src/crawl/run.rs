@@ -317,9 +317,26 @@ impl<'a> SiteCrawl<'a> {
                     self.finished(item.url.as_str())?;
                     continue;
                 }
+                let host = self.shared.hosts.host(&item.url);
+                let slot = match host.try_slot() {
+                    Some(slot) => slot,
+                    // the host is busy with this site's tasks: the URL
+                    // waits for one of them to end
+                    None if !in_flight.is_empty() => {
+                        self.put_back(&item);
+                        break;
+                    }
+                    // … or with another site's: wait for it here, nothing
+                    // of this site being in flight
+                    None => match host.slot().await {
+                        Some(slot) => slot,
+                        None => continue,
+                    },
+                };
                 let task = FetchTask {
                     client: self.shared.client.clone(),
-                    host: self.shared.hosts.host(&item.url),
+                    slot,
+                    host,
                     store: self.store.clone(),
                     rules: Arc::clone(&self.rules),
                     options: self.config.extract,
@@ -375,6 +392,18 @@ impl<'a> SiteCrawl<'a> {
             self.waiting = self.waiting.saturating_sub(1);
         }
         Ok(next)
+    }
+
+    /// A URL handed out that cannot start now: first in line again.
+    fn put_back(&mut self, item: &Item) {
+        self.taken.remove(&url_hash(item.url.as_str()));
+        self.waiting += 1;
+        self.queue.push_front(Queued::new(
+            item.url.as_str(),
+            item.depth,
+            item.hops,
+            item.fresh,
+        ));
     }
 
     /// A link in scope: into the frontier unless it is there already, and
@@ -503,7 +532,7 @@ impl<'a> SiteCrawl<'a> {
             return (Arc::new(Robots::allow_all()), None);
         }
         let host = self.shared.hosts.host(url);
-        match fetch_politely(&self.shared.client, &host, robots_url, None, None).await {
+        match fetch_politely(&self.shared.client, &host, None, robots_url, None, None).await {
             Ok((r, _)) => (
                 Arc::new(Robots::from_response(agent, r.status, &r.body)),
                 (r.status >= 500).then(|| format!("HTTP {}", r.status)),
@@ -518,7 +547,8 @@ impl<'a> SiteCrawl<'a> {
             return Ok(());
         };
         let host = self.shared.hosts.host(&url);
-        let Ok((response, _)) = fetch_politely(&self.shared.client, &host, &url, None, None).await
+        let Ok((response, _)) =
+            fetch_politely(&self.shared.client, &host, None, &url, None, None).await
         else {
             return Ok(());
         };

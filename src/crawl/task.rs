@@ -6,7 +6,7 @@
 
 use super::client::{Client, FetchError, Response};
 use super::discover;
-use super::politeness::{Host, fetch_politely};
+use super::politeness::{Host, HostSlot, fetch_politely};
 use crate::config::{ExtractOptions, SiteRules};
 use crate::error::Result;
 use crate::pipeline::{Page, extract_with_links, is_document};
@@ -51,6 +51,8 @@ pub(super) struct Done {
 pub(super) struct FetchTask {
     pub(super) client: Client,
     pub(super) host: Arc<Host>,
+    /// The host slot this task holds from start to end.
+    pub(super) slot: HostSlot,
     pub(super) store: Store,
     pub(super) rules: Arc<SiteRules>,
     pub(super) options: ExtractOptions,
@@ -72,6 +74,7 @@ impl FetchTask {
         let result = fetch_politely(
             &self.client,
             &self.host,
+            Some(&self.slot),
             &item.url,
             etag.as_deref(),
             modified.as_deref(),
