@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# What a kill -9 costs a polite crawl (issue 11, "stored in time"):
+#   bash bench/kill_cost.sh [SECONDS] [DELAY_MS]     (default: 10 s, 200 ms = 5 pages/s)
+# Crawls a generated site served by nginx on loopback at one request per
+# DELAY_MS, kills govsnap with SIGKILL after SECONDS, and prints how many
+# articles the server had sent, how many the store kept, and how many
+# seconds of fetching that loss is. Installs nginx if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+delay_ms=${2:-200}
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  apt-get install -y -q nginx >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+cargo build -q --release
+GOVSNAP=$PWD/target/release/govsnap
+work=$(mktemp -d)
+trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+port=18082
+python3 bench/gen_site.py 2000 "$work/site" >/dev/null
+chmod -R a+rX "$work"
+mkdir -p "$work/logs"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log;
+events { worker_connections 1024; }
+http {
+  types { text/html html; }
+  access_log $work/logs/access.log;
+  server { listen 127.0.0.1:$port; root $work/site; }
+}
+CONF
+"$NGINX" -c "$work/nginx.conf" -p "$work"
+sleep 0.3
+cat > "$work/crawl.toml" <<CONF
+[crawl]
+user_agent = "govsnap-bench"
+per_host_concurrency = 1
+per_host_delay_ms = $delay_ms
+[[site]]
+name = "bench"
+seeds = ["http://127.0.0.1:$port/gk/index.html"]
+documents = ["/t\\\\d{8}_\\\\d+\\\\.html\$"]
+max_depth = 100000
+CONF
+"$GOVSNAP" crawl --config "$work/crawl.toml" --store "$work/store" >/dev/null 2>&1 &
+pid=$!
+sleep "$seconds"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+sent=$(grep -c '/t[0-9]\{8\}_[0-9]*\.html' "$work/logs/access.log" || true)
+kept=$("$GOVSNAP" pages --store "$work/store" --format json | wc -l)
+lost=$((sent - kept))
+echo "killed after ${seconds} s at one request per ${delay_ms} ms: ${sent} articles sent, ${kept} kept, ${lost} lost ($(echo "$lost * $delay_ms / 1000" | bc -l | cut -c1-4) s of fetching)"
