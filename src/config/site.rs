@@ -53,6 +53,13 @@ impl SiteRules {
         if raw.name.trim().is_empty() {
             return Err(("name".to_owned(), "must not be empty".to_owned()));
         }
+        if raw.name.chars().any(char::is_control) {
+            // the store keys a site's frontier `name ‖ 0x00 ‖ URL`
+            return Err((
+                "name".to_owned(),
+                "must not hold control characters".to_owned(),
+            ));
+        }
         let rules = match template {
             Some(t) => raw.rules().over(t),
             None => raw.rules(),

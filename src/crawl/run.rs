@@ -429,7 +429,7 @@ impl<'a> SiteCrawl<'a> {
 
     /// A URL is done: marked in the frontier, then no longer taken.
     fn finished(&mut self, url: &str) -> Result<()> {
-        self.store.frontier_done(url)?;
+        self.store.frontier_done(&self.site.name, url)?;
         self.release(&[url_hash(url)]);
         Ok(())
     }
@@ -707,7 +707,7 @@ impl<'a> SiteCrawl<'a> {
             || (item.hops > 0
                 && self
                     .store
-                    .frontier_entry(target.as_str())?
+                    .frontier_entry(&self.site.name, target.as_str())?
                     .is_some_and(|e| e.done))
         {
             // back to itself, or a chain back to a page this crawl fetched;
@@ -772,11 +772,12 @@ impl<'a> SiteCrawl<'a> {
         self.finish_commit().await?;
         let batch = std::mem::take(&mut self.batch);
         let store = self.store.clone();
+        let site = self.site.name.clone();
         let handle = tokio::task::spawn_blocking(move || {
             let outcomes = store.commit(&batch)?;
             let mut done = Vec::with_capacity(batch.pages() + batch.logged());
             for url in batch.urls() {
-                store.frontier_done(url)?;
+                store.frontier_done(&site, url)?;
                 done.push(url_hash(url));
             }
             store.flush()?;

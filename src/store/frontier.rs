@@ -1,7 +1,10 @@
 //! The crawl frontier, kept in the store (tree `frontier`) so that a crawl
 //! killed at any moment continues where it stopped: every URL a crawl of a
 //! site has found, with its link depth and whether the current crawl has
-//! visited it. It is also the crawl's de-duplication set, so the crawl holds
+//! visited it. Keys are `site ‖ 0x00 ‖ URL` (schema 5), so that each site's
+//! entries are one prefix: a crawl of a thousand sites reads each site's
+//! own, never the whole frontier a thousand times, and two sites whose
+//! scopes overlap each keep their own entry for a shared URL. It is also the crawl's de-duplication set, so the crawl holds
 //! no set of every URL in memory, and the source its queue reloads from
 //! when the queue was too long to keep whole (`crawl::run`).
 //!
@@ -33,6 +36,17 @@ impl FrontierEntry {
     }
 }
 
+/// `site ‖ 0x00 ‖ url`: a frontier key. Site names have no NUL (the config
+/// refuses control characters in them).
+fn frontier_key(site: &str, url: &str) -> Vec<u8> {
+    [site.as_bytes(), &[0], url.as_bytes()].concat()
+}
+
+/// `site ‖ 0x00`: the prefix of a site's frontier keys.
+fn site_prefix(site: &str) -> Vec<u8> {
+    [site.as_bytes(), &[0]].concat()
+}
+
 impl Store {
     /// Start a crawl of a site, or continue an interrupted one. An
     /// interrupted crawl left URLs not done; otherwise every URL the site
@@ -62,7 +76,7 @@ impl Store {
             if entry.done {
                 entry.done = false;
                 self.frontier
-                    .insert(url.as_bytes(), entry.to_json())
+                    .insert(frontier_key(site, &url), entry.to_json())
                     .map_err(err)?;
             }
         }
@@ -73,21 +87,45 @@ impl Store {
         Ok(())
     }
 
-    /// The site's frontier entries, in URL order.
+    /// The site's frontier entries, in URL order: one prefix scan.
     fn site_entries(&self, site: &str) -> impl Iterator<Item = Result<(String, FrontierEntry)>> {
-        self.frontier.iter().filter_map(move |kv| {
-            let item = kv
-                .map_err(|e| store_error(&self.path, e))
-                .and_then(|(k, v)| {
-                    let entry: FrontierEntry = serde_json::from_slice(&v)
-                        .map_err(|e| self.bad_value(trees::FRONTIER, &e.to_string()))?;
-                    Ok((String::from_utf8_lossy(&k).into_owned(), entry))
-                });
-            match item {
-                Ok((_, ref entry)) if entry.site != site => None,
-                other => Some(other),
-            }
+        let prefix = site_prefix(site);
+        let skip = prefix.len();
+        self.frontier.scan_prefix(prefix).map(move |kv| {
+            let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
+            let entry: FrontierEntry = serde_json::from_slice(&v)
+                .map_err(|e| self.bad_value(trees::FRONTIER, &e.to_string()))?;
+            Ok((String::from_utf8_lossy(&k[skip..]).into_owned(), entry))
         })
+    }
+
+    /// Key a frontier written before schema 5 (by URL alone) by site and
+    /// URL, in one atomic batch: a kill leaves the old keys, and the next
+    /// open does it again. Called when the store is opened.
+    pub(super) fn upgrade_frontier_keys(&self) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let mut moved = 0_u64;
+        for kv in &self.frontier {
+            let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
+            if k.contains(&0) {
+                continue; // already `site ‖ 0 ‖ url`
+            }
+            let entry: FrontierEntry = serde_json::from_slice(&v)
+                .map_err(|e| self.bad_value(trees::FRONTIER, &e.to_string()))?;
+            batch.insert(
+                frontier_key(&entry.site, &String::from_utf8_lossy(&k)),
+                v.to_vec(),
+            );
+            batch.remove(k);
+            moved += 1;
+        }
+        if moved > 0 {
+            self.frontier
+                .apply_batch(batch)
+                .map_err(|e| store_error(&self.path, e))?;
+            tracing::info!(store = %self.path.display(), entries = moved, "frontier keyed by site");
+        }
+        Ok(())
     }
 
     /// Record a URL the crawl found; `false` when the frontier already has
@@ -103,30 +141,34 @@ impl Store {
         };
         let swapped = self
             .frontier
-            .compare_and_swap(url.as_bytes(), None as Option<&[u8]>, Some(entry.to_json()))
+            .compare_and_swap(
+                frontier_key(site, url),
+                None as Option<&[u8]>,
+                Some(entry.to_json()),
+            )
             .map_err(|e| store_error(&self.path, e))?;
         Ok(swapped.is_ok())
     }
 
-    /// A URL's frontier entry.
+    /// A URL's frontier entry in a site's crawl.
     ///
     /// # Errors
     /// As [`Store::page`].
-    pub fn frontier_entry(&self, url: &str) -> Result<Option<FrontierEntry>> {
-        self.read(&self.frontier, url.as_bytes())
+    pub fn frontier_entry(&self, site: &str, url: &str) -> Result<Option<FrontierEntry>> {
+        self.read(&self.frontier, &frontier_key(site, url))
     }
 
-    /// Mark a URL visited by the current crawl.
+    /// Mark a URL visited by the current crawl of a site.
     ///
     /// # Errors
     /// [`crate::Error::Store`] when the write fails.
-    pub(crate) fn frontier_done(&self, url: &str) -> Result<()> {
-        if let Some(mut entry) = self.frontier_entry(url)?
+    pub(crate) fn frontier_done(&self, site: &str, url: &str) -> Result<()> {
+        if let Some(mut entry) = self.frontier_entry(site, url)?
             && !entry.done
         {
             entry.done = true;
             self.frontier
-                .insert(url.as_bytes(), entry.to_json())
+                .insert(frontier_key(site, url), entry.to_json())
                 .map_err(|e| store_error(&self.path, e))?;
         }
         Ok(())
@@ -206,7 +248,7 @@ mod tests {
         store
             .frontier_add("https://www.gov.cn/zhengce/a.html", "gov-cn", 0)
             .unwrap();
-        store.frontier_done(&format!("{BASE}a.html")).unwrap();
+        store.frontier_done(SITE, &format!("{BASE}a.html")).unwrap();
         let skip = HashSet::from([crate::store::url_hash(&format!("{BASE}b.html"))]);
 
         let (urls, waiting) = store.frontier_pending(SITE, &skip, 1).unwrap();
@@ -228,14 +270,16 @@ mod tests {
         store
             .frontier_add(&format!("{BASE}t1.html"), SITE, 1)
             .unwrap();
-        store.frontier_done(&seed).unwrap();
+        store.frontier_done(SITE, &seed).unwrap();
 
         // interrupted: what was done stays done
         store.frontier_begin(SITE, &[&seed]).unwrap();
         assert_eq!(pending(&store), [format!("{BASE}t1.html")]);
 
         // finished: everything again
-        store.frontier_done(&format!("{BASE}t1.html")).unwrap();
+        store
+            .frontier_done(SITE, &format!("{BASE}t1.html"))
+            .unwrap();
         store.frontier_begin(SITE, &[&seed]).unwrap();
         assert_eq!(pending(&store).len(), 2);
     }
@@ -247,7 +291,7 @@ mod tests {
             store
                 .frontier_add(&format!("{BASE}{path}"), SITE, 0)
                 .unwrap();
-            store.frontier_done(&format!("{BASE}{path}")).unwrap();
+            store.frontier_done(SITE, &format!("{BASE}{path}")).unwrap();
         }
         // the state a kill leaves in the middle of frontier_begin: the mark,
         // one URL marked to visit, two not yet
@@ -261,7 +305,10 @@ mod tests {
         };
         store
             .frontier
-            .insert(format!("{BASE}t1.html").as_bytes(), entry.to_json())
+            .insert(
+                frontier_key(SITE, &format!("{BASE}t1.html")),
+                entry.to_json(),
+            )
             .unwrap();
 
         store.frontier_begin(SITE, &[]).unwrap();
@@ -275,5 +322,35 @@ mod tests {
                 .contains_key([trees::RESTART_KEY_PREFIX, SITE.as_bytes()].concat())
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn two_sites_keep_their_own_entries_and_an_old_frontier_is_rekeyed() {
+        let (_dir, store) = open();
+        let shared = format!("{BASE}index.html");
+        assert!(store.frontier_add(&shared, SITE, 0).unwrap());
+        assert!(store.frontier_add(&shared, "tjbh", 2).unwrap());
+        store.frontier_done(SITE, &shared).unwrap();
+        assert!(store.frontier_entry(SITE, &shared).unwrap().unwrap().done);
+        assert!(!store.frontier_entry("tjbh", &shared).unwrap().unwrap().done);
+
+        // a frontier entry as schema 4 wrote it: keyed by the URL alone
+        let old = FrontierEntry {
+            site: "gov-cn".to_owned(),
+            depth: 1,
+            done: false,
+        };
+        let url = "https://www.gov.cn/zhengce/content/202401/content_6924911.htm";
+        store
+            .frontier
+            .insert(url.as_bytes(), old.to_json())
+            .unwrap();
+        store.upgrade_frontier_keys().unwrap();
+        assert_eq!(store.frontier_entry("gov-cn", url).unwrap(), Some(old));
+        assert!(store.frontier.get(url.as_bytes()).unwrap().is_none());
+        let (urls, _) = store
+            .frontier_pending("gov-cn", &HashSet::new(), 10)
+            .unwrap();
+        assert_eq!(urls, [(url.to_owned(), 1)]);
     }
 }

@@ -78,10 +78,11 @@ use std::time::SystemTime;
 /// history and version index of a page new to the store by the page's id,
 /// not its URL hash. Schema 4 finds a version through its history event
 /// (no `version_ids` entry), writes the fetch log one value per write (a
-/// JSON array), and creates stores without sled's page compression. What
-/// an older store holds is read as it is, and the store is marked 4 when
+/// JSON array), and creates stores without sled's page compression. Schema
+/// 5 keys the crawl frontier by site and URL. What an older store holds is
+/// read as it is (its frontier is re-keyed), and the store is marked 5 when
 /// opened.
-pub const STORE_SCHEMA: u32 = 4;
+pub const STORE_SCHEMA: u32 = 5;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache, counted in the bytes its pages take serialized; in
@@ -240,6 +241,7 @@ impl Store {
         let err = |e| store_error(path, e);
         let meta = db.open_tree(trees::META).map_err(err)?;
         let mut legacy = false;
+        let mut upgrade = false;
         match meta.get(trees::SCHEMA_KEY).map_err(err)? {
             None => {
                 meta.insert(trees::SCHEMA_KEY, STORE_SCHEMA.to_string().as_bytes())
@@ -264,17 +266,10 @@ impl Store {
                 } else {
                     legacy = meta.get(trees::LEGACY_KEY).map_err(err)?.is_some();
                 }
-                if found < STORE_SCHEMA {
-                    // Older values stay readable as they are; the new mark
-                    // keeps an older govsnap from misreading the compressed
-                    // values written from now on.
-                    tracing::info!(store = %path.display(), from = found, to = STORE_SCHEMA, "store schema upgraded");
-                    meta.insert(trees::SCHEMA_KEY, STORE_SCHEMA.to_string().as_bytes())
-                        .map_err(err)?;
-                }
+                upgrade = found < STORE_SCHEMA;
             }
         }
-        Ok(Self {
+        let store = Self {
             path: path.to_owned(),
             pages: db.open_tree(trees::PAGES).map_err(err)?,
             fetched: db.open_tree(trees::FETCHED).map_err(err)?,
@@ -287,7 +282,19 @@ impl Store {
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             legacy,
             db,
-        })
+        };
+        if upgrade {
+            // Older values stay readable as they are; the frontier is
+            // re-keyed first, then the mark written: a kill in between
+            // leaves the old mark, and the next open re-keys what is left.
+            // The new mark keeps an older govsnap from misreading what is
+            // written from now on.
+            store.upgrade_frontier_keys()?;
+            meta.insert(trees::SCHEMA_KEY, STORE_SCHEMA.to_string().as_bytes())
+                .map_err(err)?;
+            tracing::info!(store = %path.display(), to = STORE_SCHEMA, "store schema upgraded");
+        }
+        Ok(store)
     }
 
     /// Make every write so far durable.
