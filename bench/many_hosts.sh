@@ -8,7 +8,9 @@
 # per_host_delay_ms = DELAY_MS (default 2000). Prints wall time, the ideal
 # (one host's requests after its first, times the delay), efficiency =
 # ideal / wall, requests/s over all hosts, the smallest gap any one host saw
-# between two requests, and govsnap's peak RSS. Installs nginx if missing.
+# between two requests, and govsnap's peak RSS; then the same for a recrawl
+# of the same store (conditional requests, every URL known). Installs nginx
+# if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts_list=("${@:-100 1000}")
@@ -64,10 +66,12 @@ for n in "${hosts_list[@]}"; do
     done
   } > "$work/crawl-$n.toml"
   rm -rf "$work/store"
+  for pass in crawl recrawl; do
+  : > "$work/logs/access-$n.log"; kill -USR1 "$(cat "$work/nginx.pid")"; sleep 0.2
   /usr/bin/time -v -o "$work/time.txt" ${WRAP:-} "$GOVSNAP" crawl --config "$work/crawl-$n.toml" --store "$work/store" --format json > "$work/summary.json"
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {split($2,t,":"); s=0; for(i=1;i<=length(t);i++) s=s*60+t[i]; print s}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
-  python3 - "$work/logs/access-$n.log" "$wall" "$delay_ms" "$rss" "$n" "$work/summary.json" <<'PY'
+  python3 - "$work/logs/access-$n.log" "$wall" "$delay_ms" "$rss" "$n" "$work/summary.json" "$pass" <<'PY'
 import sys, json, collections
 log, wall, delay_ms, rss, n, summary = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 times = collections.defaultdict(list)
@@ -81,11 +85,13 @@ most = max(per_host)
 ideal = (most - 1) * delay_ms / 1000
 sites = [json.loads(l) for l in open(summary)]
 stored = sum(s["new_versions"] for s in sites)
+unchanged = sum(s["unchanged"] + s["not_modified"] for s in sites)
 errors = sum(s["errors"] for s in sites)
 unreached = sum(1 for s in sites if s["error"])
-print(f"hosts={n}: {requests} requests ({min(per_host)}-{most} per host), {stored} documents stored, "
+print(f"hosts={n} {sys.argv[7]}: {requests} requests ({min(per_host)}-{most} per host), {stored} new versions, {unchanged} unchanged, "
       f"{errors} errors, {unreached} sites unreached; wall {wall:.1f} s, ideal {ideal:.1f} s, "
       f"efficiency {ideal / wall:.2f}, {requests / wall:.0f} requests/s, "
       f"smallest gap {min(gaps):.3f} s ({min(gaps) / (delay_ms / 1000):.3f} x delay), peak RSS {rss // 1024} MB")
 PY
+  done
 done
