@@ -11,13 +11,8 @@ rounds=${1:-3}; shift || true
 sizes=("${@:-5000 20000}")
 [ ${#sizes[@]} -eq 1 ] && read -r -a sizes <<< "${sizes[0]}"
 
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  apt-get install -y -q nginx >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+. bench/lib.sh   # NGINX, GOVSNAP
 command -v wget >/dev/null || apt-get install -y -q wget >/dev/null
-cargo build -q --release
-GOVSNAP=$PWD/target/release/govsnap
 work=$(mktemp -d)
 trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18080

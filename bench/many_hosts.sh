@@ -18,12 +18,7 @@ hosts_list=("${@:-100 1000}")
 articles=${ARTICLES:-10}
 delay_ms=${DELAY_MS:-2000}
 
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  apt-get install -y -q nginx >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-cargo build -q --release
-GOVSNAP=$PWD/target/release/govsnap
+. bench/lib.sh   # NGINX, GOVSNAP
 work=$(mktemp -d)
 trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18081

@@ -5,6 +5,8 @@
 //! one stops at once, the store still consistent; a terminal gets a
 //! progress bar.
 
+mod common;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::Uri;
@@ -57,19 +59,8 @@ fn server() -> (Hits, SocketAddr) {
 fn slow_server() -> (Site, SocketAddr) {
     let site = Site::default();
     site.latency.store(5, Ordering::Relaxed);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let state = site.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, Router::new().fallback(serve).with_state(state))
-                .await
-                .unwrap();
-        });
-    });
-    (site, rx.recv().unwrap())
+    let addr = common::serve_on_thread(Router::new().fallback(serve).with_state(site.clone()));
+    (site, addr)
 }
 
 fn write_config(dir: &Path, addr: SocketAddr) -> String {

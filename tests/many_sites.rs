@@ -6,6 +6,8 @@
 //! Real servers on loopback, one port per host, recording when each request
 //! arrived.
 
+mod common;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -69,22 +71,8 @@ fn host(docs: usize, crawl_delay: Option<u32>) -> (Host, SocketAddr) {
         crawl_delay,
         seen: Arc::default(),
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let state = host.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, Router::new().fallback(serve).with_state(state))
-                .await
-                .unwrap();
-        });
-    });
-    (host, rx.recv().unwrap())
+    let addr = common::serve_on_thread(Router::new().fallback(serve).with_state(host.clone()));
+    (host, addr)
 }
 
 fn site(name: &str, addr: SocketAddr, section: &str) -> String {

@@ -8,6 +8,8 @@
 //!
 //! Real servers (axum on 127.0.0.1, port 0) and the real binary.
 
+mod common;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -83,21 +85,9 @@ async fn serve(State((behaviour, hits)): State<(Behaviour, Hits)>, uri: Uri) -> 
 /// use it too.
 fn server(behaviour: Behaviour) -> (Hits, SocketAddr) {
     let hits = Hits::default();
-    let (tx, rx) = std::sync::mpsc::channel();
     let state = (behaviour, Arc::clone(&hits));
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = Router::new().fallback(serve).with_state(state);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    (hits, rx.recv().unwrap())
+    let addr = common::serve_on_thread(Router::new().fallback(serve).with_state(state));
+    (hits, addr)
 }
 
 /// A port on which nothing listens.

@@ -352,39 +352,3 @@ fn https_mirrors_sites_from_the_config_and_changed_fields() {
         [1, 2]
     );
 }
-
-/// `govsnap export | head`: the reader closes the pipe early, and that is not
-/// an error (no message, exit status 0).
-#[test]
-fn a_reader_that_stops_early_is_not_an_error() {
-    use std::io::Read;
-    use std::process::{Command, Stdio};
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("mirror");
-    mirror(&site);
-    let store = tmp.path().join("store");
-    let store = store.to_str().unwrap();
-    ok(&govsnap(&[
-        "ingest",
-        "--store",
-        store,
-        site.to_str().unwrap(),
-    ]));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_govsnap"))
-        .args(["export", "--store", store])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0; 100];
-    stdout.read_exact(&mut first).unwrap();
-    drop(stdout);
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}

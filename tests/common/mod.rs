@@ -81,3 +81,23 @@ pub fn govsnap(args: &[&str]) -> Output {
         .output()
         .expect("the binary runs")
 }
+
+/// Serve `app` on 127.0.0.1 (port 0) from a thread with its own runtime,
+/// so that tests running the real binary, or their own runtime, can use
+/// it; returns the address once it listens.
+pub fn serve_on_thread(app: axum::Router) -> std::net::SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
