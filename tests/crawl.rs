@@ -337,9 +337,15 @@ async fn crawl_then_recrawl_a_misbehaving_site() {
     );
 
     site.lock().unwrap().second_crawl = true;
-    let second = crawl(&cfg, &store, None, std::future::pending())
-        .await
-        .unwrap();
+    // every known document, due or not (they were fetched a moment ago)
+    let full = govsnap::crawl::CrawlOptions {
+        only: None,
+        full: true,
+    };
+    let second =
+        govsnap::crawl::crawl_with_progress(&cfg, &store, full, std::future::pending(), &|_| {})
+            .await
+            .unwrap();
     let s = &second.sites[0];
     assert_eq!(s.gone, 1, "{s:?}");
     assert_eq!(s.new_versions, 1, "{s:?}");

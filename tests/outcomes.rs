@@ -296,7 +296,12 @@ async fn progress_stays_true_and_a_recrawl_counts_its_documents() {
 
     let seen: Mutex<Vec<(u64, u64)>> = Mutex::default();
     let record = |p: Progress| seen.lock().unwrap().push((p.done, p.queued));
-    let second = crawl_with_progress(&config, &store, None, std::future::pending(), &record)
+    // every known document, due or not (they were fetched a moment ago)
+    let options = govsnap::crawl::CrawlOptions {
+        only: None,
+        full: true,
+    };
+    let second = crawl_with_progress(&config, &store, options, std::future::pending(), &record)
         .await
         .unwrap();
     let s = &second.sites[0];

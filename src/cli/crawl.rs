@@ -13,7 +13,7 @@ use super::{ListFormat, Status};
 use anyhow::{Context, Result};
 use clap::Args;
 use govsnap::Config;
-use govsnap::crawl::{Progress, SiteSummary, crawl_with_progress};
+use govsnap::crawl::{CrawlOptions, Progress, SiteSummary, crawl_with_progress};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -33,6 +33,9 @@ pub(super) struct CrawlArgs {
     /// Crawl only this site.
     #[arg(long)]
     site: Option<String>,
+    /// Fetch every known document, due for a revisit or not.
+    #[arg(long)]
+    full: bool,
     /// The store directory (default: the config's `store`).
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
@@ -93,7 +96,11 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
                 std::process::exit(130);
             });
         };
-        crawl_with_progress(&config, &store, args.site.as_deref(), shutdown, &show).await
+        let options = CrawlOptions {
+            only: args.site.as_deref(),
+            full: args.full,
+        };
+        crawl_with_progress(&config, &store, options, shutdown, &show).await
     })?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
@@ -144,7 +151,7 @@ async fn interrupted() {
 fn write_table(out: &mut impl Write, sites: &[SiteSummary]) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7}  OUTCOME",
+        "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7} {:>6} {:>9} {:>8}  OUTCOME",
         "SITE",
         "FETCHED",
         "DOCUMENTS",
@@ -156,6 +163,9 @@ fn write_table(out: &mut impl Write, sites: &[SiteSummary]) -> std::io::Result<(
         "ERRORS",
         "OUT-SCOPE",
         "ROBOTS",
+        "DUE",
+        "REVISITED",
+        "DEFERRED",
     )?;
     for s in sites {
         let outcome = match (&s.error, &s.stopped) {
@@ -165,7 +175,7 @@ fn write_table(out: &mut impl Write, sites: &[SiteSummary]) -> std::io::Result<(
         };
         writeln!(
             out,
-            "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7}  {}",
+            "{:<16} {:>7} {:>9} {:>8} {:>6} {:>9} {:>8} {:>5} {:>6} {:>9} {:>7} {:>6} {:>9} {:>8}  {}",
             s.site,
             s.fetched,
             s.documents,
@@ -177,6 +187,9 @@ fn write_table(out: &mut impl Write, sites: &[SiteSummary]) -> std::io::Result<(
             s.errors,
             s.skipped_scope,
             s.skipped_robots,
+            s.due,
+            s.revisited,
+            s.deferred,
             outcome
         )?;
     }

@@ -57,8 +57,8 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
     if args.format == ListFormat::Table {
         writeln!(
             out,
-            "{:<5} {:>8}  {:<24} {:>6}  URL",
-            "STATE", "VERSIONS", "LAST FETCHED", "STATUS"
+            "{:<5} {:>8}  {:<24} {:>6}  {:<20}  URL",
+            "STATE", "VERSIONS", "LAST FETCHED", "STATUS", "NEXT DUE"
         )?;
     }
     // the sites the store has, to name them when --site matches none
@@ -73,15 +73,36 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
             continue;
         }
         listed += 1;
+        // when the site's crawl next fetches the document (its frontier)
+        let next_due = match &page.site {
+            Some(site) => store
+                .frontier_entry(site, &page.url)?
+                .and_then(|e| e.due)
+                .map(|due| {
+                    govsnap::store::timestamp(
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(due),
+                    )
+                }),
+            None => None,
+        };
         match args.format {
-            ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&page)?)?,
+            ListFormat::Json => {
+                let mut line = serde_json::to_value(&page)?;
+                if let Some(obj) = line.as_object_mut() {
+                    obj.insert("next_due".to_owned(), next_due.into());
+                }
+                writeln!(out, "{line}")?;
+            }
             ListFormat::Table => writeln!(
                 out,
-                "{:<5} {:>8}  {:<24} {:>6}  {}",
+                "{:<5} {:>8}  {:<24} {:>6}  {:<20}  {}",
                 serde_json::to_value(page.state)?.as_str().unwrap_or(""),
                 page.versions,
                 page.last_fetched,
                 page.last_status,
+                next_due
+                    .as_deref()
+                    .map_or("-", |d| d.get(..19).unwrap_or(d)),
                 page.url
             )?,
         }

@@ -63,6 +63,9 @@ pub(super) struct RawRules {
     pub title: Option<String>,
     pub date: Option<String>,
     pub drop: Option<Vec<String>>,
+    pub revisit_min: Option<String>,
+    pub revisit_max: Option<String>,
+    pub max_crawl_time: Option<String>,
 }
 
 impl RawRules {
@@ -77,6 +80,9 @@ impl RawRules {
             title: self.title.or_else(|| base.title.clone()),
             date: self.date.or_else(|| base.date.clone()),
             drop: self.drop.or_else(|| base.drop.clone()),
+            revisit_min: self.revisit_min.or_else(|| base.revisit_min.clone()),
+            revisit_max: self.revisit_max.or_else(|| base.revisit_max.clone()),
+            max_crawl_time: self.max_crawl_time.or_else(|| base.max_crawl_time.clone()),
         }
     }
 }
@@ -98,6 +104,9 @@ macro_rules! with_rules {
             pub title: Option<String>,
             pub date: Option<String>,
             pub drop: Option<Vec<String>>,
+            pub revisit_min: Option<String>,
+            pub revisit_max: Option<String>,
+            pub max_crawl_time: Option<String>,
         }
 
         impl $name {
@@ -112,6 +121,9 @@ macro_rules! with_rules {
                     title: self.title.clone(),
                     date: self.date.clone(),
                     drop: self.drop.clone(),
+                    revisit_min: self.revisit_min.clone(),
+                    revisit_max: self.revisit_max.clone(),
+                    max_crawl_time: self.max_crawl_time.clone(),
                 }
             }
         }

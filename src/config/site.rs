@@ -1,10 +1,12 @@
 //! One site's profile: its crawl scope and its extraction rules.
 
 use super::raw::{RawRules, RawSite};
+use crate::store::schedule::{DEFAULT_REVISIT_MAX, DEFAULT_REVISIT_MIN, Revisit};
 use regex::Regex;
 use scraper::Selector;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The depth a crawl follows links to when the site does not say.
 pub const DEFAULT_MAX_DEPTH: u32 = 4;
@@ -34,6 +36,11 @@ pub struct SiteRules {
     pub date: Option<Selector>,
     /// Elements to remove before anything else.
     pub drop: Vec<Selector>,
+    /// How often a known document is looked at again (`revisit_min`,
+    /// `revisit_max`).
+    pub revisit: Revisit,
+    /// How long one crawl of the site may last (`max_crawl_time`).
+    pub max_crawl_time: Option<Duration>,
 }
 
 impl SiteRules {
@@ -74,6 +81,22 @@ impl SiteRules {
                     .ok_or_else(|| ("seeds".to_owned(), format!("{s:?} is not an http(s) URL")))
             })
             .collect::<Result<_, _>>()?;
+        let revisit = Revisit {
+            min: duration("revisit_min", rules.revisit_min.as_deref())?
+                .unwrap_or(DEFAULT_REVISIT_MIN),
+            max: duration("revisit_max", rules.revisit_max.as_deref())?
+                .unwrap_or(DEFAULT_REVISIT_MAX),
+        };
+        if revisit.min > revisit.max {
+            return Err((
+                "revisit_min".to_owned(),
+                format!(
+                    "{} is longer than revisit_max ({})",
+                    humantime::format_duration(revisit.min),
+                    humantime::format_duration(revisit.max)
+                ),
+            ));
+        }
         // without `allow`, the seeds' hosts are the scope
         let allow = rules
             .allow
@@ -108,7 +131,24 @@ impl SiteRules {
                 .flatten()
                 .map(|s| selector("drop", s))
                 .collect::<Result<_, _>>()?,
+            revisit,
+            max_crawl_time: duration("max_crawl_time", rules.max_crawl_time.as_deref())?,
         })
+    }
+}
+
+/// A humantime duration (`"1d"`, `"6h"`, `"90s"`) of at least a second.
+fn duration(key: &str, text: Option<&str>) -> Result<Option<Duration>, (String, String)> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    match humantime::parse_duration(text) {
+        Ok(d) if d >= Duration::from_secs(1) => Ok(Some(d)),
+        Ok(_) => Err((key.to_owned(), format!("{text:?} is shorter than a second"))),
+        Err(e) => Err((
+            key.to_owned(),
+            format!("{text:?} is not a duration ({e}); write it as \"1d\", \"6h\" or \"30min\""),
+        )),
     }
 }
 

@@ -19,10 +19,12 @@ use super::summary::{CrawlReport, Progress, Reported, SiteSummary, Tally};
 use super::task::{Analysed, Done, FetchTask, Item, fetch_of};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
+use crate::store::FrontierEntry;
+use crate::store::schedule::{RANK_NOW, Rank, Visit, unix_now};
 use crate::store::{Batch, Fetch, FetchLogEntry, PutOutcome, Store, url_hash};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -55,24 +57,42 @@ type UrlHash = [u8; 16];
 type Committed = (Vec<PutOutcome>, Vec<UrlHash>);
 
 /// A URL waiting in the queue: its text only (a parsed `Url` is five times
-/// the size).
+/// the size), and its place in the crawl's order.
 #[derive(Debug, Clone)]
 struct Queued {
+    rank: Rank,
+    /// Arrival order, among URLs of the same rank.
+    seq: u64,
     url: Box<str>,
     depth: u32,
     hops: u8,
     fresh: bool,
 }
 
-impl Queued {
-    fn new(url: &str, depth: u32, hops: u8, fresh: bool) -> Self {
-        Self {
-            url: url.into(),
-            depth,
-            hops,
-            fresh,
-        }
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.rank, self.seq) == (other.rank, other.seq)
     }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.rank, self.seq).cmp(&(other.rank, other.seq))
+    }
+}
+
+/// What a crawl is asked to do beyond the config.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CrawlOptions<'a> {
+    /// Crawl only this site.
+    pub only: Option<&'a str>,
+    /// Fetch every known document, due or not (`crawl --full`).
+    pub full: bool,
 }
 
 /// Crawl every site of the config (or only `only`) once, all side by side.
@@ -87,7 +107,8 @@ pub async fn crawl(
     only: Option<&str>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<CrawlReport> {
-    crawl_with_progress(config, store, only, shutdown, &|_| {}).await
+    let options = CrawlOptions { only, full: false };
+    crawl_with_progress(config, store, options, shutdown, &|_| {}).await
 }
 
 /// [`crawl`], calling `progress` after every URL (for a progress display).
@@ -102,11 +123,11 @@ pub async fn crawl(
 pub async fn crawl_with_progress(
     config: &Config,
     store: &Store,
-    only: Option<&str>,
+    options: CrawlOptions<'_>,
     shutdown: impl Future<Output = ()>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<CrawlReport> {
-    let sites: Vec<&SiteRules> = match only {
+    let sites: Vec<&SiteRules> = match options.only {
         Some(name) => vec![config.site(name)?],
         None => config.sites.iter().collect(),
     };
@@ -123,17 +144,18 @@ pub async fn crawl_with_progress(
         robots: Mutex::default(),
         tally: Tally::new(sites.len()),
         progress,
+        full: options.full,
     };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut running: FuturesUnordered<_> = sites
         .iter()
         .enumerate()
         .map(|(i, site)| {
             let mut crawler = SiteCrawl::new(config, site, store, &shared);
-            let stopped = stopped.clone();
+            let stop_rx = stop_rx.clone();
             async move {
                 tracing::info!(site = %site.name, "crawl starts");
-                let result = crawler.run(stopped).await;
+                let result = crawler.run(stop_rx).await;
                 result.map(|stopped| {
                     let summary = crawler.finish(stopped);
                     tracing::info!(site = %site.name, summary = ?summary, "crawl ends");
@@ -168,6 +190,25 @@ pub async fn crawl_with_progress(
     })
 }
 
+/// Why a site's crawl ended before its frontier was empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stopped {
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// The site's `max_crawl_time` ran out.
+    MaxCrawlTime,
+}
+
+impl Stopped {
+    /// The summary's `stopped` value.
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Interrupted => "interrupted",
+            Self::MaxCrawlTime => "max_crawl_time",
+        }
+    }
+}
+
 /// What the sites of one crawl share.
 struct Shared<'p> {
     client: Client,
@@ -178,6 +219,8 @@ struct Shared<'p> {
     robots: Mutex<HashMap<String, Arc<OnceCell<RobotsAnswer>>>>,
     tally: Tally,
     progress: &'p (dyn Fn(Progress) + Sync),
+    /// Every known document, due or not.
+    full: bool,
 }
 
 /// An origin's robots.txt, and why it could not be read (then it allows
@@ -196,7 +239,9 @@ struct SiteCrawl<'a> {
     /// URLs to fetch, shallowest first, at most `queue_in_memory` of them
     /// (`[crawl]`, about 100 bytes each). Past that, new URLs wait in the
     /// store's frontier only: a crawl's memory does not grow with the site.
-    queue: VecDeque<Queued>,
+    queue: BTreeSet<Queued>,
+    /// The next [`Queued::seq`].
+    seq: u64,
     /// URLs wait in the store's frontier that the queue could not take: it
     /// is refilled from there when it runs dry.
     overflow: bool,
@@ -260,7 +305,8 @@ impl<'a> SiteCrawl<'a> {
                 site: site.name.clone(),
                 ..SiteSummary::default()
             },
-            queue: VecDeque::new(),
+            queue: BTreeSet::new(),
+            seq: 0,
             overflow: false,
             taken: HashSet::new(),
             waiting: 0,
@@ -278,25 +324,42 @@ impl<'a> SiteCrawl<'a> {
         }
     }
 
-    /// Returns whether the crawl was stopped.
-    async fn run(&mut self, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<bool> {
+    /// Returns why the crawl stopped before its end, if it did.
+    async fn run(
+        &mut self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Option<Stopped>> {
         let seeds: Vec<&str> = self.site.seeds.iter().map(Url::as_str).collect();
-        self.store.frontier_begin(&self.site.name, &seeds)?;
+        let plan =
+            self.store
+                .frontier_begin(&self.site.name, &seeds, unix_now(), self.shared.full)?;
+        (self.summary.due, self.summary.deferred) = (plan.due, plan.deferred);
+        // a time-boxed crawl ends in time for the next one
+        let time_up = async {
+            match self.site.max_crawl_time {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(time_up);
+        let mut stopped = None;
         self.overflow = true;
         let mut in_flight: JoinSet<Done> = JoinSet::new();
-        let mut stopping = *stop.borrow();
+        if *stop.borrow() {
+            stopped = Some(Stopped::Interrupted);
+        }
         // what was fetched is stored at least this often, however slowly a
         // polite crawl fills its batches: a kill costs at most this much
         let mut commit_every = tokio::time::interval(COMMIT_EVERY);
         commit_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            while !stopping && in_flight.len() < self.config.crawl.concurrency {
+            while stopped.is_none() && in_flight.len() < self.config.crawl.concurrency {
                 let Some(queued) = self.next_queued()? else {
                     break;
                 };
                 self.taken.insert(url_hash(&queued.url));
                 let Ok(url) = Url::parse(&queued.url) else {
-                    self.finished(&queued.url)?;
+                    self.finished(&queued.url, Visit::Other)?;
                     continue;
                 };
                 let item = Item {
@@ -314,7 +377,7 @@ impl<'a> SiteCrawl<'a> {
                 }
                 if !robots.allowed(item.url.as_str()) {
                     self.summary.skipped_robots += 1;
-                    self.finished(item.url.as_str())?;
+                    self.finished(item.url.as_str(), Visit::Other)?;
                     continue;
                 }
                 let host = self.shared.hosts.host(&item.url);
@@ -346,7 +409,7 @@ impl<'a> SiteCrawl<'a> {
             if in_flight.is_empty() {
                 self.commit_batch().await?;
                 self.finish_commit().await?;
-                return Ok(stopping);
+                return Ok(stopped);
             }
             tokio::select! {
                 Some(joined) = in_flight.join_next() => {
@@ -359,12 +422,17 @@ impl<'a> SiteCrawl<'a> {
                     self.report(false);
                 }
                 _ = commit_every.tick() => self.commit_batch().await?,
-                changed = stop.changed(), if !stopping => {
+                changed = stop.changed(), if stopped.is_none() => {
                     if changed.is_err() || *stop.borrow() {
                         // finish what is in flight; the frontier keeps the rest
-                        stopping = true;
+                        stopped = Some(Stopped::Interrupted);
                         self.queue.clear();
                     }
+                }
+                () = &mut time_up, if stopped.is_none() => {
+                    tracing::info!(site = %self.site.name, "max_crawl_time reached: finishing the pages in flight");
+                    stopped = Some(Stopped::MaxCrawlTime);
+                    self.queue.clear();
                 }
             }
         }
@@ -381,44 +449,72 @@ impl<'a> SiteCrawl<'a> {
             )?;
             self.overflow = waiting > pending.len();
             self.waiting = waiting;
-            self.queue.extend(
-                pending
-                    .into_iter()
-                    .map(|(url, depth)| Queued::new(&url, depth, 0, false)),
-            );
+            for (url, depth, rank) in pending {
+                let queued = self.queued(&url, depth, 0, false, rank);
+                self.queue.insert(queued);
+            }
         }
-        let next = self.queue.pop_front();
+        let next = self.queue.pop_first();
         if next.is_some() {
             self.waiting = self.waiting.saturating_sub(1);
         }
         Ok(next)
     }
 
+    fn queued(&mut self, url: &str, depth: u32, hops: u8, fresh: bool, rank: Rank) -> Queued {
+        self.seq += 1;
+        Queued {
+            rank,
+            seq: self.seq,
+            url: url.into(),
+            depth,
+            hops,
+            fresh,
+        }
+    }
+
+    /// Into the queue in its order. A full queue keeps the URLs that come
+    /// first: the last one waits in the store's frontier only (not done, a
+    /// refill brings it back), so everything only there comes after
+    /// everything queued.
+    fn enqueue(&mut self, queued: Queued) {
+        if self.queue.len() >= self.config.crawl.queue_in_memory {
+            self.overflow = true;
+            match self.queue.last() {
+                Some(last) if queued < *last => {
+                    self.queue.pop_last();
+                }
+                _ => return,
+            }
+        }
+        self.queue.insert(queued);
+    }
+
     /// A URL handed out that cannot start now: first in line again.
     fn put_back(&mut self, item: &Item) {
         self.taken.remove(&url_hash(item.url.as_str()));
         self.waiting += 1;
-        self.queue.push_front(Queued::new(
+        let queued = self.queued(
             item.url.as_str(),
             item.depth,
             item.hops,
             item.fresh,
-        ));
+            (RANK_NOW, 0),
+        );
+        self.enqueue(queued);
     }
 
     /// A link in scope: into the frontier unless it is there already, and
-    /// into the queue when it has room and nothing shallower waits in the
-    /// store (else a refill brings it).
+    /// then into the queue, ahead of every URL a crawl fetched before: a new
+    /// URL is where news is.
     fn found(&mut self, url: &str, depth: u32) -> Result<()> {
         if !self.store.frontier_add(url, &self.site.name, depth)? {
             return Ok(());
         }
         self.waiting += 1;
-        if self.overflow || self.queue.len() >= self.config.crawl.queue_in_memory {
-            self.overflow = true;
-        } else {
-            self.queue.push_back(Queued::new(url, depth, 0, true));
-        }
+        let rank = FrontierEntry::new_rank(depth);
+        let queued = self.queued(url, depth, 0, true, rank);
+        self.enqueue(queued);
         Ok(())
     }
 
@@ -427,9 +523,11 @@ impl<'a> SiteCrawl<'a> {
         self.batch.add_log(FetchLogEntry::new(fetch, outcome));
     }
 
-    /// A URL is done: marked in the frontier, then no longer taken.
-    fn finished(&mut self, url: &str) -> Result<()> {
-        self.store.frontier_done(&self.site.name, url)?;
+    /// A URL is done: marked in the frontier with its next visit, then no
+    /// longer taken.
+    fn finished(&mut self, url: &str, visit: Visit) -> Result<()> {
+        self.store
+            .frontier_done(&self.site.name, url, visit, unix_now(), self.site.revisit)?;
         self.release(&[url_hash(url)]);
         Ok(())
     }
@@ -462,14 +560,12 @@ impl<'a> SiteCrawl<'a> {
     }
 
     /// The site's summary, its error and warnings filled in.
-    fn finish(mut self, stopped: bool) -> SiteSummary {
+    fn finish(mut self, stopped: Option<Stopped>) -> SiteSummary {
         self.report(true);
         if !self.reached {
             self.summary.error = self.failure.take();
         }
-        if stopped {
-            self.summary.stopped = Some("interrupted".to_owned());
-        }
+        self.summary.stopped = stopped.map(|s| s.as_str().to_owned());
         if let Some(css) = &self.site.content_css
             && self.content.matched == 0
             && self.content.missed > 0
@@ -582,7 +678,7 @@ impl<'a> SiteCrawl<'a> {
             mut analysed,
         } = done;
         let url = item.url.as_str();
-        let waits = match &result {
+        let visit = match &result {
             Err(e) => {
                 tracing::warn!(%url, error = %e, "fetch failed");
                 self.failed_to_reach(url, &e.to_string());
@@ -601,7 +697,7 @@ impl<'a> SiteCrawl<'a> {
                     },
                     "error",
                 );
-                true
+                None
             }
             Ok((response, _)) => {
                 self.summary.fetched += 1;
@@ -614,29 +710,33 @@ impl<'a> SiteCrawl<'a> {
                     // a known document checked, whatever it said
                     self.summary.documents += 1;
                 }
+                if known {
+                    self.summary.revisited += 1;
+                }
                 tracing::debug!(%url, status = response.status, bytes = response.body.len(), "fetched");
                 let fetch = fetch_of(url, &self.site.name, at, response);
                 self.handle_response(&item, response, &fetch, &mut analysed)?
             }
         };
-        if !waits {
-            self.finished(url)?;
+        if let Some(visit) = visit {
+            self.finished(url, visit)?;
         }
         self.processed += 1;
         Ok(())
     }
 
-    /// Returns whether the URL waits for the batch: a document stored or a
-    /// fetch logged there is done (its frontier entry marked) when the batch
-    /// is stored, never before, so that a kill fetches it again. A gone
-    /// mark and a redirect are written at once.
+    /// Returns what the fetch found when the URL is done now (a gone mark
+    /// and a redirect are written at once), `None` when it waits for the
+    /// batch: a document stored or a fetch logged there is done (its
+    /// frontier entry marked) when the batch is stored, never before, so
+    /// that a kill fetches it again.
     fn handle_response(
         &mut self,
         item: &Item,
         response: &Response,
         fetch: &Fetch<'_>,
         analysed: &mut Option<Result<Analysed>>,
-    ) -> Result<bool> {
+    ) -> Result<Option<Visit>> {
         match response.status {
             304 => {
                 self.summary.not_modified += 1;
@@ -647,11 +747,12 @@ impl<'a> SiteCrawl<'a> {
                 if self.store.mark_gone(fetch)? {
                     self.summary.gone += 1;
                 }
-                return Ok(false);
+                // a page that never was, too: looked at again after revisit_max
+                return Ok(Some(Visit::Gone));
             }
             301 | 302 | 303 | 307 | 308 => {
                 self.follow_redirect(item, response, fetch)?;
-                return Ok(false);
+                return Ok(Some(Visit::Other));
             }
             200..=299 if response.truncated => {
                 self.summary.errors += 1;
@@ -665,7 +766,7 @@ impl<'a> SiteCrawl<'a> {
                 self.log(fetch, "error");
             }
         }
-        Ok(true)
+        Ok(None)
     }
 
     fn follow_redirect(
@@ -697,12 +798,14 @@ impl<'a> SiteCrawl<'a> {
             // next in line, whatever the queue holds: a redirect is one
             // fetch that the page it came from is still waiting on
             self.waiting += 1;
-            self.queue.push_front(Queued::new(
+            let queued = self.queued(
                 target.as_str(),
                 item.depth,
                 item.hops + 1,
                 false,
-            ));
+                (RANK_NOW, 0),
+            );
+            self.enqueue(queued);
         } else if target == item.url
             || (item.hops > 0
                 && self
@@ -773,11 +876,13 @@ impl<'a> SiteCrawl<'a> {
         let batch = std::mem::take(&mut self.batch);
         let store = self.store.clone();
         let site = self.site.name.clone();
+        let bounds = self.site.revisit;
         let handle = tokio::task::spawn_blocking(move || {
             let outcomes = store.commit(&batch)?;
             let mut done = Vec::with_capacity(batch.pages() + batch.logged());
-            for url in batch.urls() {
-                store.frontier_done(&site, url)?;
+            let now = unix_now();
+            for (url, visit) in batch.visits(&outcomes) {
+                store.frontier_done(&site, url, visit, now, bounds)?;
                 done.push(url_hash(url));
             }
             store.flush()?;

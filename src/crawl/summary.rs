@@ -33,12 +33,20 @@ pub struct SiteSummary {
     pub skipped_scope: u64,
     /// URLs robots.txt disallows.
     pub skipped_robots: u64,
+    /// Known documents due for a revisit when the crawl began (all of them
+    /// with `crawl --full`).
+    pub due: u64,
+    /// Known documents fetched again (whatever they answered).
+    pub revisited: u64,
+    /// Known documents not yet due, left for a later crawl.
+    pub deferred: u64,
     /// Why the site could not be crawled at all (no URL of it answered:
     /// DNS, refused, TLS, timeouts, 5xx, or a robots.txt that could not be
     /// read), naming the URL; `None` when the site was reached.
     pub error: Option<String>,
     /// `None` when the crawl ran to its end, else why it stopped
-    /// (`"interrupted"`).
+    /// (`"interrupted"`, `"max_crawl_time"`); what it left is taken up
+    /// first by the next crawl.
     pub stopped: Option<String>,
     /// What a person should know about the site's rules, found over the
     /// whole crawl (a `content` selector that matched no document). Not

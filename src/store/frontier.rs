@@ -8,32 +8,53 @@
 //! no set of every URL in memory, and the source its queue reloads from
 //! when the queue was too long to keep whole (`crawl::run`).
 //!
-//! The flow: [`Store::frontier_begin`] starts or continues a site's crawl;
-//! [`Store::frontier_add`] records a URL a page links to;
-//! [`Store::frontier_pending`] reads back the URLs still to visit, fewest
-//! links from a seed first; [`Store::frontier_done`] marks one visited.
+//! The flow: [`Store::frontier_begin`] starts or continues a site's crawl,
+//! choosing what it visits ([`super::schedule`]: documents not yet due are
+//! left out); [`Store::frontier_add`] records a URL a page links to;
+//! [`Store::frontier_pending`] reads back the URLs still to visit, in the
+//! crawl's order; [`Store::frontier_done`] marks one visited and schedules
+//! its next visit.
 
+use super::schedule::{Pending, Rank, Revisit, UrlKind, Visit};
 use super::{Store, store_error, trees};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::{BinaryHeap, HashSet};
 
-/// One URL of the frontier (tree `frontier`, key: the URL).
+/// One URL of a site's frontier (tree `frontier`, key: site and URL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrontierEntry {
     /// The config site that found it.
     pub site: String,
     /// Links from a seed (0 for seeds).
     pub depth: u32,
-    /// Whether the current crawl has fetched it.
+    /// Whether the current crawl has fetched it (or left it out as not due).
     pub done: bool,
+    /// What its last fetch found; absent when it was never fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<UrlKind>,
+    /// A document's revisit interval, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_s: Option<u64>,
+    /// When a document is next due, in Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<u64>,
 }
 
 impl FrontierEntry {
     fn to_json(&self) -> Vec<u8> {
-        // three plain fields: serializing cannot fail
+        // plain fields: serializing cannot fail
         serde_json::to_vec(self).unwrap_or_default()
     }
+}
+
+/// What a new crawl of a site set out to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CrawlPlan {
+    /// Known documents due (or all of them, with `full`), to revisit.
+    pub due: u64,
+    /// Known documents not yet due, left out.
+    pub deferred: u64,
 }
 
 /// `site ‖ 0x00 ‖ url`: a frontier key. Site names have no NUL (the config
@@ -48,32 +69,61 @@ fn site_prefix(site: &str) -> Vec<u8> {
 }
 
 impl Store {
-    /// Start a crawl of a site, or continue an interrupted one. An
-    /// interrupted crawl left URLs not done; otherwise every URL the site
-    /// ever found is to be visited again (known pages then get conditional
-    /// requests), and the seeds with them.
+    /// Start a crawl of a site at `now` (Unix seconds), or continue an
+    /// unfinished one. A new crawl visits every URL the site ever found
+    /// except the documents not yet due (all of them with `full`); known
+    /// pages then get conditional requests. An unfinished crawl (interrupted,
+    /// or ended by its `max_crawl_time`) continues with what it left, and
+    /// fetches the seeds and list pages again first: they are where new
+    /// documents appear.
     ///
     /// # Errors
     /// [`crate::Error::Store`] when reading or writing fails,
     /// [`crate::Error::StoreValue`] for an unreadable entry.
-    pub(crate) fn frontier_begin(&self, site: &str, seeds: &[&str]) -> Result<()> {
+    pub(crate) fn frontier_begin(
+        &self,
+        site: &str,
+        seeds: &[&str],
+        now: u64,
+        full: bool,
+    ) -> Result<CrawlPlan> {
         let err = |e| store_error(&self.path, e);
         let meta = self.db.open_tree(trees::META).map_err(err)?;
         // Present while a new crawl marks the site's URLs to visit: a kill
         // in the middle leaves some marked and some not, and marking starts
         // over instead of continuing with part of the site.
         let marker = [trees::RESTART_KEY_PREFIX, site.as_bytes()].concat();
-        if !meta.contains_key(&marker).map_err(err)? {
-            for item in self.site_entries(site) {
-                if !item?.1.done {
-                    return Ok(());
-                }
-            }
+        let mut plan = CrawlPlan::default();
+        let restart = meta.contains_key(&marker).map_err(err)?;
+        let unfinished = !restart
+            && self
+                .site_entries(site)
+                .any(|e| e.is_ok_and(|(_, e)| !e.done));
+        if !unfinished {
             meta.insert(&marker, &[]).map_err(err)?;
         }
         for item in self.site_entries(site) {
             let (url, mut entry) = item?;
-            if entry.done {
+            let visit = if unfinished {
+                // list pages again; the rest as the crawl left them
+                entry.done && !entry.is_document()
+            } else if entry.is_document() && !full && entry.deferred(now) {
+                plan.deferred += 1;
+                if !entry.done {
+                    // a kill while marking left it marked: not due after all
+                    entry.done = true;
+                    self.frontier
+                        .insert(frontier_key(site, &url), entry.to_json())
+                        .map_err(err)?;
+                }
+                false
+            } else {
+                if entry.is_document() {
+                    plan.due += 1;
+                }
+                entry.done
+            };
+            if visit {
                 entry.done = false;
                 self.frontier
                     .insert(frontier_key(site, &url), entry.to_json())
@@ -81,9 +131,24 @@ impl Store {
             }
         }
         for seed in seeds {
-            self.frontier_add(seed, site, 0)?;
+            if !self.frontier_add(seed, site, 0)? && unfinished {
+                self.frontier_revisit(site, seed)?;
+            }
         }
         meta.remove(&marker).map_err(err)?;
+        Ok(plan)
+    }
+
+    /// Mark a URL to visit again in this crawl.
+    fn frontier_revisit(&self, site: &str, url: &str) -> Result<()> {
+        if let Some(mut entry) = self.frontier_entry(site, url)?
+            && entry.done
+        {
+            entry.done = false;
+            self.frontier
+                .insert(frontier_key(site, url), entry.to_json())
+                .map_err(|e| store_error(&self.path, e))?;
+        }
         Ok(())
     }
 
@@ -138,6 +203,9 @@ impl Store {
             site: site.to_owned(),
             depth,
             done: false,
+            kind: None,
+            interval_s: None,
+            due: None,
         };
         let swapped = self
             .frontier
@@ -158,15 +226,24 @@ impl Store {
         self.read(&self.frontier, &frontier_key(site, url))
     }
 
-    /// Mark a URL visited by the current crawl of a site.
+    /// Mark a URL visited by the current crawl of a site at `now` (Unix
+    /// seconds), and schedule its next visit from what the fetch found.
     ///
     /// # Errors
     /// [`crate::Error::Store`] when the write fails.
-    pub(crate) fn frontier_done(&self, site: &str, url: &str) -> Result<()> {
+    pub(crate) fn frontier_done(
+        &self,
+        site: &str,
+        url: &str,
+        visit: Visit,
+        now: u64,
+        bounds: Revisit,
+    ) -> Result<()> {
         if let Some(mut entry) = self.frontier_entry(site, url)?
             && !entry.done
         {
             entry.done = true;
+            entry.visited(visit, now, bounds);
             self.frontier
                 .insert(frontier_key(site, url), entry.to_json())
                 .map_err(|e| store_error(&self.path, e))?;
@@ -174,10 +251,11 @@ impl Store {
         Ok(())
     }
 
-    /// Up to `n` URLs of a site the current crawl has yet to visit, fewest
-    /// links from a seed first, leaving out those whose hash is in `skip`
-    /// (handed out and not yet done), and how many wait in all. Memory stays
-    /// bounded by `n` however large the frontier.
+    /// Up to `n` URLs of a site the current crawl has yet to visit, first
+    /// in the crawl's order first ([`FrontierEntry::rank`]), with their
+    /// depth and rank, leaving out those whose hash is in `skip` (handed out
+    /// and not yet done), and how many wait in all. Memory stays bounded by
+    /// `n` however large the frontier.
     ///
     /// # Errors
     /// As [`Store::page`].
@@ -186,9 +264,9 @@ impl Store {
         site: &str,
         skip: &HashSet<[u8; 16]>,
         n: usize,
-    ) -> Result<(Vec<(String, u32)>, usize)> {
-        // a max-heap by depth: the n shallowest URLs seen so far
-        let mut shallowest: BinaryHeap<(u32, String)> = BinaryHeap::new();
+    ) -> Result<(Vec<Pending>, usize)> {
+        // a max-heap by rank: the n first seen so far
+        let mut first: BinaryHeap<(Rank, String, u32)> = BinaryHeap::new();
         let mut waiting = 0;
         for item in self.site_entries(site) {
             let (url, entry) = item?;
@@ -196,15 +274,15 @@ impl Store {
                 continue;
             }
             waiting += 1;
-            shallowest.push((entry.depth, url));
-            if shallowest.len() > n {
-                shallowest.pop();
+            first.push((entry.rank(), url, entry.depth));
+            if first.len() > n {
+                first.pop();
             }
         }
-        let pending = shallowest
+        let pending = first
             .into_sorted_vec()
             .into_iter()
-            .map(|(depth, url)| (url, depth))
+            .map(|(rank, url, depth)| (url, depth, rank))
             .collect();
         Ok((pending, waiting))
     }
@@ -227,7 +305,7 @@ mod tests {
         let (urls, _) = store
             .frontier_pending(SITE, &HashSet::new(), usize::MAX)
             .unwrap();
-        urls.into_iter().map(|(url, _)| url).collect()
+        urls.into_iter().map(|(url, _, _)| url).collect()
     }
 
     #[test]
@@ -248,13 +326,23 @@ mod tests {
         store
             .frontier_add("https://www.gov.cn/zhengce/a.html", "gov-cn", 0)
             .unwrap();
-        store.frontier_done(SITE, &format!("{BASE}a.html")).unwrap();
+        store
+            .frontier_done(
+                SITE,
+                &format!("{BASE}a.html"),
+                Visit::Listing,
+                0,
+                Revisit::default(),
+            )
+            .unwrap();
         let skip = HashSet::from([crate::store::url_hash(&format!("{BASE}b.html"))]);
 
         let (urls, waiting) = store.frontier_pending(SITE, &skip, 1).unwrap();
+        let urls: Vec<(String, u32)> = urls.into_iter().map(|(u, d, _)| (u, d)).collect();
         assert_eq!(urls, [(format!("{BASE}c.html"), 2)]);
         assert_eq!(waiting, 2, "c and d: a is done, b is handed out");
         let (urls, _) = store.frontier_pending(SITE, &skip, 5).unwrap();
+        let urls: Vec<(String, u32)> = urls.into_iter().map(|(u, d, _)| (u, d)).collect();
         assert_eq!(
             urls,
             [(format!("{BASE}c.html"), 2), (format!("{BASE}d.html"), 3)]
@@ -262,26 +350,75 @@ mod tests {
     }
 
     #[test]
-    fn a_new_crawl_visits_every_known_url_and_an_interrupted_one_continues() {
+    fn a_new_crawl_visits_what_is_due_and_an_unfinished_one_continues() {
         let (_dir, store) = open();
+        let bounds = Revisit::default();
+        let day = bounds.min.as_secs();
         let seed = format!("{BASE}index.html");
-        store.frontier_begin(SITE, &[&seed]).unwrap();
+        let (t1, t2) = (format!("{BASE}t1.html"), format!("{BASE}t2.html"));
+        store.frontier_begin(SITE, &[&seed], 0, false).unwrap();
         assert_eq!(pending(&store), std::slice::from_ref(&seed));
+        store.frontier_add(&t1, SITE, 1).unwrap();
+        store.frontier_add(&t2, SITE, 1).unwrap();
         store
-            .frontier_add(&format!("{BASE}t1.html"), SITE, 1)
+            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds)
             .unwrap();
-        store.frontier_done(SITE, &seed).unwrap();
-
-        // interrupted: what was done stays done
-        store.frontier_begin(SITE, &[&seed]).unwrap();
-        assert_eq!(pending(&store), [format!("{BASE}t1.html")]);
-
-        // finished: everything again
         store
-            .frontier_done(SITE, &format!("{BASE}t1.html"))
+            .frontier_done(SITE, &t2, Visit::Changed, 0, bounds)
             .unwrap();
-        store.frontier_begin(SITE, &[&seed]).unwrap();
-        assert_eq!(pending(&store).len(), 2);
+
+        // unfinished: the list page again, then what was left; the document
+        // fetched stays done
+        let plan = store.frontier_begin(SITE, &[&seed], 10, false).unwrap();
+        assert_eq!(plan, CrawlPlan::default());
+        assert_eq!(pending(&store), [t1.clone(), seed.clone()]);
+
+        // finished: a new crawl a day later visits everything again
+        for url in [&seed, &t1] {
+            let visit = if *url == seed {
+                Visit::Listing
+            } else {
+                Visit::Unchanged
+            };
+            store.frontier_done(SITE, url, visit, 10, bounds).unwrap();
+        }
+        let plan = store
+            .frontier_begin(SITE, &[&seed], day + 10, false)
+            .unwrap();
+        assert_eq!((plan.due, plan.deferred), (2, 0));
+        assert_eq!(pending(&store).len(), 3);
+    }
+
+    #[test]
+    fn documents_not_due_are_left_out_unless_full() {
+        let (_dir, store) = open();
+        let bounds = Revisit::default();
+        let seed = format!("{BASE}index.html");
+        let (t1, t2) = (format!("{BASE}t1.html"), format!("{BASE}t2.html"));
+        store.frontier_begin(SITE, &[&seed], 0, false).unwrap();
+        store.frontier_add(&t1, SITE, 1).unwrap();
+        store.frontier_add(&t2, SITE, 1).unwrap();
+        store
+            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds)
+            .unwrap();
+        // t1 changed long ago, t2 was just fetched
+        store
+            .frontier_done(SITE, &t1, Visit::Changed, 0, bounds)
+            .unwrap();
+        let now = bounds.min.as_secs() + 5;
+        store
+            .frontier_done(SITE, &t2, Visit::Changed, now, bounds)
+            .unwrap();
+
+        let plan = store.frontier_begin(SITE, &[&seed], now, false).unwrap();
+        assert_eq!((plan.due, plan.deferred), (1, 1));
+        assert_eq!(pending(&store), [seed.clone(), t1.clone()]);
+        for (url, visit) in [(&seed, Visit::Listing), (&t1, Visit::Unchanged)] {
+            store.frontier_done(SITE, url, visit, now, bounds).unwrap();
+        }
+        let plan = store.frontier_begin(SITE, &[&seed], now, true).unwrap();
+        assert_eq!((plan.due, plan.deferred), (2, 0));
+        assert_eq!(pending(&store).len(), 3);
     }
 
     #[test]
@@ -291,7 +428,15 @@ mod tests {
             store
                 .frontier_add(&format!("{BASE}{path}"), SITE, 0)
                 .unwrap();
-            store.frontier_done(SITE, &format!("{BASE}{path}")).unwrap();
+            store
+                .frontier_done(
+                    SITE,
+                    &format!("{BASE}{path}"),
+                    Visit::Listing,
+                    0,
+                    Revisit::default(),
+                )
+                .unwrap();
         }
         // the state a kill leaves in the middle of frontier_begin: the mark,
         // one URL marked to visit, two not yet
@@ -302,6 +447,9 @@ mod tests {
             site: SITE.to_owned(),
             depth: 0,
             done: false,
+            kind: Some(UrlKind::Listing),
+            interval_s: None,
+            due: None,
         };
         store
             .frontier
@@ -311,7 +459,7 @@ mod tests {
             )
             .unwrap();
 
-        store.frontier_begin(SITE, &[]).unwrap();
+        store.frontier_begin(SITE, &[], 0, false).unwrap();
         assert_eq!(
             pending(&store).len(),
             3,
@@ -330,7 +478,9 @@ mod tests {
         let shared = format!("{BASE}index.html");
         assert!(store.frontier_add(&shared, SITE, 0).unwrap());
         assert!(store.frontier_add(&shared, "tjbh", 2).unwrap());
-        store.frontier_done(SITE, &shared).unwrap();
+        store
+            .frontier_done(SITE, &shared, Visit::Listing, 0, Revisit::default())
+            .unwrap();
         assert!(store.frontier_entry(SITE, &shared).unwrap().unwrap().done);
         assert!(!store.frontier_entry("tjbh", &shared).unwrap().unwrap().done);
 
@@ -339,6 +489,9 @@ mod tests {
             site: "gov-cn".to_owned(),
             depth: 1,
             done: false,
+            kind: None,
+            interval_s: None,
+            due: None,
         };
         let url = "https://www.gov.cn/zhengce/content/202401/content_6924911.htm";
         store
@@ -351,6 +504,6 @@ mod tests {
         let (urls, _) = store
             .frontier_pending("gov-cn", &HashSet::new(), 10)
             .unwrap();
-        assert_eq!(urls, [(url.to_owned(), 1)]);
+        assert_eq!(urls, [(url.to_owned(), 1, FrontierEntry::new_rank(1))]);
     }
 }

@@ -54,13 +54,14 @@
 
 mod frontier;
 mod keys;
+pub mod schedule;
 mod trees;
 mod values;
 mod write;
 
 pub use write::{Batch, PreparedPage};
 
-pub use frontier::FrontierEntry;
+pub use frontier::{CrawlPlan, FrontierEntry};
 pub(crate) use keys::url_hash;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
 use values::{LastFetch, LoggedFetches};

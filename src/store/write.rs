@@ -4,6 +4,7 @@
 //! CPU-heavy half (hashing, compression) on any thread; [`Batch`] gathers
 //! pages and log entries for [`Store::commit`].
 
+use super::schedule::Visit;
 use super::values::{Event, EventKind, FetchLogEntry, LastFetch, PageState, PageStatus};
 use super::{Fetch, PutOutcome, Store, ZSTD_LEVEL, content_hash, keys, store_error, timestamp};
 use crate::error::{Error, Result};
@@ -248,12 +249,29 @@ impl Batch {
         self.pages.is_empty() && self.logged.is_empty()
     }
 
-    /// The URLs of its pages, then of its logged fetches.
-    pub fn urls(&self) -> impl Iterator<Item = &str> {
-        self.pages
-            .iter()
-            .map(PreparedPage::url)
-            .chain(self.logged.iter().map(|e| e.url.as_str()))
+    /// Each URL of the batch with what its fetch found, given the
+    /// outcomes [`Store::commit`] returned for its pages.
+    pub fn visits<'b>(
+        &'b self,
+        outcomes: &'b [PutOutcome],
+    ) -> impl Iterator<Item = (&'b str, Visit)> {
+        let pages = self.pages.iter().zip(outcomes).map(|(p, o)| {
+            let visit = match o {
+                PutOutcome::NewVersion(_) => Visit::Changed,
+                PutOutcome::Unchanged => Visit::Unchanged,
+            };
+            (p.url(), visit)
+        });
+        let logged = self.logged.iter().map(|e| {
+            let visit = match e.outcome.as_str() {
+                "listing" => Visit::Listing,
+                "not_modified" => Visit::Unchanged,
+                "not_html" => Visit::Other,
+                _ => Visit::Failed,
+            };
+            (e.url.as_str(), visit)
+        });
+        pages.chain(logged)
     }
 }
 
