@@ -367,6 +367,7 @@ impl<'a> SiteCrawl<'a> {
                     depth: queued.depth,
                     hops: queued.hops,
                     fresh: queued.fresh,
+                    rank: queued.rank,
                 };
                 let robots = self.robots_for(&item.url).await?;
                 if robots.is_unavailable() {
@@ -490,18 +491,19 @@ impl<'a> SiteCrawl<'a> {
         self.queue.insert(queued);
     }
 
-    /// A URL handed out that cannot start now: first in line again.
+    /// A URL handed out that cannot start now: back in line, in its place.
     fn put_back(&mut self, item: &Item) {
         self.taken.remove(&url_hash(item.url.as_str()));
         self.waiting += 1;
-        let queued = self.queued(
-            item.url.as_str(),
-            item.depth,
-            item.hops,
-            item.fresh,
-            (RANK_NOW, 0),
-        );
-        self.enqueue(queued);
+        // first among its rank, where it was
+        self.enqueue(Queued {
+            rank: item.rank,
+            seq: 0,
+            url: item.url.as_str().into(),
+            depth: item.depth,
+            hops: item.hops,
+            fresh: item.fresh,
+        });
     }
 
     /// A link in scope: into the frontier unless it is there already, and

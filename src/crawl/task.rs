@@ -21,6 +21,8 @@ pub(super) struct Item {
     pub(super) url: Url,
     pub(super) depth: u32,
     pub(super) hops: u8,
+    /// Its place in the crawl's order.
+    pub(super) rank: crate::store::schedule::Rank,
     /// New to the frontier in this run: no crawl fetched it before, so there
     /// are no validators to look up for a conditional request.
     pub(super) fresh: bool,

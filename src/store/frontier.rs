@@ -371,7 +371,7 @@ mod tests {
         // fetched stays done
         let plan = store.frontier_begin(SITE, &[&seed], 10, false).unwrap();
         assert_eq!(plan, CrawlPlan::default());
-        assert_eq!(pending(&store), [t1.clone(), seed.clone()]);
+        assert_eq!(pending(&store), [seed.clone(), t1.clone()]);
 
         // finished: a new crawl a day later visits everything again
         for url in [&seed, &t1] {
@@ -499,11 +499,14 @@ mod tests {
             .insert(url.as_bytes(), old.to_json())
             .unwrap();
         store.upgrade_frontier_keys().unwrap();
-        assert_eq!(store.frontier_entry("gov-cn", url).unwrap(), Some(old));
+        assert_eq!(
+            store.frontier_entry("gov-cn", url).unwrap(),
+            Some(old.clone())
+        );
         assert!(store.frontier.get(url.as_bytes()).unwrap().is_none());
         let (urls, _) = store
             .frontier_pending("gov-cn", &HashSet::new(), 10)
             .unwrap();
-        assert_eq!(urls, [(url.to_owned(), 1, FrontierEntry::new_rank(1))]);
+        assert_eq!(urls, [(url.to_owned(), 1, old.rank())]);
     }
 }

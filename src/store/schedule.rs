@@ -3,9 +3,11 @@
 //! entry, so that they hold across interruptions and for every site of a
 //! crawl alike.
 //!
-//! The order: URLs never fetched (new documents, as soon as a list page
-//! reveals them), then seeds and list pages (every crawl), then known
-//! documents, most overdue first. A document's revisit interval doubles
+//! The order: URLs this crawl found that no crawl fetched (new documents,
+//! as soon as a list page reveals them), then seeds and list pages (every
+//! crawl), then URLs an earlier crawl found and left unfetched (what an
+//! interrupted or time-boxed crawl left), then known documents, most
+//! overdue first. A document's revisit interval doubles
 //! after a fetch that found it unchanged and falls back to the site's
 //! `revisit_min` after a change, within `revisit_min`…`revisit_max`; a gone
 //! page is looked at again after `revisit_max`.
@@ -79,10 +81,12 @@ pub type Pending = (String, u32, Rank);
 pub const RANK_NOW: u8 = 0;
 const RANK_NEW: u8 = 1;
 const RANK_LISTING: u8 = 2;
-const RANK_DOCUMENT: u8 = 3;
+const RANK_LEFT: u8 = 3;
+const RANK_DOCUMENT: u8 = 4;
 
 impl FrontierEntry {
-    /// Where a URL new to the frontier stands in a crawl's order.
+    /// Where a URL new to the frontier stands in the order of the crawl
+    /// that found it.
     #[must_use]
     pub fn new_rank(depth: u32) -> Rank {
         (RANK_NEW, u64::from(depth))
@@ -92,7 +96,9 @@ impl FrontierEntry {
     #[must_use]
     pub fn rank(&self) -> Rank {
         match self.kind {
-            None => (RANK_NEW, u64::from(self.depth)),
+            // never fetched, found by an earlier crawl (new ones found by
+            // this crawl rank as `new_rank`)
+            None => (RANK_LEFT, u64::from(self.depth)),
             Some(UrlKind::Listing | UrlKind::Other) => (RANK_LISTING, u64::from(self.depth)),
             Some(UrlKind::Document) => (RANK_DOCUMENT, self.due.unwrap_or(0)),
         }
@@ -178,7 +184,7 @@ mod tests {
     fn intervals_double_while_unchanged_and_reset_on_a_change() {
         let bounds = Revisit::default();
         let mut e = entry();
-        assert_eq!(e.rank(), (RANK_NEW, 2));
+        assert_eq!(e.rank(), (RANK_LEFT, 2));
         e.visited(Visit::Changed, 1_000, bounds);
         assert_eq!((e.interval_s, e.due), (Some(DAY), Some(1_000 + DAY)));
         let mut seen = Vec::new();
@@ -214,21 +220,34 @@ mod tests {
     }
 
     #[test]
-    fn new_urls_then_list_pages_then_documents_most_overdue_first() {
+    fn new_urls_then_list_pages_then_what_was_left_then_documents() {
         let bounds = Revisit::default();
-        let new = entry();
+        let left = entry();
         let mut listing = entry();
         listing.visited(Visit::Listing, 0, bounds);
         let mut overdue = entry();
         overdue.visited(Visit::Changed, 0, bounds);
         let mut recent = entry();
         recent.visited(Visit::Changed, 10, bounds);
-        let mut ranks = [recent.rank(), listing.rank(), overdue.rank(), new.rank()];
+        let new = FrontierEntry::new_rank(5);
+        let mut ranks = [
+            recent.rank(),
+            left.rank(),
+            listing.rank(),
+            overdue.rank(),
+            new,
+        ];
         ranks.sort_unstable();
         assert_eq!(
             ranks,
-            [new.rank(), listing.rank(), overdue.rank(), recent.rank()]
+            [
+                new,
+                listing.rank(),
+                left.rank(),
+                overdue.rank(),
+                recent.rank()
+            ]
         );
-        assert!(!listing.deferred(0) && !new.deferred(0));
+        assert!(!listing.deferred(0) && !left.deferred(0));
     }
 }
