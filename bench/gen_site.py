@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Generate a realistic government disclosure site for the crawl benchmark.
 
-  python3 bench/gen_site.py N DIR
+  python3 bench/gen_site.py N DIR [--newest-first]
 
 DIR/gk/index.html, index_1.html … list 20 articles each (TRS pagination: the
 createPageHTML script call plus ordinary 上一页/下一页 links, so that wget can
 follow them too); DIR/gk/YYYYMM/tYYYYMMDD_ID.html are the articles, built like
 the fixtures: header, breadcrumb, title, info line, numbered sections, share
-bar, footer with filing numbers. Deterministic for a given N.
+bar, footer with filing numbers. Deterministic for a given N, and article i
+is the same whatever N. With --newest-first the lists show the highest
+numbers first, as a real list does: N+20 then puts the 20 new articles on
+index.html and shifts the others down the pages.
 """
 import os
 import random
@@ -50,6 +53,7 @@ def main():
     n, root = int(sys.argv[1]), sys.argv[2]
     rng = random.Random(20241126)
     articles = [article(i, rng) for i in range(n)]
+    listed = articles[::-1] if "--newest-first" in sys.argv[3:] else articles
     for path, _, page in articles:
         full = os.path.join(root, path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -57,7 +61,7 @@ def main():
             f.write(page)
     pages = (n + PER_PAGE - 1) // PER_PAGE
     for p in range(pages):
-        items = "".join(f'<li><a href="/{path}">{title}</a><span>2024-01-01</span></li>' for path, title, _ in articles[p * PER_PAGE:(p + 1) * PER_PAGE])
+        items = "".join(f'<li><a href="/{path}">{title}</a><span>2024-01-01</span></li>' for path, title, _ in listed[p * PER_PAGE:(p + 1) * PER_PAGE])
         name = "index.html" if p == 0 else f"index_{p}.html"
         prev_link = "" if p == 0 else f'<a href="{"index.html" if p == 1 else f"index_{p - 1}.html"}">上一页</a>'
         next_link = "" if p == pages - 1 else f'<a href="index_{p + 1}.html">下一页</a>'

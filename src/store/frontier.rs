@@ -73,9 +73,10 @@ impl Store {
     /// unfinished one. A new crawl visits every URL the site ever found
     /// except the documents not yet due (all of them with `full`); known
     /// pages then get conditional requests. An unfinished crawl (interrupted,
-    /// or ended by its `max_crawl_time`) continues with what it left, and
-    /// fetches the seeds and list pages again first: they are where new
-    /// documents appear.
+    /// or ended by its `max_crawl_time`) continues with what it left, after
+    /// fetching its seeds again: they are where new documents appear first,
+    /// and a time-boxed crawl that fetched every list page each time would
+    /// spend its box there and never finish a revisit.
     ///
     /// # Errors
     /// [`crate::Error::Store`] when reading or writing fails,
@@ -105,8 +106,8 @@ impl Store {
         for item in self.site_entries(site) {
             let (url, mut entry) = item?;
             let visit = if unfinished {
-                // list pages again; the rest as the crawl left them
-                entry.done && !entry.is_document()
+                // as the crawl left it (the seeds are marked below)
+                false
             } else if entry.is_document() && !full && entry.deferred(now) {
                 plan.deferred += 1;
                 if !entry.done {
@@ -367,7 +368,7 @@ mod tests {
             .frontier_done(SITE, &t2, Visit::Changed, 0, bounds)
             .unwrap();
 
-        // unfinished: the list page again, then what was left; the document
+        // unfinished: the seed again, then what was left; the document
         // fetched stays done
         let plan = store.frontier_begin(SITE, &[&seed], 10, false).unwrap();
         assert_eq!(plan, CrawlPlan::default());
