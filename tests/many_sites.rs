@@ -20,6 +20,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long a commit may take on a loaded machine, beyond the 2 s interval.
+const COMMIT_TOLERANCE: Duration = Duration::from_secs(2);
+
 /// How much earlier than the client started it a server may see a request
 /// arrive after the previous one (scheduling on a loaded machine).
 const TIMING_TOLERANCE: Duration = Duration::from_millis(40);
@@ -119,11 +122,9 @@ async fn hosts_keep_their_own_pace_and_a_shared_host_is_one_host() {
     );
     let cfg = Config::parse(&text, Path::new("many.toml")).unwrap();
     let store = Store::open(&cfg.store).unwrap();
-    let started = Instant::now();
     let report = crawl(&cfg, &store, None, std::future::pending())
         .await
         .unwrap();
-    let took = started.elapsed();
     for s in &report.sites {
         assert_eq!(s.error, None, "{s:?}");
     }
@@ -149,9 +150,13 @@ async fn hosts_keep_their_own_pace_and_a_shared_host_is_one_host() {
             .count()
     };
     assert_eq!((robots(&a), robots(&b)), (1, 1));
-    // side by side: a's 5 requests at 1 s and b's 11 at 0.3 s overlap, one
-    // after the other they would take at least 4 + 3 s
-    assert!(took < Duration::from_secs(7), "{took:?}");
+    // side by side: b was served while a was, not after it
+    let span = |h: &Host| {
+        let seen = h.seen.lock().unwrap();
+        (seen[0].1, seen[seen.len() - 1].1)
+    };
+    let ((a_first, a_last), (b_first, b_last)) = (span(&a), span(&b));
+    assert!(b_first < a_last && a_first < b_last, "one after the other");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,7 +199,8 @@ async fn a_big_site_does_not_starve_the_small_ones() {
 
 /// kill -9 a crawl of three sites in the middle, run it again: every
 /// document is stored once, and none fetched again that was fetched more
-/// than the commit interval (2 s) before the kill.
+/// than the commit interval (2 s) before the kill, give or take
+/// [`COMMIT_TOLERANCE`] for the commit itself on a loaded machine.
 #[test]
 fn a_killed_multi_site_crawl_resumes_losing_at_most_the_last_seconds() {
     let hosts: Vec<(Host, SocketAddr)> = (0..3).map(|_| host(40, None)).collect();
@@ -222,9 +228,10 @@ fn a_killed_multi_site_crawl_resumes_losing_at_most_the_last_seconds() {
             .sum()
     };
     let mut child = run();
-    // kill once a good part of the sites was fetched (about 5 s in)
+    // kill once most of the sites was fetched (about 5 s in: without the 2 s
+    // commits, pages fetched 5 s before the kill would be fetched again)
     let waited = Instant::now();
-    while requests() < 90 && waited.elapsed() < Duration::from_secs(120) {
+    while requests() < 105 && waited.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
@@ -249,7 +256,7 @@ fn a_killed_multi_site_crawl_resumes_losing_at_most_the_last_seconds() {
             if let Some((_, first)) = before.iter().find(|(p, _)| p == path) {
                 let age = killed - *first;
                 assert!(
-                    age < Duration::from_secs(3),
+                    age < Duration::from_secs(2) + COMMIT_TOLERANCE,
                     "{path} fetched {age:?} before the kill, and again after it"
                 );
             }
