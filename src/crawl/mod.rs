@@ -5,9 +5,12 @@
 //! the store; the links of every page feed the frontier again.
 //!
 //! # Architecture
-//! - [`run`](crawl): the loop. It takes URLs from the frontier, fetches them
-//!   concurrently, stores documents in batches, follows redirects hop by hop
-//!   and stops cleanly when asked.
+//! - [`run`](crawl): the loop of each site, all sites side by side. It takes
+//!   URLs from the frontier in the crawl's order, fetches them concurrently,
+//!   stores documents in batches, and stops cleanly when asked or when its
+//!   time is up; `run/respond` turns each answer into store writes and
+//!   frontier links (redirects hop by hop), `run/robots` reads robots.txt
+//!   and sitemaps.
 //! - `task`: one URL's fetch and extraction, off the loop.
 //! - [`summary`](SiteSummary): what a crawl reports, per site and as it goes.
 //! - [`client`]: the HTTP client (rustls, no automatic redirects, a body cap
