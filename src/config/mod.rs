@@ -16,7 +16,7 @@ mod locate;
 mod raw;
 mod site;
 
-pub use site::{DEFAULT_MAX_DEPTH, SiteRules};
+pub use site::{DEFAULT_MAX_DEPTH, Schedule, SiteRules};
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -357,6 +357,7 @@ max_depth = 3
 name = "hexi"
 template = "trs"
 seeds = ["http://www.tjhx.gov.cn/zwgk/"]
+schedule = "every 1d"
 
 [[site]]
 name = "nankai"
@@ -372,6 +373,10 @@ max_depth = 5
         let (hexi, nankai) = (&c.sites[0], &c.sites[1]);
         assert_eq!(hexi.content_css.as_deref(), Some("div.TRS_Editor"));
         assert_eq!(hexi.max_depth, 3);
+        assert_eq!(
+            hexi.schedule,
+            Some(super::Schedule::Every(std::time::Duration::from_hours(24)))
+        );
         assert!(hexi.documents[0].is_match("http://www.tjhx.gov.cn/zwgk/t20240301_1.html"));
         assert_eq!(nankai.content_css.as_deref(), Some("div.article-content"));
         assert_eq!(nankai.max_depth, 5);
@@ -386,6 +391,26 @@ max_depth = 5
         assert!(!hexi.in_scope("http://www.tjhx.gov.cn/search?q=1"));
         assert!(nankai.in_scope("https://xxgk.tjnk.gov.cn/a.html"));
         assert!(!nankai.in_scope("http://www.tjhx.gov.cn/zwgk/"));
+    }
+
+    #[test]
+    fn schedules_are_every_duration_or_a_cron_line() {
+        let cron = PROVINCE.replace("every 1d", "0 3 * * 1-5");
+        let c = Config::parse(&cron, Path::new("province.toml")).unwrap();
+        assert_eq!(
+            c.sites[0].schedule,
+            Some(super::Schedule::Cron("0 3 * * 1-5".into()))
+        );
+        for bad in ["every day", "daily", "0 3 * *", "every 10s"] {
+            let text = PROVINCE.replace("every 1d", bad);
+            let e = Config::parse(&text, Path::new("province.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("line 13") && e.contains("site[0].schedule"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

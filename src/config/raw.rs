@@ -66,6 +66,7 @@ pub(super) struct RawRules {
     pub revisit_min: Option<String>,
     pub revisit_max: Option<String>,
     pub max_crawl_time: Option<String>,
+    pub schedule: Option<String>,
 }
 
 impl RawRules {
@@ -83,6 +84,7 @@ impl RawRules {
             revisit_min: self.revisit_min.or_else(|| base.revisit_min.clone()),
             revisit_max: self.revisit_max.or_else(|| base.revisit_max.clone()),
             max_crawl_time: self.max_crawl_time.or_else(|| base.max_crawl_time.clone()),
+            schedule: self.schedule.or_else(|| base.schedule.clone()),
         }
     }
 }
@@ -107,6 +109,7 @@ macro_rules! with_rules {
             pub revisit_min: Option<String>,
             pub revisit_max: Option<String>,
             pub max_crawl_time: Option<String>,
+            pub schedule: Option<String>,
         }
 
         impl $name {
@@ -124,6 +127,7 @@ macro_rules! with_rules {
                     revisit_min: self.revisit_min.clone(),
                     revisit_max: self.revisit_max.clone(),
                     max_crawl_time: self.max_crawl_time.clone(),
+                    schedule: self.schedule.clone(),
                 }
             }
         }

@@ -41,6 +41,42 @@ pub struct SiteRules {
     pub revisit: Revisit,
     /// How long one crawl of the site may last (`max_crawl_time`).
     pub max_crawl_time: Option<Duration>,
+    /// When `govsnap serve` crawls the site (`schedule`); `crawl` ignores it.
+    pub schedule: Option<Schedule>,
+}
+
+/// A site's `schedule` (SPEC §7): `"every DURATION"` or a 5-field cron line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Schedule {
+    /// `every 6h`: this long after the last crawl started.
+    Every(Duration),
+    /// `0 3 * * *`: minute, hour, day of month, month, day of week, as
+    /// written (checked for its shape here; `govsnap serve` reads it).
+    Cron(String),
+}
+
+impl Schedule {
+    fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Some(every) = text.strip_prefix("every ") {
+            return match humantime::parse_duration(every.trim()) {
+                Ok(d) if d >= Duration::from_mins(1) => Ok(Self::Every(d)),
+                Ok(_) => Err(format!("{text:?} is more often than once a minute")),
+                Err(e) => Err(format!("{text:?}: {e}; write \"every 6h\" or \"every 1d\"")),
+            };
+        }
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        let cron_field = |f: &&str| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | ',' | '-' | '/'))
+        };
+        if fields.len() == 5 && fields.iter().all(cron_field) {
+            return Ok(Self::Cron(fields.join(" ")));
+        }
+        Err(format!(
+            "{text:?} is neither \"every DURATION\" (\"every 6h\") nor a 5-field cron line (\"0 3 * * *\")"
+        ))
+    }
 }
 
 impl SiteRules {
@@ -133,6 +169,12 @@ impl SiteRules {
                 .collect::<Result<_, _>>()?,
             revisit,
             max_crawl_time: duration("max_crawl_time", rules.max_crawl_time.as_deref())?,
+            schedule: rules
+                .schedule
+                .as_deref()
+                .map(Schedule::parse)
+                .transpose()
+                .map_err(|reason| ("schedule".to_owned(), reason))?,
         })
     }
 }
