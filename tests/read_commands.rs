@@ -6,26 +6,16 @@
 
 mod common;
 
-use common::govsnap;
+use common::{govsnap, ok};
 use govsnap::Store;
 use govsnap::store::Fetch;
 use serde_json::Value;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
 const URL: &str = "http://www.example.gov.cn/zwgk/tzgg/t20240301_5501234.html";
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
 
 /// A long notice (about 150 KB of HTML): its record, its text and a diff of
 /// two versions each outgrow a pipe's buffer.

@@ -4,22 +4,11 @@
 
 mod common;
 
-use common::govsnap;
+use common::{govsnap, ok};
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
 
 fn json_lines(text: &str) -> Vec<Value> {
     text.lines()

@@ -51,22 +51,56 @@ pub(super) struct RawExtract {
     pub nfkc: bool,
 }
 
-/// The keys a site and a template share. Absent keys are `None`, so that a
-/// site's own keys can win over its template's one by one.
-#[derive(Debug, Clone, Default)]
-pub(super) struct RawRules {
-    pub allow: Option<Vec<String>>,
-    pub deny: Option<Vec<String>>,
-    pub documents: Option<Vec<String>>,
-    pub max_depth: Option<u32>,
-    pub content: Option<String>,
-    pub title: Option<String>,
-    pub date: Option<String>,
-    pub drop: Option<Vec<String>>,
-    pub revisit_min: Option<String>,
-    pub revisit_max: Option<String>,
-    pub max_crawl_time: Option<String>,
-    pub schedule: Option<String>,
+/// A struct with its own fields and every [`RawRules`] key, flat as the
+/// TOML writes them (serde's `flatten` cannot refuse unknown keys).
+macro_rules! with_rules {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(super) struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            pub allow: Option<Vec<String>>,
+            pub deny: Option<Vec<String>>,
+            pub documents: Option<Vec<String>>,
+            pub max_depth: Option<u32>,
+            pub content: Option<String>,
+            pub title: Option<String>,
+            pub date: Option<String>,
+            pub drop: Option<Vec<String>>,
+            pub revisit_min: Option<String>,
+            pub revisit_max: Option<String>,
+            pub max_crawl_time: Option<String>,
+            pub schedule: Option<String>,
+        }
+
+        impl $name {
+            /// The rules this entry gives itself.
+            #[allow(dead_code, reason = "`RawRules` itself never needs a copy of its rules")]
+            pub(super) fn rules(&self) -> RawRules {
+                RawRules {
+                    allow: self.allow.clone(),
+                    deny: self.deny.clone(),
+                    documents: self.documents.clone(),
+                    max_depth: self.max_depth,
+                    content: self.content.clone(),
+                    title: self.title.clone(),
+                    date: self.date.clone(),
+                    drop: self.drop.clone(),
+                    revisit_min: self.revisit_min.clone(),
+                    revisit_max: self.revisit_max.clone(),
+                    max_crawl_time: self.max_crawl_time.clone(),
+                    schedule: self.schedule.clone(),
+                }
+            }
+        }
+    };
+}
+
+with_rules! {
+    /// The keys a site and a template share. Absent keys are `None`, so
+    /// that a site's own keys can win over its template's one by one.
+    RawRules {}
 }
 
 impl RawRules {
@@ -87,51 +121,6 @@ impl RawRules {
             schedule: self.schedule.or_else(|| base.schedule.clone()),
         }
     }
-}
-
-/// A struct with its own fields and every [`RawRules`] key, flat as the
-/// TOML writes them (serde's `flatten` cannot refuse unknown keys).
-macro_rules! with_rules {
-    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub(super) struct $name {
-            $($(#[$fmeta])* pub $field: $ty,)*
-            pub allow: Option<Vec<String>>,
-            pub deny: Option<Vec<String>>,
-            pub documents: Option<Vec<String>>,
-            pub max_depth: Option<u32>,
-            pub content: Option<String>,
-            pub title: Option<String>,
-            pub date: Option<String>,
-            pub drop: Option<Vec<String>>,
-            pub revisit_min: Option<String>,
-            pub revisit_max: Option<String>,
-            pub max_crawl_time: Option<String>,
-            pub schedule: Option<String>,
-        }
-
-        impl $name {
-            /// The rules this entry gives itself.
-            pub(super) fn rules(&self) -> RawRules {
-                RawRules {
-                    allow: self.allow.clone(),
-                    deny: self.deny.clone(),
-                    documents: self.documents.clone(),
-                    max_depth: self.max_depth,
-                    content: self.content.clone(),
-                    title: self.title.clone(),
-                    date: self.date.clone(),
-                    drop: self.drop.clone(),
-                    revisit_min: self.revisit_min.clone(),
-                    revisit_max: self.revisit_max.clone(),
-                    max_crawl_time: self.max_crawl_time.clone(),
-                    schedule: self.schedule.clone(),
-                }
-            }
-        }
-    };
 }
 
 with_rules! {

@@ -101,3 +101,14 @@ pub fn serve_on_thread(app: axum::Router) -> std::net::SocketAddr {
     });
     rx.recv().unwrap()
 }
+
+/// The stdout of a command that must have succeeded (else its stderr).
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
