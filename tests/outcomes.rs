@@ -236,6 +236,11 @@ fn help_names_the_exit_statuses() {
         );
     }
     assert!(help.contains("could not be reached"), "{help}");
+    // `show` describes its own formats, not `extract`'s several-files rule
+    let out = govsnap(&["show", "--help"], &[]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("JSON (pretty-printed)"), "{help}");
+    assert!(!help.contains("per line"), "{help}");
 }
 
 #[test]
