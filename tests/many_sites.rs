@@ -263,3 +263,79 @@ fn a_killed_multi_site_crawl_resumes_losing_at_most_the_last_seconds() {
         }
     }
 }
+
+/// SIGTERM in the middle of a crawl of three sites: every site finishes
+/// what it has in flight and says it was interrupted, the exit status is
+/// 130, every page fetched is stored, and the next run completes each site.
+#[test]
+fn sigterm_stops_every_site_and_the_next_run_completes_them() {
+    let hosts: Vec<(Host, SocketAddr)> = (0..3).map(|_| host(30, None)).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let sites: Vec<String> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, (_, addr))| site(&format!("district-{i}"), *addr, "gk"))
+        .collect();
+    let config_path = tmp.path().join("many.toml");
+    std::fs::write(&config_path, config(&tmp.path().join("store"), 100, &sites)).unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_govsnap"))
+            .args([
+                "crawl",
+                "--config",
+                config_path.to_str().unwrap(),
+                "--format",
+                "json",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let requests = || -> usize {
+        hosts
+            .iter()
+            .map(|(h, _)| h.seen.lock().unwrap().len())
+            .sum()
+    };
+    let child = run();
+    let waited = Instant::now();
+    while requests() < 30 && waited.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let summaries: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(summaries.len(), 3);
+    let stored_first: u64 = summaries
+        .iter()
+        .map(|s| {
+            assert_eq!(s["stopped"], "interrupted", "{s}");
+            s["new_versions"].as_u64().unwrap()
+        })
+        .sum();
+    assert!(stored_first < 90, "stopped before the end");
+    {
+        let store = Store::open(&tmp.path().join("store")).unwrap();
+        assert_eq!(
+            store.pages().count() as u64,
+            stored_first,
+            "every page fetched kept"
+        );
+    }
+    let out = run().wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let store = Store::open(&tmp.path().join("store")).unwrap();
+    assert_eq!(store.pages().count(), 3 * 30);
+    for page in store.pages() {
+        assert_eq!(page.unwrap().versions, 1);
+    }
+}
