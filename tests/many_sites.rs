@@ -197,59 +197,91 @@ async fn a_big_site_does_not_starve_the_small_ones() {
     );
 }
 
+/// Three district sites of `docs` documents each, each on its own host at
+/// `delay_ms`, in one config; and a way to run the binary on it.
+struct Districts {
+    hosts: Vec<(Host, SocketAddr)>,
+    tmp: tempfile::TempDir,
+}
+
+impl Districts {
+    fn new(docs: usize, delay_ms: u64) -> Self {
+        let hosts: Vec<(Host, SocketAddr)> = (0..3).map(|_| host(docs, None)).collect();
+        let tmp = tempfile::tempdir().unwrap();
+        let sites: Vec<String> = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, (_, addr))| site(&format!("district-{i}"), *addr, "gk"))
+            .collect();
+        std::fs::write(
+            tmp.path().join("many.toml"),
+            config(&tmp.path().join("store"), delay_ms, &sites),
+        )
+        .unwrap();
+        Self { hosts, tmp }
+    }
+
+    /// `govsnap crawl --format json` on the three sites, stdout piped.
+    fn crawl(&self) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_govsnap"))
+            .args(["crawl", "--format", "json", "--config"])
+            .arg(self.tmp.path().join("many.toml"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Requests the three hosts have seen.
+    fn requests(&self) -> usize {
+        self.hosts
+            .iter()
+            .map(|(h, _)| h.seen.lock().unwrap().len())
+            .sum()
+    }
+
+    /// Wait (two minutes at most) until the hosts have seen `n` requests.
+    fn wait_for(&self, n: usize) {
+        let waited = Instant::now();
+        while self.requests() < n && waited.elapsed() < Duration::from_secs(120) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.tmp.path().join("store")).unwrap()
+    }
+}
+
 /// kill -9 a crawl of three sites in the middle, run it again: every
 /// document is stored once, and none fetched again that was fetched more
 /// than the commit interval (2 s) before the kill, give or take
 /// [`COMMIT_TOLERANCE`] for the commit itself on a loaded machine.
 #[test]
 fn a_killed_multi_site_crawl_resumes_losing_at_most_the_last_seconds() {
-    let hosts: Vec<(Host, SocketAddr)> = (0..3).map(|_| host(40, None)).collect();
-    let tmp = tempfile::tempdir().unwrap();
-    let sites: Vec<String> = hosts
-        .iter()
-        .enumerate()
-        .map(|(i, (_, addr))| site(&format!("district-{i}"), *addr, "gk"))
-        .collect();
-    let config_path = tmp.path().join("many.toml");
     // 150 ms per host: a polite crawl that fills no 64-document batch in 2 s
-    std::fs::write(&config_path, config(&tmp.path().join("store"), 150, &sites)).unwrap();
-    let run = || {
-        Command::new(env!("CARGO_BIN_EXE_govsnap"))
-            .args(["crawl", "--config", config_path.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let requests = || -> usize {
-        hosts
-            .iter()
-            .map(|(h, _)| h.seen.lock().unwrap().len())
-            .sum()
-    };
-    let mut child = run();
+    let d = Districts::new(40, 150);
+    let mut child = d.crawl();
     // kill once most of the sites was fetched (about 5 s in: without the 2 s
     // commits, pages fetched 5 s before the kill would be fetched again)
-    let waited = Instant::now();
-    while requests() < 105 && waited.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    d.wait_for(105);
     child.kill().unwrap();
     child.wait().unwrap();
     let killed = Instant::now();
-    assert!(requests() < 3 * 42, "the kill landed before the end");
-    let before: Vec<Vec<(String, Instant)>> = hosts
+    assert!(d.requests() < 3 * 42, "the kill landed before the end");
+    let before: Vec<Vec<(String, Instant)>> = d
+        .hosts
         .iter()
         .map(|(h, _)| h.seen.lock().unwrap().clone())
         .collect();
-    let out = run().wait_with_output().unwrap();
+    let out = d.crawl().wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    let store = Store::open(&tmp.path().join("store")).unwrap();
+    let store = d.store();
     assert_eq!(store.pages().count(), 3 * 40);
     for page in store.pages() {
         assert_eq!(page.unwrap().versions, 1);
     }
-    for ((h, _), before) in hosts.iter().zip(&before) {
+    for ((h, _), before) in d.hosts.iter().zip(&before) {
         let seen = h.seen.lock().unwrap();
         let after = &seen[before.len()..];
         for (path, _) in after.iter().filter(|(p, _)| p.contains("/t2024")) {
@@ -269,40 +301,9 @@ fn a_killed_multi_site_crawl_resumes_losing_at_most_the_last_seconds() {
 /// 130, every page fetched is stored, and the next run completes each site.
 #[test]
 fn sigterm_stops_every_site_and_the_next_run_completes_them() {
-    let hosts: Vec<(Host, SocketAddr)> = (0..3).map(|_| host(30, None)).collect();
-    let tmp = tempfile::tempdir().unwrap();
-    let sites: Vec<String> = hosts
-        .iter()
-        .enumerate()
-        .map(|(i, (_, addr))| site(&format!("district-{i}"), *addr, "gk"))
-        .collect();
-    let config_path = tmp.path().join("many.toml");
-    std::fs::write(&config_path, config(&tmp.path().join("store"), 100, &sites)).unwrap();
-    let run = || {
-        Command::new(env!("CARGO_BIN_EXE_govsnap"))
-            .args([
-                "crawl",
-                "--config",
-                config_path.to_str().unwrap(),
-                "--format",
-                "json",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let requests = || -> usize {
-        hosts
-            .iter()
-            .map(|(h, _)| h.seen.lock().unwrap().len())
-            .sum()
-    };
-    let child = run();
-    let waited = Instant::now();
-    while requests() < 30 && waited.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let d = Districts::new(30, 100);
+    let child = d.crawl();
+    d.wait_for(30);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -323,17 +324,14 @@ fn sigterm_stops_every_site_and_the_next_run_completes_them() {
         })
         .sum();
     assert!(stored_first < 90, "stopped before the end");
-    {
-        let store = Store::open(&tmp.path().join("store")).unwrap();
-        assert_eq!(
-            store.pages().count() as u64,
-            stored_first,
-            "every page fetched kept"
-        );
-    }
-    let out = run().wait_with_output().unwrap();
+    assert_eq!(
+        d.store().pages().count() as u64,
+        stored_first,
+        "every page fetched kept"
+    );
+    let out = d.crawl().wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let store = Store::open(&tmp.path().join("store")).unwrap();
+    let store = d.store();
     assert_eq!(store.pages().count(), 3 * 30);
     for page in store.pages() {
         assert_eq!(page.unwrap().versions, 1);
