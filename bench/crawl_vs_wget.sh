@@ -11,10 +11,8 @@ rounds=${1:-3}; shift || true
 sizes=("${@:-5000 20000}")
 [ ${#sizes[@]} -eq 1 ] && read -r -a sizes <<< "${sizes[0]}"
 
-. bench/lib.sh   # NGINX, GOVSNAP
+. bench/lib.sh   # NGINX, GOVSNAP, $work
 command -v wget >/dev/null || apt-get install -y -q wget >/dev/null
-work=$(mktemp -d)
-trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18080
 
 for n in "${sizes[@]}"; do

@@ -9,26 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 delay_ms=${2:-200}
-. bench/lib.sh   # NGINX, GOVSNAP
-work=$(mktemp -d)
-trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+. bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site
 port=18082
 python3 bench/gen_site.py 2000 "$work/site" >/dev/null
-chmod -R a+rX "$work"
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 1024; }
-http {
-  types { text/html html; }
-  access_log $work/logs/access.log;
-  server { listen 127.0.0.1:$port; root $work/site; }
-}
-CONF
-"$NGINX" -c "$work/nginx.conf" -p "$work"
-sleep 0.3
+serve_site "$port"
 cat > "$work/crawl.toml" <<CONF
 [crawl]
 user_agent = "govsnap-bench"

@@ -7,3 +7,28 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 cargo build -q --release
 GOVSNAP=$PWD/target/release/govsnap
+
+# A work directory, removed (and its nginx stopped) at exit.
+work=$(mktemp -d)
+trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# serve_site PORT: serve $work/site on 127.0.0.1:PORT with nginx, logging
+# "$msec $request_uri" per request to $work/logs/access.log.
+serve_site() {
+  chmod -R a+rX "$work"   # nginx's workers run as an unprivileged user
+  mkdir -p "$work/logs"
+  cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log;
+events { worker_connections 1024; }
+http {
+  types { text/html html; }
+  log_format t '\$msec \$request_uri';
+  access_log $work/logs/access.log t;
+  server { listen 127.0.0.1:$1; root $work/site; }
+}
+CONF
+  "$NGINX" -c "$work/nginx.conf" -p "$work"
+  sleep 0.3
+}

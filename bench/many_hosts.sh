@@ -9,7 +9,7 @@
 # (one host's requests after its first, times the delay), efficiency =
 # ideal / wall, requests/s over all hosts, the smallest gap any one host saw
 # between two requests, and govsnap's peak RSS; then the same for a recrawl
-# of the same store (conditional requests, every URL known). Installs nginx
+# of the same store with --full (conditional requests, every URL known). Installs nginx
 # if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +18,7 @@ hosts_list=("${@:-100 1000}")
 articles=${ARTICLES:-10}
 delay_ms=${DELAY_MS:-2000}
 
-. bench/lib.sh   # NGINX, GOVSNAP
-work=$(mktemp -d)
-trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+. bench/lib.sh   # NGINX, GOVSNAP, $work
 port=18081
 # a connection per host on both sides: more than the usual 1,024 files
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -63,7 +61,9 @@ for n in "${hosts_list[@]}"; do
   rm -rf "$work/store"
   for pass in crawl recrawl; do
   : > "$work/logs/access-$n.log"; kill -USR1 "$(cat "$work/nginx.pid")"; sleep 0.2
-  /usr/bin/time -v -o "$work/time.txt" ${WRAP:-} "$GOVSNAP" crawl --config "$work/crawl-$n.toml" --store "$work/store" --format json > "$work/summary.json"
+  # the recrawl revisits every document (--full): they were fetched a minute ago
+  full=""; [ "$pass" = recrawl ] && full="--full"
+  /usr/bin/time -v -o "$work/time.txt" ${WRAP:-} "$GOVSNAP" crawl --config "$work/crawl-$n.toml" --store "$work/store" --format json $full > "$work/summary.json"
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {split($2,t,":"); s=0; for(i=1;i<=length(t);i++) s=s*60+t[i]; print s}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
   python3 - "$work/logs/access-$n.log" "$wall" "$delay_ms" "$rss" "$n" "$work/summary.json" "$pass" <<'PY'

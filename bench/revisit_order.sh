@@ -13,27 +13,10 @@ cd "$(dirname "$0")/.."
 articles=${1:-10000}
 delay_ms=${2:-10}
 box=${3:-12s}
-. bench/lib.sh   # NGINX, GOVSNAP
-work=$(mktemp -d)
-trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+. bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site
 port=18083
 python3 bench/gen_site.py "$articles" "$work/site" --newest-first >/dev/null
-chmod -R a+rX "$work"
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 1024; }
-http {
-  types { text/html html; }
-  log_format t '\$msec \$request_uri';
-  access_log $work/logs/access.log t;
-  server { listen 127.0.0.1:$port; root $work/site; }
-}
-CONF
-"$NGINX" -c "$work/nginx.conf" -p "$work"
-sleep 0.3
+serve_site "$port"
 site() {
   cat <<CONF
 [crawl]
