@@ -397,11 +397,27 @@ max_depth = 5
     fn schedules_are_every_duration_or_a_cron_line() {
         let cron = PROVINCE.replace("every 1d", "0 3 * * 1-5");
         let c = Config::parse(&cron, Path::new("province.toml")).unwrap();
+        let schedule = c.sites[0].schedule.clone().unwrap();
+        assert_eq!(schedule.to_string(), "0 3 * * 1-5");
+        // the next weekday at 03:00 local time, after a Friday 10:00
+        let friday: chrono::DateTime<chrono::Local> =
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 27, 10, 0, 0).unwrap();
+        let next: chrono::DateTime<chrono::Local> = schedule.next_after(friday.into()).into();
         assert_eq!(
-            c.sites[0].schedule,
-            Some(super::Schedule::Cron("0 3 * * 1-5".into()))
+            next.format("%Y-%m-%d %H:%M").to_string(),
+            "2026-11-30 03:00"
         );
-        for bad in ["every day", "daily", "0 3 * *", "every 10s"] {
+        let every = super::Schedule::parse("every 6h").unwrap();
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        assert_eq!(every.next_after(t), t + std::time::Duration::from_hours(6));
+        for bad in [
+            "every day",
+            "daily",
+            "0 3 * *",
+            "every 0s",
+            "61 3 * * *",
+            "0 0 30 2 *",
+        ] {
             let text = PROVINCE.replace("every 1d", bad);
             let e = Config::parse(&text, Path::new("province.toml"))
                 .unwrap_err()

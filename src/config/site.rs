@@ -6,7 +6,7 @@ use regex::Regex;
 use scraper::Selector;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// The depth a crawl follows links to when the site does not say.
 pub const DEFAULT_MAX_DEPTH: u32 = 4;
@@ -45,37 +45,102 @@ pub struct SiteRules {
     pub schedule: Option<Schedule>,
 }
 
+/// Far enough ahead to mean "not again".
+const NEVER: Duration = Duration::from_hours(100 * 365 * 24);
+
 /// A site's `schedule` (SPEC §7): `"every DURATION"` or a 5-field cron line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {
     /// `every 6h`: this long after the last crawl started.
     Every(Duration),
-    /// `0 3 * * *`: minute, hour, day of month, month, day of week, as
-    /// written (checked for its shape here; `govsnap serve` reads it).
-    Cron(String),
+    /// `0 3 * * *`: minute, hour, day of month, month, day of week, in the
+    /// machine's local time zone, as cron reads it.
+    Cron(Box<CronLine>),
+}
+
+/// A cron line, parsed (by `croner`: POSIX/Vixie cron's rules, month and
+/// weekday names, `L` and `#`), and its text as written.
+#[derive(Debug, Clone)]
+pub struct CronLine {
+    text: String,
+    cron: croner::Cron,
+}
+
+impl PartialEq for CronLine {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for CronLine {}
+
+impl CronLine {
+    /// The line as written (fields separated by one space).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Every(d) => write!(f, "every {}", humantime::format_duration(*d)),
+            Self::Cron(line) => f.write_str(line.as_str()),
+        }
+    }
 }
 
 impl Schedule {
-    fn parse(text: &str) -> Result<Self, String> {
+    /// Parse `"every 6h"` or a 5-field cron line.
+    ///
+    /// # Errors
+    /// Why the text is neither, in words for the config's error.
+    pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         if let Some(every) = text.strip_prefix("every ") {
             return match humantime::parse_duration(every.trim()) {
-                Ok(d) if d >= Duration::from_mins(1) => Ok(Self::Every(d)),
-                Ok(_) => Err(format!("{text:?} is more often than once a minute")),
+                Ok(d) if d >= Duration::from_secs(1) => Ok(Self::Every(d)),
+                Ok(_) => Err(format!("{text:?} is more often than once a second")),
                 Err(e) => Err(format!("{text:?}: {e}; write \"every 6h\" or \"every 1d\"")),
             };
         }
         let fields: Vec<&str> = text.split_whitespace().collect();
-        let cron_field = |f: &&str| {
-            f.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | ',' | '-' | '/'))
-        };
-        if fields.len() == 5 && fields.iter().all(cron_field) {
-            return Ok(Self::Cron(fields.join(" ")));
+        if fields.len() != 5 {
+            return Err(format!(
+                "{text:?} is neither \"every DURATION\" (\"every 6h\") nor a 5-field cron line (\"0 3 * * *\")"
+            ));
         }
-        Err(format!(
-            "{text:?} is neither \"every DURATION\" (\"every 6h\") nor a 5-field cron line (\"0 3 * * *\")"
-        ))
+        let line = fields.join(" ");
+        let cron = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Disallowed)
+            .build()
+            .parse(&line)
+            .map_err(|e| format!("{text:?} is not a cron line: {e}"))?;
+        if cron
+            .find_next_occurrence(&chrono::Local::now(), false)
+            .is_err()
+        {
+            return Err(format!("{text:?} names no time that comes again"));
+        }
+        Ok(Self::Cron(Box::new(CronLine { text: line, cron })))
+    }
+
+    /// When the crawl after one that started at `last_start` is due. A
+    /// time in the past means due now: runs missed while the service was
+    /// down make one crawl, not one each.
+    #[must_use]
+    pub fn next_after(&self, last_start: SystemTime) -> SystemTime {
+        match self {
+            Self::Every(d) => last_start + *d,
+            Self::Cron(line) => {
+                let start: chrono::DateTime<chrono::Local> = last_start.into();
+                line.cron
+                    .find_next_occurrence(&start, false)
+                    // checked when parsed: only a line whose last time
+                    // has passed since gets here
+                    .map_or(last_start + NEVER, Into::into)
+            }
+        }
     }
 }
 

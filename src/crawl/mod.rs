@@ -32,5 +32,5 @@ mod task;
 
 pub use discover::{Links, TrsSeries};
 pub use robots::Robots;
-pub use run::{CrawlOptions, MAX_REDIRECTS, crawl, crawl_with_progress};
+pub use run::{CrawlOptions, Engine, MAX_REDIRECTS, crawl, crawl_with_progress};
 pub use summary::{CrawlReport, Progress, SiteSummary};

@@ -55,6 +55,31 @@ pub struct SiteSummary {
     pub warnings: Vec<String>,
 }
 
+/// One log line's worth: the counts that say how a crawl went.
+impl std::fmt::Display for SiteSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "fetched={} documents={} listings={} new_versions={} unchanged={} not_modified={} gone={} errors={}",
+            self.fetched,
+            self.documents,
+            self.listings,
+            self.new_versions,
+            self.unchanged,
+            self.not_modified,
+            self.gone,
+            self.errors
+        )?;
+        if let Some(stopped) = &self.stopped {
+            write!(f, " stopped={stopped}")?;
+        }
+        if let Some(error) = &self.error {
+            write!(f, " error={error:?}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Where a crawl is, over all its sites, for a progress display.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {

@@ -52,6 +52,7 @@
 //! - `trees`: tree names; `keys`: key encoding; `values`: the JSON values;
 //!   `frontier`: the crawl frontier kept with the pages.
 
+mod changes;
 mod frontier;
 mod keys;
 pub mod schedule;
@@ -61,6 +62,7 @@ mod write;
 
 pub use write::{Batch, PreparedPage};
 
+pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since};
 pub use frontier::{CrawlPlan, FrontierEntry};
 pub(crate) use keys::url_hash;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
@@ -80,10 +82,11 @@ use std::time::SystemTime;
 /// not its URL hash. Schema 4 finds a version through its history event
 /// (no `version_ids` entry), writes the fetch log one value per write (a
 /// JSON array), and creates stores without sled's page compression. Schema
-/// 5 keys the crawl frontier by site and URL. What an older store holds is
-/// read as it is (its frontier is re-keyed), and the store is marked 5 when
-/// opened.
-pub const STORE_SCHEMA: u32 = 5;
+/// 5 keys the crawl frontier by site and URL. Schema 6 adds the changes
+/// feed (tree `changes`), built from the history when an older store is
+/// opened. What an older store holds is read as it is (its frontier is
+/// re-keyed, its changes feed built), and the store is marked 6 when opened.
+pub const STORE_SCHEMA: u32 = 6;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache, counted in the bytes its pages take serialized; in
@@ -149,6 +152,13 @@ pub struct Store {
     raw_ids: sled::Tree,
     fetch_log: sled::Tree,
     frontier: sled::Tree,
+    meta: sled::Tree,
+    changes: sled::Tree,
+    /// Wakes readers of the changes feed after each commit that adds to it.
+    changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// Held around each transaction that adds changes, so that their ids
+    /// commit in order (see `changes`).
+    write_lock: std::sync::Arc<std::sync::Mutex<()>>,
     /// Whether schema 1 wrote part of the store: its versions and raw bytes
     /// are keyed by hash, without index entries.
     legacy: bool,
@@ -242,7 +252,7 @@ impl Store {
         let err = |e| store_error(path, e);
         let meta = db.open_tree(trees::META).map_err(err)?;
         let mut legacy = false;
-        let mut upgrade = false;
+        let mut upgrade = None;
         match meta.get(trees::SCHEMA_KEY).map_err(err)? {
             None => {
                 meta.insert(trees::SCHEMA_KEY, STORE_SCHEMA.to_string().as_bytes())
@@ -267,7 +277,7 @@ impl Store {
                 } else {
                     legacy = meta.get(trees::LEGACY_KEY).map_err(err)?.is_some();
                 }
-                upgrade = found < STORE_SCHEMA;
+                upgrade = (found < STORE_SCHEMA).then_some(found);
             }
         }
         let store = Self {
@@ -281,16 +291,23 @@ impl Store {
             raw_ids: db.open_tree(trees::RAW_IDS).map_err(err)?,
             fetch_log: db.open_tree(trees::FETCH_LOG).map_err(err)?,
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
+            changes: db.open_tree(trees::CHANGES).map_err(err)?,
+            changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            write_lock: std::sync::Arc::default(),
+            meta: meta.clone(),
             legacy,
             db,
         };
-        if upgrade {
+        if let Some(found) = upgrade {
             // Older values stay readable as they are; the frontier is
-            // re-keyed first, then the mark written: a kill in between
-            // leaves the old mark, and the next open re-keys what is left.
-            // The new mark keeps an older govsnap from misreading what is
-            // written from now on.
-            store.upgrade_frontier_keys()?;
+            // re-keyed and the changes feed built first, then the mark
+            // written: a kill in between leaves the old mark, and the next
+            // open does again what is left. The new mark keeps an older
+            // govsnap from misreading what is written from now on.
+            if found < 5 {
+                store.upgrade_frontier_keys()?;
+            }
+            store.backfill_changes()?;
             meta.insert(trees::SCHEMA_KEY, STORE_SCHEMA.to_string().as_bytes())
                 .map_err(err)?;
             tracing::info!(store = %path.display(), to = STORE_SCHEMA, "store schema upgraded");
@@ -563,5 +580,7 @@ fn open_error(path: &Path, e: sled::Error) -> Error {
     }
 }
 
+#[cfg(test)]
+mod changes_tests;
 #[cfg(test)]
 mod tests;

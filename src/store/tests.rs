@@ -3,10 +3,10 @@ use super::*;
 use crate::{ExtractOptions, Page, extract};
 use std::time::{Duration, UNIX_EPOCH};
 
-const URL: &str = "http://www.example.gov.cn/gk/t20210330_1.html";
-const BASE_SECS: u64 = 1_700_000_000;
+pub(super) const URL: &str = "http://www.example.gov.cn/gk/t20210330_1.html";
+pub(super) const BASE_SECS: u64 = 1_700_000_000;
 
-fn page(body: &str, counter: u32) -> String {
+pub(super) fn page(body: &str, counter: u32) -> String {
     format!(
         "<html><head><title>关于开展安全检查的通知_某某区人民政府</title></head><body>\
          <div class=\"nav\"><a href=\"/\">首页</a></div><div class=\"article\"><h1>关于开展安全检查的通知</h1>\
@@ -15,9 +15,9 @@ fn page(body: &str, counter: u32) -> String {
     )
 }
 
-const BODY: &str = "<p>各街道、各部门：</p><p>为切实做好安全生产工作，有效防范各类事故发生，现就开展安全检查有关事项通知如下。</p>";
+pub(super) const BODY: &str = "<p>各街道、各部门：</p><p>为切实做好安全生产工作，有效防范各类事故发生，现就开展安全检查有关事项通知如下。</p>";
 
-fn record(html: &str) -> Record {
+pub(super) fn record(html: &str) -> Record {
     extract(
         &Page {
             bytes: html.as_bytes(),
@@ -31,7 +31,7 @@ fn record(html: &str) -> Record {
 }
 
 /// A fetch of `html` at `url`, `secs` after the tests' base time.
-fn fetch<'a>(url: &'a str, html: &'a str, secs: u64) -> Fetch<'a> {
+pub(super) fn fetch<'a>(url: &'a str, html: &'a str, secs: u64) -> Fetch<'a> {
     Fetch {
         url,
         site: Some("example"),
@@ -52,7 +52,7 @@ fn keys_of(tree: &sled::Tree) -> Vec<Vec<u8>> {
 
 /// Open a store just dropped: sled's flusher thread can hold the lock
 /// for a moment after the handle is gone.
-fn reopen(path: &Path) -> Result<Store> {
+pub(super) fn reopen(path: &Path) -> Result<Store> {
     for _ in 0..100 {
         match Store::open(path) {
             Err(Error::StoreLocked { .. }) => std::thread::sleep(Duration::from_millis(20)),
@@ -62,7 +62,7 @@ fn reopen(path: &Path) -> Result<Store> {
     Store::open(path)
 }
 
-fn put(store: &Store, html: &str, secs: u64) -> PutOutcome {
+pub(super) fn put(store: &Store, html: &str, secs: u64) -> PutOutcome {
     store.put(&fetch(URL, html, secs), &record(html)).unwrap()
 }
 

@@ -24,10 +24,16 @@ pub(crate) const FETCH_LOG: &str = "fetch_log";
 /// The crawl frontier: URL → site, depth, visited.
 pub(crate) const FRONTIER: &str = "frontier";
 
+/// Every new version and gone mark, in the order they were stored: `id`
+/// (schema 6).
+pub(crate) const CHANGES: &str = "changes";
+
 /// The key in [`META`] that holds the schema version.
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema";
 /// In [`META`], followed by a site's name, while a new crawl of the site
 /// marks its known URLs to visit again.
 pub(crate) const RESTART_KEY_PREFIX: &[u8] = b"recrawl:";
+/// In [`META`], followed by a site's name: the site's last crawl.
+pub(crate) const CRAWL_KEY_PREFIX: &[u8] = b"crawl:";
 /// Present in [`META`] when schema 1 wrote part of the store.
 pub(crate) const LEGACY_KEY: &[u8] = b"schema_1_values";

@@ -4,6 +4,7 @@
 //! CPU-heavy half (hashing, compression) on any thread; [`Batch`] gathers
 //! pages and log entries for [`Store::commit`].
 
+use super::changes::Change;
 use super::schedule::Visit;
 use super::values::{Event, EventKind, FetchLogEntry, LastFetch, PageState, PageStatus};
 use super::{Fetch, PutOutcome, Store, ZSTD_LEVEL, content_hash, keys, store_error, timestamp};
@@ -50,7 +51,8 @@ impl Store {
     /// [`Error::Store`] when the write fails; nothing of the batch is then stored.
     pub fn commit(&self, batch: &Batch) -> Result<Vec<PutOutcome>> {
         let (prepared, logged) = (&batch.pages, &batch.logged);
-        (
+        let _order = self.lock_writes();
+        let outcomes = (
             &self.pages,
             &self.fetched,
             &self.versions,
@@ -58,34 +60,62 @@ impl Store {
             &self.raw,
             &self.raw_ids,
             &self.fetch_log,
+            &self.changes,
         )
-            .transaction(|(pages, fetched, versions, history, raw, raw_ids, log)| {
-                let trees = TxTrees {
-                    pages,
-                    fetched,
-                    versions,
-                    history,
-                    raw,
-                    raw_ids,
-                    legacy: self.legacy,
-                };
-                let mut entries = Vec::with_capacity(prepared.len() + logged.len());
-                let outcomes = prepared
-                    .iter()
-                    .map(|p| {
-                        let (outcome, entry) = put_one(p, &trees)?;
-                        entries.push(entry);
-                        Ok(outcome)
-                    })
-                    .collect::<TxResult<Vec<_>>>()?;
-                for &i in &batch.not_modified {
-                    revalidated(pages, fetched, &logged[i])?;
-                }
-                entries.extend_from_slice(logged);
-                put_log(log, &entries)?;
-                Ok(outcomes)
-            })
-            .map_err(|e| tx_error(&self.path, e))
+            .transaction(
+                |(pages, fetched, versions, history, raw, raw_ids, log, changes)| {
+                    let trees = TxTrees {
+                        pages,
+                        fetched,
+                        versions,
+                        history,
+                        raw,
+                        raw_ids,
+                        changes,
+                        legacy: self.legacy,
+                    };
+                    let mut entries = Vec::with_capacity(prepared.len() + logged.len());
+                    let outcomes = prepared
+                        .iter()
+                        .map(|p| {
+                            let (outcome, entry) = put_one(p, &trees)?;
+                            entries.push(entry);
+                            Ok(outcome)
+                        })
+                        .collect::<TxResult<Vec<_>>>()?;
+                    for &i in &batch.not_modified {
+                        revalidated(pages, fetched, &logged[i])?;
+                    }
+                    entries.extend_from_slice(logged);
+                    put_log(log, &entries)?;
+                    Ok(outcomes)
+                },
+            )
+            .map_err(|e| tx_error(&self.path, e))?;
+        if outcomes
+            .iter()
+            .any(|o| matches!(o, PutOutcome::NewVersion(_)))
+        {
+            self.announce_latest()?;
+        }
+        Ok(outcomes)
+    }
+
+    /// The lock that orders the transactions adding changes (see
+    /// `changes`). A panic while it was held left no partial write (the
+    /// transaction aborted), so a poisoned lock is taken as it is.
+    fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Wake the changes feed's subscribers with the newest change.
+    fn announce_latest(&self) -> Result<()> {
+        if let Some(last) = self.last_change()? {
+            self.announce(last.id());
+        }
+        Ok(())
     }
 
     /// Record that a known page now answers 404/410: a `gone` event, once.
@@ -96,8 +126,15 @@ impl Store {
     /// [`Error::Store`] when the write fails.
     pub fn mark_gone(&self, fetch: &Fetch<'_>) -> Result<bool> {
         let at = timestamp(fetch.fetched_at);
-        (&self.pages, &self.fetched, &self.history, &self.fetch_log)
-            .transaction(|(pages, fetched, history, log)| {
+        let _order = self.lock_writes();
+        let newly = (
+            &self.pages,
+            &self.fetched,
+            &self.history,
+            &self.fetch_log,
+            &self.changes,
+        )
+            .transaction(|(pages, fetched, history, log, changes)| {
                 let entry = [FetchLogEntry::new(fetch, "gone")];
                 let Some((mut page, overlaid)) = get_page(pages, fetched, fetch.url)? else {
                     put_log_one(log, &entry)?;
@@ -118,6 +155,7 @@ impl Store {
                     };
                     let key = keys::event_key(&keys::page_prefix(fetch.url, page.id), page.events);
                     put_json(history, &key, &event)?;
+                    put_change(changes, &Change::of(&page, &event))?;
                 }
                 page.last_fetched.clone_from(&at);
                 page.last_status = fetch.status;
@@ -125,7 +163,11 @@ impl Store {
                 put_log_one(log, &entry)?;
                 Ok(newly)
             })
-            .map_err(|e| tx_error(&self.path, e))
+            .map_err(|e| tx_error(&self.path, e))?;
+        if newly {
+            self.announce_latest()?;
+        }
+        Ok(newly)
     }
 
     /// Log a fetch that produced nothing to store (an error, a non-page).
@@ -283,6 +325,7 @@ struct TxTrees<'a> {
     history: &'a sled::transaction::TransactionalTree,
     raw: &'a sled::transaction::TransactionalTree,
     raw_ids: &'a sled::transaction::TransactionalTree,
+    changes: &'a sled::transaction::TransactionalTree,
     /// Look for schema-1 raw bytes too (keyed by hash, not indexed).
     legacy: bool,
 }
@@ -354,6 +397,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
             version_id: Some(id),
         };
         put_json(t.history, &keys::event_key(&prefix, page.events), &event)?;
+        put_change(t.changes, &Change::of(&page, &event))?;
         let hash = p.raw_hash.as_bytes();
         let stored = t.raw_ids.get(hash)?.is_some() || (t.legacy && t.raw.get(hash)?.is_some());
         if !stored {
@@ -512,6 +556,11 @@ fn put_log_one(
         return Ok(());
     }
     put_json(log, &keys::id_key(log.generate_id()?), &entries)
+}
+
+/// Add a change to the feed, under the next id.
+fn put_change(changes: &sled::transaction::TransactionalTree, change: &Change) -> TxResult<()> {
+    put_json(changes, &keys::id_key(changes.generate_id()?), change)
 }
 
 fn tx_error(path: &Path, e: TransactionError<String>) -> Error {

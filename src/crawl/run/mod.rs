@@ -20,13 +20,15 @@ use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
 use crate::store::FrontierEntry;
 use crate::store::schedule::{Rank, Visit, unix_now};
-use crate::store::{Batch, Fetch, FetchLogEntry, PutOutcome, Store, url_hash};
+use crate::store::{
+    Batch, CrawlRecord, Fetch, FetchLogEntry, PutOutcome, Store, timestamp, url_hash,
+};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 use url::Url;
@@ -115,11 +117,6 @@ pub async fn crawl(
 
 /// [`crawl`], calling `progress` after every URL (for a progress display).
 ///
-/// Every site runs its own loop, all of them in this task; they share the
-/// HTTP client, the hosts (so a host shared by several sites keeps one
-/// pace), robots.txt, and the crawl's global slots (see
-/// [`super::politeness`]).
-///
 /// # Errors
 /// As [`crawl`].
 pub async fn crawl_with_progress(
@@ -129,40 +126,102 @@ pub async fn crawl_with_progress(
     shutdown: impl Future<Output = ()>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<CrawlReport> {
-    let sites: Vec<&SiteRules> = match options.only {
-        Some(name) => vec![config.site(name)?],
-        None => config.sites.iter().collect(),
-    };
-    let shared = Shared {
-        client: Client::new(&config.crawl).map_err(|e| Error::Io {
-            what: "setting up HTTP".to_owned(),
-            source: std::io::Error::other(e.to_string()),
-        })?,
-        hosts: HostPool::new(
-            config.crawl.per_host_concurrency,
-            Duration::from_millis(config.crawl.per_host_delay_ms),
-            config.crawl.concurrency,
-        ),
-        robots: Mutex::default(),
-        tally: Tally::new(sites.len()),
-        progress,
-        full: options.full,
-    };
+    let engine = Engine::new(config)?;
+    engine
+        .crawl(config, store, options, shutdown, progress)
+        .await
+}
+
+/// What every crawl of a process shares: the HTTP client, and the hosts
+/// (so that a host keeps one pace whichever crawls ask it, and the
+/// config's global concurrency holds over all of them). `govsnap serve`
+/// keeps one for its life and runs each site's crawl in it.
+#[derive(Debug)]
+pub struct Engine {
+    client: Client,
+    hosts: HostPool,
+}
+
+impl Engine {
+    /// The engine for the config's `[crawl]` settings.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the HTTP client cannot be set up.
+    pub fn new(config: &Config) -> Result<Self> {
+        Ok(Self {
+            client: Client::new(&config.crawl).map_err(|e| Error::Io {
+                what: "setting up HTTP".to_owned(),
+                source: std::io::Error::other(e.to_string()),
+            })?,
+            hosts: HostPool::new(
+                config.crawl.per_host_concurrency,
+                Duration::from_millis(config.crawl.per_host_delay_ms),
+                config.crawl.concurrency,
+            ),
+        })
+    }
+
+    /// Crawl every site of the config (or only `options.only`) once, all
+    /// side by side, calling `progress` after every URL. Every site runs its
+    /// own loop, all of them in this task; they share this engine and, for
+    /// this crawl, robots.txt (see [`super::politeness`]). Each site's
+    /// start and end are written to the store ([`Store::crawl_record`]).
+    ///
+    /// # Errors
+    /// As [`crawl`].
+    pub async fn crawl(
+        &self,
+        config: &Config,
+        store: &Store,
+        options: CrawlOptions<'_>,
+        shutdown: impl Future<Output = ()>,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<CrawlReport> {
+        let sites: Vec<&SiteRules> = match options.only {
+            Some(name) => vec![config.site(name)?],
+            None => config.sites.iter().collect(),
+        };
+        let shared = Shared {
+            engine: self,
+            robots: Mutex::default(),
+            tally: Tally::new(sites.len()),
+            progress,
+            full: options.full,
+        };
+        run_sites(config, store, &sites, &shared, shutdown).await
+    }
+}
+
+/// The sites of one crawl, side by side, until all end or `shutdown`.
+async fn run_sites(
+    config: &Config,
+    store: &Store,
+    sites: &[&SiteRules],
+    shared: &Shared<'_>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<CrawlReport> {
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut running: FuturesUnordered<_> = sites
         .iter()
         .enumerate()
         .map(|(i, site)| {
-            let mut crawler = SiteCrawl::new(config, site, store, &shared);
+            let mut crawler = SiteCrawl::new(config, site, store, shared);
             let stop_rx = stop_rx.clone();
             async move {
                 tracing::info!(site = %site.name, "crawl starts");
-                let result = crawler.run(stop_rx).await;
-                result.map(|stopped| {
-                    let summary = crawler.finish(stopped);
-                    tracing::info!(site = %site.name, summary = ?summary, "crawl ends");
-                    (i, summary)
-                })
+                let mut record = CrawlRecord {
+                    started: timestamp(SystemTime::now()),
+                    finished: None,
+                    summary: None,
+                };
+                store.put_crawl_record(&site.name, &record)?;
+                let stopped = crawler.run(stop_rx).await?;
+                let summary = crawler.finish(stopped);
+                tracing::info!(site = %site.name, summary = %summary, "crawl ends");
+                record.finished = Some(timestamp(SystemTime::now()));
+                record.summary = serde_json::to_value(&summary).ok();
+                store.put_crawl_record(&site.name, &record)?;
+                Ok((i, summary))
             }
         })
         .collect();
@@ -213,8 +272,7 @@ impl Stopped {
 
 /// What the sites of one crawl share.
 struct Shared<'p> {
-    client: Client,
-    hosts: HostPool,
+    engine: &'p Engine,
     /// robots.txt per origin, fetched once per crawl whichever site asks
     /// first; the others wait for that answer. std `Mutex`: only the map's
     /// cells are looked up under it.
@@ -383,7 +441,7 @@ impl<'a> SiteCrawl<'a> {
                     self.finished(item.url.as_str(), Visit::Other)?;
                     continue;
                 }
-                let host = self.shared.hosts.host(&item.url);
+                let host = self.shared.engine.hosts.host(&item.url);
                 let slot = match host.try_slot() {
                     Some(slot) => slot,
                     // the host is busy with this site's tasks: the URL
@@ -400,7 +458,7 @@ impl<'a> SiteCrawl<'a> {
                     },
                 };
                 let task = FetchTask {
-                    client: self.shared.client.clone(),
+                    client: self.shared.engine.client.clone(),
                     slot,
                     host,
                     store: self.store.clone(),

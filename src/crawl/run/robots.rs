@@ -44,7 +44,7 @@ impl SiteCrawl<'_> {
             );
         }
         if let Some(delay) = robots.crawl_delay() {
-            self.shared.hosts.host(url).at_least(delay);
+            self.shared.engine.hosts.host(url).at_least(delay);
         }
         self.robots.insert(origin, Arc::clone(&robots));
         for sitemap in robots.sitemaps().to_vec() {
@@ -60,8 +60,17 @@ impl SiteCrawl<'_> {
         if !self.config.crawl.respect_robots {
             return (Arc::new(Robots::allow_all()), None);
         }
-        let host = self.shared.hosts.host(url);
-        match fetch_politely(&self.shared.client, &host, None, robots_url, None, None).await {
+        let host = self.shared.engine.hosts.host(url);
+        match fetch_politely(
+            &self.shared.engine.client,
+            &host,
+            None,
+            robots_url,
+            None,
+            None,
+        )
+        .await
+        {
             Ok((r, _)) => (
                 Arc::new(Robots::from_response(agent, r.status, &r.body)),
                 (r.status >= 500).then(|| format!("HTTP {}", r.status)),
@@ -75,9 +84,9 @@ impl SiteCrawl<'_> {
         let Ok(url) = Url::parse(url) else {
             return Ok(());
         };
-        let host = self.shared.hosts.host(&url);
+        let host = self.shared.engine.hosts.host(&url);
         let Ok((response, _)) =
-            fetch_politely(&self.shared.client, &host, None, &url, None, None).await
+            fetch_politely(&self.shared.engine.client, &host, None, &url, None, None).await
         else {
             return Ok(());
         };
