@@ -44,6 +44,7 @@ pub mod decode;
 mod error;
 mod pipeline;
 pub mod record;
+pub mod serve;
 pub mod store;
 mod structure;
 

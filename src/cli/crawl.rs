@@ -10,7 +10,7 @@
 //! must not look like one that found nothing new.
 
 use super::{ListFormat, Status};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use govsnap::Config;
 use govsnap::crawl::{CrawlOptions, Progress, SiteSummary, crawl_with_progress};
@@ -50,17 +50,8 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
         config.site(name)?;
     }
     let store_dir = args.store.clone().unwrap_or_else(|| config.store.clone());
-    let store = govsnap::Store::open(&store_dir)?;
-    // Extraction and store writes run on blocking threads. More of them than
-    // cores buys nothing but memory: every thread that allocates gets its
-    // own malloc arena (32 threads: 200 MB peak RSS at 20,000 pages; cores
-    // + 1: under 90 MB).
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .max_blocking_threads(cores + 1)
-        .build()
-        .context("cannot start the async runtime")?;
+    let store = super::open_for_writing(&store_dir, args.site.as_deref())?;
+    let runtime = super::runtime()?;
     // progress goes to stderr, and only when a person is watching it
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new_spinner();
@@ -133,7 +124,8 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
 }
 
 /// Ctrl-C or SIGTERM.
-async fn interrupted() {
+/// Ctrl-C or SIGTERM.
+pub(super) async fn interrupted() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {

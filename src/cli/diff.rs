@@ -39,8 +39,8 @@ pub(super) struct DiffArgs {
 }
 
 pub(super) fn run(args: &DiffArgs) -> Result<()> {
-    let store = args.store.open_existing()?;
-    let page = known(&store, &args.url)?;
+    let source = args.store.open_source()?;
+    let page = known(&source, &args.url)?;
     let to = args.to.unwrap_or(page.versions);
     let from = args.from.unwrap_or(to.saturating_sub(1));
     if from == 0 {
@@ -50,14 +50,14 @@ pub(super) fn run(args: &DiffArgs) -> Result<()> {
         );
     }
     let get = |n: u32| {
-        store
-            .version(&args.url, n)?
+        source
+            .record(&args.url, n)?
             .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", args.url, page.versions))
     };
-    let (old, new) = (get(from)?, get(to)?);
-    let old_head = format!("{} v{from} ({})", args.url, old.fetched_at);
-    let new_head = format!("{} v{to} ({})", args.url, new.fetched_at);
-    let diff = RecordDiff::between(&old.record, &new.record);
+    let ((old, old_at), (new, new_at)) = (get(from)?, get(to)?);
+    let old_head = format!("{} v{from} ({old_at})", args.url);
+    let new_head = format!("{} v{to} ({new_at})", args.url);
+    let diff = RecordDiff::between(&old, &new);
     let mut out = super::stdout();
     for f in &diff.fields {
         match (&f.from, &f.to) {
@@ -71,7 +71,7 @@ pub(super) fn run(args: &DiffArgs) -> Result<()> {
         DiffFormat::Unified => write!(
             out,
             "{}",
-            unified_text(&old.record.text, &new.record.text, &old_head, &new_head)
+            unified_text(&old.text, &new.text, &old_head, &new_head)
         )?,
         DiffFormat::Words => {
             let marks = Marks::for_stdout();

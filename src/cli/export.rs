@@ -5,6 +5,7 @@
 //! stays bounded however large the store (docs/PERFORMANCE.md).
 
 use super::StoreArg;
+use super::source::Source;
 use anyhow::{Result, anyhow};
 use clap::{Args, ValueEnum};
 use govsnap::store::Since;
@@ -42,8 +43,17 @@ pub(super) fn run(args: &ExportArgs) -> Result<()> {
     let config = args.store.config()?;
     let dir = args.store.dir(config.as_ref());
     // checked once, before anything is written
-    drop(govsnap::Store::open_existing(&dir)?);
     let mut out = super::stdout();
+    match Source::open(&dir)? {
+        Source::Local(store) => drop(store),
+        Source::Service(remote) => {
+            let query: Vec<(&str, String)> =
+                args.since.iter().map(|s| ("since", s.clone())).collect();
+            remote.stream("/api/v1/export", &query, &mut out)?;
+            out.flush()?;
+            return Ok(());
+        }
+    }
     // The store is opened per slice: sled keeps every page a scan visits in
     // memory until the store is closed, so one long scan would grow with the
     // store (docs/PERFORMANCE.md).

@@ -6,9 +6,10 @@
 //! status is then 1. A page with no document text is not a failure: its record
 //! carries a warning.
 
-use super::{Format, Status, one_line, render};
+use super::{Format, Status, one_line};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use govsnap::record::render;
 use govsnap::{Config, ExtractOptions, Page, Record, SiteRules, extract};
 use serde::Serialize;
 use std::io::{Read, Write};

@@ -56,7 +56,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     // with --config, pages are tagged with their site and its rules apply
     let config = args.store.config()?;
     let inputs = inputs(args)?;
-    let store = govsnap::Store::open(&args.store.dir(config.as_ref()))?;
+    let store = super::open_for_writing(&args.store.dir(config.as_ref()), None)?;
     let options = config
         .as_ref()
         .map_or(ExtractOptions::default(), |c| c.extract);

@@ -2,10 +2,11 @@
 //! store. Listings print a table for people or, with `--format json`, one
 //! JSON object per line.
 
-use super::{Format, ListFormat, StoreArg, render};
+use super::source::Source;
+use super::{Format, ListFormat, StoreArg};
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
-use govsnap::Store;
+use govsnap::record::render;
 use govsnap::store::{EventKind, PageStatus};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -52,7 +53,7 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
     if let (Some(config), Some(site)) = (&config, &args.site) {
         config.site(site)?;
     }
-    let store = Store::open_existing(&args.store.dir(config.as_ref()))?;
+    let source = Source::open(&args.store.dir(config.as_ref()))?;
     let mut out = super::stdout();
     if args.format == ListFormat::Table {
         writeln!(
@@ -64,27 +65,14 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
     // the sites the store has, to name them when --site matches none
     let mut sites = BTreeSet::new();
     let mut listed = 0_u64;
-    for page in store.pages() {
-        let page = page?;
+    source.each_page(|page, next_due| {
         if args.site.is_some() && page.site != args.site {
             if let Some(site) = page.site {
                 sites.insert(site);
             }
-            continue;
+            return Ok(());
         }
         listed += 1;
-        // when the site's crawl next fetches the document (its frontier)
-        let next_due = match &page.site {
-            Some(site) => store
-                .frontier_entry(site, &page.url)?
-                .and_then(|e| e.due)
-                .map(|due| {
-                    govsnap::store::timestamp(
-                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(due),
-                    )
-                }),
-            None => None,
-        };
         match args.format {
             ListFormat::Json => {
                 let mut line = serde_json::to_value(&page)?;
@@ -106,7 +94,8 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
                 page.url
             )?,
         }
-    }
+        Ok(())
+    })?;
     out.flush()?;
     if let (Some(site), 0, None) = (&args.site, listed, &config) {
         let sites: Vec<String> = sites.into_iter().collect();
@@ -123,10 +112,10 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
 }
 
 pub(super) fn history(args: &HistoryArgs) -> Result<()> {
-    let store = args.store.open_existing()?;
-    known(&store, &args.url)?;
+    let source = args.store.open_source()?;
+    known(&source, &args.url)?;
     let mut out = super::stdout();
-    for event in store.history(&args.url)? {
+    for event in source.history(&args.url)? {
         match args.format {
             ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&event)?)?,
             ListFormat::Table => {
@@ -154,15 +143,15 @@ pub(super) fn history(args: &HistoryArgs) -> Result<()> {
 }
 
 pub(super) fn show(args: &ShowArgs) -> Result<()> {
-    let store = args.store.open_existing()?;
-    let page = known(&store, &args.url)?;
+    let source = args.store.open_source()?;
+    let page = known(&source, &args.url)?;
     let n = args.version.unwrap_or(page.versions);
-    let version = store
-        .version(&args.url, n)?
+    let (r, fetched_at) = source
+        .record(&args.url, n)?
         .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", args.url, page.versions))?;
     if page.state == PageStatus::Gone {
         // on stderr: stdout stays the record, for scripts
-        let gone = store
+        let gone = source
             .history(&args.url)?
             .into_iter()
             .rfind(|e| e.kind == EventKind::Gone);
@@ -174,14 +163,13 @@ pub(super) fn show(args: &ShowArgs) -> Result<()> {
                 e.status, e.fetched_at
             )),
             page.versions,
-            version.fetched_at
+            fetched_at
         );
     }
-    let r = &version.record;
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(r)?,
-        Format::Text => render::text(r),
-        Format::Markdown => render::markdown(r),
+        Format::Json => serde_json::to_string_pretty(&r)?,
+        Format::Text => render::text(&r),
+        Format::Markdown => render::markdown(&r),
     };
     let mut out = super::stdout();
     writeln!(out, "{text}")?;
@@ -190,8 +178,8 @@ pub(super) fn show(args: &ShowArgs) -> Result<()> {
 }
 
 /// The page's state, or an error that says the store does not know it.
-pub(super) fn known(store: &Store, url: &str) -> Result<govsnap::store::PageState> {
-    store.page(url)?.ok_or_else(|| {
+pub(super) fn known(source: &Source, url: &str) -> Result<govsnap::store::PageState> {
+    source.page(url)?.ok_or_else(|| {
         anyhow!("the store has no page {url}: `govsnap pages` lists the URLs it has")
     })
 }

@@ -9,9 +9,11 @@
 //! - [`Section`]: one node of the section tree.
 //! - [`Attachment`]: a linked file.
 //! - [`RecordDiff`]: what changed between two records, down to the words.
+//! - [`render`]: a record as plain text or Markdown, for people.
 
 mod attachment;
 pub mod diff;
+pub mod render;
 mod section;
 
 pub use attachment::Attachment;

@@ -227,6 +227,23 @@ impl Store {
         self.read(&self.frontier, &frontier_key(site, url))
     }
 
+    /// When the page's site's crawl next fetches it (RFC 3339), from its
+    /// frontier entry; `None` when no revisit is planned.
+    ///
+    /// # Errors
+    /// As [`Store::page`].
+    pub fn next_due(&self, page: &super::PageState) -> Result<Option<String>> {
+        let Some(site) = &page.site else {
+            return Ok(None);
+        };
+        Ok(self
+            .frontier_entry(site, &page.url)?
+            .and_then(|e| e.due)
+            .map(|due| {
+                super::timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(due))
+            }))
+    }
+
     /// Mark a URL visited by the current crawl of a site at `now` (Unix
     /// seconds), and schedule its next visit from what the fetch found.
     ///

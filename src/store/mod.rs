@@ -345,6 +345,22 @@ impl Store {
         })
     }
 
+    /// The pages after `after` (`None`: from the first), in URL order: a
+    /// listing in slices.
+    pub fn pages_after(&self, after: Option<&str>) -> impl Iterator<Item = Result<PageState>> + '_ {
+        let range = match after {
+            Some(url) => self.pages.range::<&[u8], _>((
+                std::ops::Bound::Excluded(url.as_bytes()),
+                std::ops::Bound::Unbounded,
+            )),
+            None => self.pages.iter(),
+        };
+        range.map(|kv| {
+            self.decode_kv(kv)
+                .and_then(|page| self.with_last_fetch(page))
+        })
+    }
+
     /// A page's state with its last fetch, when that is stored apart.
     fn with_last_fetch(&self, mut page: PageState) -> Result<PageState> {
         if let Some(last) = self.read::<LastFetch>(&self.fetched, page.url.as_bytes())? {

@@ -1,10 +1,12 @@
-//! Records for people: plain text and Markdown.
+//! Records for people: plain text and Markdown, as `govsnap show` and the
+//! service's `record?format=` print them.
 
-use govsnap::{Record, Section};
+use super::{Record, Section};
 use std::fmt::Write;
 
 /// Title, date, source and metadata, then the text.
-pub(super) fn text(r: &Record) -> String {
+#[must_use]
+pub fn text(r: &Record) -> String {
     let mut s = String::new();
     if let Some(t) = &r.title {
         let _ = writeln!(s, "{t}");
@@ -25,7 +27,8 @@ pub(super) fn text(r: &Record) -> String {
 }
 
 /// A Markdown document: the title as `#`, sections as deeper headings.
-pub(super) fn markdown(r: &Record) -> String {
+#[must_use]
+pub fn markdown(r: &Record) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {}\n", r.title.as_deref().unwrap_or("(untitled)"));
     let _ = writeln!(s, "- URL: <{}>", r.url);
@@ -93,18 +96,18 @@ mod tests {
 
     #[test]
     fn markdown_keeps_delimiters_and_lists_each_field_once() {
-        let record = govsnap::extract(
-            &govsnap::Page {
+        let record = crate::extract(
+            &crate::Page {
                 bytes: "<html><body><h1>关于开展安全检查的通知</h1><div class=\"info\">发布日期：2024-03-01</div>\
                     <div class=\"content\"><p>各街道：</p><p>一、检查范围</p><p>全区所有生产经营单位，重点是危险化学品企业和建筑施工企业。</p>\
                     <p>（一）重点行业</p><p>危险化学品、建筑施工、交通运输等行业领域的生产经营单位。</p>\
                     <p>1.化工企业</p><p>全区化工企业均应开展自查，形成台账并于月底前报送。</p></div></body></html>"
                     .as_bytes(),
                 url: Some("http://www.example.gov.cn/t20240301_1.html"),
-                ..govsnap::Page::default()
+                ..crate::Page::default()
             },
             None,
-            govsnap::ExtractOptions::default(),
+            crate::ExtractOptions::default(),
         )
         .unwrap();
         let md = markdown(&record);

@@ -1,0 +1,181 @@
+//! `/metrics` in Prometheus text: what the crawls did per site (live as
+//! they go, and from each crawl's summary when it ends), the queue, and the
+//! API's answers per status.
+
+use crate::crawl::{Progress, SiteSummary};
+use crate::store::Store;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SiteLabel {
+    site: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    site: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: u16,
+}
+
+/// The service's metrics, and its registry.
+pub(crate) struct Metrics {
+    registry: Registry,
+    processed: Family<SiteLabel, Counter>,
+    errors: Family<SiteLabel, Counter>,
+    queued: Family<SiteLabel, Gauge>,
+    crawling: Family<SiteLabel, Gauge>,
+    outcomes: Family<OutcomeLabels, Counter>,
+    crawls: Family<SiteLabel, Counter>,
+    requests: Family<StatusLabel, Counter>,
+    store_bytes: Gauge,
+    /// What each running crawl last reported, so that counters add only
+    /// what is new.
+    last: Mutex<HashMap<String, Progress>>,
+    store: Store,
+}
+
+impl Metrics {
+    pub(crate) fn new(store: &Store) -> Self {
+        let mut registry = Registry::with_prefix("govsnap");
+        let processed = Family::<SiteLabel, Counter>::default();
+        let errors = Family::<SiteLabel, Counter>::default();
+        let queued = Family::<SiteLabel, Gauge>::default();
+        let crawling = Family::<SiteLabel, Gauge>::default();
+        let outcomes = Family::<OutcomeLabels, Counter>::default();
+        let crawls = Family::<SiteLabel, Counter>::default();
+        let requests = Family::<StatusLabel, Counter>::default();
+        let store_bytes = Gauge::default();
+        registry.register(
+            "urls_processed",
+            "URLs a crawl has finished with (fetched, skipped or failed)",
+            processed.clone(),
+        );
+        registry.register("crawl_errors", "failed requests of crawls", errors.clone());
+        registry.register(
+            "queue_length",
+            "URLs waiting in a running crawl",
+            queued.clone(),
+        );
+        registry.register(
+            "crawling",
+            "1 while a crawl of the site runs",
+            crawling.clone(),
+        );
+        registry.register(
+            "pages",
+            "pages by outcome (the keys of the crawl summary), counted when each crawl ends",
+            outcomes.clone(),
+        );
+        registry.register("crawls", "crawls ended", crawls.clone());
+        registry.register(
+            "http_requests",
+            "API requests answered, by status",
+            requests.clone(),
+        );
+        registry.register(
+            "store_bytes",
+            "bytes the store takes on disk",
+            store_bytes.clone(),
+        );
+        Self {
+            registry,
+            processed,
+            errors,
+            queued,
+            crawling,
+            outcomes,
+            crawls,
+            requests,
+            store_bytes,
+            last: Mutex::default(),
+            store: store.clone(),
+        }
+    }
+
+    /// A running crawl's progress (its own figures: one site per crawl).
+    pub(crate) fn progress(&self, site: &str, now: &Progress) {
+        let label = SiteLabel {
+            site: site.to_owned(),
+        };
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = last.entry(site.to_owned()).or_default();
+        self.processed
+            .get_or_create(&label)
+            .inc_by(now.done.saturating_sub(before.done));
+        self.errors
+            .get_or_create(&label)
+            .inc_by(now.errors.saturating_sub(before.errors));
+        self.queued
+            .get_or_create(&label)
+            .set(i64::try_from(now.queued).unwrap_or(i64::MAX));
+        *before = *now;
+    }
+
+    pub(crate) fn crawling(&self, site: &str, running: bool) {
+        let label = SiteLabel {
+            site: site.to_owned(),
+        };
+        self.crawling.get_or_create(&label).set(i64::from(running));
+        if !running {
+            self.queued.get_or_create(&label).set(0);
+            self.last
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(site);
+        }
+    }
+
+    pub(crate) fn crawl_ended(&self, s: &SiteSummary) {
+        self.crawls
+            .get_or_create(&SiteLabel {
+                site: s.site.clone(),
+            })
+            .inc();
+        for (outcome, n) in [
+            ("fetched", s.fetched),
+            ("documents", s.documents),
+            ("listings", s.listings),
+            ("new_versions", s.new_versions),
+            ("unchanged", s.unchanged),
+            ("not_modified", s.not_modified),
+            ("gone", s.gone),
+            ("errors", s.errors),
+            ("skipped_scope", s.skipped_scope),
+            ("skipped_robots", s.skipped_robots),
+        ] {
+            self.outcomes
+                .get_or_create(&OutcomeLabels {
+                    site: s.site.clone(),
+                    outcome: outcome.to_owned(),
+                })
+                .inc_by(n);
+        }
+    }
+
+    pub(crate) fn answered(&self, status: u16) {
+        self.requests.get_or_create(&StatusLabel { status }).inc();
+    }
+
+    /// The text exposition, the store's size read now.
+    pub(crate) fn encode(&self) -> String {
+        if let Ok(bytes) = self.store.size_on_disk() {
+            self.store_bytes
+                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+        let mut out = String::new();
+        // writing into a String cannot fail
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,245 @@
+//! When each site is crawled (SPEC §9): a site never crawled is due at
+//! once, and so is one whose last crawl did not end (the process died, or
+//! was stopped: its frontier continues); otherwise its `schedule` says when
+//! after the last start. Runs missed while the service was down make one
+//! crawl at start-up, since "due" is a time already past, not a count.
+//! Sites without a schedule are crawled when asked (`POST
+//! /api/v1/sites/NAME/crawl`). At most one crawl of a site runs at a time;
+//! due sites crawl side by side in one [`Engine`], so a host shared by
+//! several sites keeps one pace.
+//!
+//! The [`Board`] is what the HTTP side sees: which sites crawl now, and
+//! when each is next due. A request to crawl marks its site as crawling on
+//! the board before the scheduler hears of it, so two requests cannot both
+//! get a 202.
+
+use super::Shared;
+use crate::config::{Config, Schedule};
+use crate::crawl::{CrawlOptions, CrawlReport, Engine, Progress};
+use crate::error::Result;
+use crate::store::Store;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+/// What the service knows of a site between crawls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteStatus {
+    /// A crawl of it runs now (or was asked for and is starting).
+    pub crawling: bool,
+    /// When its schedule next starts a crawl (`None`: no schedule).
+    pub next_crawl: Option<SystemTime>,
+    /// Why its last crawl in this service failed, if it did.
+    pub last_error: Option<String>,
+}
+
+/// Every configured site's [`SiteStatus`], by name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Board(Arc<Mutex<BTreeMap<String, SiteStatus>>>);
+
+impl Board {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, SiteStatus>> {
+        // a panic under the lock leaves a map that is still whole
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A site's status, if the config has the site.
+    pub(crate) fn get(&self, site: &str) -> Option<SiteStatus> {
+        self.lock().get(site).cloned()
+    }
+}
+
+/// Why a crawl cannot start now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The config has no such site.
+    Unknown,
+    /// A crawl of it is running.
+    Running,
+}
+
+/// The HTTP side's way to ask for a crawl.
+#[derive(Debug, Clone)]
+pub(crate) struct Triggers {
+    board: Board,
+    tx: mpsc::UnboundedSender<String>,
+}
+
+impl Triggers {
+    /// Start a crawl of `site` now, unless one runs.
+    pub(crate) fn request(&self, site: &str) -> std::result::Result<(), Refused> {
+        let mut board = self.board.lock();
+        let status = board.get_mut(site).ok_or(Refused::Unknown)?;
+        if status.crawling {
+            return Err(Refused::Running);
+        }
+        status.crawling = true;
+        // the receiver lives as long as the scheduler; once it has gone
+        // the service is stopping and the crawl would not start anyway
+        let _ = self.tx.send(site.to_owned());
+        Ok(())
+    }
+}
+
+/// The crawls of one service.
+pub(crate) struct Scheduler {
+    board: Board,
+    schedules: BTreeMap<String, Option<Schedule>>,
+    triggers: mpsc::UnboundedReceiver<String>,
+}
+
+impl Scheduler {
+    /// The scheduler for `config`, each site's first crawl planned from
+    /// what the store says of its last one.
+    pub(crate) fn new(config: &Config, store: &Store) -> Result<(Self, Triggers)> {
+        let now = SystemTime::now();
+        let mut statuses = BTreeMap::new();
+        let mut schedules = BTreeMap::new();
+        for site in &config.sites {
+            let last = store.crawl_record(&site.name)?;
+            let next_crawl = site.schedule.as_ref().map(|schedule| match &last {
+                Some(record) if !record.unfinished() => humantime::parse_rfc3339(&record.started)
+                    .map_or(now, |started| schedule.next_after(started)),
+                _ => now,
+            });
+            statuses.insert(
+                site.name.clone(),
+                SiteStatus {
+                    next_crawl,
+                    ..SiteStatus::default()
+                },
+            );
+            schedules.insert(site.name.clone(), site.schedule.clone());
+        }
+        let board = Board(Arc::new(Mutex::new(statuses)));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let this = Self {
+            board: board.clone(),
+            schedules,
+            triggers: rx,
+        };
+        Ok((this, Triggers { board, tx }))
+    }
+
+    pub(crate) fn board(&self) -> Board {
+        self.board.clone()
+    }
+
+    /// Crawl sites as they come due or are asked for, until `stopping`;
+    /// then the crawls running finish their pages in flight and end.
+    pub(crate) async fn run(
+        mut self,
+        shared: Arc<Shared>,
+        engine: Engine,
+        stopping: watch::Receiver<bool>,
+    ) -> Result<()> {
+        let (config, store) = (Arc::clone(&shared.config), shared.store.clone());
+        let crawl = |site: String| {
+            let (engine, config, store, shared) = (&engine, &config, &store, &shared);
+            let mut stop = stopping.clone();
+            async move {
+                let progress = |p: Progress| shared.metrics.progress(&site, &p);
+                let shutdown = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                let options = CrawlOptions {
+                    only: Some(&site),
+                    full: false,
+                };
+                let report = engine
+                    .crawl(config, store, options, shutdown, &progress)
+                    .await;
+                (site, report)
+            }
+        };
+        let mut running = FuturesUnordered::new();
+        let mut stop = stopping.clone();
+        loop {
+            for site in self.take_due(SystemTime::now()) {
+                shared.metrics.crawling(&site, true);
+                running.push(crawl(site));
+            }
+            let wake = self.next_wake();
+            tokio::select! {
+                () = tokio::time::sleep(wake) => {}
+                Some(site) = self.triggers.recv() => {
+                    shared.metrics.crawling(&site, true);
+                    running.push(crawl(site));
+                }
+                Some((site, report)) = running.next(), if !running.is_empty() => {
+                    self.finished(&shared, &site, report)?;
+                }
+                _ = stop.wait_for(|s| *s) => break,
+            }
+        }
+        // every crawl saw `stopping`: it ends once its pages in flight are stored
+        while let Some((site, report)) = running.next().await {
+            self.finished(&shared, &site, report)?;
+        }
+        Ok(())
+    }
+
+    /// The sites due at `now` and not crawling, now marked crawling.
+    fn take_due(&self, now: SystemTime) -> Vec<String> {
+        let mut board = self.board.lock();
+        board
+            .iter_mut()
+            .filter(|(_, s)| !s.crawling && s.next_crawl.is_some_and(|t| t <= now))
+            .map(|(name, s)| {
+                s.crawling = true;
+                name.clone()
+            })
+            .collect()
+    }
+
+    /// How long until the next site comes due (a minute at most, so that a
+    /// clock set forward is noticed).
+    fn next_wake(&self) -> Duration {
+        let now = SystemTime::now();
+        self.board
+            .lock()
+            .values()
+            .filter(|s| !s.crawling)
+            .filter_map(|s| s.next_crawl)
+            .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
+            .min()
+            .unwrap_or(Duration::from_mins(1))
+            .min(Duration::from_mins(1))
+    }
+
+    /// A crawl ended: plan the site's next one, count what it did. A store
+    /// error ends the service (its crawls could store nothing more).
+    fn finished(&self, shared: &Shared, site: &str, report: Result<CrawlReport>) -> Result<()> {
+        shared.metrics.crawling(site, false);
+        let started = shared
+            .store
+            .crawl_record(site)?
+            .and_then(|r| humantime::parse_rfc3339(&r.started).ok())
+            .unwrap_or_else(SystemTime::now);
+        let schedule = self.schedules.get(site).and_then(Option::as_ref);
+        let mut board = self.board.lock();
+        let Some(status) = board.get_mut(site) else {
+            return Ok(());
+        };
+        status.crawling = false;
+        status.next_crawl = schedule.map(|s| s.next_after(started));
+        match report {
+            Ok(report) => {
+                let summary = report.sites.into_iter().next();
+                status.last_error = summary.as_ref().and_then(|s| s.error.clone());
+                if let Some(summary) = summary {
+                    shared.metrics.crawl_ended(&summary);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(site, error = %e, "crawl failed");
+                status.last_error = Some(e.to_string());
+                Err(e)
+            }
+        }
+    }
+}

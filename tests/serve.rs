@@ -1,0 +1,610 @@
+//! `govsnap serve` (SPEC §9) with the real binary: a schedule fires by
+//! itself; readers, over HTTP and through the CLI, get answers while a
+//! crawl runs and see its versions appear; a long poll returns when a
+//! version is stored; POST needs the token (401/202/409); a bind off
+//! loopback needs the token for reads too; malformed requests get 4xx; the
+//! CLI answers through the service as it does from the store; SIGTERM mid
+//! crawl exits 0 and the restart continues the crawl; the store reads back
+//! whole after reads during writes.
+//!
+//! The test site holds back its documents behind a gate, so that "while a
+//! crawl runs" is a state the test controls, not a race it hopes to win.
+
+mod common;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long any awaited event may take on a loaded machine.
+const PATIENCE: Duration = Duration::from_secs(90);
+
+/// A district bureau's disclosure section: a list page and `docs` notices.
+/// Document `i` answers once `allowed` is above `i`; until then its request
+/// waits.
+#[derive(Clone)]
+struct Bureau {
+    docs: u32,
+    allowed: tokio::sync::watch::Sender<u32>,
+    /// Bumps every document's text: a recrawl then finds new versions.
+    edition: Arc<AtomicU32>,
+    hits: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+impl Bureau {
+    fn new(docs: u32, allowed: u32) -> (Self, SocketAddr) {
+        let bureau = Self {
+            docs,
+            allowed: tokio::sync::watch::Sender::new(allowed),
+            edition: Arc::new(AtomicU32::new(1)),
+            hits: Arc::default(),
+        };
+        let app = Router::new().fallback(page).with_state(bureau.clone());
+        (bureau, common::serve_on_thread(app))
+    }
+
+    fn allow(&self, n: u32) {
+        self.allowed.send_replace(n);
+    }
+
+    fn hits(&self, path: &str) -> u32 {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+async fn page(State(b): State<Bureau>, uri: Uri) -> Response {
+    let path = uri.path().to_owned();
+    *b.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    if path == "/gk/index.html" {
+        let links: String = (0..b.docs)
+            .map(|i| format!("<li><a href=\"t20241105_{i}.html\">关于做好第{i}批惠企政策兑现工作的通知</a><span>2024-11-05</span></li>"))
+            .collect();
+        return Html(format!(
+            "<html><head><meta charset=\"utf-8\"><title>通知公告_某某区商务局</title></head><body>\
+             <div class=\"nav\"><a href=\"/\">首页</a> &gt; <a href=\"/gk/\">政务公开</a></div>\
+             <ul class=\"list\">{links}</ul><div class=\"footer\">主办：某某区商务局 津ICP备05004470号</div></body></html>"
+        ))
+        .into_response();
+    }
+    let Some(i) = path
+        .strip_prefix("/gk/t20241105_")
+        .and_then(|p| p.strip_suffix(".html"))
+        .and_then(|n| n.parse::<u32>().ok())
+    else {
+        return (StatusCode::NOT_FOUND, "").into_response();
+    };
+    let _ = b.allowed.subscribe().wait_for(|n| i < *n).await;
+    let edition = b.edition.load(Ordering::SeqCst);
+    Html(format!(
+        "<html><head><meta charset=\"utf-8\"><title>关于做好第{i}批惠企政策兑现工作的通知_某某区商务局</title></head><body>\
+         <div class=\"nav\"><a href=\"/\">首页</a> &gt; <a href=\"/gk/\">政务公开</a> &gt; 通知公告</div>\
+         <div class=\"article\"><h1>关于做好第{i}批惠企政策兑现工作的通知</h1>\
+         <div class=\"info\">发布时间：2024-11-05　来源：区商务局</div>\
+         <div class=\"TRS_Editor\"><p>各街道、各有关企业：</p>\
+         <p>一、兑现范围</p><p>第{i}批符合条件的企业，按照第{edition}版实施细则申报，逾期不予受理。</p>\
+         <p>二、工作要求</p><p>各单位要高度重视，按时报送材料，确保政策兑现及时到位。</p></div></div>\
+         <div class=\"footer\">主办：某某区商务局 津ICP备05004470号 津公网安备12010102000123号</div></body></html>"
+    ))
+    .into_response()
+}
+
+/// A config for the bureau at `addr`, with its store in `dir`.
+fn config(dir: &Path, addr: SocketAddr, schedule: Option<&str>) -> PathBuf {
+    let schedule = schedule.map_or(String::new(), |s| format!("schedule = \"{s}\"\n"));
+    let text = format!(
+        "store = \"{}\"\n[crawl]\nper_host_delay_ms = 0\nper_host_concurrency = 4\n\n\
+         [[site]]\nname = \"swj\"\nseeds = [\"http://{addr}/gk/index.html\"]\n\
+         documents = ['/t\\d{{8}}_\\d+\\.html$']\n{schedule}",
+        dir.join("store").display()
+    );
+    let path = dir.join("govsnap.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Wait for `what`, checking now and then, for at most [`PATIENCE`].
+fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A running `govsnap serve`.
+struct Service {
+    child: Child,
+    store: PathBuf,
+    base: String,
+    token: String,
+}
+
+impl Service {
+    fn start(config: &Path, store: &Path, listen: &str) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_govsnap"))
+            .args([
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+                "--listen",
+                listen,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let serve_json = store.join("serve.json");
+        // a stale serve.json may be there until the service writes its own
+        let file: Value = wait_until("serve.json", || {
+            let text = std::fs::read_to_string(&serve_json).ok()?;
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .filter(|f| f["pid"] == child.id())
+        });
+        let token_file = PathBuf::from(file["token_file"].as_str().unwrap());
+        let token = std::fs::read_to_string(&token_file)
+            .unwrap()
+            .trim()
+            .to_owned();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "the token is its owner's only");
+        }
+        Self {
+            child,
+            store: store.to_owned(),
+            base: format!("http://{}", file["address"].as_str().unwrap()),
+            token,
+        }
+    }
+
+    fn get(&self, path: &str, token: bool) -> (u16, Value, HashMap<String, String>) {
+        request(
+            "GET",
+            &format!("{}{path}", self.base),
+            token.then_some(&self.token),
+        )
+    }
+
+    fn api(&self, path: &str) -> Value {
+        let (status, body, _) = self.get(path, false);
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    }
+
+    fn post(&self, path: &str, token: bool) -> u16 {
+        request(
+            "POST",
+            &format!("{}{path}", self.base),
+            token.then_some(&self.token),
+        )
+        .0
+    }
+
+    fn site(&self) -> Value {
+        self.api("/api/v1/sites")[0].clone()
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// SIGTERM, and the exit status once the process has ended.
+    fn stop(self) -> std::process::ExitStatus {
+        self.terminate();
+        self.exited()
+    }
+
+    /// The exit status once the process has ended by itself.
+    fn exited(mut self) -> std::process::ExitStatus {
+        let status = wait_until("the service to exit", || self.child.try_wait().unwrap());
+        assert!(
+            !self.store.join("serve.json").exists(),
+            "serve.json is removed at exit"
+        );
+        status
+    }
+}
+
+/// One HTTP request with curl's sibling: a plain TCP HTTP/1.1 exchange.
+/// Returns the status, the body as JSON (`Null` when it is not), and the
+/// headers.
+fn request(
+    method: &str,
+    url: &str,
+    token: Option<&String>,
+) -> (u16, Value, HashMap<String, String>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let mut req = client.request(method.parse().unwrap(), url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let response = req.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, body, headers)
+    })
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    common::govsnap(args)
+}
+
+#[test]
+fn readers_follow_a_running_crawl_and_a_schedule_fires_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, addr) = Bureau::new(6, 1);
+    let config = config(dir.path(), addr, Some("every 2s"));
+    let store = dir.path().join("store");
+    let service = Service::start(&config, &store, "127.0.0.1:0");
+    let cfg = config.to_str().unwrap();
+
+    // never crawled: due at once; the first document arrives, the others wait
+    let first = service.api("/api/v1/changes?wait=60");
+    let changes = first["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{first}");
+    assert_eq!(changes[0]["kind"], "version");
+    assert_eq!(changes[0]["site"], "swj");
+    assert_eq!(changes[0]["title"], "关于做好第0批惠企政策兑现工作的通知");
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    assert_eq!(service.site()["crawling"], true);
+
+    // the CLI reads through the service while the crawl holds the store
+    let pages = common::ok(&run(&["pages", "--config", cfg]));
+    assert!(pages.contains("t20241105_0.html"), "{pages}");
+    let crawl = run(&["crawl", "--config", cfg]);
+    assert_eq!(crawl.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&crawl.stderr);
+    assert!(
+        why.contains("held by govsnap serve") && why.contains("/api/v1/sites/NAME/crawl"),
+        "{why}"
+    );
+
+    // a second crawl of a running site is refused; without the token, 401
+    assert_eq!(service.post("/api/v1/sites/swj/crawl", false), 401);
+    assert_eq!(service.post("/api/v1/sites/swj/crawl", true), 409);
+
+    // a long poll from the cursor returns when the next versions are stored
+    let poll = {
+        let url = format!("{}/api/v1/changes?since={cursor}&wait=60", service.base);
+        std::thread::spawn(move || request("GET", &url, None))
+    };
+    bureau.allow(u32::MAX);
+    let (status, more, _) = poll.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(!more["changes"].as_array().unwrap().is_empty(), "{more}");
+    assert_ne!(more["next_cursor"].as_str(), Some(cursor.as_str()));
+
+    // the crawl ends; its record says what it did
+    // (its counts may lag the store by a second)
+    let done = wait_until("the first crawl to end", || {
+        let site = service.site();
+        (site["crawling"] == false
+            && !site["last_crawl"]["finished"].is_null()
+            && site["documents"] == 6)
+            .then_some(site)
+    });
+    assert_eq!(done["schedule"], "every 2s");
+    let all = service.api("/api/v1/changes?limit=1000");
+    assert_eq!(all["changes"].as_array().unwrap().len(), 6);
+
+    // nobody asks: the schedule starts the next crawl by itself
+    let first_start = done["last_crawl"]["started"].clone();
+    wait_until("the schedule to fire", || {
+        (service.site()["last_crawl"]["started"] != first_start).then_some(())
+    });
+    wait_until("the seed to be fetched again", || {
+        (bureau.hits("/gk/index.html") >= 2).then_some(())
+    });
+    assert!(service.stop().success(), "SIGTERM exits 0");
+}
+
+#[test]
+fn sigterm_mid_crawl_exits_0_and_the_restart_continues_the_crawl() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, addr) = Bureau::new(8, 2);
+    let config = config(dir.path(), addr, Some("every 1h"));
+    let store = dir.path().join("store");
+    let service = Service::start(&config, &store, "127.0.0.1:0");
+    wait_until("two documents stored", || {
+        let found = service.api("/api/v1/changes?wait=30");
+        (found["changes"].as_array()?.len() >= 2).then_some(())
+    });
+    // readers hammer the store while the crawl writes three more documents
+    let stop_reading = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (base, stop) = (service.base.clone(), Arc::clone(&stop_reading));
+        let url = format!("http://{addr}/gk/t20241105_0.html");
+        std::thread::spawn(move || {
+            let mut answers = 0;
+            while !stop.load(Ordering::SeqCst) {
+                for path in ["/api/v1/sites", "/api/v1/pages?limit=5", "/api/v1/changes"] {
+                    assert_eq!(request("GET", &format!("{base}{path}"), None).0, 200);
+                }
+                let q = format!("/api/v1/record?url={}", urlencode(&url));
+                assert_eq!(request("GET", &format!("{base}{q}"), None).0, 200);
+                answers += 1;
+            }
+            answers
+        })
+    };
+    bureau.allow(5);
+    wait_until("five documents stored", || {
+        let found = service.api("/api/v1/changes?limit=100");
+        (found["changes"].as_array()?.len() >= 5).then_some(())
+    });
+    stop_reading.store(true, Ordering::SeqCst);
+    assert!(reader.join().unwrap() > 0);
+    // stopped while documents are in flight: they finish once they answer
+    service.terminate();
+    wait_until("the service to stop accepting", || {
+        std::net::TcpStream::connect(service.base.trim_start_matches("http://"))
+            .is_err()
+            .then_some(())
+    });
+    bureau.allow(u32::MAX);
+    assert!(
+        service.exited().success(),
+        "exit 0 after finishing the pages in flight"
+    );
+
+    // the crawl was interrupted; the restart takes it up at once
+    let interrupted = {
+        let s = govsnap::Store::open(&store).unwrap();
+        s.crawl_record("swj").unwrap().unwrap()
+    };
+    assert!(interrupted.unfinished(), "{interrupted:?}");
+    let service = Service::start(&config, &store, "127.0.0.1:0");
+    wait_until("the continued crawl to end", || {
+        let site = service.site();
+        (site["crawling"] == false
+            && site["last_crawl"]["started"] != interrupted.started.as_str()
+            && !site["last_crawl"]["finished"].is_null()
+            && site["documents"] == 8)
+            .then_some(())
+    });
+    assert!(service.stop().success());
+    for i in 0..8 {
+        assert_eq!(
+            bureau.hits(&format!("/gk/t20241105_{i}.html")),
+            1,
+            "document {i} fetched once over both runs"
+        );
+    }
+    // every version reads back whole after the reads during the writes
+    let s = govsnap::Store::open(&store).unwrap();
+    let mut versions = 0;
+    for page in s.pages() {
+        let page = page.unwrap();
+        for n in 1..=page.versions {
+            let v = s
+                .version(&page.url, n)
+                .unwrap()
+                .expect("every version is there");
+            assert!(s.raw(&v).unwrap().is_some());
+            versions += 1;
+        }
+    }
+    assert_eq!(versions, 8);
+    assert_eq!(s.changes(None, 100).unwrap().len(), 8);
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[test]
+fn off_loopback_every_read_needs_the_token_and_bad_requests_get_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_bureau, addr) = Bureau::new(2, 2);
+    let config = config(dir.path(), addr, None);
+    let store = dir.path().join("store");
+    let service = Service::start(&config, &store, "127.0.0.2:0");
+    assert_eq!(service.get("/healthz", false).0, 200);
+    assert_eq!(service.get("/api/v1/sites", false).0, 401);
+    let (status, body, headers) = service.get("/api/v1/changes", false);
+    assert_eq!(
+        (status, headers["www-authenticate"].as_str()),
+        (401, "Bearer")
+    );
+    assert!(body["error"].as_str().unwrap().contains("Bearer"), "{body}");
+    let bad_token = request(
+        "GET",
+        &format!("{}/api/v1/sites", service.base),
+        Some(&"0".repeat(64)),
+    );
+    assert_eq!(bad_token.0, 401);
+    let (status, sites, _) = service.get("/api/v1/sites", true);
+    assert_eq!(status, 200);
+    assert!(
+        sites[0]["next_crawl"].is_null(),
+        "no schedule: crawled when asked"
+    );
+    assert!(sites[0]["last_crawl"].is_null());
+
+    // asked for: 202, and the crawl runs
+    assert_eq!(service.post("/api/v1/sites/swj/crawl", false), 401);
+    assert_eq!(service.post("/api/v1/sites/nosuch/crawl", true), 404);
+    assert_eq!(service.post("/api/v1/sites/swj/crawl", true), 202);
+    wait_until("the asked-for crawl to end", || {
+        let (_, sites, _) = service.get("/api/v1/sites", true);
+        (!sites[0]["last_crawl"]["finished"].is_null()).then_some(())
+    });
+
+    let doc = urlencode(&format!("http://{addr}/gk/t20241105_1.html"));
+    for (path, want) in [
+        ("/api/v1/record?url=not-a-url".to_owned(), 400),
+        ("/api/v1/record".to_owned(), 400),
+        (format!("/api/v1/record?url={doc}&version=zero"), 400),
+        (format!("/api/v1/record?url={doc}&version=0"), 400),
+        (format!("/api/v1/record?url={doc}&version=9"), 404),
+        (format!("/api/v1/record?url={doc}&format=pdf"), 400),
+        (
+            "/api/v1/record?url=http%3A%2F%2Fwww.gov.cn%2Fnone.html".to_owned(),
+            404,
+        ),
+        ("/api/v1/changes?since=c12".to_owned(), 400),
+        ("/api/v1/changes?limit=-1".to_owned(), 400),
+        ("/api/v1/changes?wait=soon".to_owned(), 400),
+        ("/api/v1/pages?cursor=%FF%FE".to_owned(), 400),
+        ("/api/v1/pages?state=deleted".to_owned(), 400),
+        ("/api/v1/export?since=yesterday".to_owned(), 400),
+        (format!("/api/v1/diff?url={doc}"), 404),
+        ("/api/v2/sites".to_owned(), 404),
+    ] {
+        let (status, body, _) = service.get(&path, true);
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+    // a limit past the cap is capped, not refused
+    let (status, pages, _) = service.get("/api/v1/pages?limit=100000", true);
+    assert_eq!((status, pages["pages"].as_array().unwrap().len()), (200, 2));
+
+    // the raw page is a sandboxed download, never a page of this origin
+    let (status, _, headers) = service.get(&format!("/api/v1/raw?url={doc}"), true);
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-security-policy"], "sandbox");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers["content-disposition"].starts_with("attachment"));
+    assert!(headers["content-type"].starts_with("text/html"));
+    let metrics = service.get("/metrics", true).1;
+    let metrics = metrics.as_str().unwrap();
+    assert!(
+        metrics.contains("govsnap_pages_total{site=\"swj\",outcome=\"new_versions\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("govsnap_http_requests_total{status=\"401\"}"),
+        "{metrics}"
+    );
+    assert!(service.stop().success());
+}
+
+#[test]
+fn the_cli_answers_through_the_service_as_it_does_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, addr) = Bureau::new(3, 3);
+    let config = config(dir.path(), addr, None);
+    let store = dir.path().join("store");
+    let cfg = config.to_str().unwrap();
+    common::ok(&run(&["crawl", "--config", cfg]));
+    bureau.edition.store(2, Ordering::SeqCst);
+    common::ok(&run(&["crawl", "--config", cfg, "--full"]));
+    let doc = format!("http://{addr}/gk/t20241105_2.html");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["pages", "--config", cfg],
+        vec!["pages", "--config", cfg, "--format", "json"],
+        vec!["history", "--config", cfg, &doc],
+        vec!["show", "--config", cfg, &doc],
+        vec![
+            "show",
+            "--config",
+            cfg,
+            "--version",
+            "1",
+            "--format",
+            "text",
+            &doc,
+        ],
+        vec!["diff", "--config", cfg, &doc],
+        vec!["diff", "--config", cfg, "--format", "unified", &doc],
+        vec!["export", "--config", cfg],
+    ];
+    let local: Vec<String> = commands.iter().map(|c| common::ok(&run(c))).collect();
+    assert!(local[5].contains("{+2+}"), "{}", local[5]);
+    let export_lines: Vec<Value> = local[7]
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(export_lines.len(), 6);
+    let cursor = export_lines[2]["cursor"].as_str().unwrap().to_owned();
+    let since_local = common::ok(&run(&["export", "--config", cfg, "--since", &cursor]));
+    assert_eq!(since_local.lines().count(), 3);
+
+    let service = Service::start(&config, &store, "127.0.0.1:0");
+    for (command, want) in commands.iter().zip(&local) {
+        assert_eq!(
+            &common::ok(&run(command)),
+            want,
+            "{command:?} through the service"
+        );
+    }
+    assert_eq!(
+        common::ok(&run(&["export", "--config", cfg, "--since", &cursor])),
+        since_local
+    );
+    // the API's export and diff agree with the CLI's
+    let (status, body, headers) = service.get(&format!("/api/v1/export?since={cursor}"), false);
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/x-ndjson");
+    let body = match body {
+        Value::String(s) => s,
+        one => format!("{one}\n"),
+    };
+    assert_eq!(body, since_local);
+    let diff = service.api(&format!("/api/v1/diff?url={}", urlencode(&doc)));
+    assert_eq!(
+        (diff["from"].as_u64(), diff["to"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert!(diff["text"].as_str().unwrap().contains("+"), "{diff}");
+    let missing = run(&["show", "--config", cfg, "http://www.gov.cn/none.html"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("has no page"));
+    let saved = common::fixtures_dir().join("tj-gov/xxgk-notice-meta-table.html");
+    let ingest = run(&[
+        "ingest",
+        "--config",
+        cfg,
+        "--url",
+        &doc,
+        saved.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&ingest.stderr).contains("held by govsnap serve"));
+    assert!(service.stop().success());
+
+    // a serve.json whose process is gone is ignored
+    let dead = Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    let mut dead = dead;
+    dead.wait().unwrap();
+    std::fs::write(
+        store.join("serve.json"),
+        format!("{{\"address\":\"127.0.0.1:9\",\"pid\":{pid},\"token_file\":\"/nonexistent\"}}"),
+    )
+    .unwrap();
+    assert_eq!(common::ok(&run(&commands[0])), local[0]);
+    let again = Service::start(&config, &store, "127.0.0.1:0");
+    assert!(again.stop().success());
+}
