@@ -208,13 +208,13 @@ impl Service {
     }
 
     /// SIGTERM, and the exit status once the process has ended.
-    fn stop(self) -> std::process::ExitStatus {
+    fn stop(mut self) -> std::process::ExitStatus {
         self.terminate();
         self.exited()
     }
 
     /// The exit status once the process has ended by itself.
-    fn exited(mut self) -> std::process::ExitStatus {
+    fn exited(&mut self) -> std::process::ExitStatus {
         let status = wait_until("the service to exit", || self.child.try_wait().unwrap());
         assert!(
             !self.store.join("serve.json").exists(),
@@ -224,8 +224,17 @@ impl Service {
     }
 }
 
-/// One HTTP request with curl's sibling: a plain TCP HTTP/1.1 exchange.
-/// Returns the status, the body as JSON (`Null` when it is not), and the
+/// A test that fails leaves no service behind.
+impl Drop for Service {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One HTTP request. Returns the status, the body as JSON (`Null` when it is not), and the
 /// headers.
 fn request(
     method: &str,
@@ -374,10 +383,12 @@ fn sigterm_mid_crawl_exits_0_and_the_restart_continues_the_crawl() {
             .then_some(())
     });
     bureau.allow(u32::MAX);
+    let mut service = service;
     assert!(
         service.exited().success(),
         "exit 0 after finishing the pages in flight"
     );
+    drop(service);
 
     // the crawl was interrupted; the restart takes it up at once
     let interrupted = {
