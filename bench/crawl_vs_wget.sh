@@ -43,12 +43,8 @@ concurrency = 32
 per_host_concurrency = 32
 per_host_delay_ms = 0
 respect_robots = false
-[[site]]
-name = "bench"
-seeds = ["http://127.0.0.1:$port/gk/index.html"]
+$(bench_site "$port")
 allow = ["^http://127\\\\.0\\\\.0\\\\.1:$port/gk/"]
-documents = ["/t\\\\d{8}_\\\\d+\\\\.html\$"]
-max_depth = 100000
 CONF
   pages=$(( n + (n + 19) / 20 ))
   g_total=0; w_total=0; rss_max=0; cpu_total=0

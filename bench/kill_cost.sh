@@ -18,11 +18,7 @@ cat > "$work/crawl.toml" <<CONF
 user_agent = "govsnap-bench"
 per_host_concurrency = 1
 per_host_delay_ms = $delay_ms
-[[site]]
-name = "bench"
-seeds = ["http://127.0.0.1:$port/gk/index.html"]
-documents = ["/t\\\\d{8}_\\\\d+\\\\.html\$"]
-max_depth = 100000
+$(bench_site "$port")
 CONF
 "$GOVSNAP" crawl --config "$work/crawl.toml" --store "$work/store" >/dev/null 2>&1 &
 pid=$!

@@ -32,3 +32,15 @@ CONF
   "$NGINX" -c "$work/nginx.conf" -p "$work"
   sleep 0.3
 }
+
+# bench_site PORT: the [[site]] table of a generated site (bench/gen_site.py)
+# served on 127.0.0.1:PORT, for a config's heredoc.
+bench_site() {
+  cat <<CONF
+[[site]]
+name = "bench"
+seeds = ["http://127.0.0.1:$1/gk/index.html"]
+documents = ["/t\\\\d{8}_\\\\d+\\\\.html\$"]
+max_depth = 100000
+CONF
+}

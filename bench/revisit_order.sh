@@ -25,11 +25,7 @@ concurrency = 32
 per_host_concurrency = $1
 per_host_delay_ms = $2
 respect_robots = false
-[[site]]
-name = "bench"
-seeds = ["http://127.0.0.1:$port/gk/index.html"]
-documents = ["/t\\\\d{8}_\\\\d+\\\\.html\$"]
-max_depth = 100000
+$(bench_site "$port")
 revisit_min = "1s"
 $3
 CONF

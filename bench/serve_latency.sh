@@ -25,11 +25,7 @@ concurrency = 32
 per_host_concurrency = 32
 per_host_delay_ms = 0
 respect_robots = false
-[[site]]
-name = "bench"
-seeds = ["http://127.0.0.1:$port/gk/index.html"]
-documents = ["/t\\\\d{8}_\\\\d+\\\\.html\$"]
-max_depth = 100000
+$(bench_site "$port")
 CONF
 
 # one crawl through the service; writes "SECONDS DOCUMENTS" to $work/result
