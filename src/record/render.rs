@@ -78,7 +78,8 @@ fn section_md(s: &mut String, section: &Section, text: &str) {
 /// A section number with its delimiter as the document printed it (`一、`,
 /// `1.`, `（一）`, `第三条 `): the record keeps the number without it, and
 /// the body text, where the heading line still has it, says which.
-fn marker(number: &str, text: &str) -> String {
+#[must_use]
+pub fn marker(number: &str, text: &str) -> String {
     let printed = text
         .lines()
         .filter_map(|line| line.strip_prefix(number)?.chars().next())

@@ -11,7 +11,7 @@ use super::scheduler::Refused;
 use crate::RecordDiff;
 use crate::record::diff::unified_text;
 use crate::record::render;
-use crate::store::{PageState, PageStatus, Store, Version, timestamp};
+use crate::store::{CrawlRecord, PageState, PageStatus, Store, Version, timestamp};
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
@@ -20,10 +20,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, PoisonError};
 
 /// Pages one listing request looks at, at most, whatever its filter
 /// matches: a filter that matches few pages answers with fewer than
@@ -31,10 +30,6 @@ use std::time::{Duration, Instant};
 const SCAN_CAP: usize = 20 * MAX_LIMIT;
 /// Versions an export reads per slice (one blocking task each).
 const EXPORT_SLICE: usize = 256;
-/// How long the sites' page counts are reused while crawls change them: a
-/// count scans every page, and a dashboard polling during a crawl must not
-/// make it one scan per request.
-const COUNTS_FRESH: Duration = Duration::from_secs(1);
 
 /// An error answer: its status and `{"error": message}`.
 #[derive(Debug)]
@@ -69,7 +64,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type Answer<T> = Result<T, ApiError>;
+pub(crate) type Answer<T> = Result<T, ApiError>;
 
 /// The API's routes, behind the token check and the request counter.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -85,6 +80,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/export", get(export))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
+        .merge(super::browse::routes())
         .fallback(|| async {
             ApiError::not_found("no such path: the API is under /api/v1/ (see SPEC §9)")
         })
@@ -104,7 +100,7 @@ async fn count(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
 }
 
 /// Run a store read off the runtime's workers.
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     shared: &Shared,
     f: impl FnOnce(&Store) -> Answer<T> + Send + 'static,
 ) -> Answer<T> {
@@ -114,72 +110,61 @@ async fn read<T: Send + 'static>(
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
 }
 
-/// Pages, live documents and gone pages per site.
-type Counts = HashMap<String, [u64; 3]>;
-
-/// The last count, and the change it was taken after.
-pub(crate) type CountsCache = Mutex<Option<(u64, Instant, Arc<Counts>)>>;
-
-async fn site_counts(shared: &Shared) -> Answer<Arc<Counts>> {
-    let latest = *shared.store.subscribe().borrow();
-    {
-        let cache = shared.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((seen, at, counts)) = &*cache
-            && (*seen == latest || at.elapsed() < COUNTS_FRESH)
-        {
-            return Ok(Arc::clone(counts));
-        }
-    }
-    let counts = read(shared, |store| {
-        let mut counts = Counts::new();
-        for page in store.pages() {
-            let page = page?;
-            let c = counts.entry(page.site.unwrap_or_default()).or_default();
-            c[0] += 1;
-            c[if page.state == PageStatus::Gone { 2 } else { 1 }] += 1;
-        }
-        Ok(Arc::new(counts))
-    })
-    .await?;
-    *shared.counts.lock().unwrap_or_else(PoisonError::into_inner) =
-        Some((latest, Instant::now(), Arc::clone(&counts)));
-    Ok(counts)
+/// A configured site as `GET /api/v1/sites` and the browse pages show it.
+#[derive(Debug, Serialize)]
+pub(crate) struct SiteRow {
+    pub(crate) name: String,
+    pub(crate) pages: u64,
+    pub(crate) documents: u64,
+    pub(crate) gone: u64,
+    pub(crate) schedule: Option<String>,
+    pub(crate) crawling: bool,
+    pub(crate) last_crawl: Option<CrawlRecord>,
+    pub(crate) next_crawl: Option<String>,
+    pub(crate) last_error: Option<String>,
 }
 
-async fn sites(State(shared): State<Arc<Shared>>) -> Answer<Json<Vec<Value>>> {
-    let counts = site_counts(&shared).await?;
-    let records = {
-        let names: Vec<String> = shared.config.sites.iter().map(|s| s.name.clone()).collect();
-        read(&shared, move |store| {
-            names
+/// Every configured site, in config order.
+pub(crate) async fn site_rows(shared: &Arc<Shared>) -> Answer<Vec<SiteRow>> {
+    let names: Vec<String> = shared.config.sites.iter().map(|s| s.name.clone()).collect();
+    let (records, counts) = {
+        let shared = Arc::clone(shared);
+        read(&Arc::clone(&shared), move |store| {
+            let records = names
                 .iter()
                 .map(|n| store.crawl_record(n).map_err(ApiError::from))
-                .collect::<Answer<Vec<_>>>()
+                .collect::<Answer<Vec<_>>>()?;
+            let mut counts = shared.counts.lock().unwrap_or_else(PoisonError::into_inner);
+            counts.catch_up(store)?;
+            let counts: Vec<_> = names.iter().map(|n| counts.get(n)).collect();
+            Ok((records, counts))
         })
         .await?
     };
-    let answer = shared
+    Ok(shared
         .config
         .sites
         .iter()
-        .zip(records)
-        .map(|(site, last)| {
+        .zip(records.into_iter().zip(counts))
+        .map(|(site, (last_crawl, counts))| {
             let status = shared.status.get(&site.name).unwrap_or_default();
-            let [pages, documents, gone] = counts.get(&site.name).copied().unwrap_or_default();
-            json!({
-                "name": site.name,
-                "pages": pages,
-                "documents": documents,
-                "gone": gone,
-                "schedule": site.schedule.as_ref().map(ToString::to_string),
-                "crawling": status.crawling,
-                "last_crawl": last,
-                "next_crawl": status.next_crawl.map(timestamp),
-                "last_error": status.last_error,
-            })
+            SiteRow {
+                name: site.name.clone(),
+                pages: counts.pages,
+                documents: counts.documents,
+                gone: counts.gone,
+                schedule: site.schedule.as_ref().map(ToString::to_string),
+                crawling: status.crawling,
+                last_crawl,
+                next_crawl: status.next_crawl.map(timestamp),
+                last_error: status.last_error,
+            }
         })
-        .collect();
-    Ok(Json(answer))
+        .collect())
+}
+
+async fn sites(State(shared): State<Arc<Shared>>) -> Answer<Json<Vec<SiteRow>>> {
+    Ok(Json(site_rows(&shared).await?))
 }
 
 async fn crawl(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
@@ -247,7 +232,7 @@ async fn pages(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Answ
 }
 
 /// The page at `url`, or a 404 that says how to find the store's URLs.
-fn known(store: &Store, url: &str) -> Answer<PageState> {
+pub(crate) fn known(store: &Store, url: &str) -> Answer<PageState> {
     store.page(url)?.ok_or_else(|| {
         ApiError::not_found(format!(
             "the store has no page {url}: /api/v1/pages lists the URLs it has"
@@ -256,7 +241,7 @@ fn known(store: &Store, url: &str) -> Answer<PageState> {
 }
 
 /// Version `n` of a page (`None`: the latest).
-fn version_of(store: &Store, url: &str, n: Option<u32>) -> Answer<Version> {
+pub(crate) fn version_of(store: &Store, url: &str, n: Option<u32>) -> Answer<Version> {
     let page = known(store, url)?;
     let n = n.unwrap_or(page.versions);
     store.version(url, n)?.ok_or_else(|| {

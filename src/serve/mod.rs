@@ -13,12 +13,17 @@
 //!   knows of them ([`SiteStatus`]).
 //! - `api`: the JSON API under `/api/v1/`, `/healthz`; `params`: its
 //!   parameters, validated into 400s.
+//! - `browse`: the pages for people (`/`, `/site/NAME`, `/page`, `/diff`,
+//!   `/changes`), server-rendered.
+//! - `counts`: each site's page counts, kept from the changes feed.
 //! - `access`: the token and who needs it.
 //! - `metrics`: `/metrics` in Prometheus text.
 //! - [`ServeFile`]: `STORE/serve.json`, how the CLI finds a running service.
 
 mod access;
 mod api;
+mod browse;
+mod counts;
 mod metrics;
 mod params;
 mod scheduler;
@@ -110,7 +115,7 @@ pub(crate) struct Shared {
     pub(crate) access: access::Access,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) triggers: scheduler::Triggers,
-    pub(crate) counts: api::CountsCache,
+    pub(crate) counts: std::sync::Mutex<counts::SiteCounts>,
     /// Becomes `true` when the service stops: long polls return at once.
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -147,6 +152,16 @@ pub async fn serve(
     let engine = Engine::new(&config)?;
     let (stop_tx, stopping) = tokio::sync::watch::channel(false);
     let (scheduler, triggers) = scheduler::Scheduler::new(&config, &store)?;
+    // counted before the first crawl writes anything (see `counts`)
+    let site_counts = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || counts::SiteCounts::scan(&store))
+            .await
+            .map_err(|e| Error::Io {
+                what: "counting the store's pages".to_owned(),
+                source: std::io::Error::other(e.to_string()),
+            })??
+    };
     let shared = Arc::new(Shared {
         store: store.clone(),
         config: Arc::new(config),
@@ -154,7 +169,7 @@ pub async fn serve(
         access,
         metrics: metrics::Metrics::new(&store),
         triggers,
-        counts: api::CountsCache::default(),
+        counts: std::sync::Mutex::new(site_counts),
         stopping: stopping.clone(),
     });
     let serve_file = store_dir.join(SERVE_FILE);

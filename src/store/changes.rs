@@ -150,13 +150,42 @@ impl Store {
         };
         let mut out = Vec::with_capacity(limit.min(1024));
         for kv in range.take(limit) {
-            let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
-            let cursor = ChangeCursor::from_key(&k)
-                .ok_or_else(|| self.bad_value(trees::CHANGES, "a key is not 8 bytes"))?;
-            let change = super::decode_value(&v).map_err(|e| self.bad_value(trees::CHANGES, &e))?;
-            out.push((cursor, change));
+            out.push(self.decode_change(kv)?);
         }
         Ok(out)
+    }
+
+    /// Up to `limit` changes before `before` (`None`: from the newest),
+    /// newest first: for people, who look at what changed last.
+    ///
+    /// # Errors
+    /// As [`Store::changes`].
+    pub fn changes_before(
+        &self,
+        before: Option<ChangeCursor>,
+        limit: usize,
+    ) -> Result<Vec<(ChangeCursor, Change)>> {
+        let key = before.map(ChangeCursor::key);
+        let range = match &key {
+            Some(k) => self.changes.range::<&[u8], _>(..k.as_slice()),
+            None => self.changes.iter(),
+        };
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for kv in range.rev().take(limit) {
+            out.push(self.decode_change(kv)?);
+        }
+        Ok(out)
+    }
+
+    fn decode_change(
+        &self,
+        kv: sled::Result<(sled::IVec, sled::IVec)>,
+    ) -> Result<(ChangeCursor, Change)> {
+        let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
+        let cursor = ChangeCursor::from_key(&k)
+            .ok_or_else(|| self.bad_value(trees::CHANGES, "a key is not 8 bytes"))?;
+        let change = super::decode_value(&v).map_err(|e| self.bad_value(trees::CHANGES, &e))?;
+        Ok((cursor, change))
     }
 
     /// The cursor of the newest change, if there is any.

@@ -54,6 +54,16 @@ fn the_feed_holds_versions_and_gone_marks_in_store_order() {
     assert_eq!(rest[0].0, all[2].0);
     assert_eq!(store.last_change().unwrap(), Some(all[3].0));
     assert!(store.changes(Some(all[3].0), 10).unwrap().is_empty());
+    // newest first, for people
+    let newest: Vec<_> = store.changes_before(None, 3).unwrap();
+    assert_eq!(
+        newest.iter().map(|c| c.0).collect::<Vec<_>>(),
+        [all[3].0, all[2].0, all[1].0]
+    );
+    assert_eq!(
+        store.changes_before(Some(all[1].0), 10).unwrap()[0].0,
+        all[0].0
+    );
     // the version a change names is the one stored
     let v2 = store.version_of_change(&all[3].1).unwrap().unwrap();
     assert_eq!((v2.url.as_str(), v2.version), (URL, 2));

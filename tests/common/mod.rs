@@ -8,6 +8,9 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod service;
+
 use govsnap::{ExtractOptions, Page, Record, extract};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

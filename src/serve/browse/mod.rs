@@ -1,0 +1,212 @@
+//! Browse pages for people (SPEC §9, issue 13), on the service's own
+//! address: `/` the sites, `/site/NAME` a site's documents by their latest
+//! change, `/page?url=` a document's record and its versions, `/diff` what
+//! changed between two versions, `/changes` the latest changes everywhere.
+//!
+//! Server-rendered HTML (the templates are in `views`), no script, one
+//! stylesheet from the binary, nothing loaded from elsewhere. Every list
+//! walks the changes feed newest first in bounded slices and stops at a page
+//! of rows, so a page costs the same with a hundred documents or a hundred
+//! thousand. The raw snapshot is only a download link to the API's `raw`
+//! (attachment, sandboxed): an archived page never renders on this origin.
+
+mod views;
+
+use super::Shared;
+use super::api::{Answer, ApiError, known, read, site_rows, version_of};
+use super::params::Params;
+use crate::RecordDiff;
+use crate::store::{Change, ChangeCursor, EventKind, PageState, PageStatus, Store};
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::Markup;
+use std::sync::Arc;
+
+/// Rows on one page of a list.
+const PER_PAGE: usize = 50;
+/// Changes a list page reads at most, however few of them it shows (a
+/// filter that matches little shows what it found and an "older" link).
+const SCAN_CAP: usize = 20_000;
+/// Changes read per slice of the feed.
+const SLICE: usize = 500;
+
+const STYLE: &str = include_str!("style.css");
+
+/// An error, as a page for people.
+struct PageError(ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        (
+            self.0.status,
+            views::error(self.0.status.as_u16(), &self.0.message),
+        )
+            .into_response()
+    }
+}
+
+type Shown = Result<Markup, PageError>;
+
+pub(super) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/site/{name}", get(site))
+        .route("/page", get(page))
+        .route("/diff", get(diff))
+        .route("/changes", get(changes))
+        .route("/style.css", get(style))
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+async fn home(State(shared): State<Arc<Shared>>) -> Shown {
+    Ok(views::home(&site_rows(&shared).await?))
+}
+
+/// Whether `change` is its page's latest event: a list by latest change
+/// shows each page once, at its newest change.
+fn is_latest(page: &PageState, change: &Change) -> bool {
+    let latest_version = change.version == Some(page.versions);
+    match change.kind {
+        EventKind::Version => latest_version && page.state == PageStatus::Live,
+        EventKind::Gone => latest_version && page.state == PageStatus::Gone,
+    }
+}
+
+/// Walk the feed newest first from `before`, keeping up to [`PER_PAGE`]
+/// changes that `keep` accepts; returns them and where an "older" page
+/// starts (`None`: the feed has nothing older).
+fn newest(
+    store: &Store,
+    before: Option<ChangeCursor>,
+    mut keep: impl FnMut(&Change) -> Answer<bool>,
+) -> Answer<(Vec<Change>, Option<ChangeCursor>)> {
+    let (mut rows, mut cursor, mut scanned) = (Vec::new(), before, 0);
+    loop {
+        let slice = store.changes_before(cursor, SLICE)?;
+        let exhausted = slice.len() < SLICE;
+        for (c, change) in slice {
+            scanned += 1;
+            cursor = Some(c);
+            if keep(&change)? {
+                rows.push(change);
+            }
+            if rows.len() == PER_PAGE || scanned == SCAN_CAP {
+                return Ok((rows, cursor));
+            }
+        }
+        if exhausted {
+            return Ok((rows, None));
+        }
+    }
+}
+
+async fn site(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Shown {
+    if shared.config.site(&name).is_err() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("the config has no site named {name:?}"),
+        )
+        .into());
+    }
+    let params = Params::parse(query.as_deref());
+    let before = params.change_cursor("before")?;
+    let filter = params.get("q").unwrap_or("").trim().to_owned();
+    let (site_name, needle) = (name.clone(), filter.to_lowercase());
+    let (rows, older) = read(&shared, move |store| {
+        newest(store, before, |c| {
+            if c.site.as_deref() != Some(site_name.as_str()) {
+                return Ok(false);
+            }
+            let matches = needle.is_empty()
+                || c.url.to_lowercase().contains(&needle)
+                || c.title
+                    .as_deref()
+                    .is_some_and(|t| t.to_lowercase().contains(&needle));
+            Ok(matches && store.page(&c.url)?.is_some_and(|p| is_latest(&p, c)))
+        })
+    })
+    .await?;
+    // a page that ends exactly at the end of the feed offers no empty page
+    let older = older.filter(|_| rows.len() == PER_PAGE || rows.is_empty());
+    Ok(views::site(&name, &filter, &rows, older))
+}
+
+async fn changes(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Shown {
+    let before = Params::parse(query.as_deref()).change_cursor("before")?;
+    let (rows, older) = read(&shared, move |store| newest(store, before, |_| Ok(true))).await?;
+    Ok(views::changes(&rows, older))
+}
+
+async fn page(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Shown {
+    let params = Params::parse(query.as_deref());
+    let (url, n) = (params.url()?, params.version("version")?);
+    let (page, events, version) = read(&shared, move |store| {
+        let page = known(store, &url)?;
+        let version = version_of(store, &url, n)?;
+        Ok((page, store.history(&url)?, version))
+    })
+    .await?;
+    Ok(views::document(&views::PageView {
+        page: &page,
+        events: &events,
+        version: version.version,
+        fetched_at: &version.fetched_at,
+        record: &version.record,
+    }))
+}
+
+async fn diff(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Shown {
+    let params = Params::parse(query.as_deref());
+    let url = params.url()?;
+    let (from, to) = (params.version("from")?, params.version("to")?);
+    let (page, old, new) = read(&shared, move |store| {
+        let page = known(store, &url)?;
+        let to = to.unwrap_or(page.versions);
+        let from = from.unwrap_or(to.saturating_sub(1));
+        if from == 0 || from == to {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("{url} has only version {to}: there is nothing to compare it with"),
+            ));
+        }
+        let (old, new) = (
+            version_of(store, &url, Some(from))?,
+            version_of(store, &url, Some(to))?,
+        );
+        Ok((page, old, new))
+    })
+    .await?;
+    let diff = RecordDiff::between(&old.record, &new.record);
+    let title = new.record.title.as_deref().unwrap_or(&page.url);
+    Ok(views::diff(&views::DiffView {
+        page: &page,
+        title,
+        from: (old.version, &old.fetched_at),
+        to: (new.version, &new.fetched_at),
+        fields: &diff.fields,
+        hunks: &diff.hunks,
+    }))
+}
