@@ -192,10 +192,20 @@ pub async fn serve(
             })
             .await
     });
-    shutdown.await;
+    // a store that fails under the crawls stops the service (a supervisor
+    // restarts it), rather than serving on with no crawls
+    let mut crawls = crawls;
+    let ended_early = tokio::select! {
+        () = shutdown => None,
+        ended = &mut crawls => Some(ended),
+    };
     tracing::warn!("stopping: no new requests, finishing the pages in flight");
     let _ = stop_tx.send(true);
-    let crawled = crawls.await.map_err(|e| Error::Io {
+    let crawled = match ended_early {
+        Some(ended) => ended,
+        None => crawls.await,
+    }
+    .map_err(|e| Error::Io {
         what: "the scheduler".to_owned(),
         source: std::io::Error::other(e.to_string()),
     });
