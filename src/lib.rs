@@ -47,6 +47,7 @@ pub mod record;
 pub mod serve;
 pub mod store;
 mod structure;
+pub mod warc;
 
 pub use config::{Config, ExtractOptions, SiteRules};
 pub use error::{Error, Result};

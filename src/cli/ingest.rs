@@ -1,8 +1,10 @@
-//! `govsnap ingest (--url URL FILE | DIR)… [--scheme https] [--config FILE]`
+//! `govsnap ingest (--url URL FILE | DIR | WARC)… [--scheme https] [--config FILE]`
 //!
 //! Saved pages into the store through the same pipeline as a crawl
 //! ([`govsnap::Snapshots`]). A directory is a mirror as `wget -r` writes it:
-//! `DIR/HOST[:PORT]/PATH` is the page `http://HOST[:PORT]/PATH`. Files that are
+//! `DIR/HOST[:PORT]/PATH` is the page `http://HOST[:PORT]/PATH`. A `.warc`
+//! or `.warc.gz` file is read record by record ([`govsnap::warc`]), each
+//! capture at its `WARC-Date`. Files that are
 //! not web pages (PDF, images …) are skipped; files that cannot be read are
 //! errors, counted and named on stderr. Pages are stored
 //! [`govsnap::store::FLUSH_EVERY`] at a time, one transaction each, flushed.
@@ -36,7 +38,7 @@ pub(super) struct IngestArgs {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
-    /// A saved page (with --url) or mirror directories.
+    /// A saved page (with --url), mirror directories, or WARC files (.warc, .warc.gz).
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
 }
@@ -55,7 +57,12 @@ struct Summary {
 pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     // with --config, pages are tagged with their site and its rules apply
     let config = args.store.config()?;
-    let inputs = inputs(args)?;
+    let (warcs, pages): (Vec<PathBuf>, Vec<PathBuf>) = if args.url.is_some() {
+        (Vec::new(), args.paths.clone())
+    } else {
+        args.paths.iter().cloned().partition(|p| is_warc(p))
+    };
+    let inputs = inputs(args, &pages)?;
     let store = super::open_for_writing(&args.store.dir(config.as_ref()), None)?;
     let options = config
         .as_ref()
@@ -88,6 +95,16 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
             .add(&fetch, site, options)
             .with_context(|| format!("storing the batch of pages that ends with {url}"))?;
     }
+    for warc in &warcs {
+        ingest_warc(
+            warc,
+            &store,
+            config.as_ref(),
+            options,
+            &mut snapshots,
+            &mut summary,
+        )?;
+    }
     let counts = snapshots.finish().context("storing the last pages")?;
     summary.new_versions = counts.new_versions;
     summary.unchanged = counts.unchanged;
@@ -115,9 +132,89 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     })
 }
 
+/// A WARC file, by its name (`.warc`, `.warc.gz`).
+fn is_warc(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    std::path::Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("warc"))
+}
+
+/// Every capture of a WARC file into the store, in file order: HTML
+/// responses through the pipeline with `WARC-Date` as their fetch time,
+/// 404/410 as gone marks, revisits as unchanged fetches. A record that
+/// cannot be read is named (offset and reason), counted as an error and
+/// skipped; the others are kept.
+fn ingest_warc(
+    path: &Path,
+    store: &govsnap::Store,
+    config: Option<&govsnap::Config>,
+    options: ExtractOptions,
+    snapshots: &mut Snapshots<'_>,
+    summary: &mut Summary,
+) -> Result<()> {
+    use govsnap::warc::{Item, Reader, capture};
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open the WARC {}", path.display()))?;
+    let reader = Reader::new(std::io::BufReader::with_capacity(256 * 1024, file))
+        .with_context(|| format!("cannot read the WARC {}", path.display()))?;
+    for item in reader {
+        let record = match item {
+            Item::Record(record) => record,
+            Item::Bad { offset, reason } => {
+                eprintln!(
+                    "govsnap: {} at offset {offset}: {reason}; record skipped",
+                    path.display()
+                );
+                summary.errors += 1;
+                continue;
+            }
+        };
+        let capture = match capture(&record) {
+            Ok(Some(c)) => c,
+            Ok(None) => continue,
+            Err(reason) => {
+                eprintln!(
+                    "govsnap: {} at offset {}: {reason}; record skipped",
+                    path.display(),
+                    record.offset
+                );
+                summary.errors += 1;
+                continue;
+            }
+        };
+        let site = config.and_then(|c| c.site_for_url(&capture.url));
+        let r = &capture.response;
+        let fetch = Fetch {
+            url: &capture.url,
+            site: site.map(|s| s.name.as_str()),
+            fetched_at: capture.fetched_at,
+            status: r.status,
+            bytes: &r.body,
+            content_type: r.header("Content-Type"),
+            duration_ms: 0,
+            etag: r.header("ETag"),
+            last_modified: r.header("Last-Modified"),
+        };
+        summary.pages_read += 1;
+        match r.status {
+            _ if capture.revisit => store.log(&fetch, "unchanged")?,
+            200..=299 => snapshots.add(&fetch, site, options).with_context(|| {
+                format!("storing the batch of pages that ends with {}", capture.url)
+            })?,
+            404 | 410 => {
+                store.mark_gone(&fetch)?;
+            }
+            _ => summary.skipped += 1,
+        }
+    }
+    Ok(())
+}
+
 /// The pages to ingest, with their URLs: the one saved page given with
 /// `--url`, or every file of the mirror directories.
-fn inputs(args: &IngestArgs) -> Result<Vec<(String, PathBuf)>> {
+fn inputs(args: &IngestArgs, paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {
     if let Some(url) = &args.url {
         let [file] = args.paths.as_slice() else {
             bail!("--url names one page: give it with a single FILE");
@@ -127,10 +224,10 @@ fn inputs(args: &IngestArgs) -> Result<Vec<(String, PathBuf)>> {
         return Ok(vec![(url.to_string(), file.clone())]);
     }
     let mut all = Vec::new();
-    for dir in &args.paths {
+    for dir in paths {
         if !dir.is_dir() {
             bail!(
-                "{} is not a directory: give a mirror directory, or --url URL with a single saved page",
+                "{} is not a directory: give a mirror directory, WARC files (.warc, .warc.gz), or --url URL with a single saved page",
                 dir.display()
             );
         }

@@ -1,0 +1,203 @@
+//! `govsnap ingest FILE.warc.gz` on a real WARC: `wget --warc-file` over a
+//! government-style site served on loopback. The WARC ingests to the same
+//! documents as a crawl of the site; a WARC cut in the middle keeps every
+//! record before the cut and exits 1 naming the offset; a corrupt record in
+//! the middle is skipped and the records after it are kept.
+
+mod common;
+
+use common::service::{Bureau, config, run};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `wget --warc-file` of the bureau's site: the WARC's path.
+fn wget_warc(dir: &Path, addr: std::net::SocketAddr) -> PathBuf {
+    let status = Command::new("wget")
+        .current_dir(dir)
+        .args([
+            "-q",
+            "-r",
+            "-l",
+            "inf",
+            "-np",
+            "--no-proxy",
+            "-P",
+            "mirror",
+            "--warc-file=site",
+        ])
+        .arg(format!("http://{addr}/gk/index.html"))
+        .status()
+        .expect("wget runs (`apt-get install wget`, as .ci/run does)");
+    // wget exits 8 when a link answered 404 (the site's nav links do)
+    assert!(matches!(status.code(), Some(0 | 8)), "wget: {status}");
+    dir.join("site.warc.gz")
+}
+
+/// The documents of a store: URL → (title, text), from `govsnap export`.
+fn documents(config: &Path, store: &Path) -> BTreeMap<String, (String, String)> {
+    let out = common::ok(&run(&[
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]));
+    out.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["url"].as_str().unwrap().to_owned(),
+                (
+                    v["title"].as_str().unwrap_or("").to_owned(),
+                    v["text"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn ingest(config: &Path, store: &Path, warc: &Path) -> std::process::Output {
+    run(&[
+        "ingest",
+        "--config",
+        config.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+        warc.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn a_wget_warc_ingests_to_the_documents_a_crawl_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_bureau, addr) = Bureau::new(6, u32::MAX);
+    let config = config(dir.path(), addr, None);
+    let crawled = dir.path().join("crawled");
+    common::ok(&run(&[
+        "crawl",
+        "--config",
+        config.to_str().unwrap(),
+        "--store",
+        crawled.to_str().unwrap(),
+    ]));
+    let warc = wget_warc(dir.path(), addr);
+    let from_warc = dir.path().join("from-warc");
+    let summary: serde_json::Value =
+        serde_json::from_str(&common::ok(&ingest(&config, &from_warc, &warc))).unwrap();
+    assert_eq!(summary["new_versions"], 6, "{summary}");
+    assert_eq!(summary["errors"], 0);
+    let want = documents(&config, &crawled);
+    assert_eq!(want.len(), 6);
+    assert_eq!(documents(&config, &from_warc), want);
+
+    // the capture time is the WARC's, not the time of the ingest
+    let history = common::ok(&run(&[
+        "history",
+        "--store",
+        from_warc.to_str().unwrap(),
+        "--format",
+        "json",
+        &format!("http://{addr}/gk/t20241105_0.html"),
+    ]));
+    let event: serde_json::Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
+    let warc_text =
+        String::from_utf8_lossy(&flate2_decode(&std::fs::read(&warc).unwrap())).into_owned();
+    let date = &event["fetched_at"].as_str().unwrap()[..19];
+    assert!(
+        warc_text.contains(&format!("WARC-Date: {date}")),
+        "{date} is a WARC-Date of the file"
+    );
+
+    // ingested again: every capture is unchanged
+    let again: serde_json::Value =
+        serde_json::from_str(&common::ok(&ingest(&config, &from_warc, &warc))).unwrap();
+    assert_eq!(
+        (again["new_versions"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(6))
+    );
+}
+
+/// Every gzip member of a `.warc.gz`, inflated and joined.
+fn flate2_decode(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Where each gzip member of a `.warc.gz` starts.
+fn member_starts(bytes: &[u8]) -> Vec<usize> {
+    bytes
+        .windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == [0x1f, 0x8b, 0x08])
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn a_cut_or_corrupt_warc_keeps_every_record_it_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_bureau, addr) = Bureau::new(6, u32::MAX);
+    let config = config(dir.path(), addr, None);
+    let warc = wget_warc(dir.path(), addr);
+    let bytes = std::fs::read(&warc).unwrap();
+    let whole = documents_after_ingest(&config, dir.path(), "whole", &bytes).0;
+    assert_eq!(whole.len(), 6);
+
+    // cut in the middle of a member two thirds in
+    let starts = member_starts(&bytes);
+    let cut_at = starts[starts.len() * 2 / 3] + 40;
+    let (cut, out) = documents_after_ingest(&config, dir.path(), "cut", &bytes[..cut_at]);
+    assert_eq!(out.status.code(), Some(1), "a skipped record makes exit 1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("at offset") && stderr.contains("skipped"),
+        "{stderr}"
+    );
+    assert!(
+        !cut.is_empty() && cut.len() < whole.len(),
+        "{} of {}",
+        cut.len(),
+        whole.len()
+    );
+    for (url, doc) in &cut {
+        assert_eq!(whole.get(url), Some(doc), "kept whole: {url}");
+    }
+
+    // a member in the middle made garbage: it alone is lost
+    let mut corrupt = bytes.clone();
+    let middle = starts[starts.len() / 2];
+    for b in &mut corrupt[middle + 12..middle + 60] {
+        *b ^= 0x5a;
+    }
+    let (kept, out) = documents_after_ingest(&config, dir.path(), "corrupt", &corrupt);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        kept.len() >= whole.len() - 1,
+        "{} of {}",
+        kept.len(),
+        whole.len()
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("at offset {middle}")));
+}
+
+/// Ingest `bytes` as a WARC into a new store named `name`; its documents
+/// and the command's output.
+fn documents_after_ingest(
+    config: &Path,
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+) -> (BTreeMap<String, (String, String)>, std::process::Output) {
+    let warc = dir.join(format!("{name}.warc.gz"));
+    std::fs::write(&warc, bytes).unwrap();
+    let store = dir.join(name);
+    let out = ingest(config, &store, &warc);
+    (documents(config, &store), out)
+}
