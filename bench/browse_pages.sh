@@ -9,19 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}; rounds=${2:-20}
-. bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site, bench_site
+. bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site, bench_config, start_serve
 port=18095; api=18796
 
 python3 bench/gen_site.py "$n" "$work/site" >/dev/null
 serve_site "$port"
 cat > "$work/browse.toml" <<CONF
 store = "$work/store"
-[crawl]
-concurrency = 32
-per_host_concurrency = 32
-per_host_delay_ms = 0
-respect_robots = false
-$(bench_site "$port")
+$(bench_config "$port")
 CONF
 start=$(date +%s.%N)
 "$GOVSNAP" crawl --config "$work/browse.toml" >/dev/null
@@ -33,12 +28,8 @@ url="http://127.0.0.1:$port/$article"
 sed 's/各单位要高度重视/各单位务必高度重视/' "$work/site/$article" > "$work/changed.html"
 "$GOVSNAP" ingest --config "$work/browse.toml" --url "$url" "$work/changed.html" >/dev/null
 
-"$GOVSNAP" serve --config "$work/browse.toml" --listen "127.0.0.1:$api" >/dev/null 2>"$work/serve.log" &
-pid=$!
-until [ -s "$work/store/serve.json" ]; do
-  kill -0 "$pid" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
-  sleep 0.05
-done
+start_serve "$work/browse.toml" "$api"
+pid=$SERVE_PID
 base="http://127.0.0.1:$api"
 enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$url")
 before=$(curl -sf "$base/api/v1/changes?limit=1000" | python3 -c 'import json, sys; print(json.load(sys.stdin)["changes"][500]["cursor"])')

@@ -37,13 +37,7 @@ CONF
   "$NGINX" -c "$work/nginx.conf" -p "$work" || { echo "nginx did not start (is port $port in use?)" >&2; exit 1; }
   sleep 0.3
   cat > "$work/crawl.toml" <<CONF
-[crawl]
-user_agent = "govsnap-bench"
-concurrency = 32
-per_host_concurrency = 32
-per_host_delay_ms = 0
-respect_robots = false
-$(bench_site "$port")
+$(bench_config "$port")
 allow = ["^http://127\\\\.0\\\\.0\\\\.1:$port/gk/"]
 CONF
   pages=$(( n + (n + 19) / 20 ))

@@ -44,3 +44,29 @@ documents = ["/t\\\\d{8}_\\\\d+\\\\.html\$"]
 max_depth = 100000
 CONF
 }
+
+# bench_config PORT: a full-speed [crawl] (32 at once, no delay, no
+# robots.txt) and the generated site's [[site]] on 127.0.0.1:PORT.
+bench_config() {
+  cat <<CONF
+[crawl]
+user_agent = "govsnap-bench"
+concurrency = 32
+per_host_concurrency = 32
+per_host_delay_ms = 0
+respect_robots = false
+$(bench_site "$1")
+CONF
+}
+
+# start_serve CONFIG PORT: govsnap serve on 127.0.0.1:PORT, its log in
+# $work/serve.log; sets SERVE_PID and returns once serve.json is written
+# (the store is the config's, which must be $work/store).
+start_serve() {
+  "$GOVSNAP" serve --config "$1" --listen "127.0.0.1:$2" >/dev/null 2>"$work/serve.log" &
+  SERVE_PID=$!
+  until [ -s "$work/store/serve.json" ]; do
+    kill -0 "$SERVE_PID" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
+    sleep 0.05
+  done
+}

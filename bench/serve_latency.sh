@@ -12,31 +12,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}; n=${2:-20000}; rate=${3:-100}
-. bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site
+. bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site, bench_config, start_serve
 port=18090; api=18791
 
 python3 bench/gen_site.py "$n" "$work/site" >/dev/null
 serve_site "$port"
 cat > "$work/serve.toml" <<CONF
 store = "$work/store"
-[crawl]
-user_agent = "govsnap-bench"
-concurrency = 32
-per_host_concurrency = 32
-per_host_delay_ms = 0
-respect_robots = false
-$(bench_site "$port")
+$(bench_config "$port")
 CONF
 
 # one crawl through the service; writes "SECONDS DOCUMENTS" to $work/result
 crawl_once() {  # $1: with readers (1) or not (0)
   rm -rf "$work/store" "$work/stop"
-  "$GOVSNAP" serve --config "$work/serve.toml" --listen "127.0.0.1:$api" >/dev/null 2>"$work/serve.log" &
-  local pid=$!
-  until [ -s "$work/store/serve.json" ]; do
-    kill -0 "$pid" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
-    sleep 0.05
-  done
+  start_serve "$work/serve.toml" "$api"
+  local pid=$SERVE_PID
   curl -sf -X POST -H "Authorization: Bearer $(cat "$work/store/serve.token")" \
     "http://127.0.0.1:$api/api/v1/sites/bench/crawl" >/dev/null
   if [ "$1" = 1 ]; then

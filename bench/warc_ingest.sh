@@ -15,12 +15,7 @@ port=18097
 python3 bench/gen_site.py "$n" "$work/site" >/dev/null
 serve_site "$port"
 cat > "$work/warc.toml" <<CONF
-[crawl]
-concurrency = 32
-per_host_concurrency = 32
-per_host_delay_ms = 0
-respect_robots = false
-$(bench_site "$port")
+$(bench_config "$port")
 CONF
 (cd "$work" && wget -q -r -l inf -np -P mirror --warc-file=site "http://127.0.0.1:$port/gk/index.html" || true)
 warc="$work/site.warc.gz"

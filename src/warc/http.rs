@@ -20,10 +20,7 @@ impl Response {
     /// A header's value (names compare without case).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        super::named(&self.headers, name)
     }
 }
 

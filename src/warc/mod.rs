@@ -20,6 +20,15 @@ pub use read::{Item, MAX_BLOCK, Reader, Record};
 
 use std::time::SystemTime;
 
+/// The value of a named field (WARC) or header (HTTP): names compare
+/// without case, the first one wins.
+fn named<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 /// A capture of a page, from a `response` or `revisit` record.
 #[derive(Debug, Clone)]
 pub struct Capture {

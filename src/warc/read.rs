@@ -32,10 +32,7 @@ impl Record {
     /// A named field's value (names compare without case).
     #[must_use]
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        super::named(&self.fields, name)
     }
 
     /// `WARC-Type`, lower-cased.
