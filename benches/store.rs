@@ -70,6 +70,7 @@ fn ingest(store: &Store, corpus: &[(String, Vec<u8>)]) -> f64 {
             duration_ms: 0,
             etag: None,
             last_modified: None,
+            head: None,
         };
         snapshots
             .add(&fetch, None, ExtractOptions::default())

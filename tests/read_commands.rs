@@ -48,6 +48,7 @@ fn fetch(bytes: &[u8], status: u16) -> Fetch<'_> {
         duration_ms: 12,
         etag: None,
         last_modified: None,
+        head: None,
     }
 }
 

@@ -111,6 +111,22 @@ fn a_wget_warc_ingests_to_the_documents_a_crawl_finds() {
         "{date} is a WARC-Date of the file"
     );
 
+    // each version keeps the head of its response: as the crawler received
+    // it, and as wget recorded it
+    for store in [&crawled, &from_warc] {
+        let s = govsnap::Store::open(store).unwrap();
+        let v = s
+            .latest(&format!("http://{addr}/gk/t20241105_0.html"))
+            .unwrap()
+            .unwrap();
+        let head = s.head(&v).unwrap().expect("a head");
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(
+            head.to_lowercase().contains("\r\ncontent-type: text/html"),
+            "{head}"
+        );
+    }
+
     // ingested again: every capture is unchanged
     let again: serde_json::Value =
         serde_json::from_str(&common::ok(&ingest(&config, &from_warc, &warc))).unwrap();

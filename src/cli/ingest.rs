@@ -90,6 +90,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
             duration_ms: 0,
             etag: None,
             last_modified: None,
+            head: None,
         };
         snapshots
             .add(&fetch, site, options)
@@ -196,6 +197,7 @@ fn ingest_warc(
             duration_ms: 0,
             etag: r.header("ETag"),
             last_modified: r.header("Last-Modified"),
+            head: Some(r.head.as_str()).filter(|h| !h.is_empty()),
         };
         summary.pages_read += 1;
         match r.status {

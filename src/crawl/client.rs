@@ -24,6 +24,9 @@ pub struct Response {
     pub location: Option<String>,
     /// `Retry-After` in seconds, for 429/503.
     pub retry_after: Option<Duration>,
+    /// The status line and the header lines as received (names as the
+    /// HTTP library gives them: lower case), without the blank line.
+    pub head: String,
     /// The body, decompressed, at most the cap.
     pub body: Vec<u8>,
     /// Whether the body was cut at the cap.
@@ -109,6 +112,7 @@ impl Client {
         let location = header(reqwest::header::LOCATION);
         let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
         let status = response.status().as_u16();
+        let head = head_of(&response);
         let mut body = Vec::new();
         let mut truncated = false;
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
@@ -129,11 +133,30 @@ impl Client {
             last_modified,
             location,
             retry_after,
+            head,
             body,
             truncated,
             elapsed: started.elapsed(),
         })
     }
+}
+
+/// The status line and headers of a response, in the order received.
+fn head_of(response: &reqwest::Response) -> String {
+    let status = response.status();
+    let mut head = format!(
+        "{:?} {} {}\r\n",
+        response.version(),
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    for (name, value) in response.headers() {
+        head.push_str(name.as_str());
+        head.push_str(": ");
+        head.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        head.push_str("\r\n");
+    }
+    head
 }
 
 fn classify(e: reqwest::Error) -> FetchError {

@@ -155,5 +155,6 @@ pub(super) fn fetch_of<'a>(
         duration_ms: u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX),
         etag: response.etag.as_deref(),
         last_modified: response.last_modified.as_deref(),
+        head: Some(&response.head),
     }
 }

@@ -109,6 +109,7 @@ mod tests {
             duration_ms: 1,
             etag: None,
             last_modified: None,
+            head: None,
         }
     }
 

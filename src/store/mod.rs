@@ -29,6 +29,7 @@
 //! let fetch = Fetch {
 //!     url, site: None, fetched_at: std::time::SystemTime::now(), status: 200,
 //!     bytes: html.as_bytes(), content_type: None, duration_ms: 0, etag: None, last_modified: None,
+//!     head: None,
 //! };
 //! assert_eq!(snapshot(&store, &fetch, None, ExtractOptions::default())?, PutOutcome::NewVersion(1));
 //! assert_eq!(snapshot(&store, &fetch, None, ExtractOptions::default())?, PutOutcome::Unchanged);
@@ -123,6 +124,10 @@ pub struct Fetch<'a> {
     pub etag: Option<&'a str>,
     /// `Last-Modified` of the response.
     pub last_modified: Option<&'a str>,
+    /// The status line and the header lines as received
+    /// (`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n…`), without the
+    /// blank line; `None` for a saved file.
+    pub head: Option<&'a str>,
 }
 
 /// Where [`Store::versions_from`] continues: an opaque key.
@@ -150,6 +155,7 @@ pub struct Store {
     history: sled::Tree,
     raw: sled::Tree,
     raw_ids: sled::Tree,
+    heads: sled::Tree,
     fetch_log: sled::Tree,
     frontier: sled::Tree,
     meta: sled::Tree,
@@ -289,6 +295,7 @@ impl Store {
             history: db.open_tree(trees::HISTORY).map_err(err)?,
             raw: db.open_tree(trees::RAW).map_err(err)?,
             raw_ids: db.open_tree(trees::RAW_IDS).map_err(err)?,
+            heads: db.open_tree(trees::HEADS).map_err(err)?,
             fetch_log: db.open_tree(trees::FETCH_LOG).map_err(err)?,
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             changes: db.open_tree(trees::CHANGES).map_err(err)?,
@@ -495,6 +502,31 @@ impl Store {
         zstd::decode_all(&*compressed)
             .map(Some)
             .map_err(|e| self.bad_value(trees::RAW, &e.to_string()))
+    }
+
+    /// The status line and headers of the response a version was made
+    /// from, as received; `None` for a saved file, or a version stored
+    /// before govsnap kept them.
+    ///
+    /// # Errors
+    /// As [`Store::raw`].
+    pub fn head(&self, version: &Version) -> Result<Option<String>> {
+        let Some(hash) = version.head_hash.as_deref() else {
+            return Ok(None);
+        };
+        let Some(hash) = blake3::Hash::from_hex(hash).ok() else {
+            return Err(self.bad_value(trees::VERSIONS, "head_hash is not a blake3 hash"));
+        };
+        let Some(compressed) = self
+            .heads
+            .get(hash.as_bytes())
+            .map_err(|e| store_error(&self.path, e))?
+        else {
+            return Ok(None);
+        };
+        let bytes = zstd::decode_all(&*compressed)
+            .map_err(|e| self.bad_value(trees::HEADS, &e.to_string()))?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     /// The fetch log, oldest first.

@@ -42,6 +42,7 @@ pub(super) fn fetch<'a>(url: &'a str, html: &'a str, secs: u64) -> Fetch<'a> {
         duration_ms: 0,
         etag: None,
         last_modified: None,
+        head: None,
     }
 }
 
@@ -292,6 +293,7 @@ fn gone_and_back() {
         duration_ms: 3,
         etag: None,
         last_modified: None,
+        head: None,
     };
     assert!(store.mark_gone(&gone).unwrap());
     assert!(
@@ -396,6 +398,7 @@ fn a_schema_1_store_is_read_and_upgraded() {
             content_hash: content_hash(&record),
             raw_hash: raw_hash.to_hex().to_string(),
             content_type: None,
+            head_hash: None,
             record: record.clone(),
         };
         let state = PageState {
@@ -449,4 +452,41 @@ fn a_schema_1_store_is_read_and_upgraded() {
     numbers.sort_unstable();
     assert_eq!(numbers, [1, 2]);
     assert_eq!(store.version(URL, 2).unwrap().unwrap().version, 2);
+}
+
+#[test]
+fn a_response_head_is_kept_once_and_read_back_with_its_version() {
+    let store = Store::temporary().unwrap();
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\nserver: nginx\r\n";
+    let html = page(BODY, 1);
+    let with_head = Fetch {
+        head: Some(head),
+        ..fetch(URL, &html, 0)
+    };
+    store.put(&with_head, &record(&html)).unwrap();
+    let other = "http://www.example.gov.cn/gk/t20210331_2.html";
+    let html2 = page("<p>另一份文件的正文，与第一份不同，响应头却相同。</p>", 1);
+    store
+        .put(
+            &Fetch {
+                head: Some(head),
+                ..fetch(other, &html2, 5)
+            },
+            &record(&html2),
+        )
+        .unwrap();
+    let v = store.latest(URL).unwrap().unwrap();
+    assert_eq!(store.head(&v).unwrap().as_deref(), Some(head));
+    assert_eq!(
+        keys_of(&store.heads).len(),
+        1,
+        "the same head is stored once"
+    );
+    // a saved file has none
+    let saved = "http://www.example.gov.cn/gk/t20210401_3.html";
+    store.put(&fetch(saved, &html, 9), &record(&html)).unwrap();
+    assert_eq!(
+        store.head(&store.latest(saved).unwrap().unwrap()).unwrap(),
+        None
+    );
 }

@@ -18,6 +18,10 @@ pub(crate) const HISTORY: &str = "history";
 pub(crate) const RAW: &str = "raw";
 /// Which raw bytes are stored: blake3 hash → `raw id`.
 pub(crate) const RAW_IDS: &str = "raw_ids";
+/// Response heads (status line and headers as received), zstd-compressed:
+/// blake3 hash of the head → the head. Shared by every version whose
+/// response had the same head.
+pub(crate) const HEADS: &str = "heads";
 /// Every fetch, in order: `id`.
 pub(crate) const FETCH_LOG: &str = "fetch_log";
 

@@ -125,6 +125,11 @@ pub struct Version {
     pub raw_hash: String,
     /// The HTTP `Content-Type`, when there was one.
     pub content_type: Option<String>,
+    /// blake3 of the response's head (status line and headers as
+    /// received), hex: the key of tree `heads`; absent for a saved file and
+    /// for versions stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
     /// The record.
     pub record: Record,
 }

@@ -59,11 +59,12 @@ impl Store {
             &self.history,
             &self.raw,
             &self.raw_ids,
+            &self.heads,
             &self.fetch_log,
             &self.changes,
         )
             .transaction(
-                |(pages, fetched, versions, history, raw, raw_ids, log, changes)| {
+                |(pages, fetched, versions, history, raw, raw_ids, heads, log, changes)| {
                     let trees = TxTrees {
                         pages,
                         fetched,
@@ -71,6 +72,7 @@ impl Store {
                         history,
                         raw,
                         raw_ids,
+                        heads,
                         changes,
                         legacy: self.legacy,
                     };
@@ -209,6 +211,8 @@ pub struct PreparedPage {
     content: String,
     raw_hash: blake3::Hash,
     compressed: Vec<u8>,
+    /// The response's head: its hash, and its bytes compressed.
+    head: Option<(blake3::Hash, Vec<u8>)>,
 }
 
 impl PreparedPage {
@@ -233,6 +237,14 @@ impl PreparedPage {
                 what: "compressing a page".to_owned(),
                 source: e,
             })?,
+            head: fetch
+                .head
+                .map(|h| compress(h.as_bytes()).map(|c| (blake3::hash(h.as_bytes()), c)))
+                .transpose()
+                .map_err(|e| Error::Io {
+                    what: "compressing a response head".to_owned(),
+                    source: e,
+                })?,
             record,
         })
     }
@@ -325,6 +337,7 @@ struct TxTrees<'a> {
     history: &'a sled::transaction::TransactionalTree,
     raw: &'a sled::transaction::TransactionalTree,
     raw_ids: &'a sled::transaction::TransactionalTree,
+    heads: &'a sled::transaction::TransactionalTree,
     changes: &'a sled::transaction::TransactionalTree,
     /// Look for schema-1 raw bytes too (keyed by hash, not indexed).
     legacy: bool,
@@ -381,6 +394,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
             content_hash: &p.content,
             raw_hash: raw_hash.as_str(),
             content_type: p.content_type.as_deref(),
+            head_hash: p.head.as_ref().map(|(hash, _)| hash.to_hex().to_string()),
             record: &p.record,
         };
         let compressed = compress_tx(&to_json(&version)?)?;
@@ -398,6 +412,11 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         };
         put_json(t.history, &keys::event_key(&prefix, page.events), &event)?;
         put_change(t.changes, &Change::of(&page, &event))?;
+        if let Some((hash, compressed)) = &p.head
+            && t.heads.get(hash.as_bytes())?.is_none()
+        {
+            t.heads.insert(hash.as_bytes(), compressed.as_slice())?;
+        }
         let hash = p.raw_hash.as_bytes();
         let stored = t.raw_ids.get(hash)?.is_some() || (t.legacy && t.raw.get(hash)?.is_some());
         if !stored {
@@ -438,6 +457,8 @@ struct VersionRef<'a> {
     content_hash: &'a str,
     raw_hash: &'a str,
     content_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    head_hash: Option<String>,
     record: &'a Record,
 }
 

@@ -12,6 +12,9 @@ pub struct Response {
     pub status: u16,
     /// Every header, names as sent.
     pub headers: Vec<(String, String)>,
+    /// The status line and header lines as recorded, without the blank
+    /// line (what the store keeps as a version's head).
+    pub head: String,
     /// The body, decoded.
     pub body: Vec<u8>,
 }
@@ -52,9 +55,15 @@ pub(super) fn parse(block: &[u8]) -> Result<Response, String> {
             )
         })
         .collect();
+    let head_text = String::from_utf8_lossy(&block[..head]);
+    let head_text = head_text
+        .strip_suffix("\r\n")
+        .unwrap_or(&head_text)
+        .to_owned();
     let mut response = Response {
         status,
         headers,
+        head: head_text,
         body: Vec::new(),
     };
     let mut body = block[head..].to_vec();
@@ -154,6 +163,12 @@ mod tests {
             Some("text/html; charset=utf-8")
         );
         assert_eq!(response.body, page);
+        assert!(
+            response
+                .head
+                .starts_with("HTTP/1.1 200 OK\r\nContent-Type:")
+        );
+        assert!(response.head.ends_with("Content-Encoding: gzip\r\n"));
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub fn capture(record: &Record) -> Result<Option<Capture>, String> {
         Response {
             status: 200,
             headers: Vec::new(),
+            head: String::new(),
             body: Vec::new(),
         }
     } else {

@@ -38,6 +38,7 @@ impl SiteCrawl<'_> {
                         duration_ms: 0,
                         etag: None,
                         last_modified: None,
+                        head: None,
                     },
                     "error",
                 );
