@@ -18,6 +18,8 @@ const EXPORT_SLICE: usize = 2_000;
 pub(super) enum ExportFormat {
     /// JSON Lines.
     Jsonl,
+    /// WARC 1.1, gzip per record (needs -o).
+    Warc,
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +34,10 @@ pub(super) struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     format: ExportFormat,
+    /// Write to this file instead of standard output (required for WARC:
+    /// `-o archive.warc.gz`); it appears whole or not at all.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
 }
 
 pub(super) fn run(args: &ExportArgs) -> Result<()> {
@@ -42,6 +48,9 @@ pub(super) fn run(args: &ExportArgs) -> Result<()> {
         .transpose()?;
     let config = args.store.config()?;
     let dir = args.store.dir(config.as_ref());
+    if args.format == ExportFormat::Warc {
+        return warc(args, &dir, config.as_ref(), since.as_ref());
+    }
     // checked once, before anything is written
     let mut out = super::stdout();
     match Source::open(&dir)? {
@@ -72,5 +81,69 @@ pub(super) fn run(args: &ExportArgs) -> Result<()> {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `--format warc -o FILE`: every version as its response, request and
+/// metadata records, after a `warcinfo`; written to `FILE.partial` and
+/// renamed when whole.
+fn warc(
+    args: &ExportArgs,
+    dir: &std::path::Path,
+    config: Option<&govsnap::Config>,
+    since: Option<&Since>,
+) -> Result<()> {
+    use anyhow::Context;
+    use govsnap::warc::{write::Writer, write_version, write_warcinfo};
+    let Some(path) = &args.output else {
+        anyhow::bail!("--format warc writes a file: give it with -o FILE.warc.gz");
+    };
+    match Source::open(dir)? {
+        Source::Local(store) => drop(store),
+        Source::Service(_) => anyhow::bail!(
+            "the store is held by govsnap serve: stop it to export WARC, or export JSON Lines through it"
+        ),
+    }
+    let user_agent = config.map_or(govsnap::config::DEFAULT_USER_AGENT, |c| {
+        c.crawl.user_agent.as_str()
+    });
+    let partial = path.with_extension("partial");
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let mut out = Writer::new(std::io::BufWriter::new(file));
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    write_warcinfo(
+        &mut out,
+        &name,
+        &govsnap::store::timestamp(std::time::SystemTime::now()),
+    )?;
+    let (mut after, from_time) = Since::start(since);
+    let written = (|| -> Result<()> {
+        loop {
+            let store = govsnap::Store::open_existing(dir)?;
+            let (versions, next) = store.versions_slice(after, from_time, EXPORT_SLICE)?;
+            for (_, version) in &versions {
+                write_version(&mut out, &store, version, user_agent)?;
+            }
+            drop(store);
+            match next {
+                Some(n) => after = Some(n),
+                None => return Ok(()),
+            }
+        }
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    let records = out.written();
+    out.finish()?;
+    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "govsnap: wrote {records} WARC records to {}",
+        path.display()
+    );
     Ok(())
 }

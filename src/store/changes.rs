@@ -343,6 +343,9 @@ impl FromStr for Since {
     }
 }
 
+/// Versions with their changes' cursors, and where the next slice starts.
+pub type VersionsSlice = (Vec<(ChangeCursor, Version)>, Option<ChangeCursor>);
+
 /// One slice of an export: its lines, and where the next slice starts
 /// (`None` at the end of the feed).
 #[derive(Debug, Clone, Default)]
@@ -369,25 +372,43 @@ impl Store {
         from_time: Option<&str>,
         limit: usize,
     ) -> Result<ExportSlice> {
+        let (versions, next) = self.versions_slice(after, from_time, limit)?;
+        let lines = versions
+            .into_iter()
+            .map(|(cursor, version)| {
+                export_line(cursor, version).map_err(|e| self.bad_value(trees::VERSIONS, &e))
+            })
+            .collect::<Result<_>>()?;
+        Ok(ExportSlice { lines, next })
+    }
+
+    /// [`Store::export_slice`]'s versions themselves, each with its
+    /// change's cursor, and where the next slice starts.
+    ///
+    /// # Errors
+    /// As [`Store::changes`].
+    pub fn versions_slice(
+        &self,
+        after: Option<ChangeCursor>,
+        from_time: Option<&str>,
+        limit: usize,
+    ) -> Result<VersionsSlice> {
         let changes = self.changes(after, limit)?;
         let next = (changes.len() == limit)
             .then(|| changes.last().map(|(c, _)| *c))
             .flatten();
-        let mut lines = Vec::with_capacity(changes.len());
+        let mut versions = Vec::with_capacity(changes.len());
         for (cursor, change) in changes {
             if change.kind != EventKind::Version
                 || from_time.is_some_and(|t| change.fetched_at.as_str() < t)
             {
                 continue;
             }
-            let Some(version) = self.version_of_change(&change)? else {
-                continue;
-            };
-            lines.push(
-                export_line(cursor, version).map_err(|e| self.bad_value(trees::VERSIONS, &e))?,
-            );
+            if let Some(version) = self.version_of_change(&change)? {
+                versions.push((cursor, version));
+            }
         }
-        Ok(ExportSlice { lines, next })
+        Ok((versions, next))
     }
 }
 

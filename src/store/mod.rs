@@ -63,7 +63,7 @@ mod write;
 
 pub use write::{Batch, PreparedPage};
 
-pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since};
+pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, VersionsSlice};
 pub use frontier::{CrawlPlan, FrontierEntry};
 pub(crate) use keys::url_hash;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};

@@ -1,7 +1,11 @@
 //! WARC (ISO 28500), the web archive's exchange format (SPEC §10): what
 //! Heritrix, `wget --warc-file`, Browsertrix and pywb write and read.
 //!
-//! Reading, so far: [`Reader`] walks a WARC file's records in one pass, plain
+//! Writing: [`write::Writer`] writes records, one gzip member each, and
+//! [`write_version`] a stored version as its `response`, `request` and
+//! `metadata` records (`govsnap export --format warc`).
+//!
+//! Reading: [`Reader`] walks a WARC file's records in one pass, plain
 //! or gzip per record, skipping (and reporting) a record that is cut short
 //! or corrupt; [`capture`] turns a `response` or `revisit` record into what
 //! the pipeline takes — the URL, the capture time (`WARC-Date`), the HTTP
@@ -14,6 +18,7 @@
 
 mod http;
 mod read;
+pub mod write;
 
 pub use http::Response;
 pub use read::{Item, MAX_BLOCK, Reader, Record};
@@ -90,4 +95,125 @@ pub fn capture(record: &Record) -> Result<Option<Capture>, String> {
         revisit,
         response,
     }))
+}
+
+/// Write a version as WARC records: its `response` (the head as received,
+/// made to fit the stored body, see [`write::http_head`]), the `request`
+/// govsnap sent for it, and a `metadata` record with the govsnap record
+/// (JSON), the three linked by `WARC-Concurrent-To`.
+///
+/// # Errors
+/// When the store cannot be read or `out` fails.
+pub fn write_version<W: std::io::Write>(
+    out: &mut write::Writer<W>,
+    store: &crate::Store,
+    version: &crate::store::Version,
+    user_agent: &str,
+) -> crate::Result<()> {
+    let io = |e: std::io::Error| crate::Error::Io {
+        what: "writing the WARC".to_owned(),
+        source: e,
+    };
+    let body = store.raw(version)?.unwrap_or_default();
+    let head = store.head(version)?;
+    let mut block =
+        write::http_head(head.as_deref(), version.content_type.as_deref(), body.len()).into_bytes();
+    block.extend_from_slice(&body);
+    let what = format!("{}\n{}", version.url, version.version);
+    let response_id = write::record_id("response", &what);
+    // WARC dates are UTC with a Z; the store's have milliseconds, which
+    // WARC 1.1 allows
+    let date = version.fetched_at.as_str();
+    let payload = write::digest(&body);
+    out.record(
+        &[
+            ("WARC-Type", "response"),
+            ("WARC-Record-ID", &response_id),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", &version.url),
+            ("Content-Type", "application/http; msgtype=response"),
+            ("WARC-Payload-Digest", &payload),
+        ],
+        &block,
+    )
+    .map_err(io)?;
+    let request = request_block(&version.url, user_agent);
+    out.record(
+        &[
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", &write::record_id("request", &what)),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", &version.url),
+            ("WARC-Concurrent-To", &response_id),
+            ("Content-Type", "application/http; msgtype=request"),
+        ],
+        request.as_bytes(),
+    )
+    .map_err(io)?;
+    let record = serde_json::to_vec(&version.record).map_err(|e| io(std::io::Error::other(e)))?;
+    out.record(
+        &[
+            ("WARC-Type", "metadata"),
+            ("WARC-Record-ID", &write::record_id("metadata", &what)),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", &version.url),
+            ("WARC-Concurrent-To", &response_id),
+            ("Content-Type", "application/json"),
+        ],
+        &record,
+    )
+    .map_err(io)
+}
+
+/// The request govsnap sends for a URL (the conditional headers of the
+/// fetch are not kept, so not written).
+fn request_block(url: &str, user_agent: &str) -> String {
+    let parsed = url::Url::parse(url).ok();
+    let host = parsed
+        .as_ref()
+        .and_then(|u| {
+            u.host_str().map(|h| {
+                u.port()
+                    .map_or_else(|| h.to_owned(), |p| format!("{h}:{p}"))
+            })
+        })
+        .unwrap_or_default();
+    let path = parsed.as_ref().map_or_else(
+        || "/".to_owned(),
+        |u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        },
+    );
+    format!(
+        "GET {path} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {user_agent}\r\naccept-encoding: gzip, br\r\n\r\n"
+    )
+}
+
+/// The `warcinfo` record that opens an export.
+///
+/// # Errors
+/// When `out` fails.
+pub fn write_warcinfo<W: std::io::Write>(
+    out: &mut write::Writer<W>,
+    filename: &str,
+    date: &str,
+) -> std::io::Result<()> {
+    let info = format!(
+        "software: govsnap/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\ndescription: versions of government documents archived by govsnap; each response with its request and a metadata record holding govsnap's record (JSON)\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    out.record(
+        &[
+            ("WARC-Type", "warcinfo"),
+            (
+                "WARC-Record-ID",
+                &write::record_id("warcinfo", &format!("{filename}\n{date}")),
+            ),
+            ("WARC-Date", date),
+            ("WARC-Filename", filename),
+            ("Content-Type", "application/warc-fields"),
+        ],
+        info.as_bytes(),
+    )
 }

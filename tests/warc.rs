@@ -1,8 +1,11 @@
-//! `govsnap ingest FILE.warc.gz` on a real WARC: `wget --warc-file` over a
-//! government-style site served on loopback. The WARC ingests to the same
-//! documents as a crawl of the site; a WARC cut in the middle keeps every
-//! record before the cut and exits 1 naming the offset; a corrupt record in
-//! the middle is skipped and the records after it are kept.
+//! WARC in and out. In: `govsnap ingest FILE.warc.gz` on a real WARC,
+//! `wget --warc-file` over a government-style site served on loopback,
+//! ingests to the same documents as a crawl of the site; a WARC cut in the
+//! middle keeps every record before the cut and exits 1 naming the offset;
+//! a corrupt record in the middle is skipped and the records after it are
+//! kept. Out: `govsnap export --format warc` passes the reference reader
+//! (Python's warcio: `check` and `index`), and a round trip (crawl, export,
+//! ingest into a new store) gives the same records.
 
 mod common;
 
@@ -216,4 +219,111 @@ fn documents_after_ingest(
     let store = dir.join(name);
     let out = ingest(config, &store, &warc);
     (documents(config, &store), out)
+}
+
+/// Python's warcio: `$WARCIO`, or the virtualenv `.ci/run` makes.
+fn warcio() -> PathBuf {
+    let path = std::env::var_os("WARCIO").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/warcio"),
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "warcio is not at {}: run .ci/run, or `python3 -m venv .ci/venv && .ci/venv/bin/pip install warcio`",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn an_export_passes_warcio_and_ingests_back_to_the_same_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, addr) = Bureau::new(4, u32::MAX);
+    let config = config(dir.path(), addr, None);
+    let cfg = config.to_str().unwrap();
+    common::ok(&run(&["crawl", "--config", cfg]));
+    bureau.edition.store(2, std::sync::atomic::Ordering::SeqCst);
+    common::ok(&run(&["crawl", "--config", cfg, "--full"]));
+    let warc = dir.path().join("export.warc.gz");
+    let out = run(&[
+        "export",
+        "--config",
+        cfg,
+        "--format",
+        "warc",
+        "-o",
+        warc.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.path().join("export.partial").exists());
+
+    let check = Command::new(warcio())
+        .args(["check", "-v"])
+        .arg(&warc)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "warcio check: {report}");
+    assert_eq!(report.matches("digest pass").count(), 1 + 8 * 3, "{report}");
+    let index = Command::new(warcio())
+        .arg("index")
+        .arg(&warc)
+        .output()
+        .unwrap();
+    assert!(index.status.success());
+    let kinds: Vec<String> = String::from_utf8_lossy(&index.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["warc-type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds[0], "warcinfo");
+    for kind in ["response", "request", "metadata"] {
+        assert_eq!(
+            kinds.iter().filter(|k| *k == kind).count(),
+            8,
+            "{kind}: {kinds:?}"
+        );
+    }
+
+    // the round trip: the same records, at the same times
+    let again = dir.path().join("again");
+    let summary: serde_json::Value =
+        serde_json::from_str(&common::ok(&ingest(&config, &again, &warc))).unwrap();
+    assert_eq!(
+        (summary["new_versions"].as_u64(), summary["errors"].as_u64()),
+        (Some(8), Some(0)),
+        "{summary}"
+    );
+    let store = dir.path().join("store");
+    assert_eq!(
+        export_without_cursors(&config, &again),
+        export_without_cursors(&config, &store)
+    );
+}
+
+/// `govsnap export` of a store, each line without its `cursor` (a place in
+/// that store's own feed).
+fn export_without_cursors(config: &Path, store: &Path) -> Vec<serde_json::Value> {
+    let out = common::ok(&run(&[
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]));
+    out.lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("cursor");
+            v
+        })
+        .collect()
 }

@@ -1,0 +1,145 @@
+//! Writing WARC 1.1: each record its own gzip member (so a reader can seek
+//! to any record and a damaged member costs one record), digests as
+//! `sha1:BASE32`, record ids as `urn:uuid:` — name-based (v5) from what the
+//! record is, so that an export of the same store writes the same ids, and
+//! a `revisit` can name the `response` it refers to without a table of
+//! every id written.
+
+use sha1::{Digest, Sha1};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use uuid::Uuid;
+
+/// The namespace of govsnap's record ids.
+const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_7a52_3f0e_4c41_9d2b_6a8e_0b5c_2e71);
+
+/// A record id: `<urn:uuid:…>`, the same for the same `kind` and `what`.
+#[must_use]
+pub fn record_id(kind: &str, what: &str) -> String {
+    format!(
+        "<urn:uuid:{}>",
+        Uuid::new_v5(&ID_NAMESPACE, format!("{kind}\n{what}").as_bytes())
+    )
+}
+
+/// `sha1:` and the base32 of the SHA-1 of `bytes`, as WARC digests are written.
+#[must_use]
+pub fn digest(bytes: &[u8]) -> String {
+    format!(
+        "sha1:{}",
+        data_encoding::BASE32.encode(&Sha1::digest(bytes))
+    )
+}
+
+/// Writes records to `out`, one gzip member each.
+#[derive(Debug)]
+pub struct Writer<W: Write> {
+    out: W,
+    written: u64,
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer over `out`.
+    pub fn new(out: W) -> Self {
+        Self { out, written: 0 }
+    }
+
+    /// Write one record: `fields` (without `WARC-Block-Digest` and
+    /// `Content-Length`, which are added) and its block.
+    ///
+    /// # Errors
+    /// When `out` fails.
+    pub fn record(&mut self, fields: &[(&str, &str)], block: &[u8]) -> io::Result<()> {
+        let mut head = String::from("WARC/1.1\r\n");
+        for (name, value) in fields {
+            head.push_str(name);
+            head.push_str(": ");
+            head.push_str(value);
+            head.push_str("\r\n");
+        }
+        let _ = write!(
+            head,
+            "WARC-Block-Digest: {}\r\nContent-Length: {}\r\n\r\n",
+            digest(block),
+            block.len()
+        );
+        let mut member = flate2::write::GzEncoder::new(&mut self.out, flate2::Compression::new(6));
+        member.write_all(head.as_bytes())?;
+        member.write_all(block)?;
+        member.write_all(b"\r\n\r\n")?;
+        member.finish()?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Records written so far.
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The underlying writer, flushed.
+    ///
+    /// # Errors
+    /// When the flush fails.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// An HTTP head to go with a decoded body: the head as received, less the
+/// headers that describe an encoding the stored body no longer has
+/// (`Content-Encoding`, `Transfer-Encoding`) and its `Content-Length`, which
+/// is written again for the body as stored; or, for a version stored
+/// without its head, a plain `200` with its `Content-Type`.
+#[must_use]
+pub fn http_head(head: Option<&str>, content_type: Option<&str>, body_len: usize) -> String {
+    let mut out = String::new();
+    if let Some(head) = head {
+        for line in head.split("\r\n").filter(|l| !l.is_empty()) {
+            let name = line.split(':').next().unwrap_or("").trim();
+            let stale = ["content-encoding", "transfer-encoding", "content-length"]
+                .iter()
+                .any(|h| name.eq_ignore_ascii_case(h));
+            if !stale {
+                out.push_str(line);
+                out.push_str("\r\n");
+            }
+        }
+    } else {
+        out.push_str("HTTP/1.1 200 OK\r\n");
+        if let Some(ct) = content_type {
+            let _ = write!(out, "Content-Type: {ct}\r\n");
+        }
+    }
+    let _ = write!(out, "Content-Length: {body_len}\r\n\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_and_ids_are_as_warc_writes_them() {
+        // SHA-1 of "abc", base32: a known value
+        assert_eq!(digest(b"abc"), "sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5");
+        assert_eq!(record_id("response", "x"), record_id("response", "x"));
+        assert_ne!(record_id("response", "x"), record_id("request", "x"));
+        assert!(record_id("response", "x").starts_with("<urn:uuid:"));
+    }
+
+    #[test]
+    fn a_head_loses_the_encoding_its_body_no_longer_has() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\nserver: nginx\r\n";
+        assert_eq!(
+            http_head(Some(head), None, 42),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nserver: nginx\r\nContent-Length: 42\r\n\r\n"
+        );
+        assert_eq!(
+            http_head(None, Some("text/html; charset=GBK"), 7),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=GBK\r\nContent-Length: 7\r\n\r\n"
+        );
+    }
+}
