@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# WARC in (issue 14): `govsnap ingest` of the WARC that `wget --warc-file`
-# writes of a generated site, against a crawl of the same site; records/s,
-# MB/s of WARC, peak RSS; and `warcio index` reading the same file, for
-# scale (warcio in a virtualenv under the work directory).
+# WARC in and out (issue 14): `govsnap ingest` of the WARC that `wget
+# --warc-file` writes of a generated site, then `govsnap export --format
+# warc` of the store that made; records/s, MB/s of WARC, peak RSS; and
+# `warcio index` reading each file, for scale (warcio in a virtualenv under
+# the work directory).
 #
 #   bash bench/warc_ingest.sh [ARTICLES] [ROUNDS]   (default 5000 3)
 set -euo pipefail
@@ -35,4 +36,15 @@ for r in $(seq "$rounds"); do
   printf 'round %d: govsnap ingest %.2f s (%.0f records/s, %.1f MB/s, peak RSS %d MB; %s)  warcio index %.2f s\n' \
     "$r" "$secs" "$(echo "$records / $secs" | bc -l)" "$(echo "$mb / $secs" | bc -l)" "$((rss / 1024))" \
     "$(cut -c1-90 "$work/summary.json")" "$w"
+  rm -f "$work/out.warc.gz"
+  /usr/bin/time -f '%e %M' -o "$work/time.txt" \
+    "$GOVSNAP" export --config "$work/warc.toml" --store "$work/store" --format warc -o "$work/out.warc.gz" 2>/dev/null
+  read -r secs rss < "$work/time.txt"
+  out_mb=$(echo "$(stat -c %s "$work/out.warc.gz") / 1000000" | bc -l)
+  out_records=$(python3 -c 'import gzip, sys; print(sum(1 for l in gzip.open(sys.argv[1]) if l.startswith(b"WARC-Type:")))' "$work/out.warc.gz")
+  start=$(date +%s.%N)
+  "$work/venv/bin/warcio" index "$work/out.warc.gz" > /dev/null
+  w=$(echo "$(date +%s.%N) - $start" | bc -l)
+  printf '         govsnap export %.2f s (%s records, %.1f MB: %.0f records/s, %.1f MB/s, peak RSS %d MB)  warcio index %.2f s\n' \
+    "$secs" "$out_records" "$out_mb" "$(echo "$out_records / $secs" | bc -l)" "$(echo "$out_mb / $secs" | bc -l)" "$((rss / 1024))" "$w"
 done
