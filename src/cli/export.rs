@@ -38,6 +38,10 @@ pub(super) struct ExportArgs {
     /// `-o archive.warc.gz`); it appears whole or not at all.
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<std::path::PathBuf>,
+    /// With --format warc: also a `revisit` record for every fetch that
+    /// found its page unchanged (identical-payload-digest profile).
+    #[arg(long)]
+    revisits: bool,
 }
 
 pub(super) fn run(args: &ExportArgs) -> Result<()> {
@@ -94,7 +98,7 @@ fn warc(
     since: Option<&Since>,
 ) -> Result<()> {
     use anyhow::Context;
-    use govsnap::warc::{write::Writer, write_version, write_warcinfo};
+    use govsnap::warc::{write::Writer, write_revisit, write_version, write_warcinfo};
     let Some(path) = &args.output else {
         anyhow::bail!("--format warc writes a file: give it with -o FILE.warc.gz");
     };
@@ -134,6 +138,27 @@ fn warc(
             }
         }
     })();
+    let written = written.and_then(|()| {
+        if !args.revisits {
+            return Ok(());
+        }
+        // after the responses they refer to: from the fetch log, since the
+        // same time (for a cursor, its change's)
+        let store = govsnap::Store::open_existing(dir)?;
+        let from = match since {
+            Some(Since::Time(t)) => Some(t.clone()),
+            Some(Since::Cursor(c)) => store.change_at(*c)?.map(|change| change.fetched_at),
+            None => None,
+        };
+        for entry in store.fetch_log() {
+            let entry = entry?;
+            if from.as_ref().is_some_and(|t| entry.fetched_at < *t) {
+                continue;
+            }
+            write_revisit(&mut out, &store, &entry)?;
+        }
+        Ok(())
+    });
     if let Err(e) = written {
         let _ = std::fs::remove_file(&partial);
         return Err(e);

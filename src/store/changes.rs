@@ -188,6 +188,14 @@ impl Store {
         Ok((cursor, change))
     }
 
+    /// The change a cursor names, if the feed has it.
+    ///
+    /// # Errors
+    /// As [`Store::changes`].
+    pub fn change_at(&self, cursor: ChangeCursor) -> Result<Option<Change>> {
+        self.read(&self.changes, &cursor.key())
+    }
+
     /// The cursor of the newest change, if there is any.
     ///
     /// # Errors

@@ -217,3 +217,64 @@ pub fn write_warcinfo<W: std::io::Write>(
         info.as_bytes(),
     )
 }
+
+/// Write a `revisit` record (the identical-payload-digest profile) for a
+/// fetch that found its page unchanged (`unchanged`, or a 304), referring
+/// to the `response` of the version current at that time. `None` when the
+/// log entry is not such a fetch or its page has no version before it.
+///
+/// # Errors
+/// When the store cannot be read or `out` fails.
+pub fn write_revisit<W: std::io::Write>(
+    out: &mut write::Writer<W>,
+    store: &crate::Store,
+    entry: &crate::store::FetchLogEntry,
+) -> crate::Result<bool> {
+    use crate::store::EventKind;
+    if !matches!(entry.outcome.as_str(), "unchanged" | "not_modified") {
+        return Ok(false);
+    }
+    let current = store
+        .history(&entry.url)?
+        .into_iter()
+        .filter(|e| e.kind == EventKind::Version && e.fetched_at <= entry.fetched_at)
+        .filter_map(|e| e.version)
+        .next_back();
+    let Some(n) = current else {
+        return Ok(false);
+    };
+    let Some(version) = store.version(&entry.url, n)? else {
+        return Ok(false);
+    };
+    let body = store.raw(&version)?.unwrap_or_default();
+    let what = format!("{}\n{}", version.url, version.version);
+    let status = if entry.status == 304 {
+        "HTTP/1.1 304 Not Modified\r\n\r\n"
+    } else {
+        "HTTP/1.1 200 OK\r\n\r\n"
+    };
+    let id = write::record_id("revisit", &format!("{}\n{}", entry.url, entry.fetched_at));
+    out.record(
+        &[
+            ("WARC-Type", "revisit"),
+            ("WARC-Record-ID", &id),
+            ("WARC-Date", &entry.fetched_at),
+            ("WARC-Target-URI", &entry.url),
+            (
+                "WARC-Profile",
+                "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+            ),
+            ("WARC-Refers-To", &write::record_id("response", &what)),
+            ("WARC-Refers-To-Target-URI", &version.url),
+            ("WARC-Refers-To-Date", &version.fetched_at),
+            ("WARC-Payload-Digest", &write::digest(&body)),
+            ("Content-Type", "application/http; msgtype=response"),
+        ],
+        status.as_bytes(),
+    )
+    .map_err(|e| crate::Error::Io {
+        what: "writing the WARC".to_owned(),
+        source: e,
+    })?;
+    Ok(true)
+}
