@@ -37,8 +37,8 @@ fn wget_warc(dir: &Path, addr: std::net::SocketAddr) -> PathBuf {
     dir.join("site.warc.gz")
 }
 
-/// The documents of a store: URL → (title, text), from `govsnap export`.
-fn documents(config: &Path, store: &Path) -> BTreeMap<String, (String, String)> {
+/// `govsnap export` of a store: its lines, as JSON.
+fn exported(config: &Path, store: &Path) -> Vec<serde_json::Value> {
     let out = common::ok(&run(&[
         "export",
         "--config",
@@ -47,8 +47,15 @@ fn documents(config: &Path, store: &Path) -> BTreeMap<String, (String, String)> 
         store.to_str().unwrap(),
     ]));
     out.lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The documents of a store: URL → (title, text).
+fn documents(config: &Path, store: &Path) -> BTreeMap<String, (String, String)> {
+    exported(config, store)
+        .into_iter()
+        .map(|v| {
             (
                 v["url"].as_str().unwrap().to_owned(),
                 (
@@ -312,16 +319,9 @@ fn an_export_passes_warcio_and_ingests_back_to_the_same_records() {
 /// `govsnap export` of a store, each line without its `cursor` (a place in
 /// that store's own feed).
 fn export_without_cursors(config: &Path, store: &Path) -> Vec<serde_json::Value> {
-    let out = common::ok(&run(&[
-        "export",
-        "--config",
-        config.to_str().unwrap(),
-        "--store",
-        store.to_str().unwrap(),
-    ]));
-    out.lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+    exported(config, store)
+        .into_iter()
+        .map(|mut v| {
             v.as_object_mut().unwrap().remove("cursor");
             v
         })
