@@ -99,8 +99,9 @@ pub fn capture(record: &Record) -> Result<Option<Capture>, String> {
 
 /// Write a version as WARC records: its `response` (the head as received,
 /// made to fit the stored body, see [`write::http_head`]), the `request`
-/// govsnap sent for it, and a `metadata` record with the govsnap record
-/// (JSON), the three linked by `WARC-Concurrent-To`.
+/// govsnap sent for it (`WARC-Concurrent-To` the response), and a
+/// `metadata` record with the govsnap record as JSON (`WARC-Refers-To` the
+/// response, SPEC §10).
 ///
 /// # Errors
 /// When the store cannot be read or `out` fails.
@@ -157,7 +158,7 @@ pub fn write_version<W: std::io::Write>(
             ("WARC-Record-ID", &write::record_id("metadata", &what)),
             ("WARC-Date", date),
             ("WARC-Target-URI", &version.url),
-            ("WARC-Concurrent-To", &response_id),
+            ("WARC-Refers-To", &response_id),
             ("Content-Type", "application/json"),
         ],
         &record,
