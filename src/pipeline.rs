@@ -206,6 +206,15 @@ impl<'s> Snapshots<'s> {
         Ok(())
     }
 
+    /// Store what was added so far, now: before a write that must see it
+    /// (a gone mark, a revisit of a page just added).
+    ///
+    /// # Errors
+    /// As [`Snapshots::add`].
+    pub fn commit_now(&mut self) -> Result<()> {
+        self.commit()
+    }
+
     /// Store what is left and return the counts.
     ///
     /// # Errors

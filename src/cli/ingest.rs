@@ -108,7 +108,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     }
     let counts = snapshots.finish().context("storing the last pages")?;
     summary.new_versions = counts.new_versions;
-    summary.unchanged = counts.unchanged;
+    summary.unchanged += counts.unchanged;
     summary.skipped = counts.skipped;
     summary.listings = counts.listings;
     let mut out = super::stdout();
@@ -201,11 +201,20 @@ fn ingest_warc(
         };
         summary.pages_read += 1;
         match r.status {
-            _ if capture.revisit => store.log(&fetch, "unchanged")?,
+            // the page was fetched and found as its last version: its last
+            // fetch is this one (written after the pages added before it)
+            _ if capture.revisit => {
+                snapshots.commit_now()?;
+                let mut batch = govsnap::store::Batch::default();
+                batch.add_not_modified(govsnap::store::FetchLogEntry::new(&fetch, "unchanged"));
+                store.commit(&batch)?;
+                summary.unchanged += 1;
+            }
             200..=299 => snapshots.add(&fetch, site, options).with_context(|| {
                 format!("storing the batch of pages that ends with {}", capture.url)
             })?,
             404 | 410 => {
+                snapshots.commit_now()?;
                 store.mark_gone(&fetch)?;
             }
             _ => summary.skipped += 1,
