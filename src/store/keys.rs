@@ -23,11 +23,11 @@ pub(crate) fn page_key(url: &str, n: u32) -> [u8; URL_HASH_LEN + 4] {
     key
 }
 
-/// A page's history events and version index entries are keyed
-/// `prefix ‖ n (u32, big-endian)`. The prefix is the page's id (8 bytes)
-/// for pages first stored by schema 3: a crawl stores new pages in id
-/// order, so their keys land in the cached end of the trees. Pages stored
-/// before have the URL hash (16 bytes); the lengths keep the two apart.
+/// A page's history events are keyed `prefix ‖ n (u32, big-endian)`. The
+/// prefix is the page's id (8 bytes): a crawl stores new pages in id order,
+/// so their keys land in the cached end of the tree. Pages stored before
+/// schema 3 had the URL hash (16 bytes) and no id; only the schema-7
+/// upgrade (`upgrade`) still meets them, and moves them.
 pub(crate) fn page_prefix(url: &str, id: Option<u64>) -> Vec<u8> {
     id.map_or_else(|| url_hash(url).to_vec(), |id| id.to_be_bytes().to_vec())
 }

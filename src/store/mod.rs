@@ -58,6 +58,7 @@ mod frontier;
 mod keys;
 pub mod schedule;
 mod trees;
+mod upgrade;
 mod values;
 mod write;
 
@@ -84,10 +85,11 @@ use std::time::SystemTime;
 /// (no `version_ids` entry), writes the fetch log one value per write (a
 /// JSON array), and creates stores without sled's page compression. Schema
 /// 5 keys the crawl frontier by site and URL. Schema 6 adds the changes
-/// feed (tree `changes`), built from the history when an older store is
-/// opened. What an older store holds is read as it is (its frontier is
-/// re-keyed, its changes feed built), and the store is marked 6 when opened.
-pub const STORE_SCHEMA: u32 = 6;
+/// feed (tree `changes`). Schema 7 is one layout: every page has an id,
+/// every version event its `version_id`, every raw value its `raw_ids`
+/// entry (tree `version_ids` is gone). An older store is brought to it
+/// when opened (`upgrade`), once, in place, and then marked 7.
+pub const STORE_SCHEMA: u32 = 7;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache, counted in the bytes its pages take serialized; in
@@ -151,7 +153,6 @@ pub struct Store {
     pages: sled::Tree,
     fetched: sled::Tree,
     versions: sled::Tree,
-    version_ids: sled::Tree,
     history: sled::Tree,
     raw: sled::Tree,
     raw_ids: sled::Tree,
@@ -165,9 +166,6 @@ pub struct Store {
     /// Held around each transaction that adds changes, so that their ids
     /// commit in order (see `changes`).
     write_lock: std::sync::Arc<std::sync::Mutex<()>>,
-    /// Whether schema 1 wrote part of the store: its versions and raw bytes
-    /// are keyed by hash, without index entries.
-    legacy: bool,
 }
 
 /// The content fields the content hash covers, in a fixed order.
@@ -257,7 +255,6 @@ impl Store {
     fn from_db(path: &Path, db: sled::Db) -> Result<Self> {
         let err = |e| store_error(path, e);
         let meta = db.open_tree(trees::META).map_err(err)?;
-        let mut legacy = false;
         let mut upgrade = None;
         match meta.get(trees::SCHEMA_KEY).map_err(err)? {
             None => {
@@ -276,13 +273,6 @@ impl Store {
                         supported: STORE_SCHEMA,
                     });
                 }
-                if found < 2 {
-                    legacy = true;
-                    meta.insert(trees::LEGACY_KEY, b"1".as_slice())
-                        .map_err(err)?;
-                } else {
-                    legacy = meta.get(trees::LEGACY_KEY).map_err(err)?.is_some();
-                }
                 upgrade = (found < STORE_SCHEMA).then_some(found);
             }
         }
@@ -291,7 +281,6 @@ impl Store {
             pages: db.open_tree(trees::PAGES).map_err(err)?,
             fetched: db.open_tree(trees::FETCHED).map_err(err)?,
             versions: db.open_tree(trees::VERSIONS).map_err(err)?,
-            version_ids: db.open_tree(trees::VERSION_IDS).map_err(err)?,
             history: db.open_tree(trees::HISTORY).map_err(err)?,
             raw: db.open_tree(trees::RAW).map_err(err)?,
             raw_ids: db.open_tree(trees::RAW_IDS).map_err(err)?,
@@ -302,19 +291,13 @@ impl Store {
             changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             write_lock: std::sync::Arc::default(),
             meta: meta.clone(),
-            legacy,
             db,
         };
         if let Some(found) = upgrade {
-            // Older values stay readable as they are; the frontier is
-            // re-keyed and the changes feed built first, then the mark
-            // written: a kill in between leaves the old mark, and the next
-            // open does again what is left. The new mark keeps an older
-            // govsnap from misreading what is written from now on.
-            if found < 5 {
-                store.upgrade_frontier_keys()?;
-            }
-            store.backfill_changes()?;
+            // Everything older is brought to the current layout first (see
+            // `upgrade`), then the mark written: a kill in between leaves
+            // the old mark, and the next open does again what is left.
+            store.upgrade(found)?;
             meta.insert(trees::SCHEMA_KEY, STORE_SCHEMA.to_string().as_bytes())
                 .map_err(err)?;
             tracing::info!(store = %path.display(), to = STORE_SCHEMA, "store schema upgraded");
@@ -412,17 +395,8 @@ impl Store {
             .events(&prefix)
             .find(|e| e.as_ref().map_or(true, |e| e.version == Some(n)))
             .transpose()?;
-        if let Some(id) = event.and_then(|e| e.version_id) {
-            return self.read(&self.versions, &keys::id_key(id));
-        }
-        // versions stored before schema 4
-        match self
-            .version_ids
-            .get(keys::event_key(&prefix, n))
-            .map_err(|e| store_error(&self.path, e))?
-        {
-            Some(id) => self.read(&self.versions, &id),
-            None if self.legacy => self.read(&self.versions, &keys::page_key(&page.url, n)),
+        match event.and_then(|e| e.version_id) {
+            Some(id) => self.read(&self.versions, &keys::id_key(id)),
             None => Ok(None),
         }
     }
@@ -493,7 +467,6 @@ impl Store {
             |tree: &sled::Tree, key: &[u8]| tree.get(key).map_err(|e| store_error(&self.path, e));
         let compressed = match get(&self.raw_ids, hash.as_bytes())? {
             Some(id) => get(&self.raw, &id)?,
-            None if self.legacy => get(&self.raw, hash.as_bytes())?,
             None => None,
         };
         let Some(compressed) = compressed else {

@@ -93,7 +93,10 @@ fn pages_new_to_the_store_key_history_and_versions_by_id_in_arrival_order() {
         expected,
         "appended in arrival order"
     );
-    assert!(store.version_ids.is_empty(), "events point to versions");
+    assert!(
+        store.db.open_tree(trees::VERSION_IDS).unwrap().is_empty(),
+        "events point to versions"
+    );
     for (url, key) in urls.iter().zip(&keys_of(&store.versions)) {
         let history = store.history(url).unwrap();
         assert_eq!(history.len(), 1);
@@ -147,25 +150,97 @@ fn an_unchanged_fetch_stores_only_its_last_fetch() {
 
 /// A page stored by schema 2 or 3: its history event has no version id,
 /// and `version_ids` says where its version is.
+/// Rewrite a page of `store` as schema 2 left it: no page id, its events
+/// keyed by its URL hash without `version_id`, its versions found through
+/// `version_ids`.
+fn as_schema_2(store: &Store, url: &str) {
+    let mut page: PageState =
+        serde_json::from_slice(&store.pages.get(url).unwrap().unwrap()).unwrap();
+    let prefix = keys::page_prefix(url, page.id);
+    let old_prefix = keys::page_prefix(url, None);
+    let version_ids = store.db.open_tree(trees::VERSION_IDS).unwrap();
+    for kv in store.history.scan_prefix(&prefix) {
+        let (k, v) = kv.unwrap();
+        if k.len() != prefix.len() + 4 {
+            continue;
+        }
+        let mut event: Event = serde_json::from_slice(&v).unwrap();
+        let seq = u32::from_be_bytes(k[k.len() - 4..].try_into().unwrap());
+        if let (Some(n), Some(id)) = (event.version, event.version_id.take()) {
+            version_ids
+                .insert(keys::event_key(&old_prefix, n), &keys::id_key(id))
+                .unwrap();
+        }
+        store.history.remove(&k).unwrap();
+        store
+            .history
+            .insert(
+                keys::event_key(&old_prefix, seq),
+                serde_json::to_vec(&event).unwrap(),
+            )
+            .unwrap();
+    }
+    page.id = None;
+    store
+        .pages
+        .insert(url, serde_json::to_vec(&page).unwrap())
+        .unwrap();
+}
+
 #[test]
-fn a_version_stored_before_schema_4_is_found_through_its_index() {
-    let store = Store::temporary().unwrap();
-    put(&store, &page(BODY, 1), 0);
-    let state = store.page(URL).unwrap().unwrap();
-    let (key, value) = store.history.iter().next().unwrap().unwrap();
-    let mut event: Event = serde_json::from_slice(&value).unwrap();
-    let id = event.version_id.take().unwrap();
-    store
-        .history
-        .insert(&key, serde_json::to_vec(&event).unwrap())
-        .unwrap();
-    assert!(store.latest(URL).unwrap().is_none(), "nothing says where");
-    let prefix = keys::page_prefix(URL, state.id);
-    store
-        .version_ids
-        .insert(keys::event_key(&prefix, 1), &keys::id_key(id))
-        .unwrap();
-    assert_eq!(store.latest(URL).unwrap().unwrap().version, 1);
+fn older_layouts_are_upgraded_when_opened_even_after_a_kill_in_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let other = "http://www.example.gov.cn/gk/t20210331_2.html";
+    let html2 = page("<p>另一份文件的正文，与第一份不同。</p>", 1);
+    {
+        let store = Store::open(&path).unwrap();
+        put(&store, &page(BODY, 1), 0);
+        put(
+            &store,
+            &page("<p>修订后的正文：检查范围扩大到全区。</p>", 1),
+            10,
+        );
+        store
+            .put(&fetch(other, &html2, 20), &record(&html2))
+            .unwrap();
+        as_schema_2(&store, URL);
+        as_schema_2(&store, other);
+        store.meta.insert(trees::SCHEMA_KEY, b"2").unwrap();
+        assert!(
+            store.latest(URL).unwrap().is_none(),
+            "the read path knows one layout"
+        );
+        // a kill after the upgrade moved the first page, before the mark
+        let version_ids = store.db.open_tree(trees::VERSION_IDS).unwrap();
+        store.upgrade_page(URL, &version_ids).unwrap();
+        store.flush().unwrap();
+    }
+    let store = reopen(&path).unwrap();
+    for (url, versions) in [(URL, 2), (other, 1)] {
+        let page = store.page(url).unwrap().unwrap();
+        assert!(page.id.is_some(), "{url} has an id");
+        assert_eq!(store.latest(url).unwrap().unwrap().version, versions);
+        assert!(store.version(url, 1).unwrap().is_some());
+        assert!(
+            store
+                .history(url)
+                .unwrap()
+                .iter()
+                .all(|e| e.version_id.is_some()),
+            "{url}: every version event names its version"
+        );
+    }
+    assert!(store.db.open_tree(trees::VERSION_IDS).unwrap().is_empty());
+    assert_eq!(
+        store.meta.get(trees::SCHEMA_KEY).unwrap().unwrap(),
+        STORE_SCHEMA.to_string().as_bytes()
+    );
+    assert_eq!(
+        store.changes(None, 10).unwrap().len(),
+        3,
+        "and the feed built"
+    );
 }
 
 /// The fetches of one write make one fetch-log value, read back one by

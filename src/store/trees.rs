@@ -10,7 +10,8 @@ pub(crate) const PAGES: &str = "pages";
 pub(crate) const FETCHED: &str = "fetched";
 /// Every version of every page: `version id` (schema 1: `url hash ‖ version`).
 pub(crate) const VERSIONS: &str = "versions";
-/// Where a page's versions are: `url hash ‖ version` → `version id`.
+/// Where a page's versions were (schemas 2–3): `url hash ‖ version` →
+/// `version id`. Emptied by the schema-7 upgrade.
 pub(crate) const VERSION_IDS: &str = "version_ids";
 /// Every event (version, gone) of every page, in order: `url hash ‖ seq`.
 pub(crate) const HISTORY: &str = "history";
@@ -39,5 +40,6 @@ pub(crate) const SCHEMA_KEY: &[u8] = b"schema";
 pub(crate) const RESTART_KEY_PREFIX: &[u8] = b"recrawl:";
 /// In [`META`], followed by a site's name: the site's last crawl.
 pub(crate) const CRAWL_KEY_PREFIX: &[u8] = b"crawl:";
-/// Present in [`META`] when schema 1 wrote part of the store.
+/// Present in [`META`] when schema 1 wrote part of the store (until the
+/// schema-7 upgrade has moved its values).
 pub(crate) const LEGACY_KEY: &[u8] = b"schema_1_values";

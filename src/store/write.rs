@@ -74,7 +74,6 @@ impl Store {
                         raw_ids,
                         heads,
                         changes,
-                        legacy: self.legacy,
                     };
                     let mut entries = Vec::with_capacity(prepared.len() + logged.len());
                     let outcomes = prepared
@@ -339,8 +338,6 @@ struct TxTrees<'a> {
     raw_ids: &'a sled::transaction::TransactionalTree,
     heads: &'a sled::transaction::TransactionalTree,
     changes: &'a sled::transaction::TransactionalTree,
-    /// Look for schema-1 raw bytes too (keyed by hash, not indexed).
-    legacy: bool,
 }
 
 /// Write one page inside a transaction: a new version, or only its state.
@@ -418,7 +415,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
             t.heads.insert(hash.as_bytes(), compressed.as_slice())?;
         }
         let hash = p.raw_hash.as_bytes();
-        let stored = t.raw_ids.get(hash)?.is_some() || (t.legacy && t.raw.get(hash)?.is_some());
+        let stored = t.raw_ids.get(hash)?.is_some();
         if !stored {
             let id = keys::id_key(t.raw.generate_id()?);
             t.raw.insert(&id, p.compressed.as_slice())?;
