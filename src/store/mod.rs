@@ -329,10 +329,7 @@ impl Store {
 
     /// Every page, in URL order.
     pub fn pages(&self) -> impl Iterator<Item = Result<PageState>> + '_ {
-        self.pages.iter().map(|kv| {
-            self.decode_kv(kv)
-                .and_then(|page| self.with_last_fetch(page))
-        })
+        self.pages_after(None)
     }
 
     /// The pages after `after` (`None`: from the first), in URL order: a
