@@ -71,6 +71,7 @@ fn ingest(store: &Store, corpus: &[(String, Vec<u8>)]) -> f64 {
             etag: None,
             last_modified: None,
             head: None,
+            conditional: None,
         };
         snapshots
             .add(&fetch, None, ExtractOptions::default())

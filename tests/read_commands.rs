@@ -49,6 +49,7 @@ fn fetch(bytes: &[u8], status: u16) -> Fetch<'_> {
         etag: None,
         last_modified: None,
         head: None,
+        conditional: None,
     }
 }
 

@@ -267,6 +267,18 @@ fn an_export_passes_warcio_and_ingests_back_to_the_same_records() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!dir.path().join("export.partial").exists());
+    // each second version's request asked conditionally, with the ETag the
+    // first fetch got; the first fetches asked plainly
+    let text = String::from_utf8_lossy(&flate2_decode(&std::fs::read(&warc).unwrap())).into_owned();
+    for i in 0..4 {
+        assert_eq!(
+            text.matches(&format!("If-None-Match: \"{i}-1\"\r\n"))
+                .count(),
+            1,
+            "document {i}"
+        );
+    }
+    assert_eq!(text.matches("If-None-Match").count(), 4);
 
     let check = Command::new(warcio())
         .args(["check", "-v"])
@@ -506,4 +518,112 @@ fn heritrix_and_browsertrix_style_records_ingest() {
     let page: serde_json::Value = serde_json::from_str(pages.lines().next().unwrap()).unwrap();
     assert_eq!(page["last_fetched"], "2023-06-14T02:00:02.512Z", "{pages}");
     assert_eq!(pages.lines().count(), 1, "the image is not a page: {pages}");
+}
+
+/// A notice as a county site serves it, in one of its editions.
+fn notice_response(edition: &str) -> Vec<u8> {
+    let html = format!(
+        "<html><head><meta charset=\"utf-8\"><title>关于调整城乡居民医保缴费标准的通知_某某县人民政府</title></head><body>\
+         <div class=\"nav\">首页 &gt; 政务公开 &gt; 通知公告</div><div class=\"article\"><h1>关于调整城乡居民医保缴费标准的通知</h1>\
+         <div class=\"info\">发布日期：2023-05-02　来源：县医疗保障局</div><div class=\"content\">\
+         <p>各乡镇人民政府：</p><p>一、缴费标准</p><p>{edition}</p></div></div>\
+         <div class=\"footer\">主办：某某县人民政府 冀ICP备05001234号</div></body></html>"
+    );
+    let mut response =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n".to_vec();
+    response.extend_from_slice(html.as_bytes());
+    response
+}
+
+#[test]
+fn captures_go_in_oldest_first_whatever_the_order_of_files_and_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "http://www.example.gov.cn/art/2023/5/2/art_1229_6001.html";
+    let other = "http://www.example.gov.cn/art/2022/1/4/art_1229_5001.html";
+    let response = |uri: &str, date: &str, edition: &str| {
+        warc_record(
+            "WARC/1.1",
+            &[
+                ("WARC-Type", "response"),
+                ("WARC-Target-URI", uri),
+                ("WARC-Date", date),
+                ("Content-Type", "application/http; msgtype=response"),
+            ],
+            &notice_response(edition),
+        )
+    };
+    // the newer crawl, a gzip member per record, holds an older capture of
+    // another page after its own; the older crawl is a plain WARC
+    let newer = dir.path().join("crawl-2024.warc.gz");
+    let mut bytes = gzip(&response(
+        url,
+        "2024-03-01T08:00:00Z",
+        "2024年个人缴费标准为每人每年400元。",
+    ));
+    bytes.extend(gzip(&response(
+        other,
+        "2022-01-05T08:00:00Z",
+        "2022年个人缴费标准为每人每年320元。",
+    )));
+    std::fs::write(&newer, bytes).unwrap();
+    let older = dir.path().join("crawl-2023.warc");
+    std::fs::write(
+        &older,
+        response(
+            url,
+            "2023-05-02T08:00:00Z",
+            "2023年个人缴费标准为每人每年380元。",
+        ),
+    )
+    .unwrap();
+
+    let store = dir.path().join("store");
+    let out = run(&[
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+        newer.to_str().unwrap(),
+        older.to_str().unwrap(),
+    ]);
+    let summary: serde_json::Value = serde_json::from_str(&common::ok(&out)).unwrap();
+    assert_eq!(summary["new_versions"], 3, "{summary}");
+    let lines = common::ok(&run(&["export", "--store", store.to_str().unwrap()]));
+    let versions: Vec<(String, u64, String, bool)> = lines
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["url"].as_str().unwrap().to_owned(),
+                v["version"].as_u64().unwrap(),
+                v["fetched_at"].as_str().unwrap().to_owned(),
+                v["text"].as_str().unwrap().contains("2024年"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            (
+                other.to_owned(),
+                1,
+                "2022-01-05T08:00:00.000Z".to_owned(),
+                false
+            ),
+            (
+                url.to_owned(),
+                1,
+                "2023-05-02T08:00:00.000Z".to_owned(),
+                false
+            ),
+            (
+                url.to_owned(),
+                2,
+                "2024-03-01T08:00:00.000Z".to_owned(),
+                true
+            ),
+        ],
+        "{lines}"
+    );
 }

@@ -91,25 +91,26 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
             etag: None,
             last_modified: None,
             head: None,
+            conditional: None,
         };
         snapshots
             .add(&fetch, site, options)
             .with_context(|| format!("storing the batch of pages that ends with {url}"))?;
     }
-    for warc in &warcs {
-        ingest_warc(
-            warc,
-            &store,
-            config.as_ref(),
+    ingest_warcs(
+        &warcs,
+        &mut WarcInto {
+            store: &store,
+            config: config.as_ref(),
             options,
-            &mut snapshots,
-            &mut summary,
-        )?;
-    }
+            snapshots: &mut snapshots,
+            summary: &mut summary,
+        },
+    )?;
     let counts = snapshots.finish().context("storing the last pages")?;
     summary.new_versions = counts.new_versions;
     summary.unchanged += counts.unchanged;
-    summary.skipped = counts.skipped;
+    summary.skipped += counts.skipped;
     summary.listings = counts.listings;
     let mut out = super::stdout();
     match args.format {
@@ -142,25 +143,73 @@ fn is_warc(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("warc"))
 }
 
-/// Every capture of a WARC file into the store, in file order: HTML
-/// responses through the pipeline with `WARC-Date` as their fetch time,
-/// 404/410 as gone marks, revisits as unchanged fetches. A record that
-/// cannot be read is named (offset and reason), counted as an error and
-/// skipped; the others are kept.
-fn ingest_warc(
-    path: &Path,
-    store: &govsnap::Store,
-    config: Option<&govsnap::Config>,
+/// Every capture of the WARC files into the store, oldest first (see
+/// [`govsnap::warc::plan`]): HTML responses through the pipeline with
+/// `WARC-Date` as their fetch time, 404/410 as gone marks, revisits as
+/// unchanged fetches. A record that cannot be read is named (offset and
+/// reason), counted as an error and skipped; the others are kept.
+fn ingest_warcs(paths: &[PathBuf], into: &mut WarcInto<'_, '_>) -> Result<()> {
+    use govsnap::warc::{Plan, Reader, plan, record_at};
+    let plan = plan(paths).with_context(|| "cannot read the WARC files".to_owned())?;
+    let by_date = match plan {
+        Plan::ByDate(order) => order,
+        Plan::AsGiven | Plan::Unseekable(_) => {
+            if let Plan::Unseekable(warning) = plan {
+                eprintln!("govsnap: warning: {warning}");
+            }
+            for path in paths {
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot open the WARC {}", path.display()))?;
+                let reader = Reader::new(std::io::BufReader::with_capacity(256 * 1024, file))
+                    .with_context(|| format!("cannot read the WARC {}", path.display()))?;
+                for item in reader {
+                    into.item(path, item)?;
+                }
+            }
+            return Ok(());
+        }
+    };
+    // the records that cannot be read are not in the plan: name them first
+    for path in paths {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot open the WARC {}", path.display()))?;
+        let reader = Reader::new(std::io::BufReader::with_capacity(256 * 1024, file))
+            .with_context(|| format!("cannot read the WARC {}", path.display()))?
+            .headers_only();
+        for item in reader.filter(|i| matches!(i, govsnap::warc::Item::Bad { .. })) {
+            into.item(path, item)?;
+        }
+    }
+    let mut files = paths
+        .iter()
+        .map(|p| {
+            std::fs::File::open(p).with_context(|| format!("cannot open the WARC {}", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (index, offset) in by_date {
+        let path = &paths[index];
+        let item = record_at(&mut files[index], offset)
+            .with_context(|| format!("cannot read the WARC {}", path.display()))?;
+        if let Some(item) = item {
+            into.item(path, item)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where WARC captures go, and what they did.
+struct WarcInto<'a, 's> {
+    store: &'a govsnap::Store,
+    config: Option<&'a govsnap::Config>,
     options: ExtractOptions,
-    snapshots: &mut Snapshots<'_>,
-    summary: &mut Summary,
-) -> Result<()> {
-    use govsnap::warc::{Item, Reader, capture};
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open the WARC {}", path.display()))?;
-    let reader = Reader::new(std::io::BufReader::with_capacity(256 * 1024, file))
-        .with_context(|| format!("cannot read the WARC {}", path.display()))?;
-    for item in reader {
+    snapshots: &'a mut Snapshots<'s>,
+    summary: &'a mut Summary,
+}
+
+impl WarcInto<'_, '_> {
+    /// One record of `path` into the store.
+    fn item(&mut self, path: &Path, item: govsnap::warc::Item) -> Result<()> {
+        use govsnap::warc::{Item, capture};
         let record = match item {
             Item::Record(record) => record,
             Item::Bad { offset, reason } => {
@@ -168,24 +217,24 @@ fn ingest_warc(
                     "govsnap: {} at offset {offset}: {reason}; record skipped",
                     path.display()
                 );
-                summary.errors += 1;
-                continue;
+                self.summary.errors += 1;
+                return Ok(());
             }
         };
         let capture = match capture(&record) {
             Ok(Some(c)) => c,
-            Ok(None) => continue,
+            Ok(None) => return Ok(()),
             Err(reason) => {
                 eprintln!(
                     "govsnap: {} at offset {}: {reason}; record skipped",
                     path.display(),
                     record.offset
                 );
-                summary.errors += 1;
-                continue;
+                self.summary.errors += 1;
+                return Ok(());
             }
         };
-        let site = config.and_then(|c| c.site_for_url(&capture.url));
+        let site = self.config.and_then(|c| c.site_for_url(&capture.url));
         let r = &capture.response;
         let fetch = Fetch {
             url: &capture.url,
@@ -198,29 +247,33 @@ fn ingest_warc(
             etag: r.header("ETag"),
             last_modified: r.header("Last-Modified"),
             head: Some(r.head.as_str()).filter(|h| !h.is_empty()),
+            conditional: None,
         };
-        summary.pages_read += 1;
+        self.summary.pages_read += 1;
         match r.status {
             // the page was fetched and found as its last version: its last
             // fetch is this one (written after the pages added before it)
             _ if capture.revisit => {
-                snapshots.commit_now()?;
+                self.snapshots.commit_now()?;
                 let mut batch = govsnap::store::Batch::default();
                 batch.add_not_modified(govsnap::store::FetchLogEntry::new(&fetch, "unchanged"));
-                store.commit(&batch)?;
-                summary.unchanged += 1;
+                self.store.commit(&batch)?;
+                self.summary.unchanged += 1;
             }
-            200..=299 => snapshots.add(&fetch, site, options).with_context(|| {
-                format!("storing the batch of pages that ends with {}", capture.url)
-            })?,
+            200..=299 => self
+                .snapshots
+                .add(&fetch, site, self.options)
+                .with_context(|| {
+                    format!("storing the batch of pages that ends with {}", capture.url)
+                })?,
             404 | 410 => {
-                snapshots.commit_now()?;
-                store.mark_gone(&fetch)?;
+                self.snapshots.commit_now()?;
+                self.store.mark_gone(&fetch)?;
             }
-            _ => summary.skipped += 1,
+            _ => self.summary.skipped += 1,
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The pages to ingest, with their URLs: the one saved page given with

@@ -27,6 +27,9 @@ pub struct Response {
     /// The status line and the header lines as received (names as the
     /// HTTP library gives them: lower case), without the blank line.
     pub head: String,
+    /// The conditional header lines the request carried
+    /// (`If-None-Match: …\r\nIf-Modified-Since: …\r\n`), when it carried any.
+    pub conditional: Option<String>,
     /// The body, decompressed, at most the cap.
     pub body: Vec<u8>,
     /// Whether the body was cut at the cap.
@@ -92,11 +95,18 @@ impl Client {
     ) -> Result<Response, FetchError> {
         let started = Instant::now();
         let mut request = self.http.get(url.clone());
+        let mut conditional = String::new();
         if let Some(e) = etag {
             request = request.header(reqwest::header::IF_NONE_MATCH, e);
+            conditional.push_str("If-None-Match: ");
+            conditional.push_str(e);
+            conditional.push_str("\r\n");
         }
         if let Some(m) = last_modified {
             request = request.header(reqwest::header::IF_MODIFIED_SINCE, m);
+            conditional.push_str("If-Modified-Since: ");
+            conditional.push_str(m);
+            conditional.push_str("\r\n");
         }
         let mut response = request.send().await.map_err(classify)?;
         let header = |name: reqwest::header::HeaderName| {
@@ -134,6 +144,7 @@ impl Client {
             location,
             retry_after,
             head,
+            conditional: Some(conditional).filter(|c| !c.is_empty()),
             body,
             truncated,
             elapsed: started.elapsed(),

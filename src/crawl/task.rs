@@ -156,5 +156,6 @@ pub(super) fn fetch_of<'a>(
         etag: response.etag.as_deref(),
         last_modified: response.last_modified.as_deref(),
         head: Some(&response.head),
+        conditional: response.conditional.as_deref(),
     }
 }

@@ -110,6 +110,7 @@ mod tests {
             etag: None,
             last_modified: None,
             head: None,
+            conditional: None,
         }
     }
 

@@ -29,7 +29,7 @@
 //! let fetch = Fetch {
 //!     url, site: None, fetched_at: std::time::SystemTime::now(), status: 200,
 //!     bytes: html.as_bytes(), content_type: None, duration_ms: 0, etag: None, last_modified: None,
-//!     head: None,
+//!     head: None, conditional: None,
 //! };
 //! assert_eq!(snapshot(&store, &fetch, None, ExtractOptions::default())?, PutOutcome::NewVersion(1));
 //! assert_eq!(snapshot(&store, &fetch, None, ExtractOptions::default())?, PutOutcome::Unchanged);
@@ -67,8 +67,8 @@ pub use write::{Batch, PreparedPage};
 pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, VersionsSlice};
 pub use frontier::{CrawlPlan, FrontierEntry};
 pub(crate) use keys::url_hash;
+use values::LastFetch;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
-use values::{LastFetch, LoggedFetches};
 
 use crate::error::{Error, Result};
 use crate::record::Record;
@@ -130,6 +130,9 @@ pub struct Fetch<'a> {
     /// (`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n…`), without the
     /// blank line; `None` for a saved file.
     pub head: Option<&'a str>,
+    /// The conditional header lines the request carried
+    /// (`If-None-Match: …\r\n`), kept for the WARC `request` record.
+    pub conditional: Option<&'a str>,
 }
 
 /// Where [`Store::versions_from`] continues: an opaque key.
@@ -503,8 +506,8 @@ impl Store {
     pub fn fetch_log(&self) -> impl Iterator<Item = Result<FetchLogEntry>> + '_ {
         self.fetch_log
             .iter()
-            .flat_map(|kv| match self.decode_kv::<LoggedFetches>(kv) {
-                Ok(entries) => entries.into_vec().into_iter().map(Ok).collect(),
+            .flat_map(|kv| match self.decode_kv::<Vec<FetchLogEntry>>(kv) {
+                Ok(entries) => entries.into_iter().map(Ok).collect(),
                 Err(e) => vec![Err(e)],
             })
     }
@@ -549,8 +552,8 @@ impl Store {
     }
 }
 
-/// A stored value: a zstd frame holding JSON (schema 2's versions), or plain
-/// JSON (everything else, and schema 1's versions).
+/// A stored value: a zstd frame holding JSON (versions, the fetch log's
+/// batches), or plain JSON (everything else).
 fn decode_value<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
     if bytes.starts_with(&ZSTD_MAGIC) {
         let json = zstd::decode_all(bytes).map_err(|e| format!("zstd: {e}"))?;

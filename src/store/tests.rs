@@ -43,6 +43,7 @@ pub(super) fn fetch<'a>(url: &'a str, html: &'a str, secs: u64) -> Fetch<'a> {
         etag: None,
         last_modified: None,
         head: None,
+        conditional: None,
     }
 }
 
@@ -244,15 +245,11 @@ fn older_layouts_are_upgraded_when_opened_even_after_a_kill_in_the_upgrade() {
 }
 
 /// The fetches of one write make one fetch-log value, read back one by
-/// one in order, as are entries an older govsnap wrote one per value.
+/// one in order.
 #[test]
 fn a_batch_logs_its_fetches_in_one_value() {
     let store = Store::temporary().unwrap();
-    let old = FetchLogEntry::new(&fetch(URL, "", 0), "unchanged");
-    store
-        .fetch_log
-        .insert(keys::id_key(0), serde_json::to_vec(&old).unwrap())
-        .unwrap();
+    store.log(&fetch(URL, "", 0), "unchanged").unwrap();
     let html = page(BODY, 1);
     let urls = [
         "http://www.example.gov.cn/gk/t1.html",
@@ -369,6 +366,7 @@ fn gone_and_back() {
         etag: None,
         last_modified: None,
         head: None,
+        conditional: None,
     };
     assert!(store.mark_gone(&gone).unwrap());
     assert!(
@@ -451,8 +449,9 @@ fn versions_and_raw_bytes_by_id_in_storage_order() {
     assert_eq!(store.raw(&v).unwrap().unwrap(), html.as_bytes());
 }
 
-/// A store as schema 1 wrote it: versions as plain JSON. It opens,
-/// reads, takes new versions and is marked with the current schema.
+/// A store as schema 1 wrote it: versions as plain JSON, a fetch-log value
+/// of one bare entry. It opens, reads, takes new versions and is marked
+/// with the current schema; its values are in the current layout.
 #[test]
 fn a_schema_1_store_is_read_and_upgraded() {
     let dir = tempfile::tempdir().unwrap();
@@ -474,6 +473,7 @@ fn a_schema_1_store_is_read_and_upgraded() {
             raw_hash: raw_hash.to_hex().to_string(),
             content_type: None,
             head_hash: None,
+            conditional: None,
             record: record.clone(),
         };
         let state = PageState {
@@ -507,9 +507,25 @@ fn a_schema_1_store_is_read_and_upgraded() {
                 zstd::encode_all(html.as_bytes(), 1).unwrap(),
             )
             .unwrap();
+        let entry = FetchLogEntry::new(&fetch(URL, &html, 1_700_000_000), "new_version");
+        tree(trees::FETCH_LOG)
+            .insert(keys::id_key(0), serde_json::to_vec(&entry).unwrap())
+            .unwrap();
         db.flush().unwrap();
     }
     let store = reopen(&path).unwrap();
+    // one layout: versions in zstd frames, the fetch log in arrays
+    for value in store.versions.iter().values() {
+        assert!(value.unwrap().starts_with(&super::ZSTD_MAGIC));
+    }
+    let logged: Vec<Vec<FetchLogEntry>> = store
+        .fetch_log
+        .iter()
+        .values()
+        .map(|v| serde_json::from_slice(&v.unwrap()).unwrap())
+        .collect();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0][0].outcome, "new_version");
     let v1 = store.latest(URL).unwrap().unwrap();
     assert_eq!(v1.version, 1);
     assert_eq!(store.raw(&v1).unwrap().unwrap(), html.as_bytes());

@@ -8,8 +8,12 @@
 //!   their `raw_ids` entry;
 //! - schemas 2–3: a version found through tree `version_ids`: its event gets
 //!   the `version_id`, and `version_ids` goes;
+//! - schema 1: versions as plain JSON: each is rewritten as the zstd frame
+//!   of its JSON, as versions are stored now;
 //! - before schema 3: a page without an `id`, its events keyed by its URL
 //!   hash: it gets an id and its events are re-keyed under it;
+//! - before schema 4: fetch-log values of one bare entry: each becomes the
+//!   array of one entry that a write of one fetch stores now;
 //! - before schema 5: frontier keys without the site (`frontier`);
 //! - before schema 6: no changes feed (`changes`).
 //!
@@ -42,6 +46,9 @@ impl Store {
     /// Bring a store of schema `found` to the current one; the caller
     /// writes the mark.
     pub(super) fn upgrade(&self, found: u32) -> Result<()> {
+        if found < 4 {
+            self.upgrade_fetch_log()?;
+        }
         if found < 5 {
             self.upgrade_frontier_keys()?;
         }
@@ -129,7 +136,7 @@ impl Store {
                     .map(u64::from_be_bytes);
             } else if let Some(value) = self.versions.get(keys::page_key(url, n)).map_err(err)? {
                 let vid = self.db.generate_id().map_err(err)?;
-                moves.push((keys::page_key(url, n), vid, value));
+                moves.push((keys::page_key(url, n), vid, as_frame(value)?));
                 event.version_id = Some(vid);
             }
         }
@@ -146,7 +153,7 @@ impl Store {
             let version: super::Version =
                 super::decode_value(&value).map_err(|e| self.bad_value(trees::VERSIONS, &e))?;
             let vid = self.db.generate_id().map_err(err)?;
-            moves.push((keys::page_key(url, n), vid, value));
+            moves.push((keys::page_key(url, n), vid, as_frame(value)?));
             seq += 1;
             let event = Event {
                 kind: EventKind::Version,
@@ -232,6 +239,42 @@ impl Store {
             })
     }
 
+    /// Fetch-log values of one bare entry (before schema 4) as the array of
+    /// one entry. Each rewrite stands alone, and an array is left alone, so
+    /// a kill leaves nothing half done.
+    fn upgrade_fetch_log(&self) -> Result<()> {
+        let err = |e| store_error(&self.path, e);
+        let mut after: Option<sled::IVec> = None;
+        loop {
+            let range = match &after {
+                Some(k) => self.fetch_log.range::<&[u8], _>((
+                    std::ops::Bound::Excluded(k.as_ref()),
+                    std::ops::Bound::Unbounded,
+                )),
+                None => self.fetch_log.iter(),
+            };
+            let slice: Vec<(sled::IVec, sled::IVec)> = range
+                .take(SLICE)
+                .collect::<sled::Result<_>>()
+                .map_err(err)?;
+            let Some((last, _)) = slice.last().cloned() else {
+                return Ok(());
+            };
+            for (key, value) in slice {
+                // an array (a JSON `[`, or a zstd frame, which only arrays are)
+                if value.first() != Some(&b'{') {
+                    continue;
+                }
+                let entry: super::FetchLogEntry = serde_json::from_slice(&value)
+                    .map_err(|e| self.bad_value(trees::FETCH_LOG, &e.to_string()))?;
+                let array = serde_json::to_vec(&[entry])
+                    .map_err(|e| self.bad_value(trees::FETCH_LOG, &e.to_string()))?;
+                self.fetch_log.insert(key, array).map_err(err)?;
+            }
+            after = Some(last);
+        }
+    }
+
     /// Raw bytes a schema-1 govsnap keyed by their hash: to an id key, with
     /// their `raw_ids` entry.
     fn upgrade_raw_keys(&self) -> Result<()> {
@@ -265,4 +308,18 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A version value as it is stored now: the zstd frame of its JSON (a
+/// schema-1 value is the plain JSON).
+fn as_frame(value: sled::IVec) -> Result<sled::IVec> {
+    if value.starts_with(&super::ZSTD_MAGIC) {
+        return Ok(value);
+    }
+    super::write::compress(&value)
+        .map(sled::IVec::from)
+        .map_err(|e| Error::Io {
+            what: "compressing a version in the upgrade".to_owned(),
+            source: e,
+        })
 }

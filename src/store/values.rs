@@ -130,13 +130,16 @@ pub struct Version {
     /// for versions stored before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_hash: Option<String>,
+    /// The conditional header lines the request carried, when it carried
+    /// any (`If-None-Match: …\r\nIf-Modified-Since: …\r\n`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<String>,
     /// The record.
     pub record: Record,
 }
 
-/// One fetch. Tree `fetch_log` is keyed by id; from schema 4 a value holds
-/// the entries of one write as a JSON array (in a zstd frame when there are
-/// several), before it one entry.
+/// One fetch. Tree `fetch_log` is keyed by id; a value holds the entries
+/// of one write as a JSON array (in a zstd frame when there are several).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchLogEntry {
     /// The URL fetched.
@@ -165,23 +168,6 @@ impl FetchLogEntry {
             outcome: outcome.to_owned(),
             duration_ms: fetch.duration_ms,
             bytes: fetch.bytes.len() as u64,
-        }
-    }
-}
-
-/// A value of tree `fetch_log`: one write's entries (schema 4) or one entry.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(super) enum LoggedFetches {
-    Many(Vec<FetchLogEntry>),
-    One(FetchLogEntry),
-}
-
-impl LoggedFetches {
-    pub(super) fn into_vec(self) -> Vec<FetchLogEntry> {
-        match self {
-            Self::Many(entries) => entries,
-            Self::One(entry) => vec![entry],
         }
     }
 }

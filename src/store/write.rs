@@ -212,6 +212,7 @@ pub struct PreparedPage {
     compressed: Vec<u8>,
     /// The response's head: its hash, and its bytes compressed.
     head: Option<(blake3::Hash, Vec<u8>)>,
+    conditional: Option<String>,
 }
 
 impl PreparedPage {
@@ -236,6 +237,7 @@ impl PreparedPage {
                 what: "compressing a page".to_owned(),
                 source: e,
             })?,
+            conditional: fetch.conditional.map(str::to_owned),
             head: fetch
                 .head
                 .map(|h| compress(h.as_bytes()).map(|c| (blake3::hash(h.as_bytes()), c)))
@@ -392,6 +394,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
             raw_hash: raw_hash.as_str(),
             content_type: p.content_type.as_deref(),
             head_hash: p.head.as_ref().map(|(hash, _)| hash.to_hex().to_string()),
+            conditional: p.conditional.as_deref(),
             record: &p.record,
         };
         let compressed = compress_tx(&to_json(&version)?)?;
@@ -456,6 +459,8 @@ struct VersionRef<'a> {
     content_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     head_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conditional: Option<&'a str>,
     record: &'a Record,
 }
 
@@ -545,7 +550,7 @@ thread_local! {
 }
 
 /// `bytes` as a zstd frame (level [`ZSTD_LEVEL`]).
-fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(super) fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     COMPRESSOR.with(|c| c.borrow_mut().compress(bytes, ZSTD_LEVEL))
 }
 

@@ -17,10 +17,12 @@
 //! while gzip (flate2), HTTP (httparse) and brotli come from kept crates.
 
 mod http;
+mod order;
 mod read;
 pub mod write;
 
 pub use http::Response;
+pub use order::{Plan, plan, record_at};
 pub use read::{Item, MAX_BLOCK, Reader, Record};
 
 use std::time::SystemTime;
@@ -32,6 +34,25 @@ fn named<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+/// A record's `WARC-Date`.
+fn warc_date(record: &Record) -> Result<SystemTime, String> {
+    let date = record
+        .field("WARC-Date")
+        .ok_or("the record has no WARC-Date")?;
+    humantime::parse_rfc3339_weak(date.trim_end_matches('Z'))
+        .or_else(|_| humantime::parse_rfc3339(date))
+        .map_err(|e| format!("WARC-Date {date:?}: {e}"))
+}
+
+/// Whether a record may hold a capture: a `response` or `revisit` of an
+/// HTTP(S) URL.
+fn may_capture(record: &Record) -> bool {
+    matches!(record.kind().as_str(), "response" | "revisit")
+        && record
+            .target()
+            .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
 }
 
 /// A capture of a page, from a `response` or `revisit` record.
@@ -73,12 +94,7 @@ pub fn capture(record: &Record) -> Result<Option<Capture>, String> {
     if !is_http {
         return Ok(None); // e.g. a DNS response
     }
-    let date = record
-        .field("WARC-Date")
-        .ok_or("the record has no WARC-Date")?;
-    let fetched_at = humantime::parse_rfc3339_weak(date.trim_end_matches('Z'))
-        .or_else(|_| humantime::parse_rfc3339(date))
-        .map_err(|e| format!("WARC-Date {date:?}: {e}"))?;
+    let fetched_at = warc_date(record)?;
     let response = if revisit && record.block.is_empty() {
         Response {
             status: 200,
@@ -138,7 +154,7 @@ pub fn write_version<W: std::io::Write>(
         &block,
     )
     .map_err(io)?;
-    let request = request_block(&version.url, user_agent);
+    let request = request_block(&version.url, user_agent, version.conditional.as_deref());
     out.record(
         &[
             ("WARC-Type", "request"),
@@ -166,9 +182,9 @@ pub fn write_version<W: std::io::Write>(
     .map_err(io)
 }
 
-/// The request govsnap sends for a URL (the conditional headers of the
-/// fetch are not kept, so not written).
-fn request_block(url: &str, user_agent: &str) -> String {
+/// The request govsnap sent for a URL, with the conditional headers it
+/// carried (versions stored before they were kept have none).
+fn request_block(url: &str, user_agent: &str, conditional: Option<&str>) -> String {
     let parsed = url::Url::parse(url).ok();
     let host = parsed
         .as_ref()
@@ -186,8 +202,9 @@ fn request_block(url: &str, user_agent: &str) -> String {
             None => u.path().to_owned(),
         },
     );
+    let conditional = conditional.unwrap_or_default();
     format!(
-        "GET {path} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {user_agent}\r\naccept-encoding: gzip, br\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {user_agent}\r\naccept-encoding: gzip, br\r\n{conditional}\r\n"
     )
 }
 

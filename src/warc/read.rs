@@ -95,6 +95,9 @@ pub struct Reader<R: BufRead> {
     /// The gzip member being read, and where it started.
     member: Option<(u64, BufReader<GzDecoder<Counted<R>>>)>,
     done: bool,
+    /// Whether `response` and `revisit` blocks are kept (not when only
+    /// the headers are wanted, see [`Reader::headers_only`]).
+    keep_blocks: bool,
 }
 
 impl<R: BufRead> std::fmt::Debug for Reader<R> {
@@ -120,7 +123,15 @@ impl<R: BufRead> Reader<R> {
             gzip,
             member: None,
             done: false,
+            keep_blocks: true,
         })
+    }
+
+    /// Read past every block: records come with their fields only.
+    #[must_use]
+    pub fn headers_only(mut self) -> Self {
+        self.keep_blocks = false;
+        self
     }
 }
 
@@ -136,7 +147,7 @@ impl<R: BufRead> Iterator for Reader<R> {
         } else {
             let source = self.source.as_mut()?;
             let offset = source.pos;
-            match read_record(source, offset) {
+            match read_record(source, offset, self.keep_blocks) {
                 Ok(Some(record)) => Some(Item::Record(record)),
                 Ok(None) => {
                     self.done = true;
@@ -184,7 +195,7 @@ impl<R: BufRead> Reader<R> {
             }
             let (start, member) = self.member.as_mut()?;
             let start = *start;
-            match read_record(member, start) {
+            match read_record(member, start, self.keep_blocks) {
                 Ok(Some(record)) => return Some(Item::Record(record)),
                 Ok(None) => {
                     // the member is over: the next one starts where it ended
@@ -239,7 +250,11 @@ impl<R: BufRead> Reader<R> {
 }
 
 /// Read one record: `Ok(None)` at the end of the stream.
-fn read_record(r: &mut impl BufRead, offset: u64) -> Result<Option<Record>, String> {
+fn read_record(
+    r: &mut impl BufRead,
+    offset: u64,
+    keep_block: bool,
+) -> Result<Option<Record>, String> {
     let mut line = String::new();
     // blank lines between records
     loop {
@@ -289,7 +304,7 @@ fn read_record(r: &mut impl BufRead, offset: u64) -> Result<Option<Record>, Stri
         .ok_or("the record has no valid Content-Length")?;
     let kind = record.kind();
     let mut block = r.take(length);
-    if matches!(kind.as_str(), "response" | "revisit") && length <= MAX_BLOCK {
+    if keep_block && matches!(kind.as_str(), "response" | "revisit") && length <= MAX_BLOCK {
         let capacity = usize::try_from(length).unwrap_or(0);
         record.block.reserve_exact(capacity);
         block

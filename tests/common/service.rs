@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -91,7 +91,10 @@ async fn page(State(b): State<Bureau>, uri: Uri) -> Response {
     } else {
         "区商务局"
     };
-    Html(format!(
+    // an ETag as TRS servers send, which the bureau does not honour: a
+    // recrawl asks conditionally and still gets the page
+    let etag = [(header::ETAG, format!("\"{i}-{edition}\""))];
+    (etag, Html(format!(
         "<html><head><meta charset=\"utf-8\"><title>{title}_某某区商务局</title></head><body>\
          <div class=\"nav\"><a href=\"/\">首页</a> &gt; <a href=\"/gk/\">政务公开</a> &gt; 通知公告</div>\
          <div class=\"article\"><h1>{title}</h1>\
@@ -100,7 +103,7 @@ async fn page(State(b): State<Bureau>, uri: Uri) -> Response {
          <p>一、兑现范围</p><p>第{i}批符合条件的企业，按照第{edition}版实施细则申报，逾期不予受理。</p>\
          <p>二、工作要求</p><p>各单位要高度重视，按时报送材料，确保政策兑现及时到位。</p></div></div>\
          <div class=\"footer\">主办：某某区商务局 津ICP备05004470号 津公网安备12010102000123号</div></body></html>"
-    ))
+    )))
     .into_response()
 }
 

@@ -39,6 +39,7 @@ impl SiteCrawl<'_> {
                         etag: None,
                         last_modified: None,
                         head: None,
+                        conditional: None,
                     },
                     "error",
                 );
