@@ -82,7 +82,14 @@ fn extract_parsed<T>(
     also: impl FnOnce(&Html) -> T,
 ) -> Result<(Record, T)> {
     gate(page.bytes)?;
-    let decoded = decode(page.bytes, page.content_type);
+    let (bytes, dropped) = without_control_bytes(page.bytes);
+    let mut decoded = decode(&bytes, page.content_type);
+    if dropped > 0 {
+        decoded.warnings.insert(
+            0,
+            format!("{dropped} NUL or control byte(s) in the page were dropped"),
+        );
+    }
     let html = Html::parse_document(&decoded.text);
     let extra = also(&html);
     let cleaned = clean_page(&html, rules);
@@ -273,12 +280,40 @@ fn gate(bytes: &[u8]) -> Result<()> {
     }
     let head = &bytes[..bytes.len().min(4096)];
     let has_bom = encoding_rs::Encoding::for_bom(bytes).is_some();
-    if !has_bom && head.contains(&0) {
+    if !has_bom && head.contains(&0) && !begins_like_html(head) {
         return Err(Error::NotHtml {
             kind: "binary data",
         });
     }
     Ok(())
+}
+
+/// Whether a page begins as HTML does (a doctype, a comment or one of the
+/// elements that open a page), whatever stray bytes follow: browsers
+/// render such pages, so they are pages.
+fn begins_like_html(head: &[u8]) -> bool {
+    static OPENING: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r"(?i-u)^\s*<(!doctype|!--|\?xml|html|head|meta|title|body|link|script)\b",
+        )
+        .expect("static regex")
+    });
+    OPENING.is_match(head)
+}
+
+/// The bytes without NUL and the C0 control bytes no text holds (tab, line
+/// feed, form feed, carriage return and ESC, which ISO-2022-JP needs, stay),
+/// and how many went. Only pages without a byte-order mark: in UTF-16 a NUL
+/// is half a character. The multi-byte encodings of Chinese pages never use
+/// such bytes inside a character.
+fn without_control_bytes(bytes: &[u8]) -> (std::borrow::Cow<'_, [u8]>, usize) {
+    let stray = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0C | b'\r' | 0x1B);
+    if encoding_rs::Encoding::for_bom(bytes).is_some() || !bytes.iter().any(stray) {
+        return (std::borrow::Cow::Borrowed(bytes), 0);
+    }
+    let kept: Vec<u8> = bytes.iter().copied().filter(|b| !stray(b)).collect();
+    let dropped = bytes.len() - kept.len();
+    (std::borrow::Cow::Owned(kept), dropped)
 }
 
 /// Apply NFKC to every string of a record.

@@ -223,7 +223,12 @@ fn init_logging(level: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+                // html5ever logs what its tree builder does not implement
+                // ("foster parenting not implemented") at warn on every
+                // table soup: noise for an archivist, there for `RUST_LOG`
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new(format!("{level},html5ever=error"))
+                }),
         )
         .with_writer(std::io::stderr)
         .with_ansi(colour)

@@ -100,7 +100,7 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         .and_then(charset_param)
         .map(|l| (l, Source::Http));
     let meta = meta_charset(bytes).map(|l| (l, Source::Meta));
-    for (label, source) in [http, meta].into_iter().flatten() {
+    for (label, source) in [http, meta.clone()].into_iter().flatten() {
         let Some(charset) = Charset::from_label(&label) else {
             warnings.push(format!(
                 "unknown charset {label:?} declared in {}; ignored",
@@ -108,6 +108,15 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
             ));
             continue;
         };
+        if let Some(cjk) = overruling_cjk(charset, bytes, meta.as_ref().map(|(l, _)| l.as_str())) {
+            warnings.push(format!(
+                "{} declares charset {label}, a single-byte encoding, but the bytes are {}; decoded as {}",
+                source.describe(),
+                cjk.name(),
+                cjk.name()
+            ));
+            return finish(cjk, bytes, warnings);
+        }
         if let Some(text) = decode_strict(charset, bytes) {
             return Decoded {
                 text: text.into_owned(),
@@ -136,6 +145,35 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
 
     // 4. Nothing declared (or only unknown labels): look at the bytes.
     finish(detect(bytes), bytes, warnings)
+}
+
+/// The CJK encoding that overrules a single-byte declaration. A single-byte
+/// encoding decodes any bytes, so a wrong one (Tomcat's default
+/// `ISO-8859-1` over a GBK page) never fails a strict decode: it is
+/// overruled when the page's `<meta>` names a CJK encoding the bytes are
+/// valid in, or when detection finds a CJK encoding they are valid in.
+fn overruling_cjk(declared: Charset, bytes: &[u8], meta: Option<&str>) -> Option<Charset> {
+    if !declared.0.is_single_byte() || bytes.is_ascii() {
+        return None;
+    }
+    let fits = |c: Charset| is_cjk(c) && decode_strict(c, bytes).is_some();
+    if let Some(c) = meta.and_then(Charset::from_label).filter(|&c| fits(c)) {
+        return Some(c);
+    }
+    Some(detect(bytes)).filter(|&c| fits(c))
+}
+
+/// The multi-byte encodings of Chinese, Japanese and Korean pages.
+fn is_cjk(charset: Charset) -> bool {
+    [
+        encoding_rs::GBK,
+        encoding_rs::GB18030,
+        encoding_rs::BIG5,
+        encoding_rs::EUC_JP,
+        encoding_rs::SHIFT_JIS,
+        encoding_rs::EUC_KR,
+    ]
+    .contains(&charset.0)
 }
 
 /// Decode without replacement: `None` when the bytes are not valid in `charset`.
@@ -243,6 +281,30 @@ mod tests {
         assert!(d.text.contains("管理委员会"));
         assert_eq!(d.warnings.len(), 1);
         assert!(d.warnings[0].contains("HTTP"), "{:?}", d.warnings);
+    }
+
+    /// Tomcat's default charset over a GBK page (issue 15): the `<meta>`
+    /// names the encoding the bytes are valid in, and detection agrees
+    /// when there is no `<meta>`; a Latin-1 page keeps its declaration.
+    #[test]
+    fn a_single_byte_http_charset_over_chinese_bytes_is_overruled() {
+        let page = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">\
+            <title>关于印发某某县农村人居环境整治实施方案的通知</title></head><body><p>各乡镇人民政府：</p></body></html>";
+        let tomcat = Some("text/html;charset=ISO-8859-1");
+        let d = decode(&gbk(page), tomcat);
+        assert_eq!(d.charset.name(), "GBK");
+        assert!(d.text.contains("农村人居环境整治"));
+        assert!(d.warnings[0].contains("ISO-8859-1"), "{:?}", d.warnings);
+        let bare = page.replace("; charset=gb2312", "");
+        let d = decode(&gbk(&bare), tomcat);
+        assert_eq!(d.charset.name(), "GBK");
+        assert!(d.text.contains("各乡镇人民政府"));
+        let latin = encoding_rs::WINDOWS_1252
+            .encode("<p>Caf\u{e9} cr\u{e8}me, na\u{ef}ve fa\u{e7}ade.</p>")
+            .0;
+        let d = decode(&latin, tomcat);
+        assert_eq!(d.charset.name(), "windows-1252");
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
     }
 
     #[test]

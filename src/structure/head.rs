@@ -45,7 +45,7 @@ impl HeadMeta {
                     let value = el
                         .attr("content")
                         .map(|v| {
-                            let v = normalize_text(v);
+                            let v = normalize_text(&without_markup(v));
                             // `<meta name="source" content="来源：人民网">`
                             // carries its label
                             match v.split_once(['：', ':']) {
@@ -75,7 +75,8 @@ impl HeadMeta {
                         .descendants()
                         .filter_map(|d| d.value().as_text().map(|t| &**t as &str))
                         .collect();
-                    head.title_tag = Some(normalize_text(&text)).filter(|t| !t.is_empty());
+                    head.title_tag =
+                        Some(normalize_text(&without_markup(&text))).filter(|t| !t.is_empty());
                 }
                 "link" if head.canonical.is_none() => {
                     let canonical = el
@@ -92,5 +93,23 @@ impl HeadMeta {
             }
         }
         head
+    }
+}
+
+/// Text from a meta tag's `content` or from `<title>` (raw text: a tag in
+/// it is not parsed) without the formatting markup some CMSs put there
+/// (`主标题<div>——副标题</div>`, `<font color=red>[文件获取中]</font>`).
+/// Only formatting elements go: `<script>` in a title about scripts is text.
+pub(crate) fn without_markup(text: &str) -> std::borrow::Cow<'_, str> {
+    static TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)</?(a|b|big|br|center|div|em|font|h[1-6]|i|img|p|small|span|strong|sub|sup|u)\b[^<>]*>",
+        )
+        .expect("static regex")
+    });
+    if text.contains('<') {
+        TAG.replace_all(text, "")
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }

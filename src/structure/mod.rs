@@ -41,21 +41,21 @@ const AROUND: usize = 15;
 /// The URL of a record whose page has none (stdin without `--url`).
 pub const NO_URL: &str = "about:blank";
 
-/// Labels of the publication date, best first (never 成文日期, the signing date).
+/// Labels of the publication date, best first (never 成文日期, the signing
+/// date, which is only the last resort, see docs/EXTRACTION.md).
 const DATE_LABELS: &[&str] = &[
     "发布日期",
     "发布时间",
     "公开日期",
-    "日期",
-    "时间",
-    "生成日期",
-    "更新时间",
-    "更新日期",
+    "发文日期",
     "發佈日期",
     "發布日期",
     "發佈時間",
     "發布時間",
 ];
+/// Labels that may name the publication date or may not (a bare 日期, an
+/// update time): below the CMS's own `PubDate`.
+const WEAK_DATE_LABELS: &[&str] = &["日期", "时间", "生成日期", "更新时间", "更新日期"];
 /// Labels of the issuing source, best first (never 发文机关).
 const SOURCE_LABELS: &[&str] = &[
     "来源",
@@ -102,14 +102,16 @@ pub(crate) fn build_record(
         .or_else(|| select_text(html, rules.and_then(|r| r.title.as_ref())))
         .or_else(|| found.as_ref().map(|t| t.text.clone()))
         .or_else(|| head.og_title.clone());
-    if let Some(t) = &title {
-        drop_printed_title(blocks, &mut body, t);
-    }
 
     // Metadata: tables first, then lines at the body's edges, then around it.
     let mut meta = Metadata::default();
     let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, &mut meta);
     body.retain(|i| !table_rows.contains(i));
+    // the title printed again (below the 信息公开 table, when the body
+    // starts with it) is not body
+    if let Some(t) = &title {
+        drop_printed_title(blocks, &mut body, t);
+    }
     let mut edge = take_meta_edges(blocks, &mut body, &mut meta);
     edge.extend(take_date_line(blocks, &mut body));
     let around = (first_body.saturating_sub(AROUND)..first_body)
@@ -117,16 +119,13 @@ pub(crate) fn build_record(
         .chain(last_body + 1..(last_body + 1 + AROUND).min(blocks.len()));
     read_meta_lines(blocks, around, &table_rows, &mut meta);
 
-    let published = head
-        .pub_date
+    // the order of evidence, written down in docs/EXTRACTION.md
+    let published = select_text(html, rules.and_then(|r| r.date.as_ref()))
         .as_deref()
         .and_then(find_date)
-        .or_else(|| {
-            select_text(html, rules.and_then(|r| r.date.as_ref()))
-                .as_deref()
-                .and_then(find_date)
-        })
         .or_else(|| meta.get_any(DATE_LABELS).and_then(find_date))
+        .or_else(|| head.pub_date.as_deref().and_then(find_date))
+        .or_else(|| meta.get_any(WEAK_DATE_LABELS).and_then(find_date))
         .or_else(|| {
             date_near_title(
                 blocks,
@@ -135,7 +134,9 @@ pub(crate) fn build_record(
                 &edge,
             )
         })
-        .or_else(|| find_date(url.rsplit('/').next().unwrap_or("")));
+        .or_else(|| find_date(url.rsplit('/').next().unwrap_or("")))
+        .or_else(|| meta.get_any(&["成文日期"]).and_then(find_date))
+        .or_else(|| signature_date(blocks, &body));
     // 来源：本站 names the site itself, which is not a source (SPEC §4)
     let not_the_site = |s: &str| {
         head.site_name.as_deref() != Some(s)
@@ -197,13 +198,20 @@ fn page_url(head: &HeadMeta, page: &Page<'_>) -> (String, Option<Url>) {
 /// The title printed again at the top of the body is not body.
 fn drop_printed_title(blocks: &[Block], body: &mut Vec<usize>, title: &str) {
     let title = squeeze(title);
-    let printed: Vec<usize> = body
-        .iter()
-        .take(3)
-        .copied()
-        .filter(|&i| squeeze(&blocks[i].text) == title)
-        .collect();
-    body.retain(|i| !printed.contains(i));
+    // the title as one line or broken over up to three, once
+    for start in 0..body.len().min(3) {
+        let mut printed = String::new();
+        for end in start..body.len().min(start + 3) {
+            printed.push_str(&squeeze(&blocks[body[end]].text));
+            if printed == title {
+                body.drain(start..=end);
+                return;
+            }
+            if !title.starts_with(&printed) {
+                break;
+            }
+        }
+    }
 }
 
 /// File links in the body and in the non-boilerplate blocks around it.
@@ -363,6 +371,20 @@ fn date_near_title(
         .chain(edge.iter().copied())
         .filter(|&i| blocks.get(i).is_some_and(|b| b.text.chars().count() <= 80))
         .find_map(|i| find_date(&blocks[i].text))
+}
+
+/// The date of the body's signature block: a short line that is only a
+/// date, among the body's last lines (`某某县人民政府办公室` / `2023年3月10日`).
+fn signature_date(blocks: &[Block], body: &[usize]) -> Option<String> {
+    body.iter().rev().take(4).find_map(|&i| {
+        let text = squeeze(&blocks[i].text);
+        let n = text.chars().count();
+        if (8..=16).contains(&n) {
+            find_date(&text)
+        } else {
+            None
+        }
+    })
 }
 
 /// Remove link-only lines to files (and their `附件：` label) from the body:

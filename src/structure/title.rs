@@ -16,7 +16,7 @@ const LOOKAHEAD: usize = 3;
 #[derive(Debug)]
 pub(crate) struct Title {
     pub text: String,
-    /// Index into the page's blocks.
+    /// Index into the page's blocks: the title's first line.
     pub block: Option<usize>,
 }
 
@@ -44,20 +44,14 @@ pub(crate) fn find_title(
             plausible(i) && b.chars().count() >= 4 && tag.contains(&*b)
         });
         if let Some(i) = in_tag {
-            return Some(Title {
-                text: blocks[i].text.clone(),
-                block: Some(i),
-            });
+            return Some(whole(blocks, i));
         }
     }
     let heading = order.iter().copied().find(|&i| {
         matches!(blocks[i].kind, BlockKind::Heading(1..=3)) && plausible(i) && !boilerplate[i]
     });
     if let Some(i) = heading {
-        return Some(Title {
-            text: blocks[i].text.clone(),
-            block: Some(i),
-        });
+        return Some(whole(blocks, i));
     }
     // an element classed as the title (`div.title`, `#lblTitle`), unless
     // the line is an info line (`发布时间：…`)
@@ -65,10 +59,7 @@ pub(crate) fn find_title(
         blocks[i].titled && plausible(i) && !boilerplate[i] && !blocks[i].text.contains(['：', ':'])
     });
     if let Some(i) = titled {
-        return Some(Title {
-            text: blocks[i].text.clone(),
-            block: Some(i),
-        });
+        return Some(whole(blocks, i));
     }
     // a line shaped like an official document's title (关于…的通知)
     let shaped = order
@@ -76,14 +67,60 @@ pub(crate) fn find_title(
         .copied()
         .find(|&i| plausible(i) && !boilerplate[i] && DOCUMENT_TITLE.is_match(&blocks[i].text));
     if let Some(i) = shaped {
-        return Some(Title {
-            text: blocks[i].text.clone(),
-            block: Some(i),
-        });
+        return Some(whole(blocks, i));
     }
     title_tag
         .and_then(strip_site_suffix)
         .map(|text| Title { text, block: None })
+}
+
+/// The title that block `i` begins or continues: with the lines of the
+/// same heading or title element around it (a `<br>` in a long resolution
+/// title, a subtitle in a nested `<div>`), joined into one line.
+fn whole(blocks: &[Block], i: usize) -> Title {
+    let heading_like =
+        |k: usize| matches!(blocks[k].kind, BlockKind::Heading(_)) || blocks[k].titled;
+    // one element holds both: the same one, or one inside the other
+    let together = |a: usize, b: usize| {
+        let inside = |x: usize, y: usize| {
+            blocks[y]
+                .path
+                .last()
+                .is_some_and(|e| blocks[x].path.contains(e))
+        };
+        heading_like(a) && heading_like(b) && (inside(a, b) || inside(b, a))
+    };
+    let (mut first, mut last) = (i, i);
+    while first > 0 && together(first - 1, i) {
+        first -= 1;
+    }
+    while last + 1 < blocks.len() && together(last + 1, i) {
+        last += 1;
+    }
+    let mut text = String::new();
+    for block in &blocks[first..=last] {
+        join_line(&mut text, &block.text);
+    }
+    if text.chars().count() > 200 {
+        text.clone_from(&blocks[i].text);
+        first = i;
+    }
+    Title {
+        text,
+        block: Some(first),
+    }
+}
+
+/// Append a line to a title: Chinese lines join without a space, Latin
+/// words keep one between them.
+pub(crate) fn join_line(title: &mut String, line: &str) {
+    let line = line.trim();
+    let spaced = title.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && line.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if spaced {
+        title.push(' ');
+    }
+    title.push_str(line);
 }
 
 /// The kinds of official documents (公文种类) and the words their titles end
