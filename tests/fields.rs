@@ -169,3 +169,28 @@ fn third_party_parser_warnings_stay_quiet_by_default() {
     assert!(!run(None).contains("foster parenting"));
     assert!(run(Some("html5ever=warn")).contains("foster parenting"));
 }
+
+/// Issue 18: one info line with several labels and no space before the
+/// next one, and a second line whose labels are padded with `&ensp;`.
+#[test]
+fn each_label_of_a_glued_info_line_fills_its_own_field() {
+    let r = record(
+        "info-line-several-labels.html",
+        "http://ajj.example.gov.cn/gzdt/201709/t20170928_1.html",
+        None,
+    );
+    assert_eq!(r.source.as_deref(), Some("市安全生产监督管理局办公室"));
+    assert_eq!(r.meta.get("文章类型").map(String::as_str), Some("原创"));
+    assert_eq!(
+        r.meta.get("时间").map(String::as_str),
+        Some("2017-09-28 21:00")
+    );
+    assert_eq!(
+        r.meta.get("索引号").map(String::as_str),
+        Some("11350200MB0123456X/2017-00321")
+    );
+    assert_eq!(r.meta.get("作者").map(String::as_str), Some("王明"));
+    assert!(!r.meta.contains_key("浏览") && !r.meta.contains_key("浏览次数"));
+    assert_eq!(r.published.as_deref(), Some("2017-09-28"));
+    assert!(r.text.starts_with("9月28日"), "{}", r.text);
+}

@@ -158,6 +158,35 @@ static LABEL_COLON: LazyLock<Regex> = LazyLock::new(|| {
 static LOOSE_LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s([\p{Han}]{2,6})\s*[:：]").expect("static regex"));
 
+/// Labels that may follow a value with no space between (`来源：某某局文章类型：
+/// 原创时间：2017-09-28`): a glued label is the longest of these that ends
+/// the run of Han characters before a colon.
+const GLUED_LABELS: &[&str] = &[
+    "来源",
+    "信息来源",
+    "文章来源",
+    "稿件来源",
+    "作者",
+    "编辑",
+    "责任编辑",
+    "责编",
+    "审核",
+    "时间",
+    "日期",
+    "文章类型",
+    "类型",
+    "字号",
+    "发布人",
+    "供稿",
+    "出处",
+    "撰稿",
+    "摄影",
+];
+
+/// A short Han label and its colon at the start of a line (`来源：`).
+static LEADING_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\p{Han}]{2,6}\s*[:：]").expect("static regex"));
+
 /// Where a value stops: the toolbar that often follows an info line.
 const VALUE_STOPS: &[&str] = &["【", "|", "｜", "分享到", "打印", "关闭", "[", "〖"];
 
@@ -275,7 +304,16 @@ fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
     let first = LABEL_COLON.find(text)?;
     let lead = text[..first.start()].trim();
     let lead_pair = lead_date_pair(lead);
-    if !(lead.is_empty() || lead_pair.is_some() || is_toolbar(lead) || is_date_time(lead)) {
+    // a line that opens with a label of its own (`来源：…`) and is no
+    // sentence: its labels are read like the known ones
+    let labelled = LEADING_LABEL.is_match(if lead.is_empty() { text } else { lead })
+        && !text.contains(['，', '。', '；', '！', '？']);
+    if !(lead.is_empty()
+        || lead_pair.is_some()
+        || labelled
+        || is_toolbar(lead)
+        || is_date_time(lead))
+    {
         return None;
     }
     let mut starts: Vec<(usize, usize)> = LABEL_COLON
@@ -288,6 +326,12 @@ fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
         if !starts.iter().any(|&(s, e)| m.start() >= s && m.start() < e) {
             starts.push((m.start(), end));
         }
+    }
+    if labelled {
+        if let Some(m) = LEADING_LABEL.find(text) {
+            starts.push((m.start(), m.end()));
+        }
+        starts.extend(glued_labels(text));
     }
     // a loose label can contain a known one (`新闻来源：` holds `来源：`):
     // keep the first of overlapping matches
@@ -307,6 +351,31 @@ fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
         pairs.push((label.to_owned(), text[value_start..value_end].to_owned()));
     }
     Some(pairs)
+}
+
+/// Labels glued to the value before them: at each colon, the longest of
+/// [`GLUED_LABELS`] that ends the Han run before it, as (start, end of the
+/// colon).
+fn glued_labels(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    for (colon, c) in text.char_indices().filter(|(_, c)| matches!(c, '：' | ':')) {
+        let before = &text[..colon];
+        let run_start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| ('\u{4E00}'..='\u{9FFF}').contains(c))
+            .last()
+            .map_or(colon, |(i, _)| i);
+        let run = &text[run_start..colon];
+        let label = GLUED_LABELS
+            .iter()
+            .filter(|l| run.ends_with(*l) && run.len() > l.len())
+            .max_by_key(|l| l.len());
+        if let Some(label) = label {
+            found.push((colon - label.len(), colon + c.len_utf8()));
+        }
+    }
+    found
 }
 
 /// `2021-03-30 10:20` alone: the date an info line starts with.
@@ -409,6 +478,22 @@ mod tests {
         assert_eq!(m.fields["来源"], "市政府");
         assert_eq!(m.fields["新闻来源"], "新华社");
         assert_eq!(m.fields["发布时间"], "2024-01-01");
+    }
+
+    /// Several labels on one line with nothing between a value and the
+    /// next label (issue 18).
+    #[test]
+    fn glued_labels_split_the_line() {
+        let mut m = Metadata::default();
+        assert!(m.read_line("来源：某某局文章类型：原创时间：2017-09-28 21:00浏览："));
+        assert_eq!(m.fields["来源"], "某某局");
+        assert_eq!(m.fields["文章类型"], "原创");
+        assert_eq!(m.fields["时间"], "2017-09-28 21:00");
+        assert!(!m.fields.contains_key("浏览"));
+        let mut m = Metadata::default();
+        assert!(m.read_line("发布时间：2020-07-16 18:25浏览次数："));
+        assert_eq!(m.fields["发布时间"], "2020-07-16 18:25");
+        assert_eq!(m.fields.len(), 1, "{:?}", m.fields);
     }
 
     #[test]
