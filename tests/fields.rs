@@ -194,3 +194,82 @@ fn each_label_of_a_glued_info_line_fills_its_own_field() {
     assert_eq!(r.published.as_deref(), Some("2017-09-28"));
     assert!(r.text.starts_with("9月28日"), "{}", r.text);
 }
+
+/// A 信息公开 table saved with "Save page as": `<th>` labels beside `<td>`
+/// values, no CMS classes left.
+#[test]
+fn a_saved_table_of_th_and_td_cells_is_metadata() {
+    let r = record(
+        "xxgk-th-td-saved.html",
+        "http://www.example.gov.cn/xxgk/zcwj/202305/t20230519_4412345.html",
+        None,
+    );
+    let meta = |k: &str| r.meta.get(k).map(String::as_str);
+    assert_eq!(meta("索引号"), Some("000014349/2023-00087"));
+    assert_eq!(meta("发文机关"), Some("某某市人民政府"));
+    assert_eq!(meta("发文字号"), Some("某政发〔2023〕11号"));
+    assert_eq!(meta("成文日期"), Some("2023年05月12日"));
+    assert_eq!(r.published.as_deref(), Some("2023-05-19"));
+    assert_eq!(
+        r.title.as_deref(),
+        Some("某某市人民政府关于印发某某市加快发展保障性租赁住房实施方案的通知")
+    );
+    assert!(
+        r.text.starts_with("某政发〔2023〕11号\n各区人民政府"),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("索引号"));
+}
+
+/// `<li><span>label：</span>value</li>` above the text, and a definition
+/// list (`<dt>发布日期</dt><dd>…</dd>`) under it.
+#[test]
+fn list_item_pairs_and_a_trailing_definition_list_are_metadata() {
+    let r = record(
+        "li-span-pairs.html",
+        "http://jyj.example.gov.cn/xxgk/yjsgk/202402/t20240208_7.html",
+        None,
+    );
+    let meta = |k: &str| r.meta.get(k).map(String::as_str);
+    assert_eq!(meta("索引号"), Some("11420102MB1234567A/2024-00012"));
+    assert_eq!(meta("发布机构"), Some("某某区教育局"));
+    assert_eq!(meta("发布日期"), Some("2024-02-08"));
+    assert_eq!(r.published.as_deref(), Some("2024-02-08"));
+    assert_eq!(r.source.as_deref(), Some("区教育局财务科"));
+    assert!(r.text.ends_with("事业收入2240万元。"), "{}", r.text);
+}
+
+/// A tender notice whose key facts are `label：value` lines at the top of
+/// the body, under a bracketed info line.
+#[test]
+fn a_procurement_notices_key_facts_are_metadata() {
+    let r = record(
+        "procurement-notice.html",
+        "http://ggzy.example.gov.cn/jyxx/zfcg/cggg/20240510/8a1b2c.html",
+        None,
+    );
+    let meta = |k: &str| r.meta.get(k).map(String::as_str);
+    assert_eq!(meta("采购项目名称"), Some("某某县人民医院医疗设备采购项目"));
+    assert_eq!(meta("项目编号"), Some("MMX-ZFCG-2024-0031"));
+    assert_eq!(meta("行政区域"), Some("某某县"));
+    assert_eq!(meta("公告时间"), Some("2024年05月10日 09:00"));
+    assert_eq!(meta("采购人"), Some("某某县人民医院"));
+    assert_eq!(meta("代理机构"), Some("某某招标代理有限公司"));
+    assert_eq!(r.published.as_deref(), Some("2024-05-10"));
+    assert!(r.text.starts_with("项目概况\n"), "{}", r.text);
+    assert!(!r.meta.contains_key("阅读次数"));
+}
+
+/// A custom template's `稿源：…` line fills `source`.
+#[test]
+fn a_custom_templates_source_line_fills_source() {
+    let r = record(
+        "custom-source-line.html",
+        "http://fgw.example.gov.cn/xwzx/2024/10/21/art_88_1.html",
+        None,
+    );
+    assert_eq!(r.source.as_deref(), Some("某某市粮食和物资储备局"));
+    assert_eq!(r.published.as_deref(), Some("2024-10-21"));
+    assert_eq!(r.title.as_deref(), Some("全市秋粮收购工作有序开展"));
+}

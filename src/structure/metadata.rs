@@ -47,6 +47,8 @@ const LABELS: &[&str] = &[
     "文章来源",
     "稿件来源",
     "来源单位",
+    "稿源",
+    "供稿单位",
     "标题",
     "名称",
     "信息名称",
@@ -84,6 +86,21 @@ const LABELS: &[&str] = &[
     "本文来源",
     "原标题",
     "原文链接",
+    // the key facts a procurement or tender notice opens with
+    "采购项目名称",
+    "项目名称",
+    "采购项目编号",
+    "项目编号",
+    "招标编号",
+    "行政区域",
+    "公告时间",
+    "公告期限",
+    "采购人",
+    "采购单位",
+    "采购代理机构",
+    "代理机构",
+    "招标人",
+    "招标代理机构",
     // traditional script (Hong Kong, Macao, Taiwan)
     "發佈日期",
     "發布日期",
@@ -302,7 +319,9 @@ fn line_pairs(text: &str) -> Option<Vec<(String, String)>> {
         return None;
     }
     let first = LABEL_COLON.find(text)?;
-    let lead = text[..first.start()].trim();
+    // `【信息时间：2024-05-10】【阅读次数：88】`: the bracket that opens
+    // the next field is not the lead's
+    let lead = text[..first.start()].trim().trim_end_matches(['【', '[']);
     let lead_pair = lead_date_pair(lead);
     // a line that opens with a label of its own (`来源：…`) and is no
     // sentence: its labels are read like the known ones
@@ -391,7 +410,7 @@ fn is_date_time(s: &str) -> bool {
 /// date is metadata too.
 fn lead_date_pair(lead: &str) -> Option<(String, String)> {
     let (label, value) = lead.split_once(['：', ':'])?;
-    let label = squeeze(label);
+    let label = squeeze(label.trim_start_matches(['【', '[', '(', '（']));
     let short_han = (2..=4).contains(&label.chars().count())
         && label
             .chars()

@@ -48,6 +48,7 @@ const DATE_LABELS: &[&str] = &[
     "发布时间",
     "公开日期",
     "发文日期",
+    "公告时间",
     "發佈日期",
     "發布日期",
     "發佈時間",
@@ -64,6 +65,8 @@ const SOURCE_LABELS: &[&str] = &[
     "稿件来源",
     "本文来源",
     "来源单位",
+    "稿源",
+    "供稿单位",
     "发布机构",
     "发布单位",
     "來源",
@@ -292,13 +295,30 @@ fn take_meta_edges(blocks: &[Block], body: &mut Vec<usize>, meta: &mut Metadata)
         body.retain(|j| !taken.contains(j));
     }
     while let Some(&i) = body.last() {
-        let mut probe = Metadata::default();
-        if blocks[i].kind == BlockKind::Row || !probe.read_line(&blocks[i].text) {
+        if blocks[i].kind == BlockKind::Row {
             break;
         }
-        meta.read_line(&blocks[i].text);
-        taken.push(i);
-        body.pop();
+        let mut probe = Metadata::default();
+        if probe.read_line(&blocks[i].text) {
+            meta.read_line(&blocks[i].text);
+            taken.push(i);
+            body.pop();
+            continue;
+        }
+        // a label and its value on lines of their own (`<dt>发布日期</dt>
+        // <dd>2024-02-08</dd>` under the text)
+        let label = body.len().checked_sub(2).map(|k| body[k]);
+        match label {
+            Some(l)
+                if blocks[l].kind != BlockKind::Row
+                    && probe.read_pair(&blocks[l].text, &blocks[i].text) =>
+            {
+                meta.read_pair(&blocks[l].text, &blocks[i].text);
+                taken.extend([l, i]);
+                body.truncate(body.len() - 2);
+            }
+            _ => break,
+        }
     }
     taken
 }
