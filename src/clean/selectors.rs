@@ -215,6 +215,9 @@ pub(super) fn boilerplate_flag(el: &Element) -> Option<Flag> {
     match el.name() {
         "nav" | "footer" | "aside" => return Some(Flag::Strong),
         "header" | "form" => return Some(Flag::Weak),
+        // their classes describe the page's layout (`one-sidebar`,
+        // `header-spacing`), not a part of it
+        "html" | "body" | "main" | "article" => return None,
         _ => {}
     }
     has_word(el, &BOILERPLATE_WORDS).then_some(Flag::Weak)
