@@ -64,9 +64,12 @@ impl Density {
             .iter()
             .map(|(&id, &(strength, _))| {
                 let t = flag_totals.get(&id).copied().unwrap_or_default();
-                let overruled = strength == Flag::Weak
-                    && t.chars >= SUBSTANTIAL_CHARS
-                    && t.link_density() < 0.5;
+                let plain = t.chars.saturating_sub(t.link_chars);
+                let overruled = match strength {
+                    Flag::Strong => false,
+                    Flag::Weak => t.chars >= SUBSTANTIAL_CHARS && t.link_density() < 0.5,
+                    Flag::Form => plain >= SUBSTANTIAL_CHARS,
+                };
                 (id, overruled)
             })
             .collect();

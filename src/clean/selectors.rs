@@ -19,9 +19,12 @@ use super::normalize::is_space;
 pub(crate) enum Flag {
     /// `nav`, `footer`, `aside`: never document text.
     Strong,
-    /// A class or id like `share`, `footer-wrap`, `header`, or a `<form>`:
+    /// A class or id like `share`, `footer-wrap`, or a `<header>`:
     /// boilerplate unless it turns out to hold a lot of plain text.
     Weak,
+    /// A `<form>`: a search box, or (ASP.NET) the whole page; boilerplate
+    /// unless it holds a lot of plain text, however many menu links beside.
+    Form,
 }
 
 /// File types a government page attaches; links to them are attachments.
@@ -178,7 +181,6 @@ static BOILERPLATE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
         "prevnext",
         "updown",
         "toolbar",
-        "comment",
         "weizhi",
         "dqwz",
         "curpos",
@@ -211,14 +213,23 @@ static BOILERPLATE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
     ])
 });
 
+/// Class and id words of readers' comments: however much plain text they
+/// hold (a long thread under a short article), they are not the document.
+static COMMENT_WORDS: LazyLock<WordList> =
+    LazyLock::new(|| WordList::new(&["comment", "disqus", "pinglun"]));
+
 pub(super) fn boilerplate_flag(el: &Element) -> Option<Flag> {
     match el.name() {
         "nav" | "footer" | "aside" => return Some(Flag::Strong),
-        "header" | "form" => return Some(Flag::Weak),
+        "header" => return Some(Flag::Weak),
+        "form" => return Some(Flag::Form),
         // their classes describe the page's layout (`one-sidebar`,
         // `header-spacing`), not a part of it
         "html" | "body" | "main" | "article" => return None,
         _ => {}
+    }
+    if has_word(el, &COMMENT_WORDS) {
+        return Some(Flag::Strong);
     }
     has_word(el, &BOILERPLATE_WORDS).then_some(Flag::Weak)
 }
