@@ -124,6 +124,8 @@ static POSITIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
         "article", "content", "con", "main", "text", "body", "entry", "post", "story", "detail",
         "trs", "editor", "zw", "zhengwen", "nr", "neirong", "wz", "xl", "view", "info",
     ])
+    // layout and widgets that merely start like `con`tent
+    .except(&["container", "contact", "control", "connect", "consent"])
 });
 /// Class and id words of everything else.
 static NEGATIVE_WORDS: LazyLock<WordList> = LazyLock::new(|| {
@@ -204,6 +206,18 @@ pub(crate) fn find_content(
         .iter()
         .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
     let top_node = html.tree.get(top)?;
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let mut ranked: Vec<(&NodeId, &f32)> = finals.iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(a.1));
+        for (id, score) in ranked.into_iter().take(5) {
+            let el = html.tree.get(*id).and_then(|n| n.value().as_element().cloned());
+            tracing::trace!(
+                element = ?el.as_ref().map(|e| (e.name().to_owned(), e.attr("class").map(str::to_owned), e.attr("id").map(str::to_owned))),
+                score,
+                "content candidate"
+            );
+        }
+    }
     let Some(parent) = top_node.parent() else {
         return Some(vec![top]);
     };

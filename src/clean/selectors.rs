@@ -240,6 +240,9 @@ pub(super) fn boilerplate_flag(el: &Element) -> Option<Flag> {
 #[derive(Debug)]
 pub(crate) struct WordList {
     by_first: [Vec<&'static str>; 26],
+    /// Words that start with a prefix of the list and still do not match
+    /// (`container` is layout, not `con`tent).
+    except: &'static [&'static str],
 }
 
 impl WordList {
@@ -248,22 +251,34 @@ impl WordList {
         for p in prefixes {
             by_first[usize::from(p.as_bytes()[0] - b'a')].push(p);
         }
-        Self { by_first }
+        Self {
+            by_first,
+            except: &[],
+        }
+    }
+
+    /// The list, but for words that start with one of `prefixes`.
+    pub(crate) fn except(mut self, prefixes: &'static [&'static str]) -> Self {
+        self.except = prefixes;
+        self
     }
 
     fn matches(&self, word: &str) -> bool {
         let Some(first) = word.bytes().next().filter(u8::is_ascii_alphabetic) else {
             return false;
         };
+        let starts = |p: &str| {
+            word.len() >= p.len() && word.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        };
+        if self.except.iter().any(|p| starts(p)) {
+            return false;
+        }
         self.by_first[usize::from(first.to_ascii_lowercase() - b'a')]
             .iter()
             .any(|p| match p.strip_suffix('$') {
                 // `foot$`: the whole word only (`foot`, not `footnote`)
                 Some(exact) => word.eq_ignore_ascii_case(exact),
-                None => {
-                    word.len() >= p.len()
-                        && word.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
-                }
+                None => starts(p),
             })
     }
 }
