@@ -202,9 +202,25 @@ pub(crate) fn find_content(
             (id, s * (1.0 - ld))
         })
         .collect();
-    let (&top, _) = finals
+    let (&best, &best_score) = finals
         .iter()
         .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
+    // a document split over several boxes (a news site's cards): their
+    // container, scoring nearly as well as the best box, is the document
+    let mut top = best;
+    let ancestors = html.tree.get(best).into_iter().flat_map(|n| n.ancestors()).take(3);
+    for ancestor in ancestors {
+        let is_page = ancestor
+            .value()
+            .as_element()
+            .is_none_or(|e| matches!(e.name(), "body" | "html"));
+        if is_page {
+            break;
+        }
+        if finals.get(&ancestor.id()).is_some_and(|&s| s >= best_score * 0.85) {
+            top = ancestor.id();
+        }
+    }
     let top_node = html.tree.get(top)?;
     if tracing::enabled!(tracing::Level::TRACE) {
         let mut ranked: Vec<(&NodeId, &f32)> = finals.iter().collect();
