@@ -208,7 +208,12 @@ pub(crate) fn find_content(
     // a document split over several boxes (a news site's cards): their
     // container, scoring nearly as well as the best box, is the document
     let mut top = best;
-    let ancestors = html.tree.get(best).into_iter().flat_map(|n| n.ancestors()).take(3);
+    let ancestors = html
+        .tree
+        .get(best)
+        .into_iter()
+        .flat_map(|n| n.ancestors())
+        .take(3);
     for ancestor in ancestors {
         let is_page = ancestor
             .value()
@@ -217,7 +222,10 @@ pub(crate) fn find_content(
         if is_page {
             break;
         }
-        if finals.get(&ancestor.id()).is_some_and(|&s| s >= best_score * 0.85) {
+        if finals
+            .get(&ancestor.id())
+            .is_some_and(|&s| s >= best_score * 0.85)
+        {
             top = ancestor.id();
         }
     }
@@ -226,7 +234,10 @@ pub(crate) fn find_content(
         let mut ranked: Vec<(&NodeId, &f32)> = finals.iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(a.1));
         for (id, score) in ranked.into_iter().take(5) {
-            let el = html.tree.get(*id).and_then(|n| n.value().as_element().cloned());
+            let el = html
+                .tree
+                .get(*id)
+                .and_then(|n| n.value().as_element().cloned());
             tracing::trace!(
                 element = ?el.as_ref().map(|e| (e.name().to_owned(), e.attr("class").map(str::to_owned), e.attr("id").map(str::to_owned))),
                 score,

@@ -68,6 +68,8 @@ pub(super) fn is_skipped(name: &str, el: &Element) -> bool {
             | "video"
             | "link"
             | "meta"
+            // a photo's caption and credit, not the document's text
+            | "figcaption"
     ) {
         return true;
     }
