@@ -205,46 +205,9 @@ pub(crate) fn find_content(
     let (&best, &best_score) = finals
         .iter()
         .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
-    // a document split over several boxes (a news site's cards): their
-    // container, scoring nearly as well as the best box, is the document
-    let mut top = best;
-    let ancestors = html
-        .tree
-        .get(best)
-        .into_iter()
-        .flat_map(|n| n.ancestors())
-        .take(3);
-    for ancestor in ancestors {
-        let is_page = ancestor
-            .value()
-            .as_element()
-            .is_none_or(|e| matches!(e.name(), "body" | "html"));
-        if is_page {
-            break;
-        }
-        if finals
-            .get(&ancestor.id())
-            .is_some_and(|&s| s >= best_score * 0.85)
-        {
-            top = ancestor.id();
-        }
-    }
+    let top = container_of_boxes(html, &finals, best, best_score);
     let top_node = html.tree.get(top)?;
-    if tracing::enabled!(tracing::Level::TRACE) {
-        let mut ranked: Vec<(&NodeId, &f32)> = finals.iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(a.1));
-        for (id, score) in ranked.into_iter().take(5) {
-            let el = html
-                .tree
-                .get(*id)
-                .and_then(|n| n.value().as_element().cloned());
-            tracing::trace!(
-                element = ?el.as_ref().map(|e| (e.name().to_owned(), e.attr("class").map(str::to_owned), e.attr("id").map(str::to_owned))),
-                score,
-                "content candidate"
-            );
-        }
-    }
+    trace_candidates(html, &finals);
     let Some(parent) = top_node.parent() else {
         return Some(vec![top]);
     };
@@ -273,6 +236,61 @@ pub(crate) fn find_content(
         }
     }
     Some(extend_to_neighbours(parent, &chosen, blocks, density))
+}
+
+/// A document split over several boxes (a news site's cards): their
+/// container, scoring nearly as well as the best box (up to three levels
+/// up), is the document.
+fn container_of_boxes(
+    html: &Html,
+    finals: &HashMap<NodeId, f32>,
+    best: NodeId,
+    best_score: f32,
+) -> NodeId {
+    let mut top = best;
+    let ancestors = html
+        .tree
+        .get(best)
+        .into_iter()
+        .flat_map(|n| n.ancestors())
+        .take(3);
+    for ancestor in ancestors {
+        let is_page = ancestor
+            .value()
+            .as_element()
+            .is_none_or(|e| matches!(e.name(), "body" | "html"));
+        if is_page {
+            break;
+        }
+        if finals
+            .get(&ancestor.id())
+            .is_some_and(|&s| s >= best_score * 0.85)
+        {
+            top = ancestor.id();
+        }
+    }
+    top
+}
+
+/// The five best candidates, at `RUST_LOG=govsnap=trace`: why a page's
+/// content block is the one it is.
+fn trace_candidates(html: &Html, finals: &HashMap<NodeId, f32>) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    let mut ranked: Vec<(&NodeId, &f32)> = finals.iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(a.1));
+    for (id, score) in ranked.into_iter().take(5) {
+        let el = html
+            .tree
+            .get(*id)
+            .and_then(|n| n.value().as_element().cloned());
+        tracing::trace!(
+            element = ?el.as_ref().map(|e| (e.name().to_owned(), e.attr("class").map(str::to_owned), e.attr("id").map(str::to_owned))),
+            score,
+            "content candidate"
+        );
+    }
 }
 
 /// Longest line a neighbour may have to join the content block on proximity
