@@ -273,3 +273,61 @@ fn a_custom_templates_source_line_fills_source() {
     assert_eq!(r.published.as_deref(), Some("2024-10-21"));
     assert_eq!(r.title.as_deref(), Some("全市秋粮收购工作有序开展"));
 }
+
+/// A WordPress post: `<body class="… has-sidebar">` and a sidebar of
+/// eight years of archives. The post is the record, not the comments.
+#[test]
+fn a_blog_post_under_a_sidebar_body_class_is_read_whole() {
+    let r = record(
+        "blog-post.html",
+        "https://blog.example.com/2023/10/08/huihang/",
+        None,
+    );
+    assert!(r.text.starts_with("国庆假期最后两天"), "{}", r.text);
+    assert!(r.text.ends_with("我们还能继续走。"), "{}", r.text);
+    assert_eq!(r.text.lines().count(), 5, "{}", r.text);
+    assert!(!r.text.contains("条评论") && !r.text.contains("写得真好"));
+    assert!(!r.text.contains("文章归档") && !r.text.contains("2016年"));
+}
+
+/// A Discuz! thread: the opening post and every reply, without the
+/// authors' panels, floor names and page links.
+#[test]
+fn a_forum_thread_keeps_every_post() {
+    let r = record(
+        "forum-thread.html",
+        "https://bbs.example.com/thread-3344-1-1.html",
+        None,
+    );
+    for post in [
+        "我们小区是九十年代建的",
+        "按照我们市的规定",
+        "我们楼去年装好了",
+        "说句一楼的心里话",
+    ] {
+        assert!(r.text.contains(post), "lost {post}: {}", r.text);
+    }
+    for chrome in ["积分", "楼主", "沙发", "发表于", "下一页", "返回列表"] {
+        assert!(!r.text.contains(chrome), "kept {chrome}: {}", r.text);
+    }
+}
+
+/// A news page whose photo captions (a `<p>` and a `<figcaption>`) and a
+/// two-item 相关阅读 list sit inside the article.
+#[test]
+fn news_captions_and_related_reading_leave_the_text() {
+    let r = record(
+        "news-related-captions.html",
+        "https://news.example.com/local/2024-11/18/c_5.html",
+        None,
+    );
+    assert_eq!(r.text.lines().count(), 3, "{}", r.text);
+    assert!(!r.text.contains("摄"), "{}", r.text);
+    assert!(
+        !r.text.contains("联合演练") && !r.text.contains("相关"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.source.as_deref(), Some("某某日报"));
+    assert_eq!(r.meta.get("责任编辑").map(String::as_str), Some("张华"));
+}

@@ -205,6 +205,9 @@ pub(crate) fn find_content(
     let (&best, &best_score) = finals
         .iter()
         .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
+    if let Some(posts) = repeated_posts(html, &finals, best, best_score) {
+        return Some(posts);
+    }
     let top = container_of_boxes(html, &finals, best, best_score);
     let top_node = html.tree.get(top)?;
     trace_candidates(html, &finals);
@@ -270,6 +273,41 @@ fn container_of_boxes(
         }
     }
     top
+}
+
+/// The posts of a thread (a forum's `td.t_f#postmessage_1001`, `…_1002`),
+/// or the cards one story is split into: every scored element shaped as
+/// the best one (its tag, its class, its id without digits), in document
+/// order, when there are several. The best alone would keep only one post.
+fn repeated_posts(
+    html: &Html,
+    finals: &HashMap<NodeId, f32>,
+    best: NodeId,
+    best_score: f32,
+) -> Option<Vec<NodeId>> {
+    let shape = |id: NodeId| {
+        let node = html.tree.get(id)?;
+        let el = node.value().as_element()?;
+        let id_word: String = el
+            .attr("id")
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect();
+        let class = el.attr("class").unwrap_or("").trim();
+        // an element without class or id is shaped like every other one
+        (!class.is_empty() || !id_word.is_empty())
+            .then(|| (el.name().to_owned(), class.to_owned(), id_word))
+    };
+    let wanted = shape(best)?;
+    let mut posts: Vec<NodeId> = finals
+        .iter()
+        .filter(|&(&id, &score)| score >= best_score * 0.1 && shape(id).as_ref() == Some(&wanted))
+        .map(|(&id, _)| id)
+        .collect();
+    posts.sort_unstable();
+    let posts = super::top_level(html, &posts);
+    (posts.len() >= 2).then_some(posts)
 }
 
 /// The five best candidates, at `RUST_LOG=govsnap=trace`: why a page's

@@ -97,6 +97,7 @@ pub(crate) fn clean_page(html: &Html, rules: Option<&SiteRules>) -> Cleaned {
         .filter(|&i| !boilerplate[i] && within[i].is_some())
         .collect();
     drop_link_lists(&walked.list, &mut body);
+    drop_headed_lists(&walked.list, &mut body);
     drop_identity_tail(&walked.list, &mut body);
     Cleaned {
         blocks: walked.list,
@@ -154,7 +155,7 @@ fn container_of(block: &Block, containers: &[NodeId]) -> Option<NodeId> {
 }
 
 /// Keep only elements that are not inside another element of the list.
-fn top_level(html: &Html, found: &[NodeId]) -> Vec<NodeId> {
+pub(super) fn top_level(html: &Html, found: &[NodeId]) -> Vec<NodeId> {
     found
         .iter()
         .copied()
@@ -164,6 +165,25 @@ fn top_level(html: &Html, found: &[NodeId]) -> Vec<NodeId> {
                 .any(|&other| other != id && is_inside(html, id, other))
         })
         .collect()
+}
+
+/// Drop the link-only paragraphs right after a list header inside the
+/// content (`相关阅读：` and two linked titles): a list however short.
+fn drop_headed_lists(list: &[Block], body: &mut Vec<usize>) {
+    let link_only = |i: usize| list[i].link_density() >= 0.9 && list[i].chars < 80;
+    let mut headed = false;
+    let mut previous: Option<usize> = None;
+    body.retain(|&i| {
+        // the header itself is boilerplate, so not in the body: look at
+        // the blocks between the last body block and this one
+        let from = previous.map_or(i, |p| p + 1);
+        if (from..i).any(|h| rules::is_list_header(&list[h].text)) {
+            headed = true;
+        }
+        previous = Some(i);
+        headed = headed && link_only(i);
+        !headed
+    });
 }
 
 /// Drop runs of link-only paragraphs (related-document lists left inside a

@@ -33,6 +33,23 @@ pub(crate) enum LineKind {
     Identity,
 }
 
+/// The header of a list of other items (相关新闻, 推荐阅读 …).
+const LIST_HEADER: &str = r"^(相关新闻|相关文章|相关链接|相关阅读|相关文件|相关信息|相关稿件|相关政策|热点新闻|热门标签|热门文章|热点推荐|推荐阅读|延伸阅读|猜你喜欢|精彩推荐|友情链接|图片新闻|最新更新|最新发布)\s*[:：]?\s*(更多|more)?\s*[>＞»]*$";
+
+/// Whether a line heads a list of other items: the link lines right after
+/// it are that list, however few.
+pub(crate) fn is_list_header(text: &str) -> bool {
+    static RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(LIST_HEADER).expect("static regex"));
+    text.chars().count() <= SHORT_LINE && RE.is_match(text)
+}
+
+/// A photo's caption or credit printed as a line of the text: `图为…`,
+/// `（记者 王强 摄）`, `新华社发`.
+static CAPTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[（(【\[]?(图为|图片为|图：|图:|上图|下图|左图|右图|资料图)|(记者|通讯员|摄影|新华社记者|摄)?\s*[\p{Han}]{2,4}\s*(摄|供图|/摄)\s*[）)】\]]?$|^[（(]?(新华社|中新社|视觉中国|IC photo)\s*(发|供图)?[）)]?$")
+        .expect("static regex")
+});
+
 static LINE_RULES: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         // breadcrumbs
@@ -48,7 +65,7 @@ static LINE_RULES: LazyLock<RegexSet> = LazyLock::new(|| {
         // previous / next
         r"^(上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇)\s*[:：]?",
         // related and hot lists
-        r"^(相关新闻|相关文章|相关链接|相关阅读|相关文件|相关信息|相关稿件|相关政策|热点新闻|热门标签|热门文章|热点推荐|推荐阅读|延伸阅读|猜你喜欢|精彩推荐|友情链接|图片新闻|最新更新|最新发布)\s*[:：]?\s*(更多|more)?\s*[>＞»]*$",
+        LIST_HEADER,
         // visit counters
         r"^【?(浏览次数|访问量|点击数|点击量|阅读次数|阅读量|浏览量|访问次数|浏览|点击)\s*[:：]?\s*[0-9]*\s*(次)?】?$",
         // browser advice
@@ -280,6 +297,9 @@ pub(crate) fn classify_line(text: &str) -> LineKind {
         return LineKind::Identity;
     }
     if (might_be_boilerplate(text) && LINE_RULES.is_match(text)) || is_toolbar(text) {
+        return LineKind::Boilerplate;
+    }
+    if text.contains(['图', '摄', '发']) && CAPTION.is_match(text) {
         return LineKind::Boilerplate;
     }
     let latin = text
