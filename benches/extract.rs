@@ -7,8 +7,11 @@
 //! - `dom_smoothie`: the `Readability` port on the same decoded pages.
 //!
 //! Parse-only and dom_smoothie get their text decoded outside the timed loop;
-//! govsnap decodes inside it. Run with `cargo bench --bench extract`; the
-//! figures go to `docs/PERFORMANCE.md`.
+//! govsnap decodes inside it. Two corpora: the fixture pages (government
+//! templates), and, when `../shared/aeb/html` is there, the Article
+//! Extraction Benchmark's 181 news and blog pages (the generic fallback's
+//! pages, larger and mostly English). Run with `cargo bench --bench
+//! extract`; the figures go to `docs/PERFORMANCE.md`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use govsnap::{ExtractOptions, Page, extract};
@@ -42,21 +45,55 @@ fn corpus() -> Vec<Fixture> {
         .collect()
 }
 
+/// The Article Extraction Benchmark's pages, when the benchmark is there.
+fn aeb_corpus() -> Vec<Fixture> {
+    use std::io::Read;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/aeb/html");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let mut bytes = Vec::new();
+            flate2::read::GzDecoder::new(std::fs::File::open(p).unwrap())
+                .read_to_end(&mut bytes)
+                .unwrap();
+            let text = govsnap::decode::decode(&bytes, None).text;
+            Fixture {
+                bytes,
+                text,
+                url: "https://www.example.com/news/article.html".to_owned(),
+                content_type: None,
+            }
+        })
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
-    let corpus = corpus();
+    bench_corpus(c, "fixtures", &corpus());
+    let aeb = aeb_corpus();
+    if !aeb.is_empty() {
+        bench_corpus(c, "aeb", &aeb);
+    }
+}
+
+fn bench_corpus(c: &mut Criterion, name: &str, corpus: &[Fixture]) {
     let total: usize = corpus.iter().map(|f| f.bytes.len()).sum();
-    let mut group = c.benchmark_group(format!("corpus_{}_pages", corpus.len()));
+    let mut group = c.benchmark_group(format!("{name}_{}_pages", corpus.len()));
     group.throughput(Throughput::Bytes(total as u64));
     group.bench_function("parse_only", |b| {
         b.iter(|| {
-            for f in &corpus {
+            for f in corpus {
                 black_box(scraper::Html::parse_document(black_box(&f.text)));
             }
         });
     });
     group.bench_function("govsnap_extract", |b| {
         b.iter(|| {
-            for f in &corpus {
+            for f in corpus {
                 let page = Page {
                     bytes: &f.bytes,
                     url: Some(&f.url),
@@ -69,7 +106,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("dom_smoothie", |b| {
         b.iter(|| {
-            for f in &corpus {
+            for f in corpus {
                 let parsed =
                     dom_smoothie::Readability::new(black_box(f.text.as_str()), Some(&f.url), None)
                         .and_then(|mut r| r.parse());

@@ -307,11 +307,17 @@ fn begins_like_html(head: &[u8]) -> bool {
 /// is half a character. The multi-byte encodings of Chinese pages never use
 /// such bytes inside a character.
 fn without_control_bytes(bytes: &[u8]) -> (std::borrow::Cow<'_, [u8]>, usize) {
-    let stray = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0C | b'\r' | 0x1B);
-    if encoding_rs::Encoding::for_bom(bytes).is_some() || !bytes.iter().any(stray) {
+    const fn stray(b: u8) -> bool {
+        b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0C | b'\r' | 0x1B)
+    }
+    // every page is scanned: a branch-free fold per chunk vectorizes
+    let any_stray = bytes
+        .chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |seen, &b| seen | stray(b)));
+    if !any_stray || encoding_rs::Encoding::for_bom(bytes).is_some() {
         return (std::borrow::Cow::Borrowed(bytes), 0);
     }
-    let kept: Vec<u8> = bytes.iter().copied().filter(|b| !stray(b)).collect();
+    let kept: Vec<u8> = bytes.iter().copied().filter(|&b| !stray(b)).collect();
     let dropped = bytes.len() - kept.len();
     (std::borrow::Cow::Owned(kept), dropped)
 }
