@@ -331,3 +331,79 @@ fn news_captions_and_related_reading_leave_the_text() {
     assert_eq!(r.source.as_deref(), Some("某某日报"));
     assert_eq!(r.meta.get("责任编辑").map(String::as_str), Some("张华"));
 }
+
+/// Issue 18: no heading; `<title>` holds a CMS placeholder in markup; the
+/// 信息公开 table's `名　　称` row has the title; a meta tag's `浙江` beside a
+/// printed `来源：浙江监管局`; an approvals table with empty cells.
+#[test]
+fn a_labelled_title_row_a_printed_source_and_whole_table_rows() {
+    let r = record(
+        "title-in-label-row.html",
+        "http://zjb.example.gov.cn/art/2024/10/15/art_1_5.html",
+        None,
+    );
+    assert_eq!(
+        r.title.as_deref(),
+        Some("浙江监管局关于2024年第三季度辖区电力业务许可事项的公告")
+    );
+    assert_eq!(r.source.as_deref(), Some("浙江监管局"));
+    assert_eq!(
+        r.meta.get("索引号").map(String::as_str),
+        Some("002482365/2024-12345")
+    );
+    let rows: Vec<&str> = r.text.lines().filter(|l| l.contains(" | ")).collect();
+    assert_eq!(
+        rows,
+        [
+            "序号 | 企业名称 | 许可证编号 | 变更事项 | 备注",
+            "1 | 某某新能源有限公司 | 1041024-00321 |  | 新颁",
+            "2 | 某某光伏发电有限公司 | 1041024-00322 | 注册地址 |",
+            "3 | 某某风电有限公司 |  |  | 注销",
+        ]
+    );
+    assert!(r.text.starts_with("浙监能许可〔2024〕38号\n"), "{}", r.text);
+}
+
+/// Issue 18: the title printed again at the top of the body over two lines
+/// leaves it once; the 文号 under it stays, and is the record's 文号.
+#[test]
+fn a_title_printed_over_two_lines_leaves_the_body_and_the_number_stays() {
+    let r = record(
+        "title-printed-in-body.html",
+        "http://www.example.gov.cn/art/2024/6/20/art_1_1.html",
+        None,
+    );
+    assert!(
+        r.text.starts_with("某政办发〔2024〕15号\n各县"),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("的通知\n"), "{}", r.text);
+    assert_eq!(
+        r.meta.get("文号").map(String::as_str),
+        Some("某政办发〔2024〕15号")
+    );
+}
+
+/// Issue 18: an editor's whole Word document (`<html><head><title>…`)
+/// pasted into the content block: its body is the content, its title not.
+#[test]
+fn a_document_pasted_inside_the_content_block_reads_as_the_content() {
+    let r = record(
+        "pasted-whole-document.html",
+        "http://yjj.example.gov.cn/tzgg/202404/t20240402_9.html",
+        None,
+    );
+    assert!(!r.text.contains("Word文档"), "{}", r.text);
+    assert!(
+        r.text.starts_with("各乡镇人民政府，县直各有关单位："),
+        "{}",
+        r.text
+    );
+    assert!(r.text.ends_with("2024年4月1日"), "{}", r.text);
+    assert_eq!(
+        r.title.as_deref(),
+        Some("关于开展2024年度安全生产大检查的通知")
+    );
+    assert_eq!(r.source.as_deref(), Some("县应急管理局"));
+}

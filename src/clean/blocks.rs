@@ -3,7 +3,7 @@
 //!
 //! A block is one paragraph as a reader sees it: the text of a block-level
 //! element up to the next block boundary or `<br>`, or one row of a data table
-//! with its cells joined by ` | `. Elements that never hold document text
+//! with its cells joined by ` | ` (empty cells kept, so columns line up). Elements that never hold document text
 //! (`script`, `style`, form controls, hidden elements, the site's `drop`
 //! selectors) are skipped here and never seen again. Elements that usually hold
 //! boilerplate (`nav`, `footer`, share widgets, breadcrumbs …) are not skipped
@@ -349,12 +349,9 @@ impl Walker<'_> {
             if chars == 0 {
                 continue;
             }
-            let text = cells
-                .iter()
-                .filter(|c| !c.is_empty())
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(" | ");
+            // one cell per column, empty ones too: a later cell keeps its
+            // column (an approvals list with no 变更事项 in some rows)
+            let text = cells.join(" | ").trim_end().to_owned();
             // the table is the last element of the walk's path; add the
             // row and its section (`tbody`) below it
             let mut path = self.path.clone();

@@ -70,6 +70,9 @@ pub(super) fn is_skipped(name: &str, el: &Element) -> bool {
             | "meta"
             // a photo's caption and credit, not the document's text
             | "figcaption"
+            // outside <head> only from an editor's pasted document (its
+            // `<title>Word文档</title>`): never the document's text
+            | "title"
     ) {
         return true;
     }

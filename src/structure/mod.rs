@@ -92,6 +92,11 @@ pub(crate) fn build_record(
     let first_body = body.first().copied().unwrap_or(0);
     let last_body = body.last().copied().unwrap_or(0);
 
+    // Metadata tables first: a title row is one of the title's sources.
+    let mut meta = Metadata::default();
+    let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, &mut meta);
+    body.retain(|i| !table_rows.contains(i));
+
     // Title, and the block that printed it, which is not body.
     let found = title::find_title(
         blocks,
@@ -103,17 +108,28 @@ pub(crate) fn build_record(
         .article_title
         .clone()
         .or_else(|| select_text(html, rules.and_then(|r| r.title.as_ref())))
+        .or_else(|| title_row(&meta, found.as_ref()))
         .or_else(|| found.as_ref().map(|t| t.text.clone()))
         .or_else(|| head.og_title.clone());
 
-    // Metadata: tables first, then lines at the body's edges, then around it.
-    let mut meta = Metadata::default();
-    let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, &mut meta);
-    body.retain(|i| !table_rows.contains(i));
+    // Then metadata lines at the body's edges, then around it.
     // the title printed again (below the 信息公开 table, when the body
     // starts with it) is not body
     if let Some(t) = &title {
         drop_printed_title(blocks, &mut body, t);
+    }
+    // the document number centred under the title stays in the body, as
+    // printed, and is the record's 文号 too
+    let numbered = ["文号", "发文字号", "文件编号", "發文字號"]
+        .iter()
+        .any(|l| meta.fields.contains_key(*l));
+    if !numbered
+        && let Some(number) = body
+            .iter()
+            .take(2)
+            .find_map(|&i| document_number(&blocks[i].text))
+    {
+        meta.fields.insert("文号".to_owned(), number);
     }
     let mut edge = take_meta_edges(blocks, &mut body, &mut meta);
     edge.extend(take_date_line(blocks, &mut body));
@@ -145,17 +161,18 @@ pub(crate) fn build_record(
         head.site_name.as_deref() != Some(s)
             && !matches!(s, "本站" | "本网" | "本网站" | "原创" | "网站" | "未知")
     };
-    let source = head
-        .content_source
-        .clone()
-        .filter(|s| not_the_site(s))
-        .or_else(|| {
-            SOURCE_LABELS
-                .iter()
-                .filter_map(|l| meta.fields.get(*l))
-                .find(|s| not_the_site(s))
-                .cloned()
-        });
+    let tagged = head.content_source.clone().filter(|s| not_the_site(s));
+    let printed = SOURCE_LABELS
+        .iter()
+        .filter_map(|l| meta.fields.get(*l))
+        .find(|s| not_the_site(s))
+        .cloned();
+    // the meta tag, unless the printed line says more (`浙江` beside a
+    // printed `浙江监管局`)
+    let source = match (tagged, printed) {
+        (Some(t), Some(p)) if p.len() > t.len() && p.contains(&t) => Some(p),
+        (tagged, printed) => tagged.or(printed),
+    };
 
     // Attachments from the body and around it; a trailing attachment block
     // leaves the body.
@@ -196,6 +213,32 @@ fn page_url(head: &HeadMeta, page: &Page<'_>) -> (String, Option<Url>) {
             None => u,
         });
     (url, base)
+}
+
+/// A line that is only a document number (`某政办发〔2024〕15号`).
+fn document_number(text: &str) -> Option<String> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^[\p{Han}]{1,12}\s*[〔\[［(（]\s*(19|20)\d{2}\s*[〕\]］)）]\s*\d{1,5}\s*号$",
+        )
+        .expect("static regex")
+    });
+    let text = text.trim();
+    RE.is_match(text).then(|| text.to_owned())
+}
+
+/// Labels of a 信息公开 table's title row.
+const TITLE_LABELS: &[&str] = &["标题", "信息名称", "文件名称", "名称"];
+
+/// The title a 信息公开 table's labelled row holds (`标　题：…`, `名　　称：…`),
+/// when it beats what was found: a title taken from `<title>` (no block
+/// printed it), or the row itself read as a line (label, separator and all).
+fn title_row(meta: &Metadata, found: Option<&title::Title>) -> Option<String> {
+    let row = meta
+        .get_any(TITLE_LABELS)
+        .filter(|t| t.chars().count() >= 4)?;
+    let beats = found.is_none_or(|f| f.block.is_none() || (f.text != row && f.text.contains(row)));
+    beats.then(|| row.to_owned())
 }
 
 /// The title printed again at the top of the body is not body.
