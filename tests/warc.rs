@@ -354,6 +354,20 @@ fn warc_record(version: &str, fields: &[(&str, &str)], block: &[u8]) -> Vec<u8> 
     bytes
 }
 
+/// `govsnap ingest` of WARC files into a store without a config: its
+/// JSON summary.
+fn ingest_into(store: &Path, warcs: &[&Path]) -> serde_json::Value {
+    let mut args = vec![
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend(warcs.iter().map(|w| w.to_str().unwrap()));
+    serde_json::from_str(&common::ok(&run(&args))).unwrap()
+}
+
 /// `bytes` as one gzip member.
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
@@ -472,15 +486,7 @@ fn heritrix_and_browsertrix_style_records_ingest() {
     let path = dir.path().join("crawl-20230613.warc.gz");
     std::fs::write(&path, &warc).unwrap();
     let store = dir.path().join("store");
-    let out = run(&[
-        "ingest",
-        "--store",
-        store.to_str().unwrap(),
-        "--format",
-        "json",
-        path.to_str().unwrap(),
-    ]);
-    let summary: serde_json::Value = serde_json::from_str(&common::ok(&out)).unwrap();
+    let summary = ingest_into(&store, &[&path]);
     assert_eq!(summary["new_versions"], 1, "{summary}");
     assert_eq!(summary["unchanged"], 1, "the revisit: {summary}");
     assert_eq!(summary["errors"], 0, "{summary}");
@@ -578,16 +584,7 @@ fn captures_go_in_oldest_first_whatever_the_order_of_files_and_records() {
     .unwrap();
 
     let store = dir.path().join("store");
-    let out = run(&[
-        "ingest",
-        "--store",
-        store.to_str().unwrap(),
-        "--format",
-        "json",
-        newer.to_str().unwrap(),
-        older.to_str().unwrap(),
-    ]);
-    let summary: serde_json::Value = serde_json::from_str(&common::ok(&out)).unwrap();
+    let summary = ingest_into(&store, &[&newer, &older]);
     assert_eq!(summary["new_versions"], 3, "{summary}");
     let lines = common::ok(&run(&["export", "--store", store.to_str().unwrap()]));
     let versions: Vec<(String, u64, String, bool)> = lines

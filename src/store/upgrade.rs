@@ -67,14 +67,7 @@ impl Store {
         let version_ids = self.db.open_tree(trees::VERSION_IDS).map_err(err)?;
         let mut after: Option<sled::IVec> = None;
         loop {
-            let range = match &after {
-                Some(k) => self.pages.range::<&[u8], _>((
-                    std::ops::Bound::Excluded(k.as_ref()),
-                    std::ops::Bound::Unbounded,
-                )),
-                None => self.pages.iter(),
-            };
-            let urls: Vec<sled::IVec> = range
+            let urls: Vec<sled::IVec> = entries_after(&self.pages, after.as_ref())
                 .keys()
                 .take(SLICE)
                 .collect::<sled::Result<_>>()
@@ -246,17 +239,11 @@ impl Store {
         let err = |e| store_error(&self.path, e);
         let mut after: Option<sled::IVec> = None;
         loop {
-            let range = match &after {
-                Some(k) => self.fetch_log.range::<&[u8], _>((
-                    std::ops::Bound::Excluded(k.as_ref()),
-                    std::ops::Bound::Unbounded,
-                )),
-                None => self.fetch_log.iter(),
-            };
-            let slice: Vec<(sled::IVec, sled::IVec)> = range
-                .take(SLICE)
-                .collect::<sled::Result<_>>()
-                .map_err(err)?;
+            let slice: Vec<(sled::IVec, sled::IVec)> =
+                entries_after(&self.fetch_log, after.as_ref())
+                    .take(SLICE)
+                    .collect::<sled::Result<_>>()
+                    .map_err(err)?;
             let Some((last, _)) = slice.last().cloned() else {
                 return Ok(());
             };
@@ -307,6 +294,18 @@ impl Store {
                 })?;
         }
         Ok(())
+    }
+}
+
+/// The entries of `tree` after the key `after` (all of them for `None`):
+/// the upgrade reads a tree a slice at a time, never all of it at once.
+fn entries_after(tree: &sled::Tree, after: Option<&sled::IVec>) -> sled::Iter {
+    match after {
+        Some(k) => tree.range::<&[u8], _>((
+            std::ops::Bound::Excluded(k.as_ref()),
+            std::ops::Bound::Unbounded,
+        )),
+        None => tree.iter(),
     }
 }
 
