@@ -83,6 +83,7 @@ fn read_commands_never_create_a_store() {
         vec!["show", "--store", m, URL],
         vec!["diff", "--store", m, URL],
         vec!["export", "--store", m],
+        vec!["stats", "--store", m],
     ] {
         let out = govsnap(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

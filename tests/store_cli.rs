@@ -341,3 +341,49 @@ fn https_mirrors_sites_from_the_config_and_changed_fields() {
         [1, 2]
     );
 }
+
+/// `govsnap stats`: every tree of a store that holds a mirror, its entries
+/// as the store has them, and the bytes adding up.
+#[test]
+fn stats_shows_where_the_bytes_go() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (site, store) = (tmp.path().join("mirror"), tmp.path().join("store"));
+    let n = mirror(&site).len() as u64;
+    let store = store.to_str().unwrap();
+    ok(&govsnap(&[
+        "ingest",
+        "--store",
+        store,
+        site.to_str().unwrap(),
+    ]));
+    let stats: Value = serde_json::from_str(&ok(&govsnap(&[
+        "stats", "--store", store, "--format", "json",
+    ])))
+    .unwrap();
+    let tree = |name: &str| {
+        stats["trees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tree"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {stats}"))
+            .clone()
+    };
+    for name in ["versions", "pages", "history", "changes"] {
+        assert_eq!(tree(name)["entries"].as_u64(), Some(n), "{name}: {stats}");
+    }
+    assert!(tree("raw")["value_bytes"].as_u64().unwrap() > 0);
+    let sum: u64 = stats["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key_bytes"].as_u64().unwrap() + t["value_bytes"].as_u64().unwrap())
+        .sum();
+    assert_eq!(stats["data_bytes"].as_u64(), Some(sum));
+    let disk = stats["disk_bytes"].as_u64().unwrap();
+    assert!(disk >= sum, "{stats}");
+    assert_eq!(stats["sled_overhead_bytes"].as_u64(), Some(disk - sum));
+    let table = ok(&govsnap(&["stats", "--store", store]));
+    assert!(table.lines().any(|l| l.starts_with("raw ")), "{table}");
+    assert!(table.contains("on disk"), "{table}");
+}

@@ -26,6 +26,7 @@ mod ingest;
 mod inspect;
 mod serve;
 mod source;
+mod stats;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use govsnap::{Config, Store};
@@ -83,6 +84,8 @@ enum Command {
     Export(export::ExportArgs),
     /// Crawl on schedule and serve the store over HTTP while crawling.
     Serve(serve::ServeArgs),
+    /// Show where the store's bytes go, tree by tree.
+    Stats(stats::StatsArgs),
 }
 
 /// The store every store command takes: `--store DIR`, else the `store` of
@@ -202,6 +205,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args).map(|()| Status::Success),
         Command::Export(args) => export::run(&args).map(|()| Status::Success),
         Command::Serve(args) => serve::run(&args),
+        Command::Stats(args) => stats::run(&args).map(|()| Status::Success),
     };
     match outcome {
         Ok(status) => status.into(),

@@ -57,6 +57,7 @@ mod changes;
 mod frontier;
 mod keys;
 pub mod schedule;
+mod stats;
 mod trees;
 mod upgrade;
 mod values;
@@ -67,6 +68,7 @@ pub use write::{Batch, PreparedPage};
 pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, VersionsSlice};
 pub use frontier::{CrawlPlan, FrontierEntry};
 pub(crate) use keys::url_hash;
+pub use stats::{StoreStats, TreeStats};
 use values::LastFetch;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
 

@@ -1,0 +1,155 @@
+//! Where a store's bytes go (`govsnap stats`): every tree's entries, key
+//! and value bytes, and what sled itself takes on disk beyond them (its log
+//! framing, node index, and the space of values since rewritten that its
+//! segment cleaner has not reclaimed yet). Reads every key and value once;
+//! holds one at a time.
+
+use super::{Store, store_error, trees};
+use crate::error::Result;
+use serde::Serialize;
+use std::path::Path;
+
+/// One tree's share of the store.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TreeStats {
+    /// The tree's name (see `docs/STORE.md`).
+    pub tree: String,
+    /// What its values are.
+    pub holds: &'static str,
+    /// How many entries it has.
+    pub entries: u64,
+    /// Bytes of its keys.
+    pub key_bytes: u64,
+    /// Bytes of its values, as stored (compressed where the store
+    /// compresses them).
+    pub value_bytes: u64,
+}
+
+/// A store's bytes, tree by tree.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Every tree, in the order of `docs/STORE.md`.
+    pub trees: Vec<TreeStats>,
+    /// Keys and values of all trees.
+    pub data_bytes: u64,
+    /// The store directory's files on disk.
+    pub disk_bytes: u64,
+    /// `disk_bytes` less `data_bytes`: sled's own framing and index, and
+    /// space not yet reclaimed from values since rewritten.
+    pub sled_overhead_bytes: u64,
+}
+
+/// The trees, with what they hold.
+const TREES: &[(&str, &str)] = &[
+    (trees::RAW, "raw page bytes (zstd)"),
+    (trees::RAW_IDS, "raw bytes' hash → id"),
+    (trees::HEADS, "response heads (zstd)"),
+    (trees::VERSIONS, "version records (zstd JSON)"),
+    (trees::PAGES, "page states (JSON)"),
+    (trees::FETCHED, "last fetches of unchanged pages (JSON)"),
+    (trees::HISTORY, "history events (JSON)"),
+    (trees::CHANGES, "changes feed (JSON)"),
+    (trees::FETCH_LOG, "fetch log (JSON, zstd per batch)"),
+    (trees::FRONTIER, "crawl frontier (JSON)"),
+    (trees::META, "schema, crawl records"),
+    (trees::VERSION_IDS, "empty since schema 7"),
+];
+
+impl Store {
+    /// Where the store's bytes go.
+    ///
+    /// # Errors
+    /// [`crate::Error::Store`] when sled cannot read a tree, I/O errors when
+    /// the directory cannot be listed.
+    pub fn stats(&self) -> Result<StoreStats> {
+        let err = |e| store_error(&self.path, e);
+        let mut out = Vec::with_capacity(TREES.len());
+        for &(name, holds) in TREES {
+            let tree = self.db.open_tree(name).map_err(err)?;
+            let mut stats = TreeStats {
+                tree: name.to_owned(),
+                holds,
+                entries: 0,
+                key_bytes: 0,
+                value_bytes: 0,
+            };
+            for kv in &tree {
+                let (k, v) = kv.map_err(err)?;
+                stats.entries += 1;
+                stats.key_bytes += k.len() as u64;
+                stats.value_bytes += v.len() as u64;
+            }
+            out.push(stats);
+        }
+        let data_bytes = out.iter().map(|t| t.key_bytes + t.value_bytes).sum();
+        let disk_bytes = dir_bytes(&self.path).map_err(|e| crate::Error::Io {
+            what: format!("listing the store directory {}", self.path.display()),
+            source: e,
+        })?;
+        Ok(StoreStats {
+            trees: out,
+            data_bytes,
+            disk_bytes,
+            sled_overhead_bytes: disk_bytes.saturating_sub(data_bytes),
+        })
+    }
+}
+
+/// Bytes of the files under `dir` (a temporary store has none).
+fn dir_bytes(dir: &Path) -> std::io::Result<u64> {
+    if !dir.is_dir() {
+        return Ok(0);
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::{page, put};
+
+    #[test]
+    fn every_tree_is_counted_and_the_versions_are_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let html = page("<p>第一版正文，关于做好防汛工作的通知。</p>", 1);
+        put(&store, &html, 0);
+        put(
+            &store,
+            &page("<p>第二版正文，关于做好防汛工作的通知。</p>", 1),
+            60,
+        );
+        put(&store, &html, 120);
+        store.flush().unwrap();
+        let stats = store.stats().unwrap();
+        let tree = |name: &str| stats.trees.iter().find(|t| t.tree == name).unwrap();
+        assert_eq!(tree("versions").entries, 3);
+        assert_eq!(
+            tree("raw").entries,
+            2,
+            "the first page's bytes are kept once"
+        );
+        assert_eq!(tree("pages").entries, 1);
+        assert_eq!(tree("history").entries, 3);
+        assert!(tree("raw").value_bytes > 0);
+        assert_eq!(
+            stats.data_bytes,
+            stats
+                .trees
+                .iter()
+                .map(|t| t.key_bytes + t.value_bytes)
+                .sum::<u64>()
+        );
+        assert!(stats.disk_bytes >= stats.data_bytes, "{stats:?}");
+    }
+}
