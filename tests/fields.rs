@@ -407,3 +407,38 @@ fn a_document_pasted_inside_the_content_block_reads_as_the_content() {
     );
     assert_eq!(r.source.as_deref(), Some("县应急管理局"));
 }
+
+/// Issue 18: a title from the ArticleTitle or og:title meta tag without the
+/// site's name after it; a title's own hyphen stays.
+#[test]
+fn meta_titles_lose_the_site_name_and_keep_their_own_hyphens() {
+    let page = |article_title: &str| {
+        format!(
+            "<html><head><meta charset=\"utf-8\"><meta name=\"SiteName\" content=\"某某市人民政府\">\
+             <meta name=\"ArticleTitle\" content=\"{article_title}\"><title>x</title></head><body>\
+             <div class=\"content\"><p>各区人民政府，市政府各部门：现将有关事项通知如下，请认真贯彻执行。</p>\
+             <p>一、总体要求</p><p>坚持系统谋划、分步实施，确保各项任务按期完成，取得实效。</p></div></body></html>"
+        )
+    };
+    let title = |html: String| {
+        let page = Page {
+            bytes: html.as_bytes(),
+            url: Some("http://www.example.gov.cn/zwgk/t20240301_1.html"),
+            ..Page::default()
+        };
+        extract(&page, None, ExtractOptions::default())
+            .unwrap()
+            .title
+    };
+    assert_eq!(
+        title(page(
+            "关于印发某某市2021-2025年发展规划的通知_某某市人民政府"
+        ))
+        .as_deref(),
+        Some("关于印发某某市2021-2025年发展规划的通知")
+    );
+    assert_eq!(
+        title(page("关于印发某某市2021-2025年发展规划的通知")).as_deref(),
+        Some("关于印发某某市2021-2025年发展规划的通知")
+    );
+}

@@ -104,13 +104,15 @@ pub(crate) fn build_record(
         head.title_tag.as_deref(),
         &cleaned.boilerplate,
     );
+    let site = head.site_name.as_deref();
     let title = head
         .article_title
-        .clone()
+        .as_deref()
+        .map(|t| without_site_name(t, site))
         .or_else(|| select_text(html, rules.and_then(|r| r.title.as_ref())))
         .or_else(|| title_row(&meta, found.as_ref()))
         .or_else(|| found.as_ref().map(|t| t.text.clone()))
-        .or_else(|| head.og_title.clone());
+        .or_else(|| head.og_title.as_deref().map(|t| without_site_name(t, site)));
 
     // Then metadata lines at the body's edges, then around it.
     // the title printed again (below the 信息公开 table, when the body
@@ -213,6 +215,18 @@ fn page_url(head: &HeadMeta, page: &Page<'_>) -> (String, Option<Url>) {
             None => u,
         });
     (url, base)
+}
+
+/// A title from a meta tag without the site's name after it
+/// (`…的通知_某某市人民政府`, when `SiteName` is `某某市人民政府`). Only the
+/// named site goes: a title's own `-` or `_` (`2021-2025年规划`) stays.
+fn without_site_name(title: &str, site: Option<&str>) -> String {
+    let stripped = site.filter(|s| !s.is_empty()).and_then(|s| {
+        let rest = title.strip_suffix(s)?.trim_end();
+        let rest = rest.trim_end_matches(['_', '-', '|', '｜', '－', '—', ' ']);
+        (rest.chars().count() >= 4).then_some(rest)
+    });
+    stripped.unwrap_or(title).trim().to_owned()
 }
 
 /// A line that is only a document number (`某政办发〔2024〕15号`).
