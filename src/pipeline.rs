@@ -200,7 +200,11 @@ impl<'s> Snapshots<'s> {
                 self.counts.listings += 1;
                 self.batch.add_log(FetchLogEntry::new(fetch, "listing"));
             }
-            Ok(record) => self.batch.add_page(PreparedPage::new(fetch, record)?),
+            Ok(record) => {
+                let dict = self.store.raw_dict(fetch.site)?;
+                self.batch
+                    .add_page(PreparedPage::with_dict(fetch, record, dict.as_deref())?);
+            }
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
                 self.counts.skipped += 1;
                 self.batch.add_log(FetchLogEntry::new(fetch, "not_html"));

@@ -131,7 +131,11 @@ impl FetchTask {
             .any(|w| w == crate::clean::CONTENT_SELECTOR_MISSED);
         let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
         Ok(Analysed::Document(
-            Box::new(PreparedPage::new(&fetch, record)?),
+            Box::new(PreparedPage::with_dict(
+                &fetch,
+                record,
+                self.store.raw_dict(fetch.site)?.as_deref(),
+            )?),
             links,
             content_missed,
         ))

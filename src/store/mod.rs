@@ -54,6 +54,7 @@
 //!   `frontier`: the crawl frontier kept with the pages.
 
 mod changes;
+mod dicts;
 mod frontier;
 mod keys;
 pub mod schedule;
@@ -66,6 +67,7 @@ mod write;
 pub use write::{Batch, PreparedPage};
 
 pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, VersionsSlice};
+pub use dicts::{RawDict, TRAIN_SAMPLES};
 pub use frontier::{CrawlPlan, FrontierEntry};
 pub(crate) use keys::url_hash;
 pub use stats::{StoreStats, TreeStats};
@@ -89,9 +91,12 @@ use std::time::SystemTime;
 /// 5 keys the crawl frontier by site and URL. Schema 6 adds the changes
 /// feed (tree `changes`). Schema 7 is one layout: every page has an id,
 /// every version event its `version_id`, every raw value its `raw_ids`
-/// entry (tree `version_ids` is gone). An older store is brought to it
-/// when opened (`upgrade`), once, in place, and then marked 7.
-pub const STORE_SCHEMA: u32 = 7;
+/// entry (tree `version_ids` is gone). Schema 8 compresses a site's raw
+/// bytes with the site's zstd dictionary once it has one (tree `dicts`):
+/// a govsnap of schema 7 could not read them. An older store is brought to
+/// the current schema when opened (`upgrade`), once, in place, and then
+/// marked.
+pub const STORE_SCHEMA: u32 = 8;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache, counted in the bytes its pages take serialized; in
@@ -162,6 +167,9 @@ pub struct Store {
     raw: sled::Tree,
     raw_ids: sled::Tree,
     heads: sled::Tree,
+    dicts_tree: sled::Tree,
+    /// The raw-byte dictionaries in use, and samples for the next ones.
+    dicts: std::sync::Arc<dicts::Dicts>,
     fetch_log: sled::Tree,
     frontier: sled::Tree,
     meta: sled::Tree,
@@ -290,6 +298,8 @@ impl Store {
             raw: db.open_tree(trees::RAW).map_err(err)?,
             raw_ids: db.open_tree(trees::RAW_IDS).map_err(err)?,
             heads: db.open_tree(trees::HEADS).map_err(err)?,
+            dicts_tree: db.open_tree(trees::DICTS).map_err(err)?,
+            dicts: std::sync::Arc::default(),
             fetch_log: db.open_tree(trees::FETCH_LOG).map_err(err)?,
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             changes: db.open_tree(trees::CHANGES).map_err(err)?,
@@ -307,6 +317,7 @@ impl Store {
                 .map_err(err)?;
             tracing::info!(store = %path.display(), to = STORE_SCHEMA, "store schema upgraded");
         }
+        store.load_dicts()?;
         Ok(store)
     }
 
@@ -474,9 +485,7 @@ impl Store {
         let Some(compressed) = compressed else {
             return Ok(None);
         };
-        zstd::decode_all(&*compressed)
-            .map(Some)
-            .map_err(|e| self.bad_value(trees::RAW, &e.to_string()))
+        self.decode_raw(&compressed).map(Some)
     }
 
     /// The status line and headers of the response a version was made

@@ -26,6 +26,10 @@ pub(crate) const HEADS: &str = "heads";
 /// Every fetch, in order: `id`.
 pub(crate) const FETCH_LOG: &str = "fetch_log";
 
+/// Raw-byte dictionaries (schema 8): dictionary id (u32, big-endian) →
+/// the zstd dictionary. Frames compressed with one name its id.
+pub(crate) const DICTS: &str = "dicts";
+
 /// The crawl frontier: URL → site, depth, visited.
 pub(crate) const FRONTIER: &str = "frontier";
 
@@ -38,6 +42,9 @@ pub(crate) const SCHEMA_KEY: &[u8] = b"schema";
 /// In [`META`], followed by a site's name, while a new crawl of the site
 /// marks its known URLs to visit again.
 pub(crate) const RESTART_KEY_PREFIX: &[u8] = b"recrawl:";
+/// In [`META`], followed by a site's name: the id of the site's raw-byte
+/// dictionary (u32, big-endian).
+pub(crate) const DICT_KEY_PREFIX: &[u8] = b"dict:";
 /// In [`META`], followed by a site's name: the site's last crawl.
 pub(crate) const CRAWL_KEY_PREFIX: &[u8] = b"crawl:";
 /// Present in [`META`] when schema 1 wrote part of the store (until the

@@ -35,7 +35,12 @@ impl Store {
     pub fn put_batch(&self, pages: &[(Fetch<'_>, &Record)]) -> Result<Vec<PutOutcome>> {
         let mut batch = Batch::default();
         for (fetch, record) in pages {
-            batch.add_page(PreparedPage::new(fetch, (*record).clone())?);
+            let dict = self.raw_dict(fetch.site)?;
+            batch.add_page(PreparedPage::with_dict(
+                fetch,
+                (*record).clone(),
+                dict.as_deref(),
+            )?);
         }
         self.commit(&batch)
     }
@@ -98,6 +103,17 @@ impl Store {
             .any(|o| matches!(o, PutOutcome::NewVersion(_)))
         {
             self.announce_latest()?;
+        }
+        // the samples a site's dictionary is trained on: its new versions'
+        // raw bytes, while it has none
+        let undictionaried: Vec<(String, Vec<u8>)> = prepared
+            .iter()
+            .zip(&outcomes)
+            .filter(|(p, o)| p.dict.is_none() && matches!(o, PutOutcome::NewVersion(_)))
+            .filter_map(|(p, _)| p.site.clone().map(|s| (s, p.compressed.clone())))
+            .collect();
+        if !undictionaried.is_empty() {
+            self.learn(undictionaried)?;
         }
         Ok(outcomes)
     }
@@ -212,6 +228,8 @@ pub struct PreparedPage {
     compressed: Vec<u8>,
     /// The response's head: its hash, and its bytes compressed.
     head: Option<(blake3::Hash, Vec<u8>)>,
+    /// The id of the dictionary the raw bytes were compressed with.
+    dict: Option<u32>,
     conditional: Option<String>,
 }
 
@@ -221,6 +239,33 @@ impl PreparedPage {
     /// # Errors
     /// [`Error::Io`] when compression fails.
     pub fn new(fetch: &Fetch<'_>, record: Record) -> Result<Self> {
+        Self::with_dict(fetch, record, None)
+    }
+
+    /// Bytes of the compressed raw page.
+    #[must_use]
+    pub fn compressed_len(&self) -> usize {
+        self.compressed.len()
+    }
+
+    /// [`PreparedPage::new`], the raw bytes compressed with the site's
+    /// dictionary when it has one ([`Store::raw_dict`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when compression fails.
+    pub fn with_dict(
+        fetch: &Fetch<'_>,
+        record: Record,
+        dict: Option<&super::RawDict>,
+    ) -> Result<Self> {
+        let compressed = match dict {
+            Some(d) => d.compress(fetch.bytes),
+            None => compress(fetch.bytes),
+        }
+        .map_err(|e| Error::Io {
+            what: "compressing a page".to_owned(),
+            source: e,
+        })?;
         Ok(Self {
             url: fetch.url.to_owned(),
             site: fetch.site.map(str::to_owned),
@@ -233,10 +278,8 @@ impl PreparedPage {
             bytes: fetch.bytes.len() as u64,
             content: content_hash(&record),
             raw_hash: blake3::hash(fetch.bytes),
-            compressed: compress(fetch.bytes).map_err(|e| Error::Io {
-                what: "compressing a page".to_owned(),
-                source: e,
-            })?,
+            compressed,
+            dict: dict.map(super::RawDict::id),
             conditional: fetch.conditional.map(str::to_owned),
             head: fetch
                 .head
