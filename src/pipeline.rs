@@ -201,9 +201,9 @@ impl<'s> Snapshots<'s> {
                 self.batch.add_log(FetchLogEntry::new(fetch, "listing"));
             }
             Ok(record) => {
-                let dict = self.store.raw_dict(fetch.site)?;
+                let dicts = self.store.site_dicts(fetch.site)?;
                 self.batch
-                    .add_page(PreparedPage::with_dict(fetch, record, dict.as_deref())?);
+                    .add_page(PreparedPage::with_dicts(fetch, record, dicts)?);
             }
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
                 self.counts.skipped += 1;

@@ -131,10 +131,10 @@ impl FetchTask {
             .any(|w| w == crate::clean::CONTENT_SELECTOR_MISSED);
         let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
         Ok(Analysed::Document(
-            Box::new(PreparedPage::with_dict(
+            Box::new(PreparedPage::with_dicts(
                 &fetch,
                 record,
-                self.store.raw_dict(fetch.site)?.as_deref(),
+                self.store.site_dicts(fetch.site)?,
             )?),
             links,
             content_missed,

@@ -184,7 +184,9 @@ impl Store {
         let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
         let cursor = ChangeCursor::from_key(&k)
             .ok_or_else(|| self.bad_value(trees::CHANGES, "a key is not 8 bytes"))?;
-        let change = super::decode_value(&v).map_err(|e| self.bad_value(trees::CHANGES, &e))?;
+        let change = self
+            .decode_value(&v)
+            .map_err(|e| self.bad_value(trees::CHANGES, &e))?;
         Ok((cursor, change))
     }
 

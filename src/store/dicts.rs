@@ -1,19 +1,20 @@
-//! Per-site zstd dictionaries for raw page bytes (schema 8). A site's pages
-//! share most of their template, so a dictionary trained on its first
-//! pages takes zstd-1 of the next ones from about a third of their HTML to
-//! under a tenth (docs/STORE.md).
+//! Per-site zstd dictionaries for raw page bytes and version records
+//! (schema 8). A site's pages share most of their template, so a
+//! dictionary trained on its first pages takes zstd-1 of the next ones
+//! from about a third of their HTML to under a tenth; its records share
+//! their shape, labels and sources, and shrink to 40 % (docs/STORE.md).
 //!
 //! How bytes flow:
-//! - a raw value is always one zstd frame; a frame compressed with a
-//!   dictionary carries the dictionary's id in its header, and tree
-//!   `dicts` maps that id to the dictionary, so a reader needs nothing
-//!   else to decode any raw value ([`Store::decode_raw`]);
-//! - until a site has a dictionary, the writer keeps the compressed raw
-//!   bytes of its new versions ([`TRAIN_SAMPLES`] of them, a few hundred
-//!   KB) and then trains one from them, writes it to `dicts` and `meta`
-//!   (`dict:SITE` → id), flushes, and only then hands it to the preparers
-//!   ([`Store::raw_dict`]): no frame is ever written with a dictionary the
-//!   disk does not have;
+//! - a raw value or a version value is always one zstd frame; a frame
+//!   compressed with a dictionary carries the dictionary's id in its
+//!   header, and tree `dicts` maps that id to the dictionary, so a reader
+//!   needs nothing else to decode any value (`Store::decode_frame`);
+//! - until a site has a dictionary of a kind, the writer keeps samples of
+//!   its new versions ([`TRAIN_SAMPLES`] of them, as zstd frames: a few
+//!   hundred KB) and then trains one from them, writes it to `dicts` and
+//!   `meta` (`dict:SITE` or `rdict:SITE` → id), flushes, and only then
+//!   hands it to the preparers ([`Store::site_dicts`]): no frame is ever
+//!   written with a dictionary the disk does not have;
 //! - pages without a site (a saved file without `--config`) are never
 //!   compressed with a dictionary.
 
@@ -75,17 +76,48 @@ fn zstd_error(code: usize) -> std::io::Error {
     std::io::Error::other(zstd_safe::get_error_name(code).to_owned())
 }
 
+/// What a site's dictionary compresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DictKind {
+    /// The raw page bytes (tree `raw`).
+    Raw,
+    /// The version records' JSON (tree `versions`).
+    Record,
+}
+
+impl DictKind {
+    /// Its key prefix in `meta`, before the site's name.
+    fn meta_prefix(self) -> &'static [u8] {
+        match self {
+            Self::Raw => trees::DICT_KEY_PREFIX,
+            Self::Record => trees::RECORD_DICT_KEY_PREFIX,
+        }
+    }
+}
+
+/// A site's dictionaries, as a page's preparation takes them.
+#[derive(Debug, Clone, Default)]
+pub struct SiteDicts {
+    /// For the raw bytes.
+    pub raw: Option<Arc<RawDict>>,
+    /// For the version record.
+    pub record: Option<Arc<RawDict>>,
+}
+
+type Key = (DictKind, String);
+
 /// The store's dictionaries and the samples of sites still without one.
 #[derive(Default)]
 pub(super) struct Dicts {
-    /// Site → dictionary id, for every site that has one.
-    ids: RwLock<HashMap<String, u32>>,
-    /// Prepared dictionaries, by site, made on first use.
-    encoders: RwLock<HashMap<String, Arc<RawDict>>>,
+    /// (kind, site) → dictionary id, for every site that has one.
+    ids: RwLock<HashMap<Key, u32>>,
+    /// Prepared dictionaries, made on first use.
+    encoders: RwLock<HashMap<Key, Arc<RawDict>>>,
     /// Prepared dictionaries for decoding, by id, made on first use.
     decoders: RwLock<HashMap<u32, Arc<DDict<'static>>>>,
-    /// Compressed raw bytes of new versions of sites without a dictionary.
-    samples: Mutex<HashMap<String, Vec<Vec<u8>>>>,
+    /// zstd frames (without a dictionary) of new versions' raw bytes and
+    /// records, of sites without a dictionary of that kind.
+    samples: Mutex<HashMap<Key, Vec<Vec<u8>>>>,
 }
 
 impl std::fmt::Debug for Dicts {
@@ -97,20 +129,24 @@ impl std::fmt::Debug for Dicts {
 }
 
 impl Store {
-    /// Read which sites have a dictionary (`dict:SITE` in `meta`).
+    /// Read which sites have which dictionaries (`dict:SITE`,
+    /// `rdict:SITE` in `meta`).
     pub(super) fn load_dicts(&self) -> Result<()> {
         let mut ids = self
             .dicts
             .ids
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        for kv in self.meta.scan_prefix(trees::DICT_KEY_PREFIX) {
-            let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
-            let site = String::from_utf8_lossy(&k[trees::DICT_KEY_PREFIX.len()..]).into_owned();
-            let id = <[u8; 4]>::try_from(v.as_ref())
-                .map(u32::from_be_bytes)
-                .map_err(|_| self.bad_value(trees::META, "a dictionary id is not 4 bytes"))?;
-            ids.insert(site, id);
+        for kind in [DictKind::Raw, DictKind::Record] {
+            let prefix = kind.meta_prefix();
+            for kv in self.meta.scan_prefix(prefix) {
+                let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
+                let site = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                let id = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| self.bad_value(trees::META, "a dictionary id is not 4 bytes"))?;
+                ids.insert((kind, site), id);
+            }
         }
         Ok(())
     }
@@ -120,15 +156,31 @@ impl Store {
     /// # Errors
     /// When the dictionary cannot be read.
     pub fn raw_dict(&self, site: Option<&str>) -> Result<Option<Arc<RawDict>>> {
+        self.dict(DictKind::Raw, site)
+    }
+
+    /// Both of `site`'s dictionaries, for a page's preparation.
+    ///
+    /// # Errors
+    /// When a dictionary cannot be read.
+    pub fn site_dicts(&self, site: Option<&str>) -> Result<SiteDicts> {
+        Ok(SiteDicts {
+            raw: self.dict(DictKind::Raw, site)?,
+            record: self.dict(DictKind::Record, site)?,
+        })
+    }
+
+    fn dict(&self, kind: DictKind, site: Option<&str>) -> Result<Option<Arc<RawDict>>> {
         let Some(site) = site else {
             return Ok(None);
         };
+        let key = (kind, site.to_owned());
         if let Some(d) = self
             .dicts
             .encoders
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(site)
+            .get(&key)
         {
             return Ok(Some(Arc::clone(d)));
         }
@@ -137,7 +189,7 @@ impl Store {
             .ids
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(site)
+            .get(&key)
             .copied();
         let Some(id) = id else {
             return Ok(None);
@@ -151,7 +203,7 @@ impl Store {
             .encoders
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(site.to_owned(), Arc::clone(&made));
+            .insert(key, Arc::clone(&made));
         Ok(Some(made))
     }
 
@@ -163,23 +215,21 @@ impl Store {
             .ok_or_else(|| self.bad_value(trees::DICTS, &format!("dictionary {id} is missing")))
     }
 
-    /// A raw value's bytes: its zstd frame decoded, with the dictionary
-    /// its header names, if any.
-    pub(super) fn decode_raw(&self, frame: &[u8]) -> Result<Vec<u8>> {
-        let bad = |reason: String| self.bad_value(trees::RAW, &reason);
+    /// A zstd frame decoded, with the dictionary its header names, if any.
+    pub(super) fn decode_frame(&self, frame: &[u8]) -> std::result::Result<Vec<u8>, String> {
         let id = zstd_safe::get_dict_id_from_frame(frame);
         if id == 0 {
-            return zstd::decode_all(frame).map_err(|e| bad(e.to_string()));
+            return zstd::decode_all(frame).map_err(|e| format!("zstd: {e}"));
         }
-        let ddict = self.decoder(id)?;
+        let ddict = self.decoder(id).map_err(|e| e.to_string())?;
         let size = zstd_safe::get_frame_content_size(frame);
         if size > MAX_RAW {
-            return Err(bad(format!("a raw frame claims {size} bytes")));
+            return Err(format!("a zstd frame claims {size} bytes"));
         }
         let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         DCtx::create()
             .decompress_using_ddict(&mut out, frame, &ddict)
-            .map_err(|code| bad(zstd_safe::get_error_name(code).to_owned()))?;
+            .map_err(|code| zstd_safe::get_error_name(code).to_owned())?;
         Ok(out)
     }
 
@@ -202,11 +252,11 @@ impl Store {
         Ok(made)
     }
 
-    /// After a commit: keep the compressed raw bytes of new versions of
-    /// sites without a dictionary, and train one for each site that now
-    /// has [`TRAIN_SAMPLES`].
-    pub(super) fn learn(&self, new_raw: Vec<(String, Vec<u8>)>) -> Result<()> {
-        let ready: Vec<(String, Vec<Vec<u8>>)> = {
+    /// After a commit: keep the samples (zstd frames without a dictionary)
+    /// of sites without a dictionary of their kind, and train one for each
+    /// that now has [`TRAIN_SAMPLES`].
+    pub(super) fn learn(&self, new: Vec<(DictKind, String, Vec<u8>)>) -> Result<()> {
+        let ready: Vec<(Key, Vec<Vec<u8>>)> = {
             let ids = self
                 .dicts
                 .ids
@@ -217,36 +267,40 @@ impl Store {
                 .samples
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            for (site, frame) in new_raw {
-                if !ids.contains_key(&site) {
-                    samples.entry(site).or_default().push(frame);
+            for (kind, site, frame) in new {
+                let key = (kind, site);
+                if !ids.contains_key(&key) {
+                    samples.entry(key).or_default().push(frame);
                 }
             }
-            let full: Vec<String> = samples
+            let full: Vec<Key> = samples
                 .iter()
                 .filter(|(_, s)| s.len() >= TRAIN_SAMPLES)
-                .map(|(site, _)| site.clone())
+                .map(|(key, _)| key.clone())
                 .collect();
             full.into_iter()
-                .filter_map(|site| samples.remove(&site).map(|s| (site, s)))
+                .filter_map(|key| samples.remove(&key).map(|s| (key, s)))
                 .collect()
         };
-        for (site, frames) in ready {
-            self.train(&site, &frames)?;
+        for ((kind, site), frames) in ready {
+            self.train(kind, &site, &frames)?;
         }
         Ok(())
     }
 
-    /// Train `site`'s dictionary from compressed samples and make it
-    /// durable before anything uses it. Samples zstd cannot train on (too
-    /// few bytes) leave the site without one until the next samples.
-    fn train(&self, site: &str, frames: &[Vec<u8>]) -> Result<()> {
+    /// Train `site`'s dictionary of `kind` from samples and make it durable
+    /// before anything uses it. Samples zstd cannot train on (too few
+    /// bytes) leave the site without one until the next samples.
+    fn train(&self, kind: DictKind, site: &str, frames: &[Vec<u8>]) -> Result<()> {
         let samples: Vec<Vec<u8>> = frames
             .iter()
-            .map(|f| self.decode_raw(f))
+            .map(|f| {
+                self.decode_frame(f)
+                    .map_err(|e| self.bad_value(trees::DICTS, &e))
+            })
             .collect::<Result<_>>()?;
         let Ok(dict) = zstd::dict::from_samples(&samples, DICT_BYTES) else {
-            tracing::debug!(site, "too little to train a dictionary on yet");
+            tracing::debug!(site, ?kind, "too little to train a dictionary on yet");
             return Ok(());
         };
         let id = zstd_safe::get_dict_id_from_dict(&dict);
@@ -263,7 +317,7 @@ impl Store {
         self.dicts_tree
             .insert(id.to_be_bytes(), dict.as_slice())
             .map_err(err)?;
-        let mut key = trees::DICT_KEY_PREFIX.to_vec();
+        let mut key = kind.meta_prefix().to_vec();
         key.extend_from_slice(site.as_bytes());
         self.meta.insert(key, &id.to_be_bytes()).map_err(err)?;
         self.db.flush().map_err(err)?;
@@ -271,8 +325,8 @@ impl Store {
             .ids
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(site.to_owned(), id);
-        tracing::debug!(site, id, bytes = dict.len(), "raw dictionary trained");
+            .insert((kind, site.to_owned()), id);
+        tracing::debug!(site, ?kind, id, bytes = dict.len(), "dictionary trained");
         Ok(())
     }
 }
@@ -307,8 +361,11 @@ mod tests {
         )
     }
 
+    /// A site's first pages train its two dictionaries; the pages after
+    /// them are compressed with them, much smaller; a new process reads
+    /// every page and record back exactly.
     #[test]
-    fn a_sites_raw_bytes_get_a_dictionary_and_read_back_exactly() {
+    fn a_sites_raw_bytes_and_records_get_dictionaries_and_read_back_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store");
         let pages: Vec<(String, String)> = (0..TRAIN_SAMPLES + 12)
@@ -324,15 +381,27 @@ mod tests {
             let store = Store::open(&path).unwrap();
             for (k, (url, html)) in pages.iter().enumerate() {
                 let f = fetch(url, html, k as u64);
-                let dict = store.raw_dict(f.site).unwrap();
-                assert_eq!(dict.is_some(), k >= TRAIN_SAMPLES, "page {k}");
-                let prepared = PreparedPage::with_dict(&f, record(html), dict.as_deref()).unwrap();
+                let dicts = store.site_dicts(f.site).unwrap();
+                assert_eq!(dicts.raw.is_some(), k >= TRAIN_SAMPLES, "page {k}");
+                assert_eq!(dicts.record.is_some(), k >= TRAIN_SAMPLES, "page {k}");
+                let prepared = PreparedPage::with_dicts(&f, record(html), dicts).unwrap();
                 sizes.push(prepared.compressed_len());
                 let mut batch = crate::store::Batch::default();
                 batch.add_page(prepared);
                 store.commit(&batch).unwrap();
             }
-            assert_eq!(store.dicts_tree.len(), 1);
+            assert_eq!(
+                store.dicts_tree.len(),
+                2,
+                "one for raw bytes, one for records"
+            );
+            let framed_with_dict = store
+                .versions
+                .iter()
+                .values()
+                .filter(|v| zstd_safe::get_dict_id_from_frame(&v.as_ref().unwrap()[..]) != 0)
+                .count();
+            assert_eq!(framed_with_dict, pages.len() - TRAIN_SAMPLES);
             let plain: usize = sizes[..TRAIN_SAMPLES].iter().sum::<usize>() / TRAIN_SAMPLES;
             let with: usize =
                 sizes[TRAIN_SAMPLES..].iter().sum::<usize>() / (sizes.len() - TRAIN_SAMPLES);
@@ -350,6 +419,7 @@ mod tests {
                 Some(html.as_bytes()),
                 "{url}"
             );
+            assert_eq!(v.record, record(html), "{url}");
         }
         assert!(store.raw_dict(Some("example")).unwrap().is_some());
         assert!(store.raw_dict(None).unwrap().is_none());

@@ -67,7 +67,7 @@ mod write;
 pub use write::{Batch, PreparedPage};
 
 pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, VersionsSlice};
-pub use dicts::{RawDict, TRAIN_SAMPLES};
+pub use dicts::{DictKind, RawDict, SiteDicts, TRAIN_SAMPLES};
 pub use frontier::{CrawlPlan, FrontierEntry};
 pub(crate) use keys::url_hash;
 pub use stats::{StoreStats, TreeStats};
@@ -457,7 +457,10 @@ impl Store {
         let mut last = None;
         for kv in range.take(limit) {
             let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
-            out.push(decode_value(&v).map_err(|e| self.bad_value(trees::VERSIONS, &e))?);
+            out.push(
+                self.decode_value(&v)
+                    .map_err(|e| self.bad_value(trees::VERSIONS, &e))?,
+            );
             last = Some(k.to_vec());
         }
         let next = (out.len() == limit)
@@ -485,7 +488,9 @@ impl Store {
         let Some(compressed) = compressed else {
             return Ok(None);
         };
-        self.decode_raw(&compressed).map(Some)
+        self.decode_frame(&compressed)
+            .map(Some)
+            .map_err(|e| self.bad_value(trees::RAW, &e))
     }
 
     /// The status line and headers of the response a version was made
@@ -541,7 +546,7 @@ impl Store {
         let Some(v) = tree.get(key).map_err(|e| store_error(&self.path, e))? else {
             return Ok(None);
         };
-        decode_value(&v)
+        self.decode_value(&v)
             .map(Some)
             .map_err(|e| self.bad_value(&tree_name(tree), &e))
     }
@@ -551,7 +556,23 @@ impl Store {
         kv: sled::Result<(sled::IVec, sled::IVec)>,
     ) -> Result<T> {
         let (_, v) = kv.map_err(|e| store_error(&self.path, e))?;
-        decode_value(&v).map_err(|e| self.bad_value("(iteration)", &e))
+        self.decode_value(&v)
+            .map_err(|e| self.bad_value("(iteration)", &e))
+    }
+
+    /// A stored value: a zstd frame holding JSON (versions, the fetch log's
+    /// batches; a version's frame may name its site's record dictionary),
+    /// or plain JSON (everything else).
+    fn decode_value<T: serde::de::DeserializeOwned>(
+        &self,
+        bytes: &[u8],
+    ) -> std::result::Result<T, String> {
+        if bytes.starts_with(&ZSTD_MAGIC) {
+            let json = self.decode_frame(bytes)?;
+            serde_json::from_slice(&json).map_err(|e| e.to_string())
+        } else {
+            serde_json::from_slice(bytes).map_err(|e| e.to_string())
+        }
     }
 
     fn bad_value(&self, tree: &str, reason: &str) -> Error {
@@ -560,17 +581,6 @@ impl Store {
             tree: tree.to_owned(),
             reason: reason.to_owned(),
         }
-    }
-}
-
-/// A stored value: a zstd frame holding JSON (versions, the fetch log's
-/// batches), or plain JSON (everything else).
-fn decode_value<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
-    if bytes.starts_with(&ZSTD_MAGIC) {
-        let json = zstd::decode_all(bytes).map_err(|e| format!("zstd: {e}"))?;
-        serde_json::from_slice(&json).map_err(|e| e.to_string())
-    } else {
-        serde_json::from_slice(bytes).map_err(|e| e.to_string())
     }
 }
 

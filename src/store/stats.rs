@@ -44,7 +44,10 @@ const TREES: &[(&str, &str)] = &[
     (trees::RAW, "raw page bytes (zstd)"),
     (trees::RAW_IDS, "raw bytes' hash → id"),
     (trees::HEADS, "response heads (zstd)"),
-    (trees::DICTS, "raw-byte dictionaries, one per site"),
+    (
+        trees::DICTS,
+        "zstd dictionaries (raw bytes, records) per site",
+    ),
     (trees::VERSIONS, "version records (zstd JSON)"),
     (trees::PAGES, "page states (JSON)"),
     (trees::FETCHED, "last fetches of unchanged pages (JSON)"),

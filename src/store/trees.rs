@@ -45,6 +45,9 @@ pub(crate) const RESTART_KEY_PREFIX: &[u8] = b"recrawl:";
 /// In [`META`], followed by a site's name: the id of the site's raw-byte
 /// dictionary (u32, big-endian).
 pub(crate) const DICT_KEY_PREFIX: &[u8] = b"dict:";
+/// In [`META`], followed by a site's name: the id of the site's record
+/// dictionary (u32, big-endian).
+pub(crate) const RECORD_DICT_KEY_PREFIX: &[u8] = b"rdict:";
 /// In [`META`], followed by a site's name: the site's last crawl.
 pub(crate) const CRAWL_KEY_PREFIX: &[u8] = b"crawl:";
 /// Present in [`META`] when schema 1 wrote part of the store (until the

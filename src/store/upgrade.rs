@@ -143,8 +143,9 @@ impl Store {
             let Some(value) = self.versions.get(keys::page_key(url, n)).map_err(err)? else {
                 continue;
             };
-            let version: super::Version =
-                super::decode_value(&value).map_err(|e| self.bad_value(trees::VERSIONS, &e))?;
+            let version: super::Version = self
+                .decode_value(&value)
+                .map_err(|e| self.bad_value(trees::VERSIONS, &e))?;
             let vid = self.db.generate_id().map_err(err)?;
             moves.push((keys::page_key(url, n), vid, as_frame(value)?));
             seq += 1;
@@ -197,8 +198,9 @@ impl Store {
             let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
             // an 8-byte id can begin some other page's 16-byte URL hash
             if k.len() == len {
-                let event =
-                    super::decode_value(&v).map_err(|e| self.bad_value(trees::HISTORY, &e))?;
+                let event = self
+                    .decode_value(&v)
+                    .map_err(|e| self.bad_value(trees::HISTORY, &e))?;
                 events.push((k, event));
             }
         }

@@ -7,7 +7,10 @@
 use super::changes::Change;
 use super::schedule::Visit;
 use super::values::{Event, EventKind, FetchLogEntry, LastFetch, PageState, PageStatus};
-use super::{Fetch, PutOutcome, Store, ZSTD_LEVEL, content_hash, keys, store_error, timestamp};
+use super::{
+    DictKind, Fetch, PutOutcome, SiteDicts, Store, ZSTD_LEVEL, content_hash, keys, store_error,
+    timestamp, trees,
+};
 use crate::error::{Error, Result};
 use crate::record::Record;
 use serde::Serialize;
@@ -35,12 +38,8 @@ impl Store {
     pub fn put_batch(&self, pages: &[(Fetch<'_>, &Record)]) -> Result<Vec<PutOutcome>> {
         let mut batch = Batch::default();
         for (fetch, record) in pages {
-            let dict = self.raw_dict(fetch.site)?;
-            batch.add_page(PreparedPage::with_dict(
-                fetch,
-                (*record).clone(),
-                dict.as_deref(),
-            )?);
+            let dicts = self.site_dicts(fetch.site)?;
+            batch.add_page(PreparedPage::with_dicts(fetch, (*record).clone(), dicts)?);
         }
         self.commit(&batch)
     }
@@ -104,16 +103,31 @@ impl Store {
         {
             self.announce_latest()?;
         }
-        // the samples a site's dictionary is trained on: its new versions'
-        // raw bytes, while it has none
-        let undictionaried: Vec<(String, Vec<u8>)> = prepared
-            .iter()
-            .zip(&outcomes)
-            .filter(|(p, o)| p.dict.is_none() && matches!(o, PutOutcome::NewVersion(_)))
-            .filter_map(|(p, _)| p.site.clone().map(|s| (s, p.compressed.clone())))
-            .collect();
-        if !undictionaried.is_empty() {
-            self.learn(undictionaried)?;
+        // the samples a site's dictionaries are trained on: its new
+        // versions' raw bytes and records, while it has none
+        let mut samples = Vec::new();
+        for (p, o) in prepared.iter().zip(&outcomes) {
+            let (Some(site), PutOutcome::NewVersion(_)) = (&p.site, o) else {
+                continue;
+            };
+            if p.dicts.raw.is_none() {
+                samples.push((DictKind::Raw, site.clone(), p.compressed.clone()));
+            }
+            if p.dicts.record.is_none() {
+                let json = serde_json::to_vec(&p.record).map_err(|e| Error::StoreValue {
+                    path: self.path.clone(),
+                    tree: trees::VERSIONS.to_owned(),
+                    reason: e.to_string(),
+                })?;
+                let frame = compress(&json).map_err(|e| Error::Io {
+                    what: "compressing a record".to_owned(),
+                    source: e,
+                })?;
+                samples.push((DictKind::Record, site.clone(), frame));
+            }
+        }
+        if !samples.is_empty() {
+            self.learn(samples)?;
         }
         Ok(outcomes)
     }
@@ -228,8 +242,9 @@ pub struct PreparedPage {
     compressed: Vec<u8>,
     /// The response's head: its hash, and its bytes compressed.
     head: Option<(blake3::Hash, Vec<u8>)>,
-    /// The id of the dictionary the raw bytes were compressed with.
-    dict: Option<u32>,
+    /// The site's dictionaries when the page was prepared: the raw bytes
+    /// were compressed with the first, the record will be with the second.
+    dicts: SiteDicts,
     conditional: Option<String>,
 }
 
@@ -239,7 +254,18 @@ impl PreparedPage {
     /// # Errors
     /// [`Error::Io`] when compression fails.
     pub fn new(fetch: &Fetch<'_>, record: Record) -> Result<Self> {
-        Self::with_dict(fetch, record, None)
+        Self::with_dicts(fetch, record, SiteDicts::default())
+    }
+
+    /// A version value: the record's JSON compressed with the site's record
+    /// dictionary when it had one.
+    fn compress_record(&self, json: &[u8]) -> TxResult<Vec<u8>> {
+        match self.dicts.record.as_deref() {
+            Some(d) => d
+                .compress(json)
+                .map_err(|e| ConflictableTransactionError::Abort(e.to_string())),
+            None => compress_tx(json),
+        }
     }
 
     /// Bytes of the compressed raw page.
@@ -248,17 +274,14 @@ impl PreparedPage {
         self.compressed.len()
     }
 
-    /// [`PreparedPage::new`], the raw bytes compressed with the site's
-    /// dictionary when it has one ([`Store::raw_dict`]).
+    /// [`PreparedPage::new`], with the site's dictionaries
+    /// ([`Store::site_dicts`]): the raw bytes compressed with the first,
+    /// the record to be with the second.
     ///
     /// # Errors
     /// [`Error::Io`] when compression fails.
-    pub fn with_dict(
-        fetch: &Fetch<'_>,
-        record: Record,
-        dict: Option<&super::RawDict>,
-    ) -> Result<Self> {
-        let compressed = match dict {
+    pub fn with_dicts(fetch: &Fetch<'_>, record: Record, dicts: SiteDicts) -> Result<Self> {
+        let compressed = match dicts.raw.as_deref() {
             Some(d) => d.compress(fetch.bytes),
             None => compress(fetch.bytes),
         }
@@ -279,7 +302,7 @@ impl PreparedPage {
             content: content_hash(&record),
             raw_hash: blake3::hash(fetch.bytes),
             compressed,
-            dict: dict.map(super::RawDict::id),
+            dicts,
             conditional: fetch.conditional.map(str::to_owned),
             head: fetch
                 .head
@@ -440,7 +463,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
             conditional: p.conditional.as_deref(),
             record: &p.record,
         };
-        let compressed = compress_tx(&to_json(&version)?)?;
+        let compressed = p.compress_record(&to_json(&version)?)?;
         let id = t.versions.generate_id()?;
         t.versions.insert(&keys::id_key(id), compressed)?;
         let prefix = keys::page_prefix(&p.url, page.id);
