@@ -12,12 +12,7 @@ n=${1:-100000}; rounds=${2:-20}
 . bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site, bench_config, start_serve
 port=18095; api=18796
 
-python3 bench/gen_site.py "$n" "$work/site" >/dev/null
-serve_site "$port"
-cat > "$work/browse.toml" <<CONF
-store = "$work/store"
-$(bench_config "$port")
-CONF
+generated_site "$n" "$port" "$work/browse.toml"
 start=$(date +%s.%N)
 "$GOVSNAP" crawl --config "$work/browse.toml" >/dev/null
 printf 'crawled %s articles in %.0f s; store %s\n' "$n" "$(echo "$(date +%s.%N) - $start" | bc -l)" "$(du -sh "$work/store" | cut -f1)"

@@ -13,12 +13,7 @@ cd "$(dirname "$0")/.."
 n=${3:-10000}; rounds=${4:-3}
 . bench/lib.sh   # NGINX, $work, serve_site, bench_config
 port=18099
-python3 bench/gen_site.py "$n" "$work/site" >/dev/null
-serve_site "$port"
-cat > "$work/ab.toml" <<CONF
-store = "$work/store"
-$(bench_config "$port")
-CONF
+generated_site "$n" "$port" "$work/ab.toml"
 for r in $(seq "$rounds"); do
   for bin in "$a" "$b"; do
     rm -rf "$work/store"

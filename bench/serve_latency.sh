@@ -15,12 +15,7 @@ rounds=${1:-3}; n=${2:-20000}; rate=${3:-100}
 . bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site, bench_config, start_serve
 port=18090; api=18791
 
-python3 bench/gen_site.py "$n" "$work/site" >/dev/null
-serve_site "$port"
-cat > "$work/serve.toml" <<CONF
-store = "$work/store"
-$(bench_config "$port")
-CONF
+generated_site "$n" "$port" "$work/serve.toml"
 
 # one crawl through the service; writes "SECONDS DOCUMENTS" to $work/result
 crawl_once() {  # $1: with readers (1) or not (0)

@@ -13,12 +13,7 @@ n=${1:-2000}; rounds=${2:-2}
 . bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site, bench_config
 port=18098
 
-python3 bench/gen_site.py "$n" "$work/site" >/dev/null
-serve_site "$port"
-cat > "$work/size.toml" <<CONF
-store = "$work/store"
-$(bench_config "$port")
-CONF
+generated_site "$n" "$port" "$work/size.toml"
 read -r html gz pages <<<"$(python3 - "$work/site" <<'PY'
 import gzip, os, sys
 html = gz = pages = 0
