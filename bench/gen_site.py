@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a realistic government disclosure site for the crawl benchmark.
 
-  python3 bench/gen_site.py N DIR [--newest-first]
+  python3 bench/gen_site.py N DIR [--newest-first] [--heavy]
 
 DIR/gk/index.html, index_1.html … list 20 articles each (TRS pagination: the
 createPageHTML script call plus ordinary 上一页/下一页 links, so that wget can
@@ -10,7 +10,10 @@ the fixtures: header, breadcrumb, title, info line, numbered sections, share
 bar, footer with filing numbers. Deterministic for a given N, and article i
 is the same whatever N. With --newest-first the lists show the highest
 numbers first, as a real list does: N+20 then puts the 20 new articles on
-index.html and shifts the others down the pages.
+index.html and shifts the others down the pages. With --heavy the articles
+carry a template the size real government sites serve (about 28 KB a page:
+inline styles and scripts, a mega-menu, a sidebar of hot items, a footer of
+friendly links), for measuring what a store costs against its HTML.
 """
 import os
 import random
@@ -31,7 +34,26 @@ FOOT = """<div class="footer"><p><a href="/wzdt/">网站地图</a> | <a href="/l
 <p>主办单位：某某市人民政府办公室　网站标识码：1100000001　京ICP备00000000号　京公网安备 11000002000001号</p></div></body></html>"""
 
 
-def article(i, rng):
+def heavy_template():
+    """The parts of a large CMS template, the same on every page."""
+    style = "<style>" + "".join(
+        f".col{k}{{float:left;width:{k % 12 + 1}0px;margin:0 {k % 7}px;font-size:{12 + k % 5}px;color:#{k * 12345 % 0xFFFFFF:06x}}}"
+        for k in range(90)) + "</style>"
+    script = "<script>var _hmt=_hmt||[];(function(){var hm=document.createElement('script');" + "".join(
+        f"window.cfg{k}={{id:{k},path:'/col/col{k}/index.html',title:'栏目{k}'}};" for k in range(60)) + "})();</script>"
+    menu = '<div class="megamenu"><ul>' + "".join(
+        f'<li><a href="/col/col{k}/index.html">{PHRASES[k % len(PHRASES)][:6]}专栏{k}</a>'
+        + "".join(f'<a href="/col/col{k}_{j}/index.html">子栏目{j}</a>' for j in range(4)) + "</li>"
+        for k in range(40)) + "</ul></div>"
+    side = '<div class="sidebar"><h3>热点信息</h3><ul>' + "".join(
+        f'<li><a href="/gk/hot/t{k}.html">{PHRASES[k % len(PHRASES)]}相关工作情况通报（第{k}期）</a></li>'
+        for k in range(25)) + "</ul></div>"
+    links = '<div class="friendlinks">' + "".join(
+        f'<a href="http://www.site{k}.gov.cn/">某某{k}区人民政府网站</a>' for k in range(40)) + "</div>"
+    return style + script + menu, side + links
+
+
+def article(i, rng, heavy=None):
     day = 1 + i % 28
     month = 1 + (i // 28) % 12
     title = f"关于做好第{i}批{rng.choice(PHRASES)}工作的通知"
@@ -40,11 +62,12 @@ def article(i, rng):
         paras = "".join(f"<p>　　{rng.choice(PHRASES)}，{rng.choice(PHRASES)}，{rng.choice(PHRASES)}。各单位要高度重视，明确责任分工，确保第{i}项任务按时完成。</p>" for _ in range(3))
         sections.append(f"<p>　　{num}、{rng.choice(PHRASES)}</p>{paras}")
     body = "".join(sections)
-    page = (HEAD.format(title=title)
+    top, bottom = heavy or ("", "")
+    page = (HEAD.format(title=title) + top
             + f'<div class="article"><h1>{title}</h1><div class="info">发布时间：2024-{month:02d}-{day:02d}　来源：市政府办公室　浏览次数：{rng.randint(1, 9999)}</div>'
             + f'<div class="TRS_Editor"><p>各区人民政府，市政府各委、办、局：</p>{body}<p style="text-align:right">某某市人民政府办公室</p><p style="text-align:right">2024年{month}月{day}日</p></div>'
             + '<div class="share">分享到：<a>微信</a> <a>微博</a></div><div class="tools">【打印本页】【关闭窗口】</div></div>'
-            + FOOT)
+            + bottom + FOOT)
     path = f"gk/2024{month:02d}/t2024{month:02d}{day:02d}_{100000 + i}.html"
     return path, title, page
 
@@ -52,7 +75,8 @@ def article(i, rng):
 def main():
     n, root = int(sys.argv[1]), sys.argv[2]
     rng = random.Random(20241126)
-    articles = [article(i, rng) for i in range(n)]
+    heavy = heavy_template() if "--heavy" in sys.argv[3:] else None
+    articles = [article(i, rng, heavy) for i in range(n)]
     listed = articles[::-1] if "--newest-first" in sys.argv[3:] else articles
     for path, _, page in articles:
         full = os.path.join(root, path)

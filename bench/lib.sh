@@ -71,11 +71,12 @@ start_serve() {
   done
 }
 
-# generated_site ARTICLES PORT CONFIG: a generated site (bench/gen_site.py)
-# of ARTICLES articles in $work/site, served on 127.0.0.1:PORT, and CONFIG:
-# a full-speed crawl of it into $work/store.
+# generated_site ARTICLES PORT CONFIG [GEN_FLAGS…]: a generated site
+# (bench/gen_site.py, with GEN_FLAGS such as --heavy) of ARTICLES articles
+# in $work/site, served on 127.0.0.1:PORT, and CONFIG: a full-speed crawl of
+# it into $work/store.
 generated_site() {
-  python3 bench/gen_site.py "$1" "$work/site" >/dev/null
+  python3 bench/gen_site.py "$1" "$work/site" "${@:4}" >/dev/null
   serve_site "$2"
   cat > "$3" <<CONF
 store = "$work/store"

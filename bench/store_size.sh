@@ -6,14 +6,15 @@
 # the site's HTML and against gzip of each page on its own (what a
 # WARC.gz of the raw pages costs).
 #
-#   bash bench/store_size.sh [ARTICLES] [ROUNDS]   (default 2000 2)
+#   bash bench/store_size.sh [ARTICLES] [ROUNDS] [--heavy]   (default 2000 2;
+#   --heavy: pages with a real site's 28 KB template, see bench/gen_site.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}; rounds=${2:-2}
 . bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site, bench_config
 port=18098
 
-generated_site "$n" "$port" "$work/size.toml"
+generated_site "$n" "$port" "$work/size.toml" ${3:+"$3"}
 read -r html gz pages <<<"$(python3 - "$work/site" <<'PY'
 import gzip, os, sys
 html = gz = pages = 0
