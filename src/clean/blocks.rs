@@ -351,7 +351,7 @@ impl Walker<'_> {
             }
             // one cell per column, empty ones too: a later cell keeps its
             // column (an approvals list with no 变更事项 in some rows)
-            let text = cells.join(" | ").trim_end().to_owned();
+            let text = cells.join(" | ").trim().to_owned();
             // the table is the last element of the walk's path; add the
             // row and its section (`tbody`) below it
             let mut path = self.path.clone();

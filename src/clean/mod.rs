@@ -227,6 +227,24 @@ mod tests {
     const PARAGRAPHS: &str = "<p>为进一步规范政府信息公开工作，提升公开质量和实效，现将有关事项通知如下，请认真贯彻执行。</p>\
         <p>各单位要高度重视，明确责任分工，确保各项任务按时完成，并于年底前报送工作总结。</p>";
 
+    /// A data table's rows keep one cell per column; a row that starts or
+    /// ends with empty cells is still a trimmed paragraph.
+    #[test]
+    fn table_rows_keep_empty_cells_and_stay_trimmed() {
+        let body = body_of(&format!(
+            "<html><body><div class=\"content\">{PARAGRAPHS}<table>\
+             <tr><td>序号</td><td>事项</td><td>备注</td></tr>\
+             <tr><td></td><td>政策文件</td><td></td></tr>\
+             <tr><td>2</td><td></td><td>新增</td></tr></table></div></body></html>"
+        ));
+        let rows: Vec<&str> = body
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.contains('|'))
+            .collect();
+        assert_eq!(rows, ["序号 | 事项 | 备注", "| 政策文件 |", "2 |  | 新增"]);
+    }
+
     #[test]
     fn site_identity_at_the_end_of_the_content_goes_without_a_filing_number() {
         let body = body_of(&format!(
