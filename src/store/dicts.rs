@@ -120,6 +120,17 @@ pub(super) struct Dicts {
     samples: Mutex<HashMap<Key, Vec<Vec<u8>>>>,
 }
 
+/// A lock's value to read. A panic while it was held left the maps whole
+/// (each change is one insert), so a poisoned lock is taken as it is.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// [`read`], to write.
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl std::fmt::Debug for Dicts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dicts")
@@ -132,11 +143,7 @@ impl Store {
     /// Read which sites have which dictionaries (`dict:SITE`,
     /// `rdict:SITE` in `meta`).
     pub(super) fn load_dicts(&self) -> Result<()> {
-        let mut ids = self
-            .dicts
-            .ids
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut ids = write(&self.dicts.ids);
         for kind in [DictKind::Raw, DictKind::Record] {
             let prefix = kind.meta_prefix();
             for kv in self.meta.scan_prefix(prefix) {
@@ -175,22 +182,10 @@ impl Store {
             return Ok(None);
         };
         let key = (kind, site.to_owned());
-        if let Some(d) = self
-            .dicts
-            .encoders
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
+        if let Some(d) = read(&self.dicts.encoders).get(&key) {
             return Ok(Some(Arc::clone(d)));
         }
-        let id = self
-            .dicts
-            .ids
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-            .copied();
+        let id = read(&self.dicts.ids).get(&key).copied();
         let Some(id) = id else {
             return Ok(None);
         };
@@ -199,11 +194,7 @@ impl Store {
             id,
             cdict: CDict::create(&bytes, super::ZSTD_LEVEL),
         });
-        self.dicts
-            .encoders
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, Arc::clone(&made));
+        write(&self.dicts.encoders).insert(key, Arc::clone(&made));
         Ok(Some(made))
     }
 
@@ -234,21 +225,11 @@ impl Store {
     }
 
     fn decoder(&self, id: u32) -> Result<Arc<DDict<'static>>> {
-        if let Some(d) = self
-            .dicts
-            .decoders
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&id)
-        {
+        if let Some(d) = read(&self.dicts.decoders).get(&id) {
             return Ok(Arc::clone(d));
         }
         let made = Arc::new(DDict::create(&self.dictionary(id)?));
-        self.dicts
-            .decoders
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, Arc::clone(&made));
+        write(&self.dicts.decoders).insert(id, Arc::clone(&made));
         Ok(made)
     }
 
@@ -257,11 +238,7 @@ impl Store {
     /// that now has [`TRAIN_SAMPLES`].
     pub(super) fn learn(&self, new: Vec<(DictKind, String, Vec<u8>)>) -> Result<()> {
         let ready: Vec<(Key, Vec<Vec<u8>>)> = {
-            let ids = self
-                .dicts
-                .ids
-                .read()
-                .unwrap_or_else(PoisonError::into_inner);
+            let ids = read(&self.dicts.ids);
             let mut samples = self
                 .dicts
                 .samples
@@ -321,11 +298,7 @@ impl Store {
         key.extend_from_slice(site.as_bytes());
         self.meta.insert(key, &id.to_be_bytes()).map_err(err)?;
         self.db.flush().map_err(err)?;
-        self.dicts
-            .ids
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert((kind, site.to_owned()), id);
+        write(&self.dicts.ids).insert((kind, site.to_owned()), id);
         tracing::debug!(site, ?kind, id, bytes = dict.len(), "dictionary trained");
         Ok(())
     }
