@@ -28,8 +28,14 @@ pub struct FrontierEntry {
     pub site: String,
     /// Links from a seed (0 for seeds).
     pub depth: u32,
-    /// Whether the current crawl has fetched it (or left it out as not due).
+    /// Whether the current crawl has fetched it (or left it out as not due):
+    /// read off `round` and the site's current [`Round`], never stored.
+    #[serde(skip)]
     pub done: bool,
+    /// The site's crawl round that last fetched it; 0 when none did
+    /// (schema 9).
+    #[serde(default)]
+    pub round: u32,
     /// What its last fetch found; absent when it was never fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<UrlKind>,
@@ -45,6 +51,42 @@ impl FrontierEntry {
     fn to_json(&self) -> Vec<u8> {
         // plain fields: serializing cannot fail
         serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// A site's current crawl (tree `meta`, key `round:SITE`; schema 9): its
+/// number, when it began (Unix seconds) and whether it fetches every known
+/// document. A URL is done in it when a fetch of this round marked it, or
+/// when it is a document not due when the round began (unless `full`).
+/// Beginning a crawl is therefore one small write, not a rewrite of every
+/// entry of the site: an unchanged recrawl rewrites each entry once, when
+/// it is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Round {
+    number: u32,
+    started: u64,
+    full: bool,
+}
+
+impl Round {
+    /// The round of a site no crawl has begun in since schema 9: entries
+    /// an older store marked done are round 1 (the upgrade), the rest 0.
+    const BEFORE: Self = Self {
+        number: 1,
+        started: 0,
+        full: true,
+    };
+
+    /// Whether this round leaves the entry alone: fetched in it, or a known
+    /// document not due when it began.
+    fn done(self, entry: &FrontierEntry) -> bool {
+        entry.round >= self.number || (!self.full && entry.deferred(self.started))
+    }
+
+    /// `entry` with `done` read off this round.
+    fn read(self, mut entry: FrontierEntry) -> FrontierEntry {
+        entry.done = self.done(&entry);
+        entry
     }
 }
 
@@ -68,6 +110,11 @@ fn site_prefix(site: &str) -> Vec<u8> {
     [site.as_bytes(), &[0]].concat()
 }
 
+/// `round:` ‖ site: the key of a site's [`Round`] in tree `meta`.
+fn round_key(site: &str) -> Vec<u8> {
+    [trees::ROUND_KEY_PREFIX, site.as_bytes()].concat()
+}
+
 impl Store {
     /// Start a crawl of a site at `now` (Unix seconds), or continue an
     /// unfinished one. A new crawl visits every URL the site ever found
@@ -89,55 +136,45 @@ impl Store {
         full: bool,
     ) -> Result<CrawlPlan> {
         let err = |e| store_error(&self.path, e);
-        let meta = self.db.open_tree(trees::META).map_err(err)?;
-        // Present while a new crawl marks the site's URLs to visit: a kill
-        // in the middle leaves some marked and some not, and marking starts
-        // over instead of continuing with part of the site.
-        let marker = [trees::RESTART_KEY_PREFIX, site.as_bytes()].concat();
+        let current = self.round(site)?;
+        let unfinished = self
+            .site_entries(site)
+            .any(|e| e.is_ok_and(|(_, e)| !current.done(&e)));
         let mut plan = CrawlPlan::default();
-        let restart = meta.contains_key(&marker).map_err(err)?;
-        let unfinished = !restart
-            && self
-                .site_entries(site)
-                .any(|e| e.is_ok_and(|(_, e)| !e.done));
         if !unfinished {
-            meta.insert(&marker, &[]).map_err(err)?;
-        }
-        for item in self.site_entries(site) {
-            let (url, mut entry) = item?;
-            let visit = if unfinished {
-                // as the crawl left it (the seeds are marked below)
-                false
-            } else if entry.is_document() && !full && entry.deferred(now) {
-                plan.deferred += 1;
-                if !entry.done {
-                    // a kill while marking left it marked: not due after all
-                    entry.done = true;
-                    self.frontier
-                        .insert(frontier_key(site, &url), entry.to_json())
-                        .map_err(err)?;
-                }
-                false
-            } else {
-                if entry.is_document() {
-                    plan.due += 1;
-                }
-                entry.done
+            let next = Round {
+                number: current.number.saturating_add(1),
+                started: now,
+                full,
             };
-            if visit {
-                entry.done = false;
-                self.frontier
-                    .insert(frontier_key(site, &url), entry.to_json())
-                    .map_err(err)?;
+            for item in self.site_entries(site) {
+                let (_, entry) = item?;
+                if entry.is_document() {
+                    if next.done(&entry) {
+                        plan.deferred += 1;
+                    } else {
+                        plan.due += 1;
+                    }
+                }
             }
+            // one write begins the crawl: a kill before it leaves the last
+            // one finished, after it the new one unfinished
+            let json = serde_json::to_vec(&next).unwrap_or_default();
+            self.meta.insert(round_key(site), json).map_err(err)?;
         }
         for seed in seeds {
             if !self.frontier_add(seed, site, 0)? && unfinished {
                 self.frontier_revisit(site, seed)?;
             }
         }
-        meta.remove(&marker).map_err(err)?;
         Ok(plan)
+    }
+
+    /// The site's current crawl round.
+    fn round(&self, site: &str) -> Result<Round> {
+        Ok(self
+            .read(&self.meta, &round_key(site))?
+            .unwrap_or(Round::BEFORE))
     }
 
     /// Mark a URL to visit again in this crawl.
@@ -145,7 +182,7 @@ impl Store {
         if let Some(mut entry) = self.frontier_entry(site, url)?
             && entry.done
         {
-            entry.done = false;
+            entry.round = 0;
             self.frontier
                 .insert(frontier_key(site, url), entry.to_json())
                 .map_err(|e| store_error(&self.path, e))?;
@@ -194,6 +231,60 @@ impl Store {
         Ok(())
     }
 
+    /// Turn the `done` marks of a frontier written before schema 9 into
+    /// rounds: done is round 1, the site's round until a crawl begins after
+    /// the upgrade ([`Round::BEFORE`]), not done round 0. A site a kill
+    /// left in the middle of marking its URLs (its `recrawl:` mark) gets
+    /// round 1 everywhere, so that its next crawl begins anew, as it would
+    /// have. Entries are rewritten a slice at a time, each slice one atomic
+    /// batch; an entry without `done` is done already, so a kill leaves
+    /// nothing half done; the marks go last.
+    pub(super) fn upgrade_frontier_rounds(&self) -> Result<()> {
+        #[derive(Deserialize)]
+        struct Marked {
+            done: Option<bool>,
+        }
+        let err = |e| store_error(&self.path, e);
+        let restarting: HashSet<Vec<u8>> = self
+            .meta
+            .scan_prefix(trees::RESTART_KEY_PREFIX)
+            .keys()
+            .map(|k| k.map(|k| k[trees::RESTART_KEY_PREFIX.len()..].to_vec()))
+            .collect::<sled::Result<_>>()
+            .map_err(err)?;
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0;
+        let mut moved = 0_u64;
+        for kv in &self.frontier {
+            let (k, v) = kv.map_err(err)?;
+            let bad = |e: serde_json::Error| self.bad_value(trees::FRONTIER, &e.to_string());
+            let Some(done) = serde_json::from_slice::<Marked>(&v).map_err(bad)?.done else {
+                continue;
+            };
+            let mut entry: FrontierEntry = serde_json::from_slice(&v).map_err(bad)?;
+            let site = k.split(|&b| b == 0).next().unwrap_or_default();
+            entry.round = u32::from(done || restarting.contains(site));
+            batch.insert(k, entry.to_json());
+            (in_batch, moved) = (in_batch + 1, moved + 1);
+            if in_batch == 1000 {
+                self.frontier
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(err)?;
+                in_batch = 0;
+            }
+        }
+        self.frontier.apply_batch(batch).map_err(err)?;
+        for site in restarting {
+            self.meta
+                .remove([trees::RESTART_KEY_PREFIX, &site].concat())
+                .map_err(err)?;
+        }
+        if moved > 0 {
+            tracing::info!(store = %self.path.display(), entries = moved, "frontier marks as rounds");
+        }
+        Ok(())
+    }
+
     /// Record a URL the crawl found; `false` when the frontier already has
     /// it (found earlier, by this crawl or an earlier one).
     ///
@@ -204,6 +295,7 @@ impl Store {
             site: site.to_owned(),
             depth,
             done: false,
+            round: 0,
             kind: None,
             interval_s: None,
             due: None,
@@ -224,7 +316,9 @@ impl Store {
     /// # Errors
     /// As [`Store::page`].
     pub fn frontier_entry(&self, site: &str, url: &str) -> Result<Option<FrontierEntry>> {
-        self.read(&self.frontier, &frontier_key(site, url))
+        let entry: Option<FrontierEntry> = self.read(&self.frontier, &frontier_key(site, url))?;
+        let Some(entry) = entry else { return Ok(None) };
+        Ok(Some(self.round(site)?.read(entry)))
     }
 
     /// When the page's site's crawl next fetches it (RFC 3339), from its
@@ -260,7 +354,7 @@ impl Store {
         if let Some(mut entry) = self.frontier_entry(site, url)?
             && !entry.done
         {
-            entry.done = true;
+            entry.round = self.round(site)?.number;
             entry.visited(visit, now, bounds);
             self.frontier
                 .insert(frontier_key(site, url), entry.to_json())
@@ -286,9 +380,10 @@ impl Store {
         // a max-heap by rank: the n first seen so far
         let mut first: BinaryHeap<(Rank, String, u32)> = BinaryHeap::new();
         let mut waiting = 0;
+        let round = self.round(site)?;
         for item in self.site_entries(site) {
             let (url, entry) = item?;
-            if entry.done || skip.contains(&super::url_hash(&url)) {
+            if round.done(&entry) || skip.contains(&super::url_hash(&url)) {
                 continue;
             }
             waiting += 1;
@@ -440,54 +535,65 @@ mod tests {
     }
 
     #[test]
-    fn a_new_crawl_killed_while_marking_urls_marks_them_all_on_the_next_run() {
+    fn marks_written_before_rounds_keep_the_crawl_where_it_was() {
         let (_dir, store) = open();
-        for path in ["index.html", "t1.html", "t2.html"] {
+        let url = |path: &str| format!("{BASE}{path}");
+        // schema 8: an unfinished crawl of SITE (index done, t1 not), and
+        // "tjbh" killed while marking its URLs (its `recrawl:` mark)
+        let old = |site: &str, done: bool| {
+            format!(r#"{{"site":"{site}","depth":0,"done":{done},"kind":"listing"}}"#)
+        };
+        for (site, path, done) in [
+            (SITE, "index.html", true),
+            (SITE, "t1.html", false),
+            ("tjbh", "index.html", false),
+            ("tjbh", "t1.html", true),
+        ] {
             store
-                .frontier_add(&format!("{BASE}{path}"), SITE, 0)
-                .unwrap();
-            store
-                .frontier_done(
-                    SITE,
-                    &format!("{BASE}{path}"),
-                    Visit::Listing,
-                    0,
-                    Revisit::default(),
-                )
+                .frontier
+                .insert(frontier_key(site, &url(path)), old(site, done).as_bytes())
                 .unwrap();
         }
-        // the state a kill leaves in the middle of frontier_begin: the mark,
-        // one URL marked to visit, two not yet
-        let meta = store.db.open_tree(trees::META).unwrap();
-        meta.insert([trees::RESTART_KEY_PREFIX, SITE.as_bytes()].concat(), &[])
-            .unwrap();
-        let entry = FrontierEntry {
-            site: SITE.to_owned(),
-            depth: 0,
-            done: false,
-            kind: Some(UrlKind::Listing),
-            interval_s: None,
-            due: None,
-        };
-        store
-            .frontier
-            .insert(
-                frontier_key(SITE, &format!("{BASE}t1.html")),
-                entry.to_json(),
-            )
-            .unwrap();
+        let restart = [trees::RESTART_KEY_PREFIX, b"tjbh"].concat();
+        store.meta.insert(&restart, &[]).unwrap();
 
-        store.frontier_begin(SITE, &[], 0, false).unwrap();
-        assert_eq!(
-            pending(&store).len(),
-            3,
-            "not only the one marked before the kill"
-        );
-        assert!(
-            !meta
-                .contains_key([trees::RESTART_KEY_PREFIX, SITE.as_bytes()].concat())
-                .unwrap()
-        );
+        store.upgrade_frontier_rounds().unwrap();
+        store.upgrade_frontier_rounds().unwrap(); // a second run changes nothing
+        assert_eq!(pending(&store), [url("t1.html")]);
+        let plan = store.frontier_begin(SITE, &[], 0, false).unwrap();
+        assert_eq!(plan, CrawlPlan::default(), "unfinished: it continues");
+        assert_eq!(pending(&store), [url("t1.html")]);
+        assert!(!store.meta.contains_key(&restart).unwrap());
+        // tjbh's crawl begins anew: both its URLs, not only the one marked
+        store.frontier_begin("tjbh", &[], 0, false).unwrap();
+        let (urls, waiting) = store.frontier_pending("tjbh", &HashSet::new(), 10).unwrap();
+        assert_eq!(waiting, 2, "{urls:?}");
+    }
+
+    #[test]
+    fn beginning_a_crawl_rewrites_no_entry() {
+        let (_dir, store) = open();
+        let bounds = Revisit::default();
+        let seed = format!("{BASE}index.html");
+        store.frontier_begin(SITE, &[&seed], 0, false).unwrap();
+        for n in 0..50 {
+            let url = format!("{BASE}t{n}.html");
+            store.frontier_add(&url, SITE, 1).unwrap();
+            store
+                .frontier_done(SITE, &url, Visit::Changed, 0, bounds)
+                .unwrap();
+        }
+        store
+            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds)
+            .unwrap();
+        let before: Vec<_> = store.frontier.iter().collect::<sled::Result<_>>().unwrap();
+        let plan = store
+            .frontier_begin(SITE, &[&seed], bounds.min.as_secs() + 1, false)
+            .unwrap();
+        assert_eq!(plan.due, 50);
+        assert_eq!(pending(&store).len(), 51);
+        let after: Vec<_> = store.frontier.iter().collect::<sled::Result<_>>().unwrap();
+        assert_eq!(before, after, "one write to `meta` began the crawl");
     }
 
     #[test]
@@ -507,6 +613,7 @@ mod tests {
             site: "gov-cn".to_owned(),
             depth: 1,
             done: false,
+            round: 0,
             kind: None,
             interval_s: None,
             due: None,

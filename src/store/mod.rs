@@ -93,10 +93,13 @@ use std::time::SystemTime;
 /// every version event its `version_id`, every raw value its `raw_ids`
 /// entry (tree `version_ids` is gone). Schema 8 compresses a site's raw
 /// bytes with the site's zstd dictionary once it has one (tree `dicts`):
-/// a govsnap of schema 7 could not read them. An older store is brought to
+/// a govsnap of schema 7 could not read them. Schema 9 keeps a page's last
+/// fetch by its id, written with every page, and a site's crawl as a round
+/// number instead of a mark on every frontier entry: an unchanged recrawl
+/// rewrites small values in place and adds none. An older store is brought to
 /// the current schema when opened (`upgrade`), once, in place, and then
 /// marked.
-pub const STORE_SCHEMA: u32 = 8;
+pub const STORE_SCHEMA: u32 = 9;
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache, counted in the bytes its pages take serialized; in
@@ -364,9 +367,11 @@ impl Store {
         })
     }
 
-    /// A page's state with its last fetch, when that is stored apart.
+    /// A page's state with its last fetch applied (tree `fetched`).
     fn with_last_fetch(&self, mut page: PageState) -> Result<PageState> {
-        if let Some(last) = self.read::<LastFetch>(&self.fetched, page.url.as_bytes())? {
+        if let Some(id) = page.id
+            && let Some(last) = self.read::<LastFetch>(&self.fetched, &keys::id_key(id))?
+        {
             last.apply(&mut page);
         }
         Ok(page)

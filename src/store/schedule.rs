@@ -174,6 +174,7 @@ mod tests {
             site: "tht-gk".into(),
             depth: 2,
             done: false,
+            round: 0,
             kind: None,
             interval_s: None,
             due: None,

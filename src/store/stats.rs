@@ -50,7 +50,7 @@ const TREES: &[(&str, &str)] = &[
     ),
     (trees::VERSIONS, "version records (zstd JSON)"),
     (trees::PAGES, "page states (JSON)"),
-    (trees::FETCHED, "last fetches of unchanged pages (JSON)"),
+    (trees::FETCHED, "every page's last fetch (JSON)"),
     (trees::HISTORY, "history events (JSON)"),
     (trees::CHANGES, "changes feed (JSON)"),
     (trees::FETCH_LOG, "fetch log (JSON, zstd per batch)"),

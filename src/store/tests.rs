@@ -107,14 +107,22 @@ fn pages_new_to_the_store_key_history_and_versions_by_id_in_arrival_order() {
     }
 }
 
-/// An unchanged fetch writes only the page's last fetch (tree
-/// `fetched`); the page's state reads it back, and the next write of
-/// the whole state takes it in.
+/// Every page has its last fetch apart (tree `fetched`, keyed by its id),
+/// and an unchanged fetch rewrites only that, in place; the page's state
+/// reads it back, and the next write of the whole state takes it in.
 #[test]
 fn an_unchanged_fetch_stores_only_its_last_fetch() {
     let store = Store::temporary().unwrap();
     put(&store, &page(BODY, 1), 0);
     let stored = store.pages.get(URL).unwrap().unwrap();
+    let id = store.page(URL).unwrap().unwrap().id.unwrap();
+    let last = |store: &Store| {
+        let (k, v) = store.fetched.first().unwrap().unwrap();
+        assert_eq!(k.as_ref(), keys::id_key(id), "keyed by the page's id");
+        serde_json::from_slice::<serde_json::Value>(&v).unwrap()
+    };
+    assert_eq!(store.fetched.len(), 1);
+    assert!(last(&store).get("validators").is_none(), "{}", last(&store));
     let html = page(BODY, 2);
     let again = Fetch {
         etag: Some("\"5f3a-2\""),
@@ -130,6 +138,7 @@ fn an_unchanged_fetch_stores_only_its_last_fetch() {
         "state not rewritten"
     );
     assert_eq!(store.fetched.len(), 1);
+    assert_eq!(last(&store)["validators"]["etag"], "\"5f3a-2\"");
     let state = store.page(URL).unwrap().unwrap();
     assert_eq!(state.last_fetched, timestamp(again.fetched_at));
     assert_eq!(state.etag.as_deref(), Some("\"5f3a-2\""));
@@ -140,13 +149,30 @@ fn an_unchanged_fetch_stores_only_its_last_fetch() {
         ..fetch(URL, "", 120)
     };
     assert!(store.mark_gone(&gone).unwrap());
-    assert!(store.fetched.is_empty(), "taken into the state");
+    assert!(
+        last(&store).get("validators").is_none(),
+        "taken into the state"
+    );
     let state = store.page(URL).unwrap().unwrap();
     assert_eq!(
         (state.state, state.last_status, state.last_fetched),
         (PageStatus::Gone, 404, timestamp(gone.fetched_at))
     );
     assert_eq!(state.etag.as_deref(), Some("\"5f3a-2\""));
+
+    // still gone: only the last fetch changes
+    let stored = store.pages.get(URL).unwrap().unwrap();
+    let again = Fetch {
+        status: 410,
+        ..fetch(URL, "", 180)
+    };
+    assert!(!store.mark_gone(&again).unwrap());
+    assert_eq!(store.pages.get(URL).unwrap().unwrap(), stored);
+    let state = store.page(URL).unwrap().unwrap();
+    assert_eq!(
+        (state.last_status, state.last_fetched),
+        (410, timestamp(again.fetched_at))
+    );
 }
 
 /// A page stored by schema 2 or 3: its history event has no version id,
@@ -242,6 +268,56 @@ fn older_layouts_are_upgraded_when_opened_even_after_a_kill_in_the_upgrade() {
         3,
         "and the feed built"
     );
+}
+
+/// Schema 8 kept a page's last fetch under its URL, validators always;
+/// opening the store keys it by the page's id, and the page reads the same.
+#[test]
+fn last_fetches_keyed_by_url_move_to_the_page_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let other = "http://www.example.gov.cn/gk/t20210331_2.html";
+    let before;
+    {
+        let store = Store::open(&path).unwrap();
+        put(&store, &page(BODY, 1), 0);
+        let html = page(BODY, 2);
+        store.put(&fetch(other, &html, 0), &record(&html)).unwrap();
+        store.fetched.clear().unwrap();
+        let old = |status: u16, etag: &str| {
+            format!(
+                r#"{{"last_fetched":"2026-01-05T08:00:00.000Z","last_status":{status},"etag":"{etag}","last_modified":"Mon, 05 Jan 2026 08:00:00 GMT"}}"#
+            )
+        };
+        store
+            .fetched
+            .insert(URL, old(304, "v1").as_bytes())
+            .unwrap();
+        store
+            .fetched
+            .insert(other, old(200, "v2").as_bytes())
+            .unwrap();
+        store.meta.insert(trees::SCHEMA_KEY, b"8").unwrap();
+        before = [URL, other].map(|url| {
+            let mut state: PageState =
+                serde_json::from_slice(&store.pages.get(url).unwrap().unwrap()).unwrap();
+            state.last_fetched = "2026-01-05T08:00:00.000Z".to_owned();
+            state.last_status = if url == URL { 304 } else { 200 };
+            state.etag = Some(if url == URL { "v1" } else { "v2" }.to_owned());
+            state.last_modified = Some("Mon, 05 Jan 2026 08:00:00 GMT".to_owned());
+            state
+        });
+    }
+    let store = reopen(&path).unwrap();
+    for state in &before {
+        assert_eq!(store.page(&state.url).unwrap().as_ref(), Some(state));
+    }
+    assert_eq!(
+        store.pages().map(Result::unwrap).collect::<Vec<_>>().len(),
+        2
+    );
+    assert_eq!(store.fetched.len(), 2);
+    assert!(store.fetched.iter().keys().all(|k| k.unwrap().len() == 8));
 }
 
 /// The fetches of one write make one fetch-log value, read back one by

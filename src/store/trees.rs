@@ -40,8 +40,12 @@ pub(crate) const CHANGES: &str = "changes";
 /// The key in [`META`] that holds the schema version.
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema";
 /// In [`META`], followed by a site's name, while a new crawl of the site
-/// marks its known URLs to visit again.
+/// marked its known URLs to visit again (schema 8 and before; the schema-9
+/// upgrade removes it).
 pub(crate) const RESTART_KEY_PREFIX: &[u8] = b"recrawl:";
+/// In [`META`], followed by a site's name: the site's current crawl round
+/// (schema 9).
+pub(crate) const ROUND_KEY_PREFIX: &[u8] = b"round:";
 /// In [`META`], followed by a site's name: the id of the site's raw-byte
 /// dictionary (u32, big-endian).
 pub(crate) const DICT_KEY_PREFIX: &[u8] = b"dict:";

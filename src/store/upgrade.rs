@@ -15,14 +15,16 @@
 //! - before schema 4: fetch-log values of one bare entry: each becomes the
 //!   array of one entry that a write of one fetch stores now;
 //! - before schema 5: frontier keys without the site (`frontier`);
-//! - before schema 6: no changes feed (`changes`).
+//! - before schema 6: no changes feed (`changes`);
+//! - before schema 9: frontier entries marked `done` (`frontier`), and
+//!   last fetches keyed by URL with the validators always (`fetched`).
 //!
 //! Crash safety: each page moves in one transaction, and a page that has an
 //! id and a `version_id` on every version event is left alone, so a kill
 //! leaves pages either moved or not, and the next open moves the rest. The
 //! schema mark is written last.
 
-use super::values::{Event, EventKind, PageState};
+use super::values::{Event, EventKind, LastFetch, PageState};
 use super::{Store, keys, store_error, trees};
 use crate::error::{Error, Result};
 use sled::Transactional;
@@ -58,6 +60,10 @@ impl Store {
         if found < 6 {
             self.backfill_changes()?;
         }
+        if found < 9 {
+            self.upgrade_frontier_rounds()?;
+            self.upgrade_last_fetches()?;
+        }
         Ok(())
     }
 
@@ -84,6 +90,56 @@ impl Store {
         version_ids.clear().map_err(err)?;
         self.meta.remove(trees::LEGACY_KEY).map_err(err)?;
         Ok(())
+    }
+
+    /// Last fetches keyed by URL, as schemas 4–8 wrote them, keyed by the
+    /// page's id, their validators kept only when they are not the `pages`
+    /// entry's. A slice at a time, each one atomic batch; a URL key is never
+    /// 8 bytes (`http://a/` is 9), so an entry moved is recognised by its
+    /// key and a kill leaves the rest for the next open.
+    fn upgrade_last_fetches(&self) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        struct Before {
+            last_fetched: String,
+            last_status: u16,
+            etag: Option<String>,
+            last_modified: Option<String>,
+        }
+        let err = |e| store_error(&self.path, e);
+        let mut after: Option<sled::IVec> = None;
+        loop {
+            let mut batch = sled::Batch::default();
+            let mut moved = 0;
+            let slice = entries_after(&self.fetched, after.as_ref())
+                .filter(|kv| kv.as_ref().map_or(true, |(k, _)| k.len() != 8))
+                .take(SLICE);
+            for kv in slice {
+                let (url, value) = kv.map_err(err)?;
+                after = Some(url.clone());
+                let before: Before = serde_json::from_slice(&value)
+                    .map_err(|e| self.bad_value(trees::FETCHED, &e.to_string()))?;
+                if let Some(stored) = self.read::<PageState>(&self.pages, &url)?
+                    && let Some(id) = stored.id
+                {
+                    let page = PageState {
+                        last_fetched: before.last_fetched,
+                        last_status: before.last_status,
+                        etag: before.etag,
+                        last_modified: before.last_modified,
+                        ..stored.clone()
+                    };
+                    let json =
+                        serde_json::to_vec(&LastFetch::of(&page, &stored)).unwrap_or_default();
+                    batch.insert(&keys::id_key(id), json);
+                }
+                batch.remove(url);
+                moved += 1;
+            }
+            if moved == 0 {
+                return Ok(());
+            }
+            self.fetched.apply_batch(batch).map_err(err)?;
+        }
     }
 
     /// One page in the current layout: an id, its events keyed under it,

@@ -46,14 +46,25 @@ pub struct PageState {
     pub id: Option<u64>,
 }
 
-/// A page's last fetch when that fetch changed nothing else (tree
-/// `fetched`, key: the URL). It overrides these fields of the page's entry
-/// in `pages`, so that an unchanged page costs a small write, not a new
-/// copy of its whole state.
+/// A page's last fetch (tree `fetched`, key: the page's id; schema 9). It
+/// overrides these fields of the page's entry in `pages`, which hold them
+/// as of the last write of the whole state: a fetch that finds the page
+/// unchanged rewrites only this small value, in place, keyed by an
+/// 8-byte id. Every page written since schema 9 has one, so that an
+/// unchanged recrawl adds no entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct LastFetch {
     pub last_fetched: String,
     pub last_status: u16,
+    /// The last response's validators, present only when they are not the
+    /// `pages` entry's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validators: Option<Validators>,
+}
+
+/// A response's `ETag` and `Last-Modified`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Validators {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,20 +72,26 @@ pub(super) struct LastFetch {
 }
 
 impl LastFetch {
-    pub(super) fn of(page: &PageState) -> Self {
+    /// `page`'s last fetch, to store beside `stored`, its `pages` entry.
+    pub(super) fn of(page: &PageState, stored: &PageState) -> Self {
+        let same = page.etag == stored.etag && page.last_modified == stored.last_modified;
         Self {
             last_fetched: page.last_fetched.clone(),
             last_status: page.last_status,
-            etag: page.etag.clone(),
-            last_modified: page.last_modified.clone(),
+            validators: (!same).then(|| Validators {
+                etag: page.etag.clone(),
+                last_modified: page.last_modified.clone(),
+            }),
         }
     }
 
     pub(super) fn apply(self, page: &mut PageState) {
         page.last_fetched = self.last_fetched;
         page.last_status = self.last_status;
-        page.etag = self.etag;
-        page.last_modified = self.last_modified;
+        if let Some(v) = self.validators {
+            page.etag = v.etag;
+            page.last_modified = v.last_modified;
+        }
     }
 }
 

@@ -167,7 +167,7 @@ impl Store {
         )
             .transaction(|(pages, fetched, history, log, changes)| {
                 let entry = [FetchLogEntry::new(fetch, "gone")];
-                let Some((mut page, overlaid)) = get_page(pages, fetched, fetch.url)? else {
+                let Some(Loaded { stored, mut page }) = get_page(pages, fetched, fetch.url)? else {
                     put_log_one(log, &entry)?;
                     return Ok(false);
                 };
@@ -190,7 +190,12 @@ impl Store {
                 }
                 page.last_fetched.clone_from(&at);
                 page.last_status = fetch.status;
-                put_page(pages, fetched, &page, overlaid)?;
+                if newly {
+                    put_page(pages, fetched, &page)?;
+                } else {
+                    // gone before: only its last fetch is new
+                    put_fetch(fetched, &page, &stored)?;
+                }
                 put_log_one(log, &entry)?;
                 Ok(newly)
             })
@@ -411,8 +416,9 @@ struct TxTrees<'a> {
 /// Write one page inside a transaction: a new version, or only its state.
 /// Returns its fetch-log entry, for the caller to write with the batch's.
 fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogEntry)> {
-    let (previous, overlaid) = get_page(t.pages, t.fetched, &p.url)?.unzip();
-    let overlaid = overlaid.unwrap_or(false);
+    let (stored, previous) = get_page(t.pages, t.fetched, &p.url)?
+        .map(|l| (l.stored, l.page))
+        .unzip();
     let changed = previous.as_ref().is_none_or(|old| {
         old.state == PageStatus::Gone || old.content_hash.as_deref() != Some(p.content.as_str())
     });
@@ -420,7 +426,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
     let only_fetched = !changed
         && previous
             .as_ref()
-            .is_some_and(|old| p.site.is_none() || old.site == p.site);
+            .is_some_and(|old| old.id.is_some() && (p.site.is_none() || old.site == p.site));
     let mut page = previous.unwrap_or_else(|| PageState {
         url: p.url.clone(),
         site: p.site.clone(),
@@ -494,10 +500,9 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
     } else {
         PutOutcome::Unchanged
     };
-    if only_fetched {
-        put_json(t.fetched, p.url.as_bytes(), &LastFetch::of(&page))?;
-    } else {
-        put_page(t.pages, t.fetched, &page, overlaid)?;
+    match stored {
+        Some(stored) if only_fetched => put_fetch(t.fetched, &page, &stored)?,
+        _ => put_page(t.pages, t.fetched, &page)?,
     }
     let entry = FetchLogEntry {
         url: p.url.clone(),
@@ -544,22 +549,28 @@ fn get_json<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// A page's state inside a transaction, with its last fetch applied, and
-/// whether tree `fetched` holds that.
+/// A page as its `pages` entry holds it, and with its last fetch applied.
+struct Loaded {
+    stored: PageState,
+    page: PageState,
+}
+
+/// A page's state inside a transaction.
 fn get_page(
     pages: &sled::transaction::TransactionalTree,
     fetched: &sled::transaction::TransactionalTree,
     url: &str,
-) -> TxResult<Option<(PageState, bool)>> {
-    let Some(mut page): Option<PageState> = get_json(pages, url.as_bytes())? else {
+) -> TxResult<Option<Loaded>> {
+    let Some(stored): Option<PageState> = get_json(pages, url.as_bytes())? else {
         return Ok(None);
     };
-    let last: Option<LastFetch> = get_json(fetched, url.as_bytes())?;
-    let overlaid = last.is_some();
-    if let Some(last) = last {
+    let mut page = stored.clone();
+    if let Some(id) = stored.id
+        && let Some(last) = get_json::<LastFetch>(fetched, &keys::id_key(id))?
+    {
         last.apply(&mut page);
     }
-    Ok(Some((page, overlaid)))
+    Ok(Some(Loaded { stored, page }))
 }
 
 /// A known page answered 304: its last fetch is this one, its validators
@@ -569,30 +580,38 @@ fn revalidated(
     fetched: &sled::transaction::TransactionalTree,
     entry: &FetchLogEntry,
 ) -> TxResult<()> {
-    if let Some((page, _)) = get_page(pages, fetched, &entry.url)? {
-        let last = LastFetch {
-            last_fetched: entry.fetched_at.clone(),
-            last_status: entry.status,
-            ..LastFetch::of(&page)
-        };
-        put_json(fetched, entry.url.as_bytes(), &last)?;
+    if let Some(Loaded { stored, mut page }) = get_page(pages, fetched, &entry.url)? {
+        page.last_fetched.clone_from(&entry.fetched_at);
+        page.last_status = entry.status;
+        put_fetch(fetched, &page, &stored)?;
     }
     Ok(())
 }
 
-/// Write a page's whole state; a last fetch stored apart is then part of
-/// it, and goes.
+/// Write a page's whole state, and its last fetch beside it: every page
+/// has one, so that its next unchanged fetch rewrites a value in place
+/// instead of adding one.
 fn put_page(
     pages: &sled::transaction::TransactionalTree,
     fetched: &sled::transaction::TransactionalTree,
     page: &PageState,
-    overlaid: bool,
 ) -> TxResult<()> {
     put_json(pages, page.url.as_bytes(), page)?;
-    if overlaid {
-        fetched.remove(page.url.as_bytes())?;
+    put_fetch(fetched, page, page)
+}
+
+/// Write `page`'s last fetch (tree `fetched`), beside `stored`, its `pages`
+/// entry.
+fn put_fetch(
+    fetched: &sled::transaction::TransactionalTree,
+    page: &PageState,
+    stored: &PageState,
+) -> TxResult<()> {
+    match page.id {
+        Some(id) => put_json(fetched, &keys::id_key(id), &LastFetch::of(page, stored)),
+        // pages without an id are older than schema 7 and upgraded on open
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn to_json<T: Serialize>(value: &T) -> TxResult<Vec<u8>> {
