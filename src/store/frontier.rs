@@ -16,6 +16,7 @@
 //! its next visit.
 
 use super::schedule::{Pending, Rank, Revisit, UrlKind, Visit};
+use super::slots::Slot;
 use super::{Store, store_error, trees};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,10 @@ pub struct FrontierEntry {
     /// When a document is next due, in Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<u64>,
+    /// Its slot (file `slots`): `round`, `kind`, `interval_s` and `due`
+    /// as its last fetch left them, newer than these (schema 9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u64>,
 }
 
 impl FrontierEntry {
@@ -108,6 +113,34 @@ fn frontier_key(site: &str, url: &str) -> Vec<u8> {
 /// `site ‖ 0x00`: the prefix of a site's frontier keys.
 fn site_prefix(site: &str) -> Vec<u8> {
     [site.as_bytes(), &[0]].concat()
+}
+
+/// A kind as a slot's byte, and back.
+fn kind_byte(kind: Option<UrlKind>) -> u8 {
+    match kind {
+        None => 0,
+        Some(UrlKind::Listing) => 1,
+        Some(UrlKind::Document) => 2,
+        Some(UrlKind::Other) => 3,
+    }
+}
+
+fn kind_of(byte: u8) -> Option<UrlKind> {
+    match byte {
+        1 => Some(UrlKind::Listing),
+        2 => Some(UrlKind::Document),
+        3 => Some(UrlKind::Other),
+        _ => None,
+    }
+}
+
+/// Unix milliseconds of an RFC 3339 time as the store writes them (0 if
+/// it is not one).
+fn unix_ms(at: &str) -> u64 {
+    humantime::parse_rfc3339(at)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// `round:` ‖ site: the key of a site's [`Round`] in tree `meta`.
@@ -183,9 +216,8 @@ impl Store {
             && entry.done
         {
             entry.round = 0;
-            self.frontier
-                .insert(frontier_key(site, url), entry.to_json())
-                .map_err(|e| store_error(&self.path, e))?;
+            let kind = entry.kind;
+            self.put_entry(site, url, &mut entry, kind, None)?;
         }
         Ok(())
     }
@@ -198,7 +230,10 @@ impl Store {
             let (k, v) = kv.map_err(|e| store_error(&self.path, e))?;
             let entry: FrontierEntry = serde_json::from_slice(&v)
                 .map_err(|e| self.bad_value(trees::FRONTIER, &e.to_string()))?;
-            Ok((String::from_utf8_lossy(&k[skip..]).into_owned(), entry))
+            Ok((
+                String::from_utf8_lossy(&k[skip..]).into_owned(),
+                self.with_slot(entry)?,
+            ))
         })
     }
 
@@ -299,6 +334,7 @@ impl Store {
             kind: None,
             interval_s: None,
             due: None,
+            slot: None,
         };
         let swapped = self
             .frontier
@@ -318,7 +354,7 @@ impl Store {
     pub fn frontier_entry(&self, site: &str, url: &str) -> Result<Option<FrontierEntry>> {
         let entry: Option<FrontierEntry> = self.read(&self.frontier, &frontier_key(site, url))?;
         let Some(entry) = entry else { return Ok(None) };
-        Ok(Some(self.round(site)?.read(entry)))
+        Ok(Some(self.round(site)?.read(self.with_slot(entry)?)))
     }
 
     /// When the page's site's crawl next fetches it (RFC 3339), from its
@@ -339,10 +375,14 @@ impl Store {
     }
 
     /// Mark a URL visited by the current crawl of a site at `now` (Unix
-    /// seconds), and schedule its next visit from what the fetch found.
+    /// seconds), and schedule its next visit from what the fetch found;
+    /// `fetched` is the fetch's time (RFC 3339) and status when the URL is a
+    /// page whose last fetch the store keeps here (see [`Batch::crawled`]).
     ///
     /// # Errors
     /// [`crate::Error::Store`] when the write fails.
+    ///
+    /// [`Batch::crawled`]: super::Batch::crawled
     pub(crate) fn frontier_done(
         &self,
         site: &str,
@@ -350,17 +390,103 @@ impl Store {
         visit: Visit,
         now: u64,
         bounds: Revisit,
+        fetched: Option<(&str, u16)>,
     ) -> Result<()> {
-        if let Some(mut entry) = self.frontier_entry(site, url)?
-            && !entry.done
-        {
+        let Some(mut entry) = self.frontier_entry(site, url)? else {
+            return Ok(());
+        };
+        if entry.done && fetched.is_none() {
+            return Ok(());
+        }
+        let kind = entry.kind;
+        if !entry.done {
             entry.round = self.round(site)?.number;
             entry.visited(visit, now, bounds);
+        }
+        let fetched = fetched.map(|(at, status)| (unix_ms(at), status));
+        self.put_entry(site, url, &mut entry, kind, fetched)
+    }
+
+    /// Write what a fetch changed of an entry: its slot alone, once it has
+    /// one and its kind stays (`kind` is the kind before); else the entry
+    /// too, with a new slot if it had none. `fetched` (Unix ms, status)
+    /// replaces the slot's last fetch; `None` keeps it.
+    fn put_entry(
+        &self,
+        site: &str,
+        url: &str,
+        entry: &mut FrontierEntry,
+        kind: Option<UrlKind>,
+        fetched: Option<(u64, u16)>,
+    ) -> Result<()> {
+        let err = |e| store_error(&self.path, e);
+        let old = match entry.slot {
+            Some(n) => self.slots.get(n).map_err(|e| self.slots_error(&e))?,
+            None => None,
+        };
+        let (fetched_ms, status) =
+            fetched.unwrap_or_else(|| old.map_or((0, 0), |s| (s.fetched_ms, s.status)));
+        if entry.slot.is_none() || entry.kind != kind {
+            if entry.slot.is_none() {
+                let next = self
+                    .meta
+                    .update_and_fetch(trees::SLOTS_KEY, |n| {
+                        let n = n.and_then(|n| <[u8; 8]>::try_from(n).ok());
+                        Some(
+                            n.map_or(0, u64::from_be_bytes)
+                                .saturating_add(1)
+                                .to_be_bytes()
+                                .to_vec(),
+                        )
+                    })
+                    .map_err(err)?
+                    .and_then(|n| <[u8; 8]>::try_from(n.as_ref()).ok())
+                    .map_or(1, u64::from_be_bytes);
+                entry.slot = Some(next - 1);
+            }
             self.frontier
                 .insert(frontier_key(site, url), entry.to_json())
-                .map_err(|e| store_error(&self.path, e))?;
+                .map_err(err)?;
         }
-        Ok(())
+        let slot = Slot {
+            fetched_ms,
+            status,
+            round: entry.round,
+            kind: kind_byte(entry.kind),
+            interval_s: entry
+                .interval_s
+                .map(|i| u32::try_from(i).unwrap_or(u32::MAX)),
+            due: entry.due,
+        };
+        let n = entry.slot.unwrap_or_default();
+        self.slots.put(n, &slot).map_err(|e| self.slots_error(&e))
+    }
+
+    /// `entry` with its slot's fields, when it has a slot that checks.
+    fn with_slot(&self, mut entry: FrontierEntry) -> Result<FrontierEntry> {
+        if let Some(n) = entry.slot
+            && let Some(slot) = self.slots.get(n).map_err(|e| self.slots_error(&e))?
+        {
+            entry.round = slot.round;
+            entry.kind = kind_of(slot.kind);
+            entry.interval_s = slot.interval_s.map(u64::from);
+            entry.due = slot.due;
+        }
+        Ok(entry)
+    }
+
+    /// The last fetch of a page its site's crawl recorded in the URL's
+    /// slot: time (RFC 3339) and status.
+    pub(super) fn slot_fetch(&self, site: &str, url: &str) -> Result<Option<(String, u16)>> {
+        let entry: Option<FrontierEntry> = self.read(&self.frontier, &frontier_key(site, url))?;
+        let Some(n) = entry.and_then(|e| e.slot) else {
+            return Ok(None);
+        };
+        let slot = self.slots.get(n).map_err(|e| self.slots_error(&e))?;
+        Ok(slot.filter(|s| s.fetched_ms > 0).map(|s| {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(s.fetched_ms);
+            (super::timestamp(at), s.status)
+        }))
     }
 
     /// Up to `n` URLs of a site the current crawl has yet to visit, first
@@ -446,6 +572,7 @@ mod tests {
                 Visit::Listing,
                 0,
                 Revisit::default(),
+                None,
             )
             .unwrap();
         let skip = HashSet::from([crate::store::url_hash(&format!("{BASE}b.html"))]);
@@ -474,10 +601,10 @@ mod tests {
         store.frontier_add(&t1, SITE, 1).unwrap();
         store.frontier_add(&t2, SITE, 1).unwrap();
         store
-            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds)
+            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds, None)
             .unwrap();
         store
-            .frontier_done(SITE, &t2, Visit::Changed, 0, bounds)
+            .frontier_done(SITE, &t2, Visit::Changed, 0, bounds, None)
             .unwrap();
 
         // unfinished: the seed again, then what was left; the document
@@ -493,7 +620,9 @@ mod tests {
             } else {
                 Visit::Unchanged
             };
-            store.frontier_done(SITE, url, visit, 10, bounds).unwrap();
+            store
+                .frontier_done(SITE, url, visit, 10, bounds, None)
+                .unwrap();
         }
         let plan = store
             .frontier_begin(SITE, &[&seed], day + 10, false)
@@ -512,22 +641,24 @@ mod tests {
         store.frontier_add(&t1, SITE, 1).unwrap();
         store.frontier_add(&t2, SITE, 1).unwrap();
         store
-            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds)
+            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds, None)
             .unwrap();
         // t1 changed long ago, t2 was just fetched
         store
-            .frontier_done(SITE, &t1, Visit::Changed, 0, bounds)
+            .frontier_done(SITE, &t1, Visit::Changed, 0, bounds, None)
             .unwrap();
         let now = bounds.min.as_secs() + 5;
         store
-            .frontier_done(SITE, &t2, Visit::Changed, now, bounds)
+            .frontier_done(SITE, &t2, Visit::Changed, now, bounds, None)
             .unwrap();
 
         let plan = store.frontier_begin(SITE, &[&seed], now, false).unwrap();
         assert_eq!((plan.due, plan.deferred), (1, 1));
         assert_eq!(pending(&store), [seed.clone(), t1.clone()]);
         for (url, visit) in [(&seed, Visit::Listing), (&t1, Visit::Unchanged)] {
-            store.frontier_done(SITE, url, visit, now, bounds).unwrap();
+            store
+                .frontier_done(SITE, url, visit, now, bounds, None)
+                .unwrap();
         }
         let plan = store.frontier_begin(SITE, &[&seed], now, true).unwrap();
         assert_eq!((plan.due, plan.deferred), (2, 0));
@@ -580,11 +711,11 @@ mod tests {
             let url = format!("{BASE}t{n}.html");
             store.frontier_add(&url, SITE, 1).unwrap();
             store
-                .frontier_done(SITE, &url, Visit::Changed, 0, bounds)
+                .frontier_done(SITE, &url, Visit::Changed, 0, bounds, None)
                 .unwrap();
         }
         store
-            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds)
+            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds, None)
             .unwrap();
         let before: Vec<_> = store.frontier.iter().collect::<sled::Result<_>>().unwrap();
         let plan = store
@@ -603,7 +734,7 @@ mod tests {
         assert!(store.frontier_add(&shared, SITE, 0).unwrap());
         assert!(store.frontier_add(&shared, "tjbh", 2).unwrap());
         store
-            .frontier_done(SITE, &shared, Visit::Listing, 0, Revisit::default())
+            .frontier_done(SITE, &shared, Visit::Listing, 0, Revisit::default(), None)
             .unwrap();
         assert!(store.frontier_entry(SITE, &shared).unwrap().unwrap().done);
         assert!(!store.frontier_entry("tjbh", &shared).unwrap().unwrap().done);
@@ -617,6 +748,7 @@ mod tests {
             kind: None,
             interval_s: None,
             due: None,
+            slot: None,
         };
         let url = "https://www.gov.cn/zhengce/content/202401/content_6924911.htm";
         store

@@ -58,6 +58,7 @@ mod dicts;
 mod frontier;
 mod keys;
 pub mod schedule;
+mod slots;
 mod stats;
 mod trees;
 mod upgrade;
@@ -100,6 +101,9 @@ use std::time::SystemTime;
 /// the current schema when opened (`upgrade`), once, in place, and then
 /// marked.
 pub const STORE_SCHEMA: u32 = 9;
+
+/// The file in the store directory that holds the slots (`slots`).
+const SLOTS_FILE: &str = "slots";
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache, counted in the bytes its pages take serialized; in
@@ -177,6 +181,8 @@ pub struct Store {
     frontier: sled::Tree,
     meta: sled::Tree,
     changes: sled::Tree,
+    /// What changes on every fetch of a known URL, rewritten in place.
+    slots: std::sync::Arc<slots::Slots>,
     /// Wakes readers of the changes feed after each commit that adds to it.
     changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// Held around each transaction that adds changes, so that their ids
@@ -238,7 +244,11 @@ impl Store {
             other => other,
         }
         .map_err(|e| open_error(path, e))?;
-        Self::from_db(path, db)
+        let slots = slots::Slots::open(&path.join(SLOTS_FILE)).map_err(|e| Error::Io {
+            what: format!("opening {}", path.join(SLOTS_FILE).display()),
+            source: e,
+        })?;
+        Self::from_db(path, db, slots)
     }
 
     /// Open the store at `path`, which must exist: for readers, which must
@@ -265,10 +275,14 @@ impl Store {
             .temporary(true)
             .open()
             .map_err(|e| open_error(Path::new("(temporary)"), e))?;
-        Self::from_db(Path::new("(temporary)"), db)
+        let slots = slots::Slots::anonymous().map_err(|e| Error::Io {
+            what: "creating a temporary slots file".to_owned(),
+            source: e,
+        })?;
+        Self::from_db(Path::new("(temporary)"), db, slots)
     }
 
-    fn from_db(path: &Path, db: sled::Db) -> Result<Self> {
+    fn from_db(path: &Path, db: sled::Db, slots: slots::Slots) -> Result<Self> {
         let err = |e| store_error(path, e);
         let meta = db.open_tree(trees::META).map_err(err)?;
         let mut upgrade = None;
@@ -306,6 +320,7 @@ impl Store {
             fetch_log: db.open_tree(trees::FETCH_LOG).map_err(err)?,
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             changes: db.open_tree(trees::CHANGES).map_err(err)?,
+            slots: std::sync::Arc::new(slots),
             changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             write_lock: std::sync::Arc::default(),
             meta: meta.clone(),
@@ -329,10 +344,16 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when the disk refuses.
     pub fn flush(&self) -> Result<()> {
-        self.db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| store_error(&self.path, e))
+        self.db.flush().map_err(|e| store_error(&self.path, e))?;
+        self.slots.sync().map_err(|e| self.slots_error(&e))
+    }
+
+    /// A failure of the slots file, named.
+    fn slots_error(&self, e: &std::io::Error) -> Error {
+        Error::Io {
+            what: format!("the slots file {}", self.path.join(SLOTS_FILE).display()),
+            source: std::io::Error::new(e.kind(), e.to_string()),
+        }
     }
 
     /// A page's latest state.
@@ -367,12 +388,20 @@ impl Store {
         })
     }
 
-    /// A page's state with its last fetch applied (tree `fetched`).
+    /// A page's state with its last fetch applied: from tree `fetched`,
+    /// or from its URL's slot when its site's crawl recorded a later one
+    /// there.
     fn with_last_fetch(&self, mut page: PageState) -> Result<PageState> {
         if let Some(id) = page.id
             && let Some(last) = self.read::<LastFetch>(&self.fetched, &keys::id_key(id))?
         {
             last.apply(&mut page);
+        }
+        if let Some(site) = &page.site
+            && let Some((at, status)) = self.slot_fetch(site, &page.url)?
+            && at > page.last_fetched
+        {
+            (page.last_fetched, page.last_status) = (at, status);
         }
         Ok(page)
     }

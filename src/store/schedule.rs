@@ -178,6 +178,7 @@ mod tests {
             kind: None,
             interval_s: None,
             due: None,
+            slot: None,
         }
     }
 

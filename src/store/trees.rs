@@ -43,6 +43,9 @@ pub(crate) const SCHEMA_KEY: &[u8] = b"schema";
 /// marked its known URLs to visit again (schema 8 and before; the schema-9
 /// upgrade removes it).
 pub(crate) const RESTART_KEY_PREFIX: &[u8] = b"recrawl:";
+/// In [`META`]: how many slots (file `slots`) are given out (u64,
+/// big-endian).
+pub(crate) const SLOTS_KEY: &[u8] = b"slots";
 /// In [`META`], followed by a site's name: the site's current crawl round
 /// (schema 9).
 pub(crate) const ROUND_KEY_PREFIX: &[u8] = b"round:";

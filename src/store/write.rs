@@ -70,6 +70,7 @@ impl Store {
             .transaction(
                 |(pages, fetched, versions, history, raw, raw_ids, heads, log, changes)| {
                     let trees = TxTrees {
+                        crawled: batch.crawled,
                         pages,
                         fetched,
                         versions,
@@ -88,8 +89,10 @@ impl Store {
                             Ok(outcome)
                         })
                         .collect::<TxResult<Vec<_>>>()?;
-                    for &i in &batch.not_modified {
-                        revalidated(pages, fetched, &logged[i])?;
+                    if !batch.crawled {
+                        for &i in &batch.not_modified {
+                            revalidated(pages, fetched, &logged[i])?;
+                        }
                     }
                     entries.extend_from_slice(logged);
                     put_log(log, &entries)?;
@@ -337,6 +340,9 @@ pub struct Batch {
     logged: Vec<FetchLogEntry>,
     /// Which of `logged` are 304s: their page's last fetch changes too.
     not_modified: Vec<usize>,
+    /// Whether the caller records the last fetch of its unchanged pages in
+    /// their frontier slots ([`Batch::crawled`]).
+    crawled: bool,
 }
 
 impl Batch {
@@ -375,27 +381,36 @@ impl Batch {
         self.pages.is_empty() && self.logged.is_empty()
     }
 
+    /// A crawl's batch: the crawl passes each page's fetch to
+    /// `frontier_done` (see [`Batch::visits`]), which keeps it in the URL's
+    /// slot, so that an unchanged page (a 200 with the same content and
+    /// validators, or a 304) writes nothing to sled but its fetch-log entry.
+    pub fn crawled(&mut self) {
+        self.crawled = true;
+    }
+
     /// Each URL of the batch with what its fetch found, given the
-    /// outcomes [`Store::commit`] returned for its pages.
+    /// outcomes [`Store::commit`] returned for its pages, and for pages
+    /// and 304s the fetch's time (RFC 3339) and status.
     pub fn visits<'b>(
         &'b self,
         outcomes: &'b [PutOutcome],
-    ) -> impl Iterator<Item = (&'b str, Visit)> {
+    ) -> impl Iterator<Item = (&'b str, Visit, Option<(&'b str, u16)>)> {
         let pages = self.pages.iter().zip(outcomes).map(|(p, o)| {
             let visit = match o {
                 PutOutcome::NewVersion(_) => Visit::Changed,
                 PutOutcome::Unchanged => Visit::Unchanged,
             };
-            (p.url(), visit)
+            (p.url(), visit, Some((p.at.as_str(), p.status)))
         });
         let logged = self.logged.iter().map(|e| {
-            let visit = match e.outcome.as_str() {
-                "listing" => Visit::Listing,
-                "not_modified" => Visit::Unchanged,
-                "not_html" => Visit::Other,
-                _ => Visit::Failed,
+            let (visit, fetched) = match e.outcome.as_str() {
+                "listing" => (Visit::Listing, None),
+                "not_modified" => (Visit::Unchanged, Some((e.fetched_at.as_str(), e.status))),
+                "not_html" => (Visit::Other, None),
+                _ => (Visit::Failed, None),
             };
-            (e.url.as_str(), visit)
+            (e.url.as_str(), visit, fetched)
         });
         pages.chain(logged)
     }
@@ -403,6 +418,8 @@ impl Batch {
 
 /// The trees one page's write touches, inside a transaction.
 struct TxTrees<'a> {
+    /// See [`Batch::crawled`].
+    crawled: bool,
     pages: &'a sled::transaction::TransactionalTree,
     fetched: &'a sled::transaction::TransactionalTree,
     versions: &'a sled::transaction::TransactionalTree,
@@ -427,6 +444,9 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         && previous
             .as_ref()
             .is_some_and(|old| old.id.is_some() && (p.site.is_none() || old.site == p.site));
+    let same_validators = previous
+        .as_ref()
+        .is_some_and(|old| old.etag == p.etag && old.last_modified == p.last_modified);
     let mut page = previous.unwrap_or_else(|| PageState {
         url: p.url.clone(),
         site: p.site.clone(),
@@ -501,6 +521,8 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         PutOutcome::Unchanged
     };
     match stored {
+        // the crawl keeps this fetch in the URL's slot
+        Some(_) if only_fetched && t.crawled && same_validators => {}
         Some(stored) if only_fetched => put_fetch(t.fetched, &page, &stored)?,
         _ => put_page(t.pages, t.fetched, &page)?,
     }

@@ -588,8 +588,14 @@ impl<'a> SiteCrawl<'a> {
     /// A URL is done: marked in the frontier with its next visit, then no
     /// longer taken.
     fn finished(&mut self, url: &str, visit: Visit) -> Result<()> {
-        self.store
-            .frontier_done(&self.site.name, url, visit, unix_now(), self.site.revisit)?;
+        self.store.frontier_done(
+            &self.site.name,
+            url,
+            visit,
+            unix_now(),
+            self.site.revisit,
+            None,
+        )?;
         self.release(&[url_hash(url)]);
         Ok(())
     }
@@ -651,7 +657,8 @@ impl<'a> SiteCrawl<'a> {
             return Ok(());
         }
         self.finish_commit().await?;
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.crawled();
         let store = self.store.clone();
         let site = self.site.name.clone();
         let bounds = self.site.revisit;
@@ -659,8 +666,8 @@ impl<'a> SiteCrawl<'a> {
             let outcomes = store.commit(&batch)?;
             let mut done = Vec::with_capacity(batch.pages() + batch.logged());
             let now = unix_now();
-            for (url, visit) in batch.visits(&outcomes) {
-                store.frontier_done(&site, url, visit, now, bounds)?;
+            for (url, visit, fetched) in batch.visits(&outcomes) {
+                store.frontier_done(&site, url, visit, now, bounds, fetched)?;
                 done.push(url_hash(url));
             }
             store.flush()?;

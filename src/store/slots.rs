@@ -1,0 +1,168 @@
+//! What changes on every fetch of a known URL, kept in place (file
+//! `STORE/slots`) instead of in sled: a frontier entry's crawl round and
+//! schedule, and the time and status of the URL's last fetch.
+//!
+//! sled is log-structured: rewriting a value appends it, and every tenth
+//! update of a leaf appends the whole leaf; the space comes back only when
+//! its segment cleaner drains a segment that is at most half live. Per
+//! unchanged page that came to about 500 bytes written a recrawl, which
+//! the store's file grew by whenever the cleaner had nothing free yet.
+//! A slot is 32 bytes at a fixed offset, rewritten where it is: an
+//! unchanged recrawl writes each of them and adds nothing.
+//!
+//! Flow: a frontier entry gets its slot number (a counter in `meta`) the
+//! first time a fetch marks it, in the same write of the entry;
+//! `frontier_done` then writes the slot alone as long as the entry's kind
+//! stays. A slot carries a check (4 bytes of blake3 over the rest): a slot
+//! never written, or torn by a crash, reads as none, and the entry's own
+//! fields (as of its last write in sled) stand, which at worst fetches the
+//! URL again. The file is synced when the store flushes.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// Bytes per slot.
+const SLOT_LEN: u64 = 32;
+
+/// One URL's fast-changing state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Slot {
+    /// The last fetch: Unix milliseconds, 0 when none is recorded here.
+    pub fetched_ms: u64,
+    /// Its HTTP status.
+    pub status: u16,
+    /// The frontier entry's round, kind (0 none, then listing, document,
+    /// other), revisit interval and due time.
+    pub round: u32,
+    pub kind: u8,
+    pub interval_s: Option<u32>,
+    pub due: Option<u64>,
+}
+
+impl Slot {
+    fn encode(&self) -> [u8; SLOT_LEN as usize] {
+        let mut b = [0; SLOT_LEN as usize];
+        b[0..8].copy_from_slice(&self.fetched_ms.to_le_bytes());
+        b[8..16].copy_from_slice(&self.due.unwrap_or(0).to_le_bytes());
+        b[16..20].copy_from_slice(&self.interval_s.unwrap_or(0).to_le_bytes());
+        b[20..24].copy_from_slice(&self.round.to_le_bytes());
+        b[24..26].copy_from_slice(&self.status.to_le_bytes());
+        b[26] = self.kind;
+        b[27] = u8::from(self.interval_s.is_some()) | u8::from(self.due.is_some()) << 1;
+        let check = blake3::hash(&b[..28]);
+        b[28..].copy_from_slice(&check.as_bytes()[..4]);
+        b
+    }
+
+    fn decode(b: &[u8; SLOT_LEN as usize]) -> Option<Self> {
+        if blake3::hash(&b[..28]).as_bytes()[..4] != b[28..] {
+            return None;
+        }
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or_default());
+        Some(Self {
+            fetched_ms: u64_at(0),
+            due: (b[27] & 2 != 0).then(|| u64_at(8)),
+            interval_s: (b[27] & 1 != 0).then(|| u32_at(16)),
+            round: u32_at(20),
+            status: u16::from_le_bytes([b[24], b[25]]),
+            kind: b[26],
+        })
+    }
+}
+
+/// The slots file.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    file: File,
+}
+
+impl Slots {
+    /// Open (or create) the slots file at `path`.
+    pub(crate) fn open(path: &Path) -> io::Result<Self> {
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        Ok(Self { file })
+    }
+
+    /// A slots file that goes with the process (for temporary stores).
+    pub(crate) fn anonymous() -> io::Result<Self> {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("govsnap-slots-{}-{n}", std::process::id()));
+        let slots = Self::open(&path)?;
+        std::fs::remove_file(&path)?;
+        Ok(slots)
+    }
+
+    /// Slot `n`; `None` when it was never written or does not check.
+    pub(crate) fn get(&self, n: u64) -> io::Result<Option<Slot>> {
+        let mut b = [0; SLOT_LEN as usize];
+        match self.file.read_exact_at(&mut b, n.saturating_mul(SLOT_LEN)) {
+            Ok(()) => Ok(Slot::decode(&b)),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Write slot `n` in place.
+    pub(crate) fn put(&self, n: u64, slot: &Slot) -> io::Result<()> {
+        self.file
+            .write_all_at(&slot.encode(), n.saturating_mul(SLOT_LEN))
+    }
+
+    /// Make the slots written so far durable.
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// The file's size.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_read_back_in_place_and_unwritten_or_torn_ones_read_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slots");
+        let slots = Slots::open(&path).unwrap();
+        let slot = Slot {
+            fetched_ms: 1_764_400_000_123,
+            status: 304,
+            round: 7,
+            kind: 2,
+            interval_s: Some(172_800),
+            due: Some(1_764_572_800),
+        };
+        slots.put(3, &slot).unwrap();
+        assert_eq!(slots.get(3).unwrap(), Some(slot));
+        assert_eq!(slots.get(0).unwrap(), None, "a hole");
+        assert_eq!(slots.get(9).unwrap(), None, "past the end");
+        let again = Slot { round: 8, ..slot };
+        slots.put(3, &again).unwrap();
+        assert_eq!(slots.len().unwrap(), 4 * SLOT_LEN, "rewritten in place");
+        drop(slots);
+        let slots = Slots::open(&path).unwrap();
+        assert_eq!(slots.get(3).unwrap(), Some(again));
+        // a torn write: half of a new slot over the old one
+        let half = &Slot {
+            fetched_ms: 1,
+            ..again
+        }
+        .encode()[..16];
+        slots.file.write_all_at(half, 3 * SLOT_LEN).unwrap();
+        assert_eq!(slots.get(3).unwrap(), None);
+    }
+}
