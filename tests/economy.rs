@@ -115,3 +115,145 @@ fn a_generated_site_takes_under_a_quarter_of_its_html() {
         "the page's raw bytes are in the export"
     );
 }
+
+/// Serve `dir` on 127.0.0.1 like a CMS behind a cache: every page has an
+/// `ETag`, but only half of them honour `If-None-Match` (304); the others
+/// answer 200 with the same bytes, as many government sites do.
+fn serve_dir(dir: std::path::PathBuf) -> std::net::SocketAddr {
+    use axum::http::{HeaderMap, StatusCode, Uri, header};
+    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+        let dir = dir.clone();
+        async move {
+            let path = dir.join(uri.path().trim_start_matches('/'));
+            let Ok(body) = std::fs::read(&path) else {
+                return (StatusCode::NOT_FOUND, HeaderMap::new(), Vec::new());
+            };
+            let etag = format!("\"{}\"", &blake3::hash(&body).to_hex()[..16]);
+            let honours = blake3::hash(uri.path().as_bytes()).as_bytes()[0].is_multiple_of(2);
+            let mut out = HeaderMap::new();
+            out.insert(
+                header::CONTENT_TYPE,
+                "text/html; charset=utf-8".parse().unwrap(),
+            );
+            out.insert(header::ETAG, etag.parse().unwrap());
+            let matches = headers
+                .get(header::IF_NONE_MATCH)
+                .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+            if honours && matches {
+                return (StatusCode::NOT_MODIFIED, out, Vec::new());
+            }
+            (StatusCode::OK, out, body)
+        }
+    });
+    common::serve_on_thread(app)
+}
+
+/// A recrawl that finds nothing changed (304s and 200s with the same
+/// bytes) writes nothing to sled but its fetch log: every other tree keeps
+/// its entries and bytes, three times in a row, while each page's last
+/// fetch still moves on (kept in its frontier slot, `src/store/slots.rs`).
+#[test]
+fn an_unchanged_recrawl_writes_only_its_fetch_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let articles = 1500;
+    let site = tmp.path().join("site");
+    let status = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen_site.py"))
+        .arg(articles.to_string())
+        .arg(&site)
+        .status()
+        .expect("python3 runs bench/gen_site.py");
+    assert!(status.success());
+    let addr = serve_dir(site);
+    let config = tmp.path().join("site.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\n[crawl]\nconcurrency = 16\nper_host_concurrency = 16\nper_host_delay_ms = 0\n\
+             respect_robots = false\n[[site]]\nname = \"gk\"\nseeds = [\"http://{addr}/gk/index.html\"]\n\
+             documents = ['/t\\d{{8}}_\\d+\\.html$']\nmax_depth = 100000\n",
+            tmp.path().join("store").display()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let crawl = |extra: &[&str]| -> Value {
+        let mut args = vec!["crawl", "--config", cfg, "--format", "json"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&ok(&govsnap(&args))).unwrap()
+    };
+    // every tree but the fetch log and `meta` (crawl records): entries,
+    // key bytes, value bytes
+    let trees = || -> Vec<(String, u64, u64, u64)> {
+        let stats: Value = serde_json::from_str(&ok(&govsnap(&[
+            "stats", "--config", cfg, "--format", "json",
+        ])))
+        .unwrap();
+        let n = |t: &Value, k: &str| t[k].as_u64().unwrap();
+        stats["trees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["tree"] != "fetch_log" && t["tree"] != "meta")
+            .map(|t| {
+                let name = t["tree"].as_str().unwrap().to_owned();
+                (
+                    name,
+                    n(t, "entries"),
+                    n(t, "key_bytes"),
+                    n(t, "value_bytes"),
+                )
+            })
+            .collect()
+    };
+    let last_fetched = || -> Vec<(String, u16)> {
+        let out = ok(&govsnap(&["pages", "--config", cfg, "--format", "json"]));
+        let pages: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(pages.len(), articles);
+        pages
+            .iter()
+            .map(|p| {
+                let status = u16::try_from(p["last_status"].as_u64().unwrap()).unwrap();
+                (p["last_fetched"].as_str().unwrap().to_owned(), status)
+            })
+            .collect()
+    };
+    let first = crawl(&[]);
+    assert_eq!(
+        first["new_versions"].as_u64(),
+        Some(articles as u64),
+        "{first}"
+    );
+    let before = trees();
+    assert!(
+        before
+            .iter()
+            .any(|t| t.0 == "frontier" && t.1 > articles as u64)
+    );
+    let mut fetched = last_fetched();
+    for round in 1..=3 {
+        let summary = crawl(&["--full"]);
+        let (unchanged, not_modified) = (
+            summary["unchanged"].as_u64().unwrap(),
+            summary["not_modified"].as_u64().unwrap(),
+        );
+        assert_eq!(summary["new_versions"].as_u64(), Some(0), "{summary}");
+        assert_eq!(unchanged + not_modified, articles as u64, "{summary}");
+        assert!(unchanged > 0 && not_modified > 0, "both kinds: {summary}");
+        assert_eq!(
+            trees(),
+            before,
+            "recrawl {round}: no tree but the fetch log changed size"
+        );
+        let now = last_fetched();
+        for ((was, _), (is, status)) in fetched.iter().zip(&now) {
+            assert!(is > was, "recrawl {round}: last fetch {was} → {is}");
+            assert!([200, 304].contains(status));
+        }
+        assert!(now.iter().any(|(_, s)| *s == 304) && now.iter().any(|(_, s)| *s == 200));
+        fetched = now;
+    }
+}

@@ -24,7 +24,9 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// Bytes per slot.
-const SLOT_LEN: u64 = 32;
+const SLOT_LEN: usize = 32;
+/// [`SLOT_LEN`] as a file offset's type.
+const SLOT_BYTES: u64 = 32;
 
 /// One URL's fast-changing state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -42,8 +44,8 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    fn encode(&self) -> [u8; SLOT_LEN as usize] {
-        let mut b = [0; SLOT_LEN as usize];
+    fn encode(&self) -> [u8; SLOT_LEN] {
+        let mut b = [0; SLOT_LEN];
         b[0..8].copy_from_slice(&self.fetched_ms.to_le_bytes());
         b[8..16].copy_from_slice(&self.due.unwrap_or(0).to_le_bytes());
         b[16..20].copy_from_slice(&self.interval_s.unwrap_or(0).to_le_bytes());
@@ -56,7 +58,7 @@ impl Slot {
         b
     }
 
-    fn decode(b: &[u8; SLOT_LEN as usize]) -> Option<Self> {
+    fn decode(b: &[u8; SLOT_LEN]) -> Option<Self> {
         if blake3::hash(&b[..28]).as_bytes()[..4] != b[28..] {
             return None;
         }
@@ -103,8 +105,11 @@ impl Slots {
 
     /// Slot `n`; `None` when it was never written or does not check.
     pub(crate) fn get(&self, n: u64) -> io::Result<Option<Slot>> {
-        let mut b = [0; SLOT_LEN as usize];
-        match self.file.read_exact_at(&mut b, n.saturating_mul(SLOT_LEN)) {
+        let mut b = [0; SLOT_LEN];
+        match self
+            .file
+            .read_exact_at(&mut b, n.saturating_mul(SLOT_BYTES))
+        {
             Ok(()) => Ok(Slot::decode(&b)),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
             Err(e) => Err(e),
@@ -114,7 +119,7 @@ impl Slots {
     /// Write slot `n` in place.
     pub(crate) fn put(&self, n: u64, slot: &Slot) -> io::Result<()> {
         self.file
-            .write_all_at(&slot.encode(), n.saturating_mul(SLOT_LEN))
+            .write_all_at(&slot.encode(), n.saturating_mul(SLOT_BYTES))
     }
 
     /// Make the slots written so far durable.
@@ -152,7 +157,7 @@ mod tests {
         assert_eq!(slots.get(9).unwrap(), None, "past the end");
         let again = Slot { round: 8, ..slot };
         slots.put(3, &again).unwrap();
-        assert_eq!(slots.len().unwrap(), 4 * SLOT_LEN, "rewritten in place");
+        assert_eq!(slots.len().unwrap(), 4 * SLOT_BYTES, "rewritten in place");
         drop(slots);
         let slots = Slots::open(&path).unwrap();
         assert_eq!(slots.get(3).unwrap(), Some(again));
@@ -162,7 +167,7 @@ mod tests {
             ..again
         }
         .encode()[..16];
-        slots.file.write_all_at(half, 3 * SLOT_LEN).unwrap();
+        slots.file.write_all_at(half, 3 * SLOT_BYTES).unwrap();
         assert_eq!(slots.get(3).unwrap(), None);
     }
 }

@@ -526,7 +526,12 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         Some(stored) if only_fetched => put_fetch(t.fetched, &page, &stored)?,
         _ => put_page(t.pages, t.fetched, &page)?,
     }
-    let entry = FetchLogEntry {
+    Ok((outcome, log_entry(p, outcome)))
+}
+
+/// A page's fetch-log entry.
+fn log_entry(p: &PreparedPage, outcome: PutOutcome) -> FetchLogEntry {
+    FetchLogEntry {
         url: p.url.clone(),
         fetched_at: p.at.clone(),
         status: p.status,
@@ -537,8 +542,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         .to_owned(),
         duration_ms: p.duration_ms,
         bytes: p.bytes,
-    };
-    Ok((outcome, entry))
+    }
 }
 
 /// [`Version`] borrowed from a [`PreparedPage`]: the same JSON, no copies.
