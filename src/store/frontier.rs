@@ -216,8 +216,7 @@ impl Store {
             && entry.done
         {
             entry.round = 0;
-            let kind = entry.kind;
-            self.put_entry(site, url, &mut entry, kind, None)?;
+            self.put_entry(site, url, &mut entry, None)?;
         }
         Ok(())
     }
@@ -326,6 +325,15 @@ impl Store {
     /// # Errors
     /// [`crate::Error::Store`] when the write fails.
     pub(crate) fn frontier_add(&self, url: &str, site: &str, depth: u32) -> Result<bool> {
+        let key = frontier_key(site, url);
+        // most links a crawl finds are known: no slot number for them
+        if self
+            .frontier
+            .contains_key(&key)
+            .map_err(|e| store_error(&self.path, e))?
+        {
+            return Ok(false);
+        }
         let entry = FrontierEntry {
             site: site.to_owned(),
             depth,
@@ -334,15 +342,11 @@ impl Store {
             kind: None,
             interval_s: None,
             due: None,
-            slot: None,
+            slot: Some(self.next_slot()?),
         };
         let swapped = self
             .frontier
-            .compare_and_swap(
-                frontier_key(site, url),
-                None as Option<&[u8]>,
-                Some(entry.to_json()),
-            )
+            .compare_and_swap(key, None as Option<&[u8]>, Some(entry.to_json()))
             .map_err(|e| store_error(&self.path, e))?;
         Ok(swapped.is_ok())
     }
@@ -398,55 +402,37 @@ impl Store {
         if entry.done && fetched.is_none() {
             return Ok(());
         }
-        let kind = entry.kind;
         if !entry.done {
             entry.round = self.round(site)?.number;
             entry.visited(visit, now, bounds);
         }
         let fetched = fetched.map(|(at, status)| (unix_ms(at), status));
-        self.put_entry(site, url, &mut entry, kind, fetched)
+        self.put_entry(site, url, &mut entry, fetched)
     }
 
-    /// Write what a fetch changed of an entry: its slot alone, once it has
-    /// one and its kind stays (`kind` is the kind before); else the entry
-    /// too, with a new slot if it had none. `fetched` (Unix ms, status)
-    /// replaces the slot's last fetch; `None` keeps it.
+    /// Write what a fetch changed of an entry: its slot alone (an entry
+    /// without one, written before slots, gets one and is written with
+    /// it). `fetched` (Unix ms, status) replaces the slot's last fetch;
+    /// `None` keeps it.
     fn put_entry(
         &self,
         site: &str,
         url: &str,
         entry: &mut FrontierEntry,
-        kind: Option<UrlKind>,
         fetched: Option<(u64, u16)>,
     ) -> Result<()> {
-        let err = |e| store_error(&self.path, e);
         let old = match entry.slot {
             Some(n) => self.slots.get(n).map_err(|e| self.slots_error(&e))?,
             None => None,
         };
         let (fetched_ms, status) =
             fetched.unwrap_or_else(|| old.map_or((0, 0), |s| (s.fetched_ms, s.status)));
-        if entry.slot.is_none() || entry.kind != kind {
-            if entry.slot.is_none() {
-                let next = self
-                    .meta
-                    .update_and_fetch(trees::SLOTS_KEY, |n| {
-                        let n = n.and_then(|n| <[u8; 8]>::try_from(n).ok());
-                        Some(
-                            n.map_or(0, u64::from_be_bytes)
-                                .saturating_add(1)
-                                .to_be_bytes()
-                                .to_vec(),
-                        )
-                    })
-                    .map_err(err)?
-                    .and_then(|n| <[u8; 8]>::try_from(n.as_ref()).ok())
-                    .map_or(1, u64::from_be_bytes);
-                entry.slot = Some(next - 1);
-            }
+        if entry.slot.is_none() {
+            // an entry older than slots: it gets one, written with it
+            entry.slot = Some(self.next_slot()?);
             self.frontier
                 .insert(frontier_key(site, url), entry.to_json())
-                .map_err(err)?;
+                .map_err(|e| store_error(&self.path, e))?;
         }
         let slot = Slot {
             fetched_ms,

@@ -183,6 +183,8 @@ pub struct Store {
     changes: sled::Tree,
     /// What changes on every fetch of a known URL, rewritten in place.
     slots: std::sync::Arc<slots::Slots>,
+    /// The slot numbers this process may give out next: `start..end`.
+    slot_range: std::sync::Arc<std::sync::Mutex<(u64, u64)>>,
     /// Wakes readers of the changes feed after each commit that adds to it.
     changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// Held around each transaction that adds changes, so that their ids
@@ -321,6 +323,7 @@ impl Store {
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             changes: db.open_tree(trees::CHANGES).map_err(err)?,
             slots: std::sync::Arc::new(slots),
+            slot_range: std::sync::Arc::default(),
             changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             write_lock: std::sync::Arc::default(),
             meta: meta.clone(),

@@ -10,10 +10,12 @@
 //! A slot is 32 bytes at a fixed offset, rewritten where it is: an
 //! unchanged recrawl writes each of them and adds nothing.
 //!
-//! Flow: a frontier entry gets its slot number (a counter in `meta`) the
-//! first time a fetch marks it, in the same write of the entry;
-//! `frontier_done` then writes the slot alone as long as the entry's kind
-//! stays. A slot carries a check (4 bytes of blake3 over the rest): a slot
+//! Flow: a frontier entry gets its slot number when it is added (an entry
+//! written before slots, the first time a fetch marks it); numbers are
+//! given out in blocks of [`SLOT_BLOCK`] from a counter in `meta`, so that
+//! a crawl's new URLs do not each rewrite it (a kill loses the rest of a
+//! block: a hole in the file, never written). `frontier_done` writes the
+//! slot alone: the entry in sled keeps the fields it was added with. A slot carries a check (4 bytes of blake3 over the rest): a slot
 //! never written, or torn by a crash, reads as none, and the entry's own
 //! fields (as of its last write in sled) stand, which at worst fetches the
 //! URL again. The file is synced when the store flushes.
@@ -27,6 +29,34 @@ use std::path::Path;
 const SLOT_LEN: usize = 32;
 /// [`SLOT_LEN`] as a file offset's type.
 const SLOT_BYTES: u64 = 32;
+
+/// How many slot numbers one write of the counter gives out.
+const SLOT_BLOCK: u64 = 1024;
+
+impl super::Store {
+    /// A slot number no entry has.
+    pub(super) fn next_slot(&self) -> crate::error::Result<u64> {
+        let mut range = self
+            .slot_range
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if range.0 == range.1 {
+            let end = self
+                .meta
+                .update_and_fetch(super::trees::SLOTS_KEY, |n| {
+                    let n = n.and_then(|n| <[u8; 8]>::try_from(n).ok());
+                    let n = n.map_or(0, u64::from_be_bytes).saturating_add(SLOT_BLOCK);
+                    Some(n.to_be_bytes().to_vec())
+                })
+                .map_err(|e| super::store_error(&self.path, e))?
+                .and_then(|n| <[u8; 8]>::try_from(n.as_ref()).ok())
+                .map_or(SLOT_BLOCK, u64::from_be_bytes);
+            *range = (end - SLOT_BLOCK, end);
+        }
+        range.0 += 1;
+        Ok(range.0 - 1)
+    }
+}
 
 /// One URL's fast-changing state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
