@@ -120,6 +120,25 @@ pub(super) struct Dicts {
     samples: Mutex<HashMap<Key, Vec<Vec<u8>>>>,
 }
 
+/// Prepared dictionaries kept per map (encoders, decoders). A prepared
+/// 48 KB dictionary takes 94 KB to compress with (zstd level 1) and 74 KB
+/// to decompress with, and takes 62 µs and 1 µs to prepare: a service
+/// crawling a thousand sites keeps at most 256 of each (about 43 MB in
+/// all) instead of one per site, and prepares one again when it needs it.
+const PREPARED: usize = 256;
+
+/// Keep `value` under `key`, dropping another entry first when `map` is
+/// full (any one: preparing a dictionary again is cheap).
+fn keep<K: Eq + std::hash::Hash + Clone, V>(map: &mut HashMap<K, V>, key: K, value: V) {
+    if map.len() >= PREPARED
+        && !map.contains_key(&key)
+        && let Some(other) = map.keys().next().cloned()
+    {
+        map.remove(&other);
+    }
+    map.insert(key, value);
+}
+
 /// A lock's value to read. A panic while it was held left the maps whole
 /// (each change is one insert), so a poisoned lock is taken as it is.
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -194,7 +213,7 @@ impl Store {
             id,
             cdict: CDict::create(&bytes, super::ZSTD_LEVEL),
         });
-        write(&self.dicts.encoders).insert(key, Arc::clone(&made));
+        keep(&mut write(&self.dicts.encoders), key, Arc::clone(&made));
         Ok(Some(made))
     }
 
@@ -229,7 +248,7 @@ impl Store {
             return Ok(Arc::clone(d));
         }
         let made = Arc::new(DDict::create(&self.dictionary(id)?));
-        write(&self.dicts.decoders).insert(id, Arc::clone(&made));
+        keep(&mut write(&self.dicts.decoders), id, Arc::clone(&made));
         Ok(made)
     }
 
@@ -337,6 +356,20 @@ mod tests {
     /// A site's first pages train its two dictionaries; the pages after
     /// them are compressed with them, much smaller; a new process reads
     /// every page and record back exactly.
+    #[test]
+    fn prepared_dictionaries_stay_bounded_however_many_sites() {
+        let mut map = HashMap::new();
+        for site in 0..PREPARED * 3 {
+            keep(&mut map, site, site);
+            assert!(map.len() <= PREPARED);
+            assert_eq!(map.get(&site), Some(&site), "the one just prepared stays");
+        }
+        let before = map.clone();
+        let kept = *before.keys().next().unwrap();
+        keep(&mut map, kept, kept);
+        assert_eq!(map, before, "a dictionary kept again drops none");
+    }
+
     #[test]
     fn a_sites_raw_bytes_and_records_get_dictionaries_and_read_back_exactly() {
         let dir = tempfile::tempdir().unwrap();
