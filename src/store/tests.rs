@@ -657,3 +657,55 @@ fn a_response_head_is_kept_once_and_read_back_with_its_version() {
         None
     );
 }
+
+/// A crawl's batch leaves an unchanged page's last fetch to its frontier
+/// slot: sled's `fetched` keeps its value, and the page reads the slot's
+/// later fetch; a 304 for a page another site stored stays in sled.
+#[test]
+fn a_crawl_keeps_unchanged_fetches_in_slots() {
+    use crate::store::schedule::Revisit;
+    let store = Store::temporary().unwrap();
+    let html = page(BODY, 1);
+    store.frontier_begin("example", &[URL], 0, false).unwrap();
+    put(&store, &html, 0);
+    let before = store
+        .fetched
+        .iter()
+        .collect::<sled::Result<Vec<_>>>()
+        .unwrap();
+
+    let mut batch = Batch::default();
+    batch.crawled("example");
+    let again = fetch(URL, &html, 60);
+    batch.add_page(PreparedPage::new(&again, record(&html)).unwrap());
+    let outcomes = store.commit(&batch).unwrap();
+    assert_eq!(outcomes, [PutOutcome::Unchanged]);
+    let after = store
+        .fetched
+        .iter()
+        .collect::<sled::Result<Vec<_>>>()
+        .unwrap();
+    assert_eq!(before, after, "nothing written to sled's last fetches");
+    for (url, visit, fetched) in batch.visits(&outcomes) {
+        store
+            .frontier_done("example", url, visit, 60, Revisit::default(), fetched)
+            .unwrap();
+    }
+    let state = store.page(URL).unwrap().unwrap();
+    assert_eq!(state.last_fetched, timestamp(again.fetched_at));
+
+    // a 304 in another site's crawl: the page's own site has no slot for it
+    let mut batch = Batch::default();
+    batch.crawled("other");
+    let not_modified = Fetch {
+        status: 304,
+        ..fetch(URL, "", 120)
+    };
+    batch.add_not_modified(FetchLogEntry::new(&not_modified, "not_modified"));
+    store.commit(&batch).unwrap();
+    let state = store.page(URL).unwrap().unwrap();
+    assert_eq!(
+        (state.last_fetched, state.last_status),
+        (timestamp(not_modified.fetched_at), 304)
+    );
+}

@@ -70,7 +70,7 @@ impl Store {
             .transaction(
                 |(pages, fetched, versions, history, raw, raw_ids, heads, log, changes)| {
                     let trees = TxTrees {
-                        crawled: batch.crawled,
+                        crawled: batch.crawled.as_deref(),
                         pages,
                         fetched,
                         versions,
@@ -89,10 +89,8 @@ impl Store {
                             Ok(outcome)
                         })
                         .collect::<TxResult<Vec<_>>>()?;
-                    if !batch.crawled {
-                        for &i in &batch.not_modified {
-                            revalidated(pages, fetched, &logged[i])?;
-                        }
+                    for &i in &batch.not_modified {
+                        revalidated(pages, fetched, &logged[i], batch.crawled.as_deref())?;
                     }
                     entries.extend_from_slice(logged);
                     put_log(log, &entries)?;
@@ -341,8 +339,8 @@ pub struct Batch {
     /// Which of `logged` are 304s: their page's last fetch changes too.
     not_modified: Vec<usize>,
     /// Whether the caller records the last fetch of its unchanged pages in
-    /// their frontier slots ([`Batch::crawled`]).
-    crawled: bool,
+    /// their frontier slots: the site whose crawl it is ([`Batch::crawled`]).
+    crawled: Option<String>,
 }
 
 impl Batch {
@@ -381,12 +379,14 @@ impl Batch {
         self.pages.is_empty() && self.logged.is_empty()
     }
 
-    /// A crawl's batch: the crawl passes each page's fetch to
+    /// A batch of `site`'s crawl: the crawl passes each page's fetch to
     /// `frontier_done` (see [`Batch::visits`]), which keeps it in the URL's
-    /// slot, so that an unchanged page (a 200 with the same content and
-    /// validators, or a 304) writes nothing to sled but its fetch-log entry.
-    pub fn crawled(&mut self) {
-        self.crawled = true;
+    /// slot in the site's frontier, so that an unchanged page of the site
+    /// (a 200 with the same content and validators, or a 304) writes
+    /// nothing to sled but its fetch-log entry. A page another site stored
+    /// keeps its last fetch in sled, where its own site's slot is not.
+    pub fn crawled(&mut self, site: &str) {
+        self.crawled = Some(site.to_owned());
     }
 
     /// Each URL of the batch with what its fetch found, given the
@@ -419,7 +419,7 @@ impl Batch {
 /// The trees one page's write touches, inside a transaction.
 struct TxTrees<'a> {
     /// See [`Batch::crawled`].
-    crawled: bool,
+    crawled: Option<&'a str>,
     pages: &'a sled::transaction::TransactionalTree,
     fetched: &'a sled::transaction::TransactionalTree,
     versions: &'a sled::transaction::TransactionalTree,
@@ -522,7 +522,11 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
     };
     match stored {
         // the crawl keeps this fetch in the URL's slot
-        Some(_) if only_fetched && t.crawled && same_validators => {}
+        Some(_)
+            if only_fetched
+                && t.crawled.is_some()
+                && t.crawled == p.site.as_deref()
+                && same_validators => {}
         Some(stored) if only_fetched => put_fetch(t.fetched, &page, &stored)?,
         _ => put_page(t.pages, t.fetched, &page)?,
     }
@@ -600,13 +604,17 @@ fn get_page(
 }
 
 /// A known page answered 304: its last fetch is this one, its validators
-/// stay.
+/// stay. A page of `crawled`, the site whose crawl this is, has it kept in
+/// its slot instead.
 fn revalidated(
     pages: &sled::transaction::TransactionalTree,
     fetched: &sled::transaction::TransactionalTree,
     entry: &FetchLogEntry,
+    crawled: Option<&str>,
 ) -> TxResult<()> {
-    if let Some(Loaded { stored, mut page }) = get_page(pages, fetched, &entry.url)? {
+    if let Some(Loaded { stored, mut page }) = get_page(pages, fetched, &entry.url)?
+        && (crawled.is_none() || page.site.as_deref() != crawled)
+    {
         page.last_fetched.clone_from(&entry.fetched_at);
         page.last_status = entry.status;
         put_fetch(fetched, &page, &stored)?;

@@ -658,7 +658,7 @@ impl<'a> SiteCrawl<'a> {
         }
         self.finish_commit().await?;
         let mut batch = std::mem::take(&mut self.batch);
-        batch.crawled();
+        batch.crawled(&self.site.name);
         let store = self.store.clone();
         let site = self.site.name.clone();
         let bounds = self.site.revisit;
