@@ -179,7 +179,7 @@ impl<'s> Snapshots<'s> {
     /// Extract a page and add it to the batch, storing the batch when it is
     /// full. Bytes that are no web page are logged (`not_html`) and counted
     /// as skipped. With a site's rules, a page is stored only when it is a
-    /// document as the crawler judges it ([`is_document`]); a list page is
+    /// document as the crawler judges it (`is_document`); a list page is
     /// logged (`listing`).
     ///
     /// # Errors

@@ -14,6 +14,12 @@
 //! [`Store::frontier_pending`] reads back the URLs still to visit, in the
 //! crawl's order; [`Store::frontier_done`] marks one visited and schedules
 //! its next visit.
+//!
+//! What changes on every visit lives apart from the entry: whether this
+//! crawl visited it is the entry's round against the site's [`Round`], and
+//! the round, kind and schedule a visit sets are written to the entry's
+//! slot (`super::slots`), in place; the entry in sled is written once,
+//! when it is added.
 
 use super::schedule::{Pending, Rank, Revisit, UrlKind, Visit};
 use super::slots::Slot;
@@ -30,7 +36,7 @@ pub struct FrontierEntry {
     /// Links from a seed (0 for seeds).
     pub depth: u32,
     /// Whether the current crawl has fetched it (or left it out as not due):
-    /// read off `round` and the site's current [`Round`], never stored.
+    /// read off `round` and the site's current round, never stored.
     #[serde(skip)]
     pub done: bool,
     /// The site's crawl round that last fetched it; 0 when none did
@@ -64,8 +70,8 @@ impl FrontierEntry {
 /// document. A URL is done in it when a fetch of this round marked it, or
 /// when it is a document not due when the round began (unless `full`).
 /// Beginning a crawl is therefore one small write, not a rewrite of every
-/// entry of the site: an unchanged recrawl rewrites each entry once, when
-/// it is fetched.
+/// entry of the site; a fetch then rewrites only the entry's slot
+/// (`super::slots`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Round {
     number: u32,
