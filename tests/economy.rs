@@ -37,7 +37,7 @@ fn heavy_mirror(articles: usize, dir: &Path) -> u64 {
 #[test]
 fn a_generated_site_takes_under_a_quarter_of_its_html() {
     let tmp = tempfile::tempdir().unwrap();
-    let articles = 800;
+    let articles = 1500;
     let html = heavy_mirror(articles, &tmp.path().join("mirror"));
     let config = tmp.path().join("site.toml");
     std::fs::write(
@@ -116,6 +116,9 @@ fn a_generated_site_takes_under_a_quarter_of_its_html() {
     );
 }
 
+/// sled's log segment: its file grows and shrinks by these.
+const SLED_SEGMENT: u64 = 512 * 1024;
+
 /// Serve `dir` on 127.0.0.1 like a CMS behind a cache: every page has an
 /// `ETag`, but only half of them honour `If-None-Match` (304); the others
 /// answer 200 with the same bytes, as many government sites do.
@@ -149,11 +152,20 @@ fn serve_dir(dir: std::path::PathBuf) -> std::net::SocketAddr {
 }
 
 /// A recrawl that finds nothing changed (304s and 200s with the same
-/// bytes) writes nothing to sled but its fetch log: every other tree keeps
-/// its entries and bytes, three times in a row, while each page's last
-/// fetch still moves on (kept in its frontier slot, `src/store/slots.rs`).
+/// bytes) adds nothing but its fetch log, three times in a row: every tree
+/// keeps its entries and bytes; the fetch log, and the store's files but
+/// sled's, grow by at most 50 bytes a page; and each page's last fetch
+/// still moves on (kept in its frontier slot, `src/store/slots.rs`).
+///
+/// sled's own file moves by whole 512 KiB segments as its cleaner works
+/// off the first crawl's garbage, at times its flusher thread picks: here,
+/// on a loaded machine, recrawl 1 took up to two segments. The bound below
+/// (four over the three recrawls) is a guard against writes per page
+/// coming back (schema 8 grew it by up to 1.6 MB a recrawl at this size),
+/// not the target: `bench/store_size.sh` measures that (see
+/// `docs/PERFORMANCE.md`).
 #[test]
-fn an_unchanged_recrawl_writes_only_its_fetch_log() {
+fn an_unchanged_recrawl_adds_only_its_fetch_log() {
     let tmp = tempfile::tempdir().unwrap();
     let articles = 1500;
     let site = tmp.path().join("site");
@@ -182,8 +194,8 @@ fn an_unchanged_recrawl_writes_only_its_fetch_log() {
         args.extend_from_slice(extra);
         serde_json::from_str(&ok(&govsnap(&args))).unwrap()
     };
-    // every tree but the fetch log and `meta` (crawl records): entries,
-    // key bytes, value bytes
+    // every tree but `meta` (crawl records): entries, key bytes, value
+    // bytes; the fetch log is the file of that name, in frames
     let trees = || -> Vec<(String, u64, u64, u64)> {
         let stats: Value = serde_json::from_str(&ok(&govsnap(&[
             "stats", "--config", cfg, "--format", "json",
@@ -194,7 +206,7 @@ fn an_unchanged_recrawl_writes_only_its_fetch_log() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|t| t["tree"] != "fetch_log" && t["tree"] != "meta")
+            .filter(|t| t["tree"] != "meta")
             .map(|t| {
                 let name = t["tree"].as_str().unwrap().to_owned();
                 (
@@ -205,6 +217,20 @@ fn an_unchanged_recrawl_writes_only_its_fetch_log() {
                 )
             })
             .collect()
+    };
+    // the store's files: sled's log (`db`), and all the others
+    let files = || -> (u64, u64) {
+        let mut sizes = (0, 0);
+        for file in std::fs::read_dir(tmp.path().join("store")).unwrap() {
+            let file = file.unwrap();
+            let len = file.metadata().unwrap().len();
+            if file.file_name() == "db" {
+                sizes.0 += len;
+            } else {
+                sizes.1 += len;
+            }
+        }
+        sizes
     };
     let last_fetched = || -> Vec<(String, u16)> {
         let out = ok(&govsnap(&["pages", "--config", cfg, "--format", "json"]));
@@ -227,7 +253,10 @@ fn an_unchanged_recrawl_writes_only_its_fetch_log() {
         Some(articles as u64),
         "{first}"
     );
-    let before = trees();
+    let mut before = trees();
+    let (sled_first, mut others) = files();
+    let log =
+        |trees: &[(String, u64, u64, u64)]| trees.iter().find(|t| t.0 == "fetch_log").unwrap().3;
     assert!(
         before
             .iter()
@@ -243,11 +272,30 @@ fn an_unchanged_recrawl_writes_only_its_fetch_log() {
         assert_eq!(summary["new_versions"].as_u64(), Some(0), "{summary}");
         assert_eq!(unchanged + not_modified, articles as u64, "{summary}");
         assert!(unchanged > 0 && not_modified > 0, "both kinds: {summary}");
+        let (sled_now, others_now) = files();
+        let now = trees();
+        let grew = |t: &[(String, u64, u64, u64)]| {
+            t.iter()
+                .filter(|t| t.0 != "fetch_log")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
-            trees(),
-            before,
-            "recrawl {round}: no tree but the fetch log changed size"
+            grew(&now),
+            grew(&before),
+            "recrawl {round}: no tree changed"
         );
+        let logged = log(&now) - log(&before);
+        assert!(
+            logged > 0 && logged <= 50 * articles as u64,
+            "recrawl {round}: the fetch log grew by {logged} bytes"
+        );
+        assert!(
+            others_now.saturating_sub(others) <= 50 * articles as u64
+                && sled_now <= sled_first + 4 * SLED_SEGMENT,
+            "recrawl {round}: sled's file {sled_first} → {sled_now}, the others {others} → {others_now}"
+        );
+        (others, before) = (others_now, now);
         let now = last_fetched();
         for ((was, _), (is, status)) in fetched.iter().zip(&now) {
             assert!(is > was, "recrawl {round}: last fetch {was} → {is}");

@@ -55,6 +55,8 @@
 
 mod changes;
 mod dicts;
+mod disk;
+mod fetchlog;
 mod frontier;
 mod keys;
 pub mod schedule;
@@ -100,10 +102,14 @@ use std::time::SystemTime;
 /// rewrites small values in place and adds none. An older store is brought to
 /// the current schema when opened (`upgrade`), once, in place, and then
 /// marked.
-pub const STORE_SCHEMA: u32 = 9;
+pub const STORE_SCHEMA: u32 = 10;
 
 /// The file in the store directory that holds the slots (`slots`).
 const SLOTS_FILE: &str = "slots";
+/// The fetch log's file in the store directory (see `fetchlog`).
+const FETCH_LOG_FILE: &str = "fetch_log";
+/// sled's log file in the store directory.
+const DB_FILE: &str = "db";
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache, counted in the bytes its pages take serialized; in
@@ -177,7 +183,9 @@ pub struct Store {
     dicts_tree: sled::Tree,
     /// The raw-byte dictionaries in use, and samples for the next ones.
     dicts: std::sync::Arc<dicts::Dicts>,
-    fetch_log: sled::Tree,
+    /// Tree `fetch_log`, where the fetch log was before schema 10: empty
+    /// once the upgrade has moved it to [`FETCH_LOG_FILE`].
+    fetch_log_tree: sled::Tree,
     frontier: sled::Tree,
     meta: sled::Tree,
     changes: sled::Tree,
@@ -190,6 +198,12 @@ pub struct Store {
     /// Held around each transaction that adds changes, so that their ids
     /// commit in order (see `changes`).
     write_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Last, so that it is dropped after the sled handles above (which
+    /// flush when dropped): what it still has queued is then durable.
+    fetch_log: std::sync::Arc<fetchlog::FetchLog>,
+    /// Keeps sled's file a whole number of its segments (`None`: a
+    /// temporary store); last for the same reason.
+    reserve: Option<std::sync::Arc<disk::Reserve>>,
 }
 
 /// The content fields the content hash covers, in a fixed order.
@@ -250,7 +264,25 @@ impl Store {
             what: format!("opening {}", path.join(SLOTS_FILE).display()),
             source: e,
         })?;
-        Self::from_db(path, db, slots)
+        let log_path = path.join(FETCH_LOG_FILE);
+        let (log, torn) = fetchlog::FetchLog::open(&log_path).map_err(|e| Error::Io {
+            what: format!(
+                "opening the fetch log {} (move it away to start a new one)",
+                log_path.display()
+            ),
+            source: e,
+        })?;
+        if torn > 0 {
+            tracing::warn!(file = %log_path.display(), bytes = torn, "dropped a torn fetch-log frame");
+        }
+        let reserve = disk::Reserve::open(&path.join(DB_FILE)).map_err(|e| Error::Io {
+            what: format!(
+                "opening {} to reserve its segments",
+                path.join(DB_FILE).display()
+            ),
+            source: e,
+        })?;
+        Self::from_db(path, db, (slots, log, Some(reserve)))
     }
 
     /// Open the store at `path`, which must exist: for readers, which must
@@ -277,14 +309,21 @@ impl Store {
             .temporary(true)
             .open()
             .map_err(|e| open_error(Path::new("(temporary)"), e))?;
-        let slots = slots::Slots::anonymous().map_err(|e| Error::Io {
-            what: "creating a temporary slots file".to_owned(),
+        let temporary = |what: &str, e| Error::Io {
+            what: format!("creating a temporary {what}"),
             source: e,
-        })?;
-        Self::from_db(Path::new("(temporary)"), db, slots)
+        };
+        let slots = slots::Slots::anonymous().map_err(|e| temporary("slots file", e))?;
+        let log = fetchlog::FetchLog::anonymous().map_err(|e| temporary("fetch log", e))?;
+        Self::from_db(Path::new("(temporary)"), db, (slots, log, None))
     }
 
-    fn from_db(path: &Path, db: sled::Db, slots: slots::Slots) -> Result<Self> {
+    /// The store on an open sled database and its files beside it.
+    fn from_db(
+        path: &Path,
+        db: sled::Db,
+        (slots, log, reserve): (slots::Slots, fetchlog::FetchLog, Option<disk::Reserve>),
+    ) -> Result<Self> {
         let err = |e| store_error(path, e);
         let meta = db.open_tree(trees::META).map_err(err)?;
         let mut upgrade = None;
@@ -319,7 +358,9 @@ impl Store {
             heads: db.open_tree(trees::HEADS).map_err(err)?,
             dicts_tree: db.open_tree(trees::DICTS).map_err(err)?,
             dicts: std::sync::Arc::default(),
-            fetch_log: db.open_tree(trees::FETCH_LOG).map_err(err)?,
+            fetch_log_tree: db.open_tree(trees::FETCH_LOG).map_err(err)?,
+            fetch_log: std::sync::Arc::new(log),
+            reserve: reserve.map(std::sync::Arc::new),
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             changes: db.open_tree(trees::CHANGES).map_err(err)?,
             slots: std::sync::Arc::new(slots),
@@ -348,7 +389,25 @@ impl Store {
     /// [`Error::Store`] when the disk refuses.
     pub fn flush(&self) -> Result<()> {
         self.db.flush().map_err(|e| store_error(&self.path, e))?;
-        self.slots.sync().map_err(|e| self.slots_error(&e))
+        self.slots.sync().map_err(|e| self.slots_error(&e))?;
+        // after sled's flush: the log never holds a fetch sled could lose
+        self.fetch_log
+            .write_pending()
+            .map_err(|e| self.file_error(FETCH_LOG_FILE, &e))?;
+        if let Some(reserve) = &self.reserve {
+            reserve
+                .whole_segments()
+                .map_err(|e| self.file_error(DB_FILE, &e))?;
+        }
+        Ok(())
+    }
+
+    /// A failure of one of the store's files, named.
+    fn file_error(&self, file: &str, e: &std::io::Error) -> Error {
+        Error::Io {
+            what: format!("writing {}", self.path.join(file).display()),
+            source: std::io::Error::new(e.kind(), e.to_string()),
+        }
     }
 
     /// A failure of the slots file, named.
@@ -557,12 +616,20 @@ impl Store {
 
     /// The fetch log, oldest first.
     pub fn fetch_log(&self) -> impl Iterator<Item = Result<FetchLogEntry>> + '_ {
-        self.fetch_log
-            .iter()
-            .flat_map(|kv| match self.decode_kv::<Vec<FetchLogEntry>>(kv) {
+        let payloads: Box<dyn Iterator<Item = fetchlog::Payload>> = match self.fetch_log.payloads()
+        {
+            Ok(payloads) => Box::new(payloads),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        };
+        payloads.flat_map(|payload| {
+            match payload
+                .map_err(|e| e.to_string())
+                .and_then(|p| self.decode_value::<Vec<FetchLogEntry>>(&p))
+            {
                 Ok(entries) => entries.into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            })
+                Err(e) => vec![Err(self.bad_value(FETCH_LOG_FILE, &e))],
+            }
+        })
     }
 
     /// Bytes the store takes on disk.

@@ -125,9 +125,7 @@ impl Slots {
 
     /// A slots file that goes with the process (for temporary stores).
     pub(crate) fn anonymous() -> io::Result<Self> {
-        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("govsnap-slots-{}-{n}", std::process::id()));
+        let path = super::disk::unnamed_path("slots");
         let slots = Self::open(&path)?;
         std::fs::remove_file(&path)?;
         Ok(slots)

@@ -39,6 +39,10 @@ pub struct StoreStats {
     pub sled_overhead_bytes: u64,
 }
 
+/// What the `fetch_log` row holds: since schema 10 the file of that name,
+/// where the tree's values moved to, counted in frames.
+const FETCH_LOG_HOLDS: &str = "fetch log (file fetch_log: JSON, zstd per write)";
+
 /// The trees, with what they hold.
 const TREES: &[(&str, &str)] = &[
     (trees::RAW, "raw page bytes (zstd)"),
@@ -53,7 +57,7 @@ const TREES: &[(&str, &str)] = &[
     (trees::FETCHED, "every page's last fetch (JSON)"),
     (trees::HISTORY, "history events (JSON)"),
     (trees::CHANGES, "changes feed (JSON)"),
-    (trees::FETCH_LOG, "fetch log (JSON, zstd per batch)"),
+    (trees::FETCH_LOG, FETCH_LOG_HOLDS),
     (trees::FRONTIER, "crawl frontier (JSON)"),
     (trees::META, "schema, crawl records"),
     (trees::VERSION_IDS, "empty since schema 7"),
@@ -77,6 +81,17 @@ impl Store {
                 key_bytes: 0,
                 value_bytes: 0,
             };
+            if name == trees::FETCH_LOG {
+                let (bytes, frames) = self.fetch_log.size().map_err(|e| crate::Error::Io {
+                    what: format!(
+                        "reading {}",
+                        self.path.join(super::FETCH_LOG_FILE).display()
+                    ),
+                    source: e,
+                })?;
+                stats.entries = frames;
+                stats.value_bytes = bytes;
+            }
             for kv in &tree {
                 let (k, v) = kv.map_err(err)?;
                 stats.entries += 1;

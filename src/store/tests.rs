@@ -320,8 +320,8 @@ fn last_fetches_keyed_by_url_move_to_the_page_id() {
     assert!(store.fetched.iter().keys().all(|k| k.unwrap().len() == 8));
 }
 
-/// The fetches of one write make one fetch-log value, read back one by
-/// one in order.
+/// The fetches written between two flushes make one fetch-log frame, read
+/// back one by one in order, before the flush too.
 #[test]
 fn a_batch_logs_its_fetches_in_one_value() {
     let store = Store::temporary().unwrap();
@@ -339,7 +339,10 @@ fn a_batch_logs_its_fetches_in_one_value() {
     batch.add_log(FetchLogEntry::new(&fetch(listing, "", 1), "listing"));
     assert_eq!(store.commit(&batch).unwrap().len(), 2);
     store.log(&fetch(URL, "", 2), "not_modified").unwrap();
-    assert_eq!(store.fetch_log.len(), 3, "one value per write");
+    assert_eq!(store.fetch_log.size().unwrap().1, 0, "queued until a flush");
+    assert_eq!(store.fetch_log().count(), 5);
+    store.flush().unwrap();
+    assert_eq!(store.fetch_log.size().unwrap().1, 1, "one frame per flush");
     let log: Vec<(String, String)> = store
         .fetch_log()
         .map(|e| e.unwrap())
@@ -594,14 +597,13 @@ fn a_schema_1_store_is_read_and_upgraded() {
     for value in store.versions.iter().values() {
         assert!(value.unwrap().starts_with(&super::ZSTD_MAGIC));
     }
-    let logged: Vec<Vec<FetchLogEntry>> = store
-        .fetch_log
-        .iter()
-        .values()
-        .map(|v| serde_json::from_slice(&v.unwrap()).unwrap())
-        .collect();
+    assert!(store.fetch_log_tree.is_empty(), "moved to its file");
+    let logged: Vec<FetchLogEntry> = store.fetch_log().map(Result::unwrap).collect();
     assert_eq!(logged.len(), 1);
-    assert_eq!(logged[0][0].outcome, "new_version");
+    assert_eq!(
+        (logged[0].url.as_str(), logged[0].outcome.as_str()),
+        (URL, "new_version")
+    );
     let v1 = store.latest(URL).unwrap().unwrap();
     assert_eq!(v1.version, 1);
     assert_eq!(store.raw(&v1).unwrap().unwrap(), html.as_bytes());

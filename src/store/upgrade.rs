@@ -12,12 +12,12 @@
 //!   of its JSON, as versions are stored now;
 //! - before schema 3: a page without an `id`, its events keyed by its URL
 //!   hash: it gets an id and its events are re-keyed under it;
-//! - before schema 4: fetch-log values of one bare entry: each becomes the
-//!   array of one entry that a write of one fetch stores now;
 //! - before schema 5: frontier keys without the site (`frontier`);
 //! - before schema 6: no changes feed (`changes`);
 //! - before schema 9: frontier entries marked `done` (`frontier`), and
-//!   last fetches keyed by URL with the validators always (`fetched`).
+//!   last fetches keyed by URL with the validators always (`fetched`);
+//! - before schema 10: the fetch log in tree `fetch_log` (before schema 4
+//!   with values of one bare entry): it moves to the file `fetch_log`.
 //!
 //! Crash safety: each page moves in one transaction, and a page that has an
 //! id and a `version_id` on every version event is left alone, so a kill
@@ -48,9 +48,6 @@ impl Store {
     /// Bring a store of schema `found` to the current one; the caller
     /// writes the mark.
     pub(super) fn upgrade(&self, found: u32) -> Result<()> {
-        if found < 4 {
-            self.upgrade_fetch_log()?;
-        }
         if found < 5 {
             self.upgrade_frontier_keys()?;
         }
@@ -63,6 +60,9 @@ impl Store {
         if found < 9 {
             self.upgrade_frontier_rounds()?;
             self.upgrade_last_fetches()?;
+        }
+        if found < 10 {
+            self.move_fetch_log()?;
         }
         Ok(())
     }
@@ -290,34 +290,37 @@ impl Store {
             })
     }
 
-    /// Fetch-log values of one bare entry (before schema 4) as the array of
-    /// one entry. Each rewrite stands alone, and an array is left alone, so
-    /// a kill leaves nothing half done.
-    fn upgrade_fetch_log(&self) -> Result<()> {
+    /// The fetch log from tree `fetch_log` (before schema 10) to its file,
+    /// each value a frame as it was; a bare entry (before schema 4) becomes
+    /// the array of one. The file is written beside and renamed whole, and
+    /// only then the tree cleared: a kill before the rename leaves the tree
+    /// as it was, one after it a file that holds it all, which the next
+    /// open keeps.
+    fn move_fetch_log(&self) -> Result<()> {
         let err = |e| store_error(&self.path, e);
-        let mut after: Option<sled::IVec> = None;
-        loop {
-            let slice: Vec<(sled::IVec, sled::IVec)> =
-                entries_after(&self.fetch_log, after.as_ref())
-                    .take(SLICE)
-                    .collect::<sled::Result<_>>()
-                    .map_err(err)?;
-            let Some((last, _)) = slice.last().cloned() else {
-                return Ok(());
-            };
-            for (key, value) in slice {
-                // an array (a JSON `[`, or a zstd frame, which only arrays are)
-                if value.first() != Some(&b'{') {
-                    continue;
-                }
-                let entry: super::FetchLogEntry = serde_json::from_slice(&value)
-                    .map_err(|e| self.bad_value(trees::FETCH_LOG, &e.to_string()))?;
-                let array = serde_json::to_vec(&[entry])
-                    .map_err(|e| self.bad_value(trees::FETCH_LOG, &e.to_string()))?;
-                self.fetch_log.insert(key, array).map_err(err)?;
-            }
-            after = Some(last);
+        if self.fetch_log_tree.is_empty() {
+            return Ok(());
         }
+        if self.fetch_log.is_empty() {
+            let payloads = self.fetch_log_tree.iter().values().map(|value| {
+                let value = value.map_err(std::io::Error::other)?;
+                if value.first() != Some(&b'{') {
+                    return Ok(value.to_vec());
+                }
+                let entry: super::FetchLogEntry = serde_json::from_slice(&value)?;
+                Ok(serde_json::to_vec(&[entry])?)
+            });
+            let path = self.path.join(super::FETCH_LOG_FILE);
+            self.fetch_log
+                .replace(&path, payloads)
+                .map_err(|e| Error::Io {
+                    what: format!("moving the fetch log to {}", path.display()),
+                    source: e,
+                })?;
+        }
+        self.fetch_log_tree.clear().map_err(err)?;
+        self.db.flush().map_err(err)?;
+        Ok(())
     }
 
     /// Raw bytes a schema-1 govsnap keyed by their hash: to an id key, with

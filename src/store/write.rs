@@ -2,7 +2,8 @@
 //! an unchanged fetch, a gone mark or a logged failure, each in one sled
 //! transaction over every tree it touches. [`PreparedPage`] does the
 //! CPU-heavy half (hashing, compression) on any thread; [`Batch`] gathers
-//! pages and log entries for [`Store::commit`].
+//! pages and log entries for [`Store::commit`]. Fetch-log entries go to
+//! the fetch log's queue after the transaction (see `fetchlog`).
 
 use super::changes::Change;
 use super::schedule::Visit;
@@ -17,6 +18,11 @@ use serde::Serialize;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::path::Path;
+
+/// Fetch-log entries queued before a write flushes the store itself: a
+/// crawler flushes after each batch, a long `ingest` every few hundred
+/// pages, so this bounds only a writer that never does.
+const QUEUED_ENTRIES: usize = 4096;
 
 impl Store {
     /// Record a fetched page and its record: a new version when its content
@@ -47,16 +53,15 @@ impl Store {
     /// Store a [`Batch`] in one transaction: all of it, or none. Returns the
     /// outcome of each of its pages, in order. A crawler prepares its pages
     /// in parallel and leaves only this to its writer. The batch's fetch-log
-    /// entries make one value: a sled entry costs more than the entry in it,
-    /// in CPU, in memory (sled keeps a record of every page of every tree)
-    /// and on disk.
+    /// entries are queued for the fetch log once the transaction has
+    /// committed (see `fetchlog`).
     ///
     /// # Errors
     /// [`Error::Store`] when the write fails; nothing of the batch is then stored.
     pub fn commit(&self, batch: &Batch) -> Result<Vec<PutOutcome>> {
         let (prepared, logged) = (&batch.pages, &batch.logged);
         let _order = self.lock_writes();
-        let outcomes = (
+        let (outcomes, entries) = (
             &self.pages,
             &self.fetched,
             &self.versions,
@@ -64,11 +69,10 @@ impl Store {
             &self.raw,
             &self.raw_ids,
             &self.heads,
-            &self.fetch_log,
             &self.changes,
         )
             .transaction(
-                |(pages, fetched, versions, history, raw, raw_ids, heads, log, changes)| {
+                |(pages, fetched, versions, history, raw, raw_ids, heads, changes)| {
                     let trees = TxTrees {
                         crawled: batch.crawled.as_deref(),
                         pages,
@@ -93,11 +97,11 @@ impl Store {
                         revalidated(pages, fetched, &logged[i], batch.crawled.as_deref())?;
                     }
                     entries.extend_from_slice(logged);
-                    put_log(log, &entries)?;
-                    Ok(outcomes)
+                    Ok((outcomes, entries))
                 },
             )
             .map_err(|e| tx_error(&self.path, e))?;
+        self.queue_log(&entries)?;
         if outcomes
             .iter()
             .any(|o| matches!(o, PutOutcome::NewVersion(_)))
@@ -159,17 +163,9 @@ impl Store {
     pub fn mark_gone(&self, fetch: &Fetch<'_>) -> Result<bool> {
         let at = timestamp(fetch.fetched_at);
         let _order = self.lock_writes();
-        let newly = (
-            &self.pages,
-            &self.fetched,
-            &self.history,
-            &self.fetch_log,
-            &self.changes,
-        )
-            .transaction(|(pages, fetched, history, log, changes)| {
-                let entry = [FetchLogEntry::new(fetch, "gone")];
+        let newly = (&self.pages, &self.fetched, &self.history, &self.changes)
+            .transaction(|(pages, fetched, history, changes)| {
                 let Some(Loaded { stored, mut page }) = get_page(pages, fetched, fetch.url)? else {
-                    put_log_one(log, &entry)?;
                     return Ok(false);
                 };
                 let newly = page.state != PageStatus::Gone;
@@ -197,10 +193,10 @@ impl Store {
                     // gone before: only its last fetch is new
                     put_fetch(fetched, &page, &stored)?;
                 }
-                put_log_one(log, &entry)?;
                 Ok(newly)
             })
             .map_err(|e| tx_error(&self.path, e))?;
+        self.queue_log(&[FetchLogEntry::new(fetch, "gone")])?;
         if newly {
             self.announce_latest()?;
         }
@@ -221,10 +217,16 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when the write fails.
     pub fn log(&self, fetch: &Fetch<'_>, outcome: &str) -> Result<()> {
-        let entry = [FetchLogEntry::new(fetch, outcome)];
-        self.fetch_log
-            .transaction(|log| put_log_one(log, &entry))
-            .map_err(|e| tx_error(&self.path, e))
+        self.queue_log(&[FetchLogEntry::new(fetch, outcome)])
+    }
+
+    /// Queue entries for the fetch log; a writer that does not flush gets
+    /// them written every [`QUEUED_ENTRIES`] all the same.
+    fn queue_log(&self, entries: &[FetchLogEntry]) -> Result<()> {
+        if self.fetch_log.append(entries) >= QUEUED_ENTRIES {
+            self.flush()?;
+        }
+        Ok(())
     }
 }
 
@@ -676,28 +678,6 @@ pub(super) fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 /// [`compress`] inside a transaction.
 fn compress_tx(bytes: &[u8]) -> TxResult<Vec<u8>> {
     compress(bytes).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
-}
-
-/// One fetch-log value for a write's entries: a JSON array, in a zstd frame
-/// when it holds more than one entry.
-fn put_log(log: &sled::transaction::TransactionalTree, entries: &[FetchLogEntry]) -> TxResult<()> {
-    if entries.len() < 2 {
-        return put_log_one(log, entries);
-    }
-    let compressed = compress_tx(&to_json(&entries)?)?;
-    log.insert(&keys::id_key(log.generate_id()?), compressed)?;
-    Ok(())
-}
-
-/// [`put_log`] for at most one entry: plain JSON, no zstd context.
-fn put_log_one(
-    log: &sled::transaction::TransactionalTree,
-    entries: &[FetchLogEntry],
-) -> TxResult<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    put_json(log, &keys::id_key(log.generate_id()?), &entries)
 }
 
 /// Add a change to the feed, under the next id.
