@@ -8,11 +8,14 @@
 //! [`Store::put`] (a page was fetched and extracted: new version or
 //! unchanged; [`PreparedPage`], [`Batch`] and [`Store::commit`] split it
 //! for a writer thread), [`Store::mark_gone`] (404/410) and [`Store::log_failure`].
-//! Each writes the page state, its history, its version and raw bytes and
-//! the fetch-log entry in **one sled transaction**, so a crash leaves either
-//! all of them or none. Durability is explicit: sled acknowledges a write
-//! before it is on disk, so callers [`Store::flush`] at their own durability
-//! points (the `ingest` command: every [`FLUSH_EVERY`] pages and at the end).
+//! Each writes the page state, its history, its version and raw bytes in
+//! **one sled transaction**, so a crash leaves either all of them or none;
+//! its fetch-log entry is queued for the append-only file `fetch_log`
+//! (`fetchlog`). Durability is explicit: sled acknowledges a write before it
+//! is on disk, so callers [`Store::flush`] at their own durability points
+//! (the `ingest` command: every [`FLUSH_EVERY`] pages and at the end), which
+//! also appends the queued fetch-log entries and syncs the files beside
+//! sled's.
 //!
 //! # Reading a store
 //!
@@ -52,6 +55,8 @@
 //! - `write`: the write path: [`PreparedPage`], [`Batch`], the transactions.
 //! - `trees`: tree names; `keys`: key encoding; `values`: the JSON values;
 //!   `frontier`: the crawl frontier kept with the pages.
+//! - Files beside sled's: `slots` (rewritten in place), `fetchlog` (the
+//!   fetch log, appended), `disk` (sled's file reserved a segment at a time).
 
 mod changes;
 mod dicts;

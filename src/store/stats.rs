@@ -1,5 +1,5 @@
 //! Where a store's bytes go (`govsnap stats`): every tree's entries, key
-//! and value bytes, and what sled itself takes on disk beyond them (its log
+//! and value bytes (the fetch log's row: its file, in frames), and what sled itself takes on disk beyond them (its log
 //! framing, node index, and the space of values since rewritten that its
 //! segment cleaner has not reclaimed yet). Reads every key and value once;
 //! holds one at a time.
