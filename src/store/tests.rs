@@ -711,3 +711,46 @@ fn a_crawl_keeps_unchanged_fetches_in_slots() {
         (timestamp(not_modified.fetched_at), 304)
     );
 }
+
+/// The schema-10 move of the fetch log from its tree to its file, and a
+/// kill after the file was renamed in but before the tree was cleared:
+/// every entry is there once.
+#[test]
+fn the_fetch_log_moves_to_its_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let entries = [
+        FetchLogEntry::new(&fetch(URL, "", 1), "unchanged"),
+        FetchLogEntry::new(
+            &fetch("http://www.example.gov.cn/gk/index.html", "", 2),
+            "listing",
+        ),
+    ];
+    // a schema-9 store: the entries in tree `fetch_log`, no file
+    let as_schema_9 = |entries: &[FetchLogEntry]| {
+        let db = sled::Config::new().path(&path).open().unwrap();
+        let tree = db.open_tree(trees::FETCH_LOG).unwrap();
+        tree.insert(
+            keys::id_key(7),
+            write::compress(&serde_json::to_vec(entries).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let meta = db.open_tree(trees::META).unwrap();
+        meta.insert(trees::SCHEMA_KEY, b"9".as_slice()).unwrap();
+        db.flush().unwrap();
+    };
+    drop(Store::open(&path).unwrap());
+    std::fs::remove_file(path.join(super::FETCH_LOG_FILE)).unwrap();
+    as_schema_9(&entries);
+    let outcomes =
+        |store: &Store| -> Vec<String> { store.fetch_log().map(|e| e.unwrap().outcome).collect() };
+    let store = reopen(&path).unwrap();
+    assert_eq!(outcomes(&store), ["unchanged", "listing"]);
+    assert!(store.fetch_log_tree.is_empty());
+    drop(store);
+    // killed after the rename: the file holds the frames, the tree too
+    as_schema_9(&entries);
+    let store = reopen(&path).unwrap();
+    assert_eq!(outcomes(&store), ["unchanged", "listing"], "not twice");
+    assert!(store.fetch_log_tree.is_empty());
+}
