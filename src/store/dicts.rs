@@ -405,7 +405,10 @@ mod tests {
                 .versions
                 .iter()
                 .values()
-                .filter(|v| zstd_safe::get_dict_id_from_frame(&v.as_ref().unwrap()[..]) != 0)
+                .filter(|v| {
+                    let frame = store.unpack(v.as_ref().unwrap()).unwrap();
+                    zstd_safe::get_dict_id_from_frame(&frame) != 0
+                })
                 .count();
             assert_eq!(framed_with_dict, pages.len() - TRAIN_SAMPLES);
             let plain: usize = sizes[..TRAIN_SAMPLES].iter().sum::<usize>() / TRAIN_SAMPLES;

@@ -21,6 +21,7 @@
 //! sled value of tree `fetch_log` held before schema 10). Opening drops a
 //! torn last frame (a kill during an append).
 
+use super::frames::{FRAME_HEAD, frame, frame_len, read_frame};
 use super::values::FetchLogEntry;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -30,8 +31,6 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The first bytes of the file: what it is, and its layout's version.
 pub(super) const MAGIC: &[u8; 8] = b"GSFLOG1\n";
-/// Bytes before a frame's payload: its length and check.
-const FRAME_HEAD: u64 = 8;
 /// Opening checks the payloads of the frames in this many last bytes: an
 /// append that a crash tore can only be there.
 const CHECKED_TAIL: u64 = 1 << 20;
@@ -50,8 +49,7 @@ struct Inner {
     pending: Vec<FetchLogEntry>,
 }
 
-/// A payload, or why none could be read.
-pub(super) type Payload = io::Result<Vec<u8>>;
+pub(super) use super::frames::Payload;
 
 impl FetchLog {
     /// Open the log at `path`, creating it when missing. Returns the log
@@ -232,53 +230,6 @@ fn payload(entries: &[FetchLogEntry]) -> io::Result<Vec<u8>> {
         return Ok(json);
     }
     super::write::compress(&json)
-}
-
-/// A payload with its length and check.
-fn frame(payload: &[u8]) -> io::Result<Vec<u8>> {
-    let len = u32::try_from(payload.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a fetch-log frame over 4 GiB"))?;
-    let mut frame = Vec::with_capacity(payload.len() + 8);
-    frame.extend_from_slice(&len.to_le_bytes());
-    frame.extend_from_slice(&check(payload));
-    frame.extend_from_slice(payload);
-    Ok(frame)
-}
-
-fn check(payload: &[u8]) -> [u8; 4] {
-    let hash = blake3::hash(payload);
-    let mut check = [0; 4];
-    check.copy_from_slice(&hash.as_bytes()[..4]);
-    check
-}
-
-fn frame_len(file: &File, at: u64) -> io::Result<u32> {
-    let mut len = [0; 4];
-    file.read_exact_at(&mut len, at)?;
-    Ok(u32::from_le_bytes(len))
-}
-
-/// The payload of the frame at `at`, checked.
-fn read_frame(file: &File, at: u64, end: u64) -> Payload {
-    let mut head = [0; 8];
-    file.read_exact_at(&mut head, at)?;
-    let len = u64::from(u32::from_le_bytes([head[0], head[1], head[2], head[3]]));
-    if len == 0 || at + FRAME_HEAD + len > end {
-        return Err(bad_frame(at));
-    }
-    let mut payload = vec![0; usize::try_from(len).map_err(|_| bad_frame(at))?];
-    file.read_exact_at(&mut payload, at + FRAME_HEAD)?;
-    if check(&payload) != head[4..8] {
-        return Err(bad_frame(at));
-    }
-    Ok(payload)
-}
-
-fn bad_frame(at: u64) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("the fetch log's frame at byte {at} is damaged"),
-    )
 }
 
 /// Where the whole frames of a file of `len` bytes end: frames are walked

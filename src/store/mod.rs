@@ -9,7 +9,9 @@
 //! unchanged; [`PreparedPage`], [`Batch`] and [`Store::commit`] split it
 //! for a writer thread), [`Store::mark_gone`] (404/410) and [`Store::log_failure`].
 //! Each writes the page state, its history, its version and raw bytes in
-//! **one sled transaction**, so a crash leaves either all of them or none;
+//! **one sled transaction** (the version and raw bytes themselves appended
+//! to the packs and synced before it commits), so a crash leaves either all
+//! of them or none;
 //! its fetch-log entry is queued for the append-only file `fetch_log`
 //! (`fetchlog`). Durability is explicit: sled acknowledges a write before it
 //! is on disk, so callers [`Store::flush`] at their own durability points
@@ -56,14 +58,18 @@
 //! - `trees`: tree names; `keys`: key encoding; `values`: the JSON values;
 //!   `frontier`: the crawl frontier kept with the pages.
 //! - Files beside sled's: `slots` (rewritten in place), `fetchlog` (the
-//!   fetch log, appended), `disk` (sled's file reserved a segment at a time).
+//!   fetch log, appended), `packs` (raw bytes and version records, appended;
+//!   sled keeps pointers), `frames` (the frame both appended files use),
+//!   `disk` (sled's file reserved a segment at a time).
 
 mod changes;
 mod dicts;
 mod disk;
 mod fetchlog;
+mod frames;
 mod frontier;
 mod keys;
+mod packs;
 pub mod schedule;
 mod slots;
 mod stats;
@@ -107,12 +113,14 @@ use std::time::SystemTime;
 /// rewrites small values in place and adds none. An older store is brought to
 /// the current schema when opened (`upgrade`), once, in place, and then
 /// marked.
-pub const STORE_SCHEMA: u32 = 10;
+pub const STORE_SCHEMA: u32 = 11;
 
 /// The file in the store directory that holds the slots (`slots`).
 const SLOTS_FILE: &str = "slots";
 /// The fetch log's file in the store directory (see `fetchlog`).
 const FETCH_LOG_FILE: &str = "fetch_log";
+/// The pack files' directory in the store directory (see `packs`).
+const PACKS_DIR: &str = "packs";
 /// sled's log file in the store directory.
 const DB_FILE: &str = "db";
 /// How many pages the `ingest` command writes between two flushes.
@@ -191,6 +199,8 @@ pub struct Store {
     /// Tree `fetch_log`, where the fetch log was before schema 10: empty
     /// once the upgrade has moved it to [`FETCH_LOG_FILE`].
     fetch_log_tree: sled::Tree,
+    /// Where the values of `raw` and `versions` are.
+    packs: std::sync::Arc<packs::Packs>,
     frontier: sled::Tree,
     meta: sled::Tree,
     changes: sled::Tree,
@@ -287,7 +297,11 @@ impl Store {
             ),
             source: e,
         })?;
-        Self::from_db(path, db, (slots, log, Some(reserve)))
+        let packs = packs::Packs::open(&path.join(PACKS_DIR)).map_err(|e| Error::Io {
+            what: format!("opening the packs in {}", path.join(PACKS_DIR).display()),
+            source: e,
+        })?;
+        Self::from_db(path, db, (slots, log, packs, Some(reserve)))
     }
 
     /// Open the store at `path`, which must exist: for readers, which must
@@ -320,14 +334,20 @@ impl Store {
         };
         let slots = slots::Slots::anonymous().map_err(|e| temporary("slots file", e))?;
         let log = fetchlog::FetchLog::anonymous().map_err(|e| temporary("fetch log", e))?;
-        Self::from_db(Path::new("(temporary)"), db, (slots, log, None))
+        let packs = packs::Packs::temporary().map_err(|e| temporary("packs directory", e))?;
+        Self::from_db(Path::new("(temporary)"), db, (slots, log, packs, None))
     }
 
     /// The store on an open sled database and its files beside it.
     fn from_db(
         path: &Path,
         db: sled::Db,
-        (slots, log, reserve): (slots::Slots, fetchlog::FetchLog, Option<disk::Reserve>),
+        (slots, log, packs, reserve): (
+            slots::Slots,
+            fetchlog::FetchLog,
+            packs::Packs,
+            Option<disk::Reserve>,
+        ),
     ) -> Result<Self> {
         let err = |e| store_error(path, e);
         let meta = db.open_tree(trees::META).map_err(err)?;
@@ -365,6 +385,7 @@ impl Store {
             dicts: std::sync::Arc::default(),
             fetch_log_tree: db.open_tree(trees::FETCH_LOG).map_err(err)?,
             fetch_log: std::sync::Arc::new(log),
+            packs: std::sync::Arc::new(packs),
             reserve: reserve.map(std::sync::Arc::new),
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             changes: db.open_tree(trees::CHANGES).map_err(err)?,
@@ -589,6 +610,9 @@ impl Store {
         let Some(compressed) = compressed else {
             return Ok(None);
         };
+        let compressed = self
+            .unpack(&compressed)
+            .map_err(|e| self.bad_value(trees::RAW, &e))?;
         self.decode_frame(&compressed)
             .map(Some)
             .map_err(|e| self.bad_value(trees::RAW, &e))
@@ -676,11 +700,28 @@ impl Store {
         &self,
         bytes: &[u8],
     ) -> std::result::Result<T, String> {
+        let bytes = &*self.unpack(bytes)?;
         if bytes.starts_with(&ZSTD_MAGIC) {
             let json = self.decode_frame(bytes)?;
             serde_json::from_slice(&json).map_err(|e| e.to_string())
         } else {
             serde_json::from_slice(bytes).map_err(|e| e.to_string())
+        }
+    }
+
+    /// A value of `raw` or `versions` is a pointer into the packs: the
+    /// value it points to; any other value as it is.
+    fn unpack<'v>(
+        &self,
+        value: &'v [u8],
+    ) -> std::result::Result<std::borrow::Cow<'v, [u8]>, String> {
+        match packs::Pointer::decode(value) {
+            Some(at) => self
+                .packs
+                .read(at)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| format!("{} ({e})", self.path.join(PACKS_DIR).display())),
+            None => Ok(std::borrow::Cow::Borrowed(value)),
         }
     }
 

@@ -45,14 +45,14 @@ const FETCH_LOG_HOLDS: &str = "fetch log (file fetch_log: JSON, zstd per write)"
 
 /// The trees, with what they hold.
 const TREES: &[(&str, &str)] = &[
-    (trees::RAW, "raw page bytes (zstd)"),
+    (trees::RAW, "raw page bytes (zstd, in packs/)"),
     (trees::RAW_IDS, "raw bytes' hash → id"),
     (trees::HEADS, "response heads (zstd)"),
     (
         trees::DICTS,
         "zstd dictionaries (raw bytes, records) per site",
     ),
-    (trees::VERSIONS, "version records (zstd JSON)"),
+    (trees::VERSIONS, "version records (zstd JSON, in packs/)"),
     (trees::PAGES, "page states (JSON)"),
     (trees::FETCHED, "every page's last fetch (JSON)"),
     (trees::HISTORY, "history events (JSON)"),
@@ -96,7 +96,9 @@ impl Store {
                 let (k, v) = kv.map_err(err)?;
                 stats.entries += 1;
                 stats.key_bytes += k.len() as u64;
-                stats.value_bytes += v.len() as u64;
+                // a value in the packs counts its bytes there
+                stats.value_bytes += super::packs::Pointer::decode(&v)
+                    .map_or(v.len() as u64, super::packs::Pointer::len);
             }
             out.push(stats);
         }

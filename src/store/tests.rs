@@ -494,7 +494,8 @@ fn versions_are_stored_compressed() {
     let store = Store::temporary().unwrap();
     put(&store, &page(BODY, 1), 0);
     let value = store.versions.iter().next().unwrap().unwrap().1;
-    assert!(value.starts_with(&ZSTD_MAGIC));
+    assert!(packs::Pointer::decode(&value).is_some(), "in the packs");
+    assert!(store.unpack(&value).unwrap().starts_with(&ZSTD_MAGIC));
     let latest = store.latest(URL).unwrap().unwrap();
     assert_eq!(
         latest.record.title.as_deref(),
@@ -593,9 +594,22 @@ fn a_schema_1_store_is_read_and_upgraded() {
         db.flush().unwrap();
     }
     let store = reopen(&path).unwrap();
-    // one layout: versions in zstd frames, the fetch log in arrays
-    for value in store.versions.iter().values() {
-        assert!(value.unwrap().starts_with(&super::ZSTD_MAGIC));
+    // one layout: versions in the packs as zstd frames, the fetch log in
+    // its file
+    for value in store
+        .versions
+        .iter()
+        .values()
+        .chain(store.raw.iter().values())
+    {
+        let value = value.unwrap();
+        assert!(packs::Pointer::decode(&value).is_some());
+        assert!(
+            store
+                .unpack(&value)
+                .unwrap()
+                .starts_with(&super::ZSTD_MAGIC)
+        );
     }
     assert!(store.fetch_log_tree.is_empty(), "moved to its file");
     let logged: Vec<FetchLogEntry> = store.fetch_log().map(Result::unwrap).collect();

@@ -17,7 +17,9 @@
 //! - before schema 9: frontier entries marked `done` (`frontier`), and
 //!   last fetches keyed by URL with the validators always (`fetched`);
 //! - before schema 10: the fetch log in tree `fetch_log` (before schema 4
-//!   with values of one bare entry): it moves to the file `fetch_log`.
+//!   with values of one bare entry): it moves to the file `fetch_log`;
+//! - before schema 11: the values of `raw` and `versions` in sled: each
+//!   moves to the packs, and sled keeps a pointer to it.
 //!
 //! Crash safety: each page moves in one transaction, and a page that has an
 //! id and a `version_id` on every version event is left alone, so a kill
@@ -63,6 +65,10 @@ impl Store {
         }
         if found < 10 {
             self.move_fetch_log()?;
+        }
+        if found < 11 {
+            self.move_to_packs(&self.versions)?;
+            self.move_to_packs(&self.raw)?;
         }
         Ok(())
     }
@@ -321,6 +327,44 @@ impl Store {
         self.fetch_log_tree.clear().map_err(err)?;
         self.db.flush().map_err(err)?;
         Ok(())
+    }
+
+    /// The values of `tree` (`raw`, `versions`) to the packs, a slice at a
+    /// time: appended and synced, then their pointers written in one atomic
+    /// batch. A pointer is left alone, so a kill leaves the rest for the
+    /// next open (and a slice's frames that nothing points to).
+    fn move_to_packs(&self, tree: &sled::Tree) -> Result<()> {
+        let err = |e| store_error(&self.path, e);
+        let packs_error = |e: std::io::Error| Error::Io {
+            what: format!(
+                "moving values to {}",
+                self.path.join(super::PACKS_DIR).display()
+            ),
+            source: e,
+        };
+        let mut after: Option<sled::IVec> = None;
+        loop {
+            let mut batch = sled::Batch::default();
+            let mut moved = 0;
+            let mut last = None;
+            for kv in entries_after(tree, after.as_ref()).take(SLICE) {
+                let (key, value) = kv.map_err(err)?;
+                if super::packs::Pointer::decode(&value).is_none() {
+                    let at = self.packs.append(&value).map_err(packs_error)?;
+                    batch.insert(key.clone(), at.encode().to_vec());
+                    moved += 1;
+                }
+                last = Some(key);
+            }
+            let Some(last) = last else {
+                return Ok(());
+            };
+            if moved > 0 {
+                self.packs.sync().map_err(packs_error)?;
+                tree.apply_batch(batch).map_err(err)?;
+            }
+            after = Some(last);
+        }
     }
 
     /// Raw bytes a schema-1 govsnap keyed by their hash: to an id key, with

@@ -75,6 +75,7 @@ impl Store {
                 |(pages, fetched, versions, history, raw, raw_ids, heads, changes)| {
                     let trees = TxTrees {
                         crawled: batch.crawled.as_deref(),
+                        packs: &self.packs,
                         pages,
                         fetched,
                         versions,
@@ -97,6 +98,8 @@ impl Store {
                         revalidated(pages, fetched, &logged[i], batch.crawled.as_deref())?;
                     }
                     entries.extend_from_slice(logged);
+                    // the pointers sled commits next find their bytes
+                    self.packs.sync().map_err(|e| pack_error(&e))?;
                     Ok((outcomes, entries))
                 },
             )
@@ -422,6 +425,8 @@ impl Batch {
 struct TxTrees<'a> {
     /// See [`Batch::crawled`].
     crawled: Option<&'a str>,
+    /// Where the values of `versions` and `raw` go.
+    packs: &'a super::packs::Packs,
     pages: &'a sled::transaction::TransactionalTree,
     fetched: &'a sled::transaction::TransactionalTree,
     versions: &'a sled::transaction::TransactionalTree,
@@ -493,7 +498,8 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         };
         let compressed = p.compress_record(&to_json(&version)?)?;
         let id = t.versions.generate_id()?;
-        t.versions.insert(&keys::id_key(id), compressed)?;
+        let at = t.packs.append(&compressed).map_err(|e| pack_error(&e))?;
+        t.versions.insert(&keys::id_key(id), &at.encode())?;
         let prefix = keys::page_prefix(&p.url, page.id);
         let event = Event {
             kind: EventKind::Version,
@@ -515,7 +521,8 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         let stored = t.raw_ids.get(hash)?.is_some();
         if !stored {
             let id = keys::id_key(t.raw.generate_id()?);
-            t.raw.insert(&id, p.compressed.as_slice())?;
+            let at = t.packs.append(&p.compressed).map_err(|e| pack_error(&e))?;
+            t.raw.insert(&id, &at.encode())?;
             t.raw_ids.insert(hash, &id)?;
         }
         PutOutcome::NewVersion(page.versions)
@@ -673,6 +680,11 @@ thread_local! {
 /// `bytes` as a zstd frame (level [`ZSTD_LEVEL`]).
 pub(super) fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     COMPRESSOR.with(|c| c.borrow_mut().compress(bytes, ZSTD_LEVEL))
+}
+
+/// A pack's failure, to abort a transaction with.
+fn pack_error(e: &std::io::Error) -> ConflictableTransactionError<String> {
+    ConflictableTransactionError::Abort(format!("writing to the store's packs: {e}"))
 }
 
 /// [`compress`] inside a transaction.
