@@ -451,7 +451,8 @@ impl Store {
             due: entry.due,
         };
         let n = entry.slot.unwrap_or_default();
-        self.slots.put(n, &slot).map_err(|e| self.slots_error(&e))
+        self.slots.put(n, &slot);
+        Ok(())
     }
 
     /// `entry` with its slot's fields, when it has a slot that checks.

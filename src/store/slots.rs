@@ -18,7 +18,8 @@
 //! slot alone: the entry in sled keeps the fields it was added with. A slot carries a check (4 bytes of blake3 over the rest): a slot
 //! never written, or torn by a crash, reads as none, and the entry's own
 //! fields (as of its last write in sled) stand, which at worst fetches the
-//! URL again. The file is synced when the store flushes.
+//! URL again. Slots are written to the file, and it synced, when the
+//! store flushes, after sled: a slot never says more than sled kept.
 
 use std::fs::File;
 use std::io;
@@ -105,10 +106,28 @@ impl Slot {
     }
 }
 
-/// The slots file.
+/// The slots file, and the slots written since the store last flushed.
+///
+/// A slot says a URL was fetched and what came of it; sled may still lose
+/// that fetch's writes (the page, the links a listing found) until it
+/// flushes. So slots are kept here and written to the file by
+/// [`Slots::sync`], which the store calls after sled's flush: a kill never
+/// leaves a slot saying more than sled kept, and at worst a URL is fetched
+/// again.
 #[derive(Debug)]
 pub(crate) struct Slots {
     file: File,
+    pending: std::sync::Mutex<std::collections::BTreeMap<u64, [u8; SLOT_LEN]>>,
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        // after the store's sled handles (see the order of `Store`'s
+        // fields), which flush when dropped
+        if let Err(e) = self.sync() {
+            tracing::error!(error = %e, "could not write the last slots");
+        }
+    }
 }
 
 impl Slots {
@@ -120,7 +139,10 @@ impl Slots {
             .create(true)
             .truncate(false)
             .open(path)?;
-        Ok(Self { file })
+        Ok(Self {
+            file,
+            pending: std::sync::Mutex::default(),
+        })
     }
 
     /// A slots file that goes with the process (for temporary stores).
@@ -133,6 +155,9 @@ impl Slots {
 
     /// Slot `n`; `None` when it was never written or does not check.
     pub(crate) fn get(&self, n: u64) -> io::Result<Option<Slot>> {
+        if let Some(b) = self.pending().get(&n) {
+            return Ok(Slot::decode(b));
+        }
         let mut b = [0; SLOT_LEN];
         match self
             .file
@@ -144,18 +169,36 @@ impl Slots {
         }
     }
 
-    /// Write slot `n` in place.
-    pub(crate) fn put(&self, n: u64, slot: &Slot) -> io::Result<()> {
-        self.file
-            .write_all_at(&slot.encode(), n.saturating_mul(SLOT_BYTES))
+    /// Set slot `n`; written in place by the next [`Slots::sync`].
+    pub(crate) fn put(&self, n: u64, slot: &Slot) {
+        self.pending().insert(n, slot.encode());
     }
 
-    /// Make the slots written so far durable.
+    /// Write the slots set since the last call, in place, and make them
+    /// durable. A slot whose write failed stays to be written.
     pub(crate) fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
+        let mut pending = self.pending();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        for (n, b) in pending.iter() {
+            self.file.write_all_at(b, n.saturating_mul(SLOT_BYTES))?;
+        }
+        self.file.sync_data()?;
+        pending.clear();
+        Ok(())
     }
 
-    /// The file's size.
+    fn pending(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<u64, [u8; SLOT_LEN]>> {
+        // a panic while it was held left a map of whole slots
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The file's size (what [`Slots::sync`] has written).
     #[cfg(test)]
     pub(crate) fn len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
@@ -179,12 +222,17 @@ mod tests {
             interval_s: Some(172_800),
             due: Some(1_764_572_800),
         };
-        slots.put(3, &slot).unwrap();
+        slots.put(3, &slot);
         assert_eq!(slots.get(3).unwrap(), Some(slot));
         assert_eq!(slots.get(0).unwrap(), None, "a hole");
         assert_eq!(slots.get(9).unwrap(), None, "past the end");
         let again = Slot { round: 8, ..slot };
-        slots.put(3, &again).unwrap();
+        slots.put(3, &again);
+        assert_eq!(slots.len().unwrap(), 0, "nothing written before a sync");
+        assert_eq!(slots.get(3).unwrap(), Some(again), "read before it");
+        slots.sync().unwrap();
+        slots.put(3, &again);
+        slots.sync().unwrap();
         assert_eq!(slots.len().unwrap(), 4 * SLOT_BYTES, "rewritten in place");
         drop(slots);
         let slots = Slots::open(&path).unwrap();
