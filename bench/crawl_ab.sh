@@ -25,8 +25,12 @@ for r in $(seq "$rounds"); do
 import json, sys
 d = json.load(sys.stdin)
 print(d["disk_bytes"], sum(t["value_bytes"] for t in d["trees"] if t["tree"] == "raw"))')"
-    printf '%s round %s: %.2f s, %.0f pages/s, store %.1f MB, raw %.1f MB\n' "$bin" "$r" \
+    t2=$(date +%s.%N)
+    "$bin" crawl --config "$work/ab.toml" --full --format json >/dev/null
+    t3=$(date +%s.%N)
+    printf '%s round %s: %.2f s, %.0f pages/s, store %.1f MB, raw %.1f MB; recrawl %.0f pages/s\n' "$bin" "$r" \
       "$(echo "$t1 - $t0" | bc -l)" "$(echo "$n / ($t1 - $t0)" | bc -l)" \
-      "$(echo "$disk / 1000000" | bc -l)" "$(echo "$raw / 1000000" | bc -l)"
+      "$(echo "$disk / 1000000" | bc -l)" "$(echo "$raw / 1000000" | bc -l)" \
+      "$(echo "$n / ($t3 - $t2)" | bc -l)"
   done
 done

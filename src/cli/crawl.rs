@@ -114,6 +114,9 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
         ListFormat::Table => write_table(&mut out, &report.sites)?,
     }
     out.flush()?;
+    // its tasks hold the store too (one waits for a second signal)
+    drop(runtime);
+    store.close()?;
     Ok(if report.interrupted {
         Status::Interrupted
     } else if report.sites.iter().any(|s| s.error.is_some()) {

@@ -127,6 +127,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
         )?,
     }
     out.flush()?;
+    store.close()?;
     Ok(if summary.errors > 0 {
         Status::InputFailed
     } else {

@@ -210,7 +210,7 @@ pub async fn serve(
         source: std::io::Error::other(e.to_string()),
     });
     let served = http.await;
-    let flushed = store.flush();
+    let flushed = store.close();
     let _ = std::fs::remove_file(&serve_file);
     crawled??;
     flushed?;
