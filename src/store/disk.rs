@@ -15,18 +15,21 @@
 //! run that began the segment instead of the next.
 //!
 //! sled also leaves work to whoever touches its file next, a reader too:
-//! a node that grew past its split size is split by the next traversal
-//! that passes it, and recovery queues every segment at most half live for
-//! its cleaner (which otherwise works a little at a time from its flusher
-//! thread), which moves what is live in them into new segments and may
-//! take a new one at the end of the file. Recovery also writes a snapshot
-//! of sled's page table (`snap.*`). Measured on a 2,100-page site, that
-//! fell on whatever ran after a first crawl (the recrawl, or `govsnap
-//! stats`): 24 bytes a page always, 250 more in one run in eight; under
-//! load, up to three segments. [`Store::close`] has sled do all of it
-//! before the run that left it exits (`Db::clean_segments`, which govsnap
-//! adds to sled: `vendor/sled/GOVSNAP.md`). The next process then finds
-//! nothing to do, and an unchanged recrawl adds its fetch log alone.
+//! a node that grew past its split size (or shrank under its merge size)
+//! is split (or merged) by the next traversal that passes it, its cleaner
+//! works off half-dead segments a little every 500 ms from its flusher
+//! thread, and recovery queues every segment it counts at most half live
+//! (its counts run a little lower than the running ones). The cleaner's
+//! moves can take a new segment at the end of the file. Measured on a
+//! 2,100-page site, that fell on whatever ran after a first crawl (the
+//! recrawl, or `govsnap stats`): 24 bytes a page always, 250 more in one
+//! run in eight; under load up to three segments. [`Store::close`] has
+//! sled do all of it before the run that left it exits: it runs
+//! `Db::clean_segments` (which govsnap adds to sled,
+//! `vendor/sled/GOVSNAP.md`), closes sled, opens it once more so that its
+//! recovery queues what it counts half dead, and runs it again. The next
+//! process then finds nothing to do, and an unchanged recrawl adds its
+//! fetch log alone.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -109,19 +112,53 @@ impl super::Store {
     /// when sled fails to split or clean.
     pub fn close(self) -> crate::Result<()> {
         // a temporary store goes with its process
-        if self.reserve.is_some() && std::sync::Arc::strong_count(&self.write_lock) == 1 {
-            // a flush first: sled counts a replaced page out of its old
-            // segment only once the replacement is on disk
-            self.flush()?;
-            let rewritten = self
-                .db
-                .clean_segments()
-                .map_err(|e| super::store_error(&self.path, e))?;
-            tracing::debug!(pages = rewritten, "sled split and cleaned what it had left");
+        if self.reserve.is_none() || std::sync::Arc::strong_count(&self.write_lock) > 1 {
+            return self.flush();
         }
-        self.flush()
+        // a flush first: sled counts a replaced page out of its old
+        // segment only once the replacement is on disk
+        self.flush()?;
+        self.settle()?;
+        self.flush()?;
+        // recovery counts what is live in a segment afresh, a little
+        // lower than the running counts, and queues what it finds at most
+        // half live: open once more to have that queue worked off too
+        let path = self.path.clone();
+        drop(self);
+        let mut wait = std::time::Duration::from_millis(1);
+        let store = loop {
+            match super::Store::open(&path) {
+                Err(crate::Error::StoreLocked { .. }) if wait < LOCK_WAIT => {
+                    std::thread::sleep(wait);
+                    wait *= 2;
+                }
+                // another process took it meanwhile: its recovery does it
+                Err(crate::Error::StoreLocked { .. }) => return Ok(()),
+                other => break other?,
+            }
+        };
+        store.settle()?;
+        store.flush()
+    }
+
+    /// sled's split, merge and cleaning work, done now (`Db::clean_segments`).
+    fn settle(&self) -> crate::Result<()> {
+        let rewritten = self
+            .db
+            .clean_segments()
+            .map_err(|e| super::store_error(&self.path, e))?;
+        tracing::debug!(
+            pages = rewritten,
+            "sled split, merged and cleaned what it had left"
+        );
+        Ok(())
     }
 }
+
+/// How long [`Store::close`](super::Store::close) waits for sled's threads
+/// to let go of its lock after the store is dropped (doubling from 1 ms:
+/// about 1 s in all).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1024);
 
 /// A new path in the temporary directory, for a file that a temporary
 /// store opens and then unlinks (it lives on as long as the handle).

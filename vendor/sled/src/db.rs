@@ -426,11 +426,11 @@ impl Db {
     /// that its space is this process's. First split or merge every node
     /// in memory that grew past its split size or shrank under its merge
     /// size (sled does it when a traversal next passes it, a reader's
-    /// too); then clean every segment the next recovery would find at
-    /// most half live (the flusher thread cleans a little at a time, and
-    /// recovery queues them again), until none is. Returns how many pages
-    /// the cleaner rewrote. For a process about to close the database,
-    /// with nothing else writing.
+    /// too); then run the segment cleaner through what is queued for it
+    /// (the flusher thread does that a little every 500 ms). Returns how
+    /// many pages the cleaner rewrote. Recovery queues every segment it
+    /// counts at most half live: called right after opening, this works
+    /// those off too. For a process about to close the database.
     pub fn clean_segments(&self) -> Result<usize> {
         // a node that grew past its split size, or shrank under its merge
         // size, is split or merged by the next traversal that passes it, a

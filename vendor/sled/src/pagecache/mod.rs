@@ -900,32 +900,19 @@ impl PageCache {
         lows
     }
 
-    /// govsnap: queue every segment the next recovery would find at most
-    /// half live (this process's log must be flushed), then rewrite the
-    /// pages of every queued segment, until none is left; returns how many
-    /// pages were rewritten. See `Db::clean_segments`.
+    /// govsnap: run the segment cleaner until what is queued now is done
+    /// (the flusher thread does the same, a little every 500 ms); returns
+    /// how many pages it rewrote. See `Db::clean_segments`.
     pub(crate) fn clean_segments(&self) -> Result<usize> {
         let mut rewritten = 0;
-        // the moves fill new segments and seal the one they began in,
-        // which a recovery may count sparse in turn: again until none is
-        for _ in 0..8 {
-            let snapshot = read_snapshot_or_default(&self.config)?;
-            self.log
-                .iobufs
-                .with_sa(|sa| sa.queue_sparse_segments(&snapshot))?;
-            if self.log.iobufs.segment_cleaner.is_empty() {
-                break;
+        // only what is queued now: the cleaner's moves seal segments,
+        // and sealing one queues more (once a third of the file is free,
+        // the file's last segment, to move it down), without end on a
+        // large file
+        for _ in 0..self.log.iobufs.segment_cleaner.pops_to_empty() {
+            if self.attempt_gc()? {
+                rewritten += 1;
             }
-            loop {
-                if self.attempt_gc()? {
-                    rewritten += 1;
-                } else if self.log.iobufs.segment_cleaner.is_empty() {
-                    // `pop` drops a segment whose pages are all gone and
-                    // answers none even when others wait: ask again
-                    break;
-                }
-            }
-            self.flush()?;
         }
         Ok(rewritten)
     }

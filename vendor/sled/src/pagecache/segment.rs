@@ -125,9 +125,10 @@ impl SegmentCleaner {
         assert!(prev.is_none());
     }
 
-    /// govsnap: whether no segment waits for cleaning.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.inner.lock().is_empty()
+    /// govsnap: how many calls of `pop` empty the queue as it is now.
+    pub(crate) fn pops_to_empty(&self) -> usize {
+        let inner = self.inner.lock();
+        inner.values().map(|pids| pids.len() + 1).sum()
     }
 
     fn remove_pids(&self, offset: LogOffset) {
@@ -889,40 +890,6 @@ impl SegmentAccountant {
             }
         }
 
-        Ok(())
-    }
-
-    /// govsnap: queue for the cleaner every inactive segment that the
-    /// next recovery, from `snapshot` (this file's state), would find at
-    /// most half live and queue itself. The running counts stay a few
-    /// points above recovery's, so segments near the threshold would
-    /// otherwise wait for the next process.
-    pub(super) fn queue_sparse_segments(
-        &mut self,
-        snapshot: &Snapshot,
-    ) -> Result<()> {
-        let segment_size = self.config.segment_size;
-        let recovered = self.initial_segments(snapshot)?;
-        let tip_idx = snapshot
-            .active_segment
-            .map(|lid| usize::try_from(lid / segment_size as LogOffset).unwrap());
-        for (idx, recovered) in recovered.iter().enumerate() {
-            let rss = match recovered {
-                Segment::Active(active) => active.rss,
-                _ => continue,
-            };
-            if Some(idx) == tip_idx
-                || idx >= self.segments.len()
-                || !self.segments[idx].is_inactive()
-                || rss * 100 / segment_size > SEGMENT_CLEANUP_THRESHOLD
-            {
-                continue;
-            }
-            let lsn = self.segments[idx].lsn();
-            let to_clean = self.segments[idx].inactive_to_draining(lsn);
-            self.segment_cleaner
-                .add_pids((idx * segment_size) as LogOffset, to_clean);
-        }
         Ok(())
     }
 
