@@ -24,10 +24,11 @@
 //! 2,100-page site, that fell on whatever ran after a first crawl (the
 //! recrawl, or `govsnap stats`): 24 bytes a page always, 250 more in one
 //! run in eight; under load up to three segments. [`Store::close`] has
-//! sled do all of it before the run that left it exits: it runs
-//! `Db::clean_segments` (which govsnap adds to sled,
-//! `vendor/sled/GOVSNAP.md`), closes sled, opens it once more so that its
-//! recovery queues what it counts half dead, and runs it again. The next
+//! sled do all of it before the run that left it exits: it has sled split
+//! and merge those nodes (`Db::restructure_nodes`, one of two calls govsnap
+//! adds to sled, `vendor/sled/GOVSNAP.md`), closes sled, opens it once
+//! more so that its recovery queues what it counts half dead, and runs the
+//! cleaner through that queue (`Db::clean_segments`). The next
 //! process then finds nothing to do, and an unchanged recrawl adds its
 //! fetch log alone.
 
@@ -115,14 +116,15 @@ impl super::Store {
         if self.reserve.is_none() || std::sync::Arc::strong_count(&self.write_lock) > 1 {
             return self.flush();
         }
-        // a flush first: sled counts a replaced page out of its old
-        // segment only once the replacement is on disk
+        // durable first: what follows only moves what is there
         self.flush()?;
-        self.settle()?;
-        self.flush()?;
-        // recovery counts what is live in a segment afresh, a little
-        // lower than the running counts, and queues what it finds at most
-        // half live: open once more to have that queue worked off too
+        self.db
+            .restructure_nodes()
+            .map_err(|e| super::store_error(&self.path, e))?;
+        // recovery counts what is live in each segment afresh (a little
+        // lower than the running counts) and queues what it finds at most
+        // half live, which is also what the cleaner had left: open once
+        // more and have that worked off
         let path = self.path.clone();
         drop(self);
         let mut wait = std::time::Duration::from_millis(1);
@@ -137,21 +139,15 @@ impl super::Store {
                 other => break other?,
             }
         };
-        store.settle()?;
-        store.flush()
-    }
-
-    /// sled's split, merge and cleaning work, done now (`Db::clean_segments`).
-    fn settle(&self) -> crate::Result<()> {
-        let rewritten = self
+        let rewritten = store
             .db
             .clean_segments()
-            .map_err(|e| super::store_error(&self.path, e))?;
+            .map_err(|e| super::store_error(&path, e))?;
         tracing::debug!(
             pages = rewritten,
             "sled split, merged and cleaned what it had left"
         );
-        Ok(())
+        store.flush()
     }
 }
 

@@ -421,22 +421,15 @@ impl Db {
         Ok(hasher.finalize())
     }
 
-    /// govsnap's addition (see `vendor/sled/GOVSNAP.md`): do now the
-    /// work sled otherwise leaves to whoever touches the file next, so
-    /// that its space is this process's. First split or merge every node
-    /// in memory that grew past its split size or shrank under its merge
-    /// size (sled does it when a traversal next passes it, a reader's
-    /// too); then run the segment cleaner through what is queued for it
-    /// (the flusher thread does that a little every 500 ms). Returns how
-    /// many pages the cleaner rewrote. Recovery queues every segment it
-    /// counts at most half live: called right after opening, this works
-    /// those off too. For a process about to close the database.
-    pub fn clean_segments(&self) -> Result<usize> {
-        // a node that grew past its split size, or shrank under its merge
-        // size, is split or merged by the next traversal that passes it, a
-        // reader's too: pass them all now, again while that changes them
-        // (a split can make its parent too big; the leftmost child of an
-        // index, and a root, are never merged, and stay)
+    /// govsnap's addition (see `vendor/sled/GOVSNAP.md`): split or merge
+    /// now every node in memory that grew past its split size or shrank
+    /// under its merge size, work sled otherwise leaves to the next
+    /// traversal that passes the node (a reader's too), and flush. For a
+    /// process about to close the database.
+    pub fn restructure_nodes(&self) -> Result<()> {
+        // again while that changes them (a split can make its parent too
+        // big; the leftmost child of an index, and a root, are never
+        // merged, and stay)
         let mut last = vec![];
         for _ in 0..16 {
             let guard = pin();
@@ -454,6 +447,17 @@ impl Db {
             last = lows;
         }
         self.flush()?;
+        Ok(())
+    }
+
+    /// govsnap's addition (see `vendor/sled/GOVSNAP.md`): `restructure_nodes`,
+    /// then run the segment cleaner through what is queued for it now (the
+    /// flusher thread does that a little every 500 ms). Returns how many
+    /// pages the cleaner rewrote. Recovery queues every segment it counts
+    /// at most half live: called right after opening, this works those
+    /// off. For a process about to close the database.
+    pub fn clean_segments(&self) -> Result<usize> {
+        self.restructure_nodes()?;
         self.context.pagecache.clean_segments()
     }
 
