@@ -25,10 +25,10 @@
 //! recrawl, or `govsnap stats`): 24 bytes a page always, 250 more in one
 //! run in eight; under load up to three segments. [`Store::close`] has
 //! sled do all of it before the run that left it exits: it has sled split
-//! and merge those nodes (`Db::restructure_nodes`, one of two calls govsnap
-//! adds to sled, `vendor/sled/GOVSNAP.md`), closes sled, opens it once
-//! more so that its recovery queues what it counts half dead, and runs the
-//! cleaner through that queue (`Db::clean_segments`). The next
+//! and merge those nodes and run its cleaner through what is queued
+//! (`Db::clean_segments`, which govsnap adds to sled,
+//! `vendor/sled/GOVSNAP.md`), closes sled, opens it once more so that its
+//! recovery queues what it counts half dead, and runs that again. The next
 //! process then finds nothing to do, and an unchanged recrawl adds its
 //! fetch log alone.
 
@@ -119,12 +119,12 @@ impl super::Store {
         // durable first: what follows only moves what is there
         self.flush()?;
         self.db
-            .restructure_nodes()
+            .clean_segments()
             .map_err(|e| super::store_error(&self.path, e))?;
+        self.flush()?;
         // recovery counts what is live in each segment afresh (a little
         // lower than the running counts) and queues what it finds at most
-        // half live, which is also what the cleaner had left: open once
-        // more and have that worked off
+        // half live: open once more and have that worked off too
         let path = self.path.clone();
         drop(self);
         let mut wait = std::time::Duration::from_millis(1);
