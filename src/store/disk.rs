@@ -127,17 +127,10 @@ impl super::Store {
         // half live: open once more and have that worked off too
         let path = self.path.clone();
         drop(self);
-        let mut wait = std::time::Duration::from_millis(1);
-        let store = loop {
-            match super::Store::open(&path) {
-                Err(crate::Error::StoreLocked { .. }) if wait < LOCK_WAIT => {
-                    std::thread::sleep(wait);
-                    wait *= 2;
-                }
-                // another process took it meanwhile: its recovery does it
-                Err(crate::Error::StoreLocked { .. }) => return Ok(()),
-                other => break other?,
-            }
+        let store = match open_when_released(&path) {
+            // another process took it meanwhile: its recovery does it
+            Err(crate::Error::StoreLocked { .. }) => return Ok(()),
+            other => other?,
         };
         let rewritten = store
             .db
@@ -151,10 +144,24 @@ impl super::Store {
     }
 }
 
-/// How long [`Store::close`](super::Store::close) waits for sled's threads
-/// to let go of its lock after the store is dropped (doubling from 1 ms:
-/// about 1 s in all).
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1024);
+/// Open the store at `path` just after this process dropped it: sled's
+/// lock goes with its last file handle, which a thread of its own may hold
+/// a moment longer (tried again, doubling from 1 ms, for about 2 s; then
+/// [`Error::StoreLocked`](crate::Error::StoreLocked) as `Store::open` says).
+pub(super) fn open_when_released(path: &Path) -> crate::Result<super::Store> {
+    let mut wait = std::time::Duration::from_millis(1);
+    loop {
+        match super::Store::open(path) {
+            Err(crate::Error::StoreLocked { .. }) if wait < LOCK_WAIT => {
+                std::thread::sleep(wait);
+                wait *= 2;
+            }
+            other => return other,
+        }
+    }
+}
+
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(2048);
 
 /// A new path in the temporary directory, for a file that a temporary
 /// store opens and then unlinks (it lives on as long as the handle).

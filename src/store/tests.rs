@@ -52,16 +52,9 @@ fn keys_of(tree: &sled::Tree) -> Vec<Vec<u8>> {
     tree.iter().keys().map(|k| k.unwrap().to_vec()).collect()
 }
 
-/// Open a store just dropped: sled's flusher thread can hold the lock
-/// for a moment after the handle is gone.
+/// Open a store just dropped (see `disk::open_when_released`).
 pub(super) fn reopen(path: &Path) -> Result<Store> {
-    for _ in 0..100 {
-        match Store::open(path) {
-            Err(Error::StoreLocked { .. }) => std::thread::sleep(Duration::from_millis(20)),
-            other => return other,
-        }
-    }
-    Store::open(path)
+    super::disk::open_when_released(path)
 }
 
 pub(super) fn put(store: &Store, html: &str, secs: u64) -> PutOutcome {
