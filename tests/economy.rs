@@ -14,7 +14,7 @@ use std::process::Command;
 /// www.example.gov.cn: the HTML bytes of its articles.
 fn heavy_mirror(articles: usize, dir: &Path) -> u64 {
     let site = dir.join("www.example.gov.cn");
-    let status = Command::new("python3")
+    let status = Command::new(common::tool("python3"))
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen_site.py"))
         .arg(articles.to_string())
         .arg(&site)
@@ -163,7 +163,7 @@ fn an_unchanged_recrawl_adds_only_its_fetch_log() {
     let tmp = tempfile::tempdir().unwrap();
     let articles = 1500;
     let site = tmp.path().join("site");
-    let status = Command::new("python3")
+    let status = Command::new(common::tool("python3"))
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen_site.py"))
         .arg(articles.to_string())
         .arg(&site)

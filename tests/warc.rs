@@ -10,13 +10,14 @@
 mod common;
 
 use common::service::{Bureau, config, run};
+use common::tool;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `wget --warc-file` of the bureau's site: the WARC's path.
 fn wget_warc(dir: &Path, addr: std::net::SocketAddr) -> PathBuf {
-    let status = Command::new("wget")
+    let status = Command::new(tool("wget"))
         .current_dir(dir)
         .args([
             "-q",
@@ -31,7 +32,7 @@ fn wget_warc(dir: &Path, addr: std::net::SocketAddr) -> PathBuf {
         ])
         .arg(format!("http://{addr}/gk/index.html"))
         .status()
-        .expect("wget runs (`apt-get install wget`, as .ci/run does)");
+        .expect("wget runs");
     // wget exits 8 when a link answered 404 (the site's nav links do)
     assert!(matches!(status.code(), Some(0 | 8)), "wget: {status}");
     dir.join("site.warc.gz")
@@ -228,20 +229,6 @@ fn documents_after_ingest(
     (documents(config, &store), out)
 }
 
-/// Python's warcio: `$WARCIO`, or the virtualenv `.ci/run` makes.
-fn warcio() -> PathBuf {
-    let path = std::env::var_os("WARCIO").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/warcio"),
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "warcio is not at {}: run .ci/run, or `python3 -m venv .ci/venv && .ci/venv/bin/pip install warcio`",
-        path.display()
-    );
-    path
-}
-
 #[test]
 fn an_export_passes_warcio_and_ingests_back_to_the_same_records() {
     let dir = tempfile::tempdir().unwrap();
@@ -280,7 +267,7 @@ fn an_export_passes_warcio_and_ingests_back_to_the_same_records() {
     }
     assert_eq!(text.matches("If-None-Match").count(), 4);
 
-    let check = Command::new(warcio())
+    let check = Command::new(tool("warcio"))
         .args(["check", "-v"])
         .arg(&warc)
         .output()
@@ -288,7 +275,7 @@ fn an_export_passes_warcio_and_ingests_back_to_the_same_records() {
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "warcio check: {report}");
     assert_eq!(report.matches("digest pass").count(), 1 + 8 * 3, "{report}");
-    let index = Command::new(warcio())
+    let index = Command::new(tool("warcio"))
         .arg("index")
         .arg(&warc)
         .output()

@@ -3,7 +3,7 @@
 //! would hold — the DOM after scripts, the console's messages and errors,
 //! every request the page made — and take screenshots.
 //!
-//! `.ci/run` installs `chromium`; without it these tests fail and say so.
+//! `scripts/test` installs `chromium`; without it these tests fail and say so.
 
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
@@ -97,7 +97,7 @@ impl Browser {
 impl Session {
     async fn launch() -> (Child, Self, tempfile::TempDir) {
         let profile = tempfile::tempdir().unwrap();
-        let mut child = Command::new("chromium")
+        let mut child = Command::new(super::tool("chromium"))
             .args([
                 "--headless",
                 "--no-sandbox",
@@ -116,7 +116,7 @@ impl Session {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("chromium runs: install Debian's chromium (`apt-get install chromium`, as .ci/run does)");
+            .expect("chromium runs");
         // Chromium says where its DevTools listen on stderr
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();

@@ -77,6 +77,27 @@ pub fn body_strings(r: &Record) -> Vec<String> {
     out
 }
 
+/// A program the tests run beside govsnap (`chromium`, `wget`, `python3`,
+/// or `warcio` from the virtualenv `scripts/test` makes; `$WARCIO` overrides
+/// that one): its path, or a one-line failure that names the command which
+/// installs it.
+pub fn tool(name: &str) -> PathBuf {
+    let found = if name == "warcio" {
+        let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/warcio");
+        let path = std::env::var_os("WARCIO").map_or(venv, PathBuf::from);
+        path.is_file().then_some(path)
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        })
+    };
+    found.unwrap_or_else(|| {
+        panic!("`{name}` is missing: run scripts/test, which installs what the tests need")
+    })
+}
+
 /// Run the real `govsnap` binary.
 pub fn govsnap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_govsnap"))
