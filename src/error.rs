@@ -54,6 +54,21 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The file system holding the store has no space left. Nothing the
+    /// store committed is lost; the next run continues once space is freed.
+    #[error("the disk holding {} is full ({reason}): {}", path.display(), disk_full_advice(*stored, doing))]
+    DiskFull {
+        /// The store directory.
+        path: PathBuf,
+        /// What the system said (`No space left on device`).
+        reason: String,
+        /// The documents this run stored before it stopped, when it was
+        /// storing some.
+        stored: Option<u64>,
+        /// What stopped: `"crawl"`, `"ingest"`, or `""` for any other
+        /// command.
+        doing: &'static str,
+    },
     /// A local I/O step failed.
     #[error("{what} failed: {source}")]
     Io {
@@ -102,6 +117,79 @@ pub enum Error {
         /// Where the store was looked for.
         path: PathBuf,
     },
+}
+
+/// What a full disk's message tells the person to do.
+fn disk_full_advice(stored: Option<u64>, doing: &str) -> String {
+    match (stored, doing) {
+        (Some(n), "") => {
+            format!("{n} documents were stored; free space and run the command again to continue")
+        }
+        (Some(n), doing) => format!(
+            "{n} documents of this {doing} were stored; free space and run the {doing} again to continue"
+        ),
+        (None, _) => "free space and run the command again; nothing stored is lost".to_owned(),
+    }
+}
+
+/// Whether an I/O error says the file system is full (or the user's quota
+/// spent).
+#[must_use]
+pub(crate) fn is_disk_full(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded)
+}
+
+/// What the system says of a full disk (sled hands its errors on wrapped,
+/// so the kind says it, not the text).
+fn os_words(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::QuotaExceeded => "Disk quota exceeded",
+        _ => "No space left on device",
+    }
+    .to_owned()
+}
+
+impl Error {
+    /// `Error::DiskFull` for the store at `path` when `e` says the disk is
+    /// full, else `Error::Io` for `what`.
+    #[must_use]
+    pub fn io(path: &std::path::Path, what: impl Into<String>, e: std::io::Error) -> Self {
+        if is_disk_full(&e) {
+            Self::DiskFull {
+                path: path.to_owned(),
+                reason: os_words(&e),
+                stored: None,
+                doing: "",
+            }
+        } else {
+            Self::Io {
+                what: what.into(),
+                source: e,
+            }
+        }
+    }
+
+    /// Whether this is [`Error::DiskFull`].
+    #[must_use]
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Self::DiskFull { .. })
+    }
+
+    /// A full disk's error with what the run was doing and how many
+    /// documents it stored; any other error as it is.
+    #[must_use]
+    pub fn stored(self, n: u64, what: &'static str) -> Self {
+        match self {
+            Self::DiskFull { path, reason, .. } => Self::DiskFull {
+                path,
+                reason,
+                stored: Some(n),
+                doing: what,
+            },
+            other => other,
+        }
+    }
 }
 
 /// `FILE line N`, or `FILE` when the line is unknown.

@@ -230,7 +230,8 @@ fn max_crawl_time_stops_a_crawl_and_the_next_continues_it() {
         crawls += 1;
         assert!(crawls <= 10, "no progress");
         let s = crawl(&config, &[]);
-        stored += s["new_versions"].as_u64().unwrap();
+        // a crawl that continues an unfinished one counts what it did too
+        stored = s["new_versions"].as_u64().unwrap();
         if stored < 24 {
             assert_eq!(s["stopped"], "max_crawl_time", "{s}");
         }

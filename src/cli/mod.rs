@@ -231,7 +231,9 @@ fn init_logging(level: &str) {
                 // ("foster parenting not implemented") at warn on every
                 // table soup: noise for an archivist, there for `RUST_LOG`
                 .unwrap_or_else(|_| {
-                    tracing_subscriber::EnvFilter::new(format!("{level},html5ever=error"))
+                    // and sled logs every failed write of a full disk at
+                    // error, which govsnap says once in its own words
+                    tracing_subscriber::EnvFilter::new(format!("{level},html5ever=error,sled=off"))
                 }),
         )
         .with_writer(std::io::stderr)

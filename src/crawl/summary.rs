@@ -2,11 +2,13 @@
 //! --format json`, SPEC §6), the progress figures a display shows while it
 //! runs, and the report of the whole crawl.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 /// What one crawl did on one site (SPEC §6: the keys of `--format json`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// A crawl that continues an unfinished one counts what that one did too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SiteSummary {
     /// The site's name.
     pub site: String,
@@ -48,11 +50,63 @@ pub struct SiteSummary {
     /// (`"interrupted"`, `"max_crawl_time"`); what it left is taken up
     /// first by the next crawl.
     pub stopped: Option<String>,
+    /// What this crawl took over from the unfinished one it continues (see
+    /// [`SiteSummary::own_outcomes`]). Not part of the JSON summary.
+    #[serde(skip)]
+    pub carried: Option<Box<SiteSummary>>,
     /// What a person should know about the site's rules, found over the
     /// whole crawl (a `content` selector that matched no document). Not
     /// part of the JSON summary: the CLI prints them on stderr.
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+impl SiteSummary {
+    /// The counts of what the crawl did to pages, by their summary key
+    /// (the rest: its plan, `revisited`, and how it ended).
+    fn outcomes_mut(&mut self) -> [(&'static str, &mut u64); 10] {
+        [
+            ("fetched", &mut self.fetched),
+            ("documents", &mut self.documents),
+            ("listings", &mut self.listings),
+            ("new_versions", &mut self.new_versions),
+            ("unchanged", &mut self.unchanged),
+            ("not_modified", &mut self.not_modified),
+            ("gone", &mut self.gone),
+            ("errors", &mut self.errors),
+            ("skipped_scope", &mut self.skipped_scope),
+            ("skipped_robots", &mut self.skipped_robots),
+        ]
+    }
+
+    /// The counts of what this process's crawl did, by summary key: the
+    /// summary's less what it carried on from an unfinished crawl (counted
+    /// when that one ended).
+    #[must_use]
+    pub fn own_outcomes(&self) -> Vec<(&'static str, u64)> {
+        let mut own = self.clone();
+        let mut carried = self.carried.as_deref().cloned().unwrap_or_default();
+        own.outcomes_mut()
+            .into_iter()
+            .zip(carried.outcomes_mut())
+            .map(|((key, n), (_, before))| (key, n.saturating_sub(*before)))
+            .collect()
+    }
+
+    /// Add the counts of the unfinished crawl this one continues (as its
+    /// last stored batch left them). `credited`: the documents that crawl's
+    /// `--full` plan fetched, when this one carries the plan on: they are
+    /// its revisits, new ones included, as one uninterrupted crawl counts
+    /// every known document it fetched.
+    pub(super) fn carry(&mut self, before: &Self, credited: Option<u64>) {
+        let mut theirs = before.clone();
+        for ((_, mine), (_, n)) in self.outcomes_mut().into_iter().zip(theirs.outcomes_mut()) {
+            *mine += *n;
+        }
+        self.revisited += credited.unwrap_or(before.revisited);
+        theirs.carried = None;
+        self.carried = Some(Box::new(theirs));
+    }
 }
 
 /// One log line's worth: the counts that say how a crawl went.
@@ -110,6 +164,8 @@ pub(super) struct Tally {
     done: AtomicU64,
     queued: AtomicI64,
     errors: AtomicU64,
+    /// Documents stored as new versions, over all sites.
+    stored: AtomicU64,
 }
 
 /// What one site last added to the [`Tally`], so that it adds only what
@@ -153,6 +209,16 @@ impl Tally {
         if finished {
             self.sites_done.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// `n` more documents stored as new versions.
+    pub(super) fn stored(&self, n: u64) {
+        self.stored.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Documents this crawl stored as new versions, over all sites.
+    pub(super) fn stored_so_far(&self) -> u64 {
+        self.stored.load(Ordering::Relaxed)
     }
 
     pub(super) fn snapshot(&self) -> Progress {

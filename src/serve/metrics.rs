@@ -142,18 +142,9 @@ impl Metrics {
                 site: s.site.clone(),
             })
             .inc();
-        for (outcome, n) in [
-            ("fetched", s.fetched),
-            ("documents", s.documents),
-            ("listings", s.listings),
-            ("new_versions", s.new_versions),
-            ("unchanged", s.unchanged),
-            ("not_modified", s.not_modified),
-            ("gone", s.gone),
-            ("errors", s.errors),
-            ("skipped_scope", s.skipped_scope),
-            ("skipped_robots", s.skipped_robots),
-        ] {
+        // a crawl that continued an unfinished one: that one's counts were
+        // added when it ended
+        for (outcome, n) in s.own_outcomes() {
             self.outcomes
                 .get_or_create(&OutcomeLabels {
                     site: s.site.clone(),

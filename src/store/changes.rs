@@ -104,8 +104,8 @@ pub struct CrawlRecord {
     pub started: String,
     /// When it ended; `None` while it runs, or when the process died in it.
     pub finished: Option<String>,
-    /// The crawl's summary (the keys of `govsnap crawl --format json`), once
-    /// it ended.
+    /// The crawl's summary (the keys of `govsnap crawl --format json`): once
+    /// it ended, and while it runs the counts of what it has stored so far.
     pub summary: Option<serde_json::Value>,
 }
 

@@ -80,8 +80,14 @@ impl Drop for Reserve {
         // after sled's handles (see the order of `Store`'s fields): a
         // process that only read can still have written, sled flushes and
         // cleans on its own
-        if let Err(e) = self.whole_segments() {
-            tracing::warn!(error = %e, "could not reserve the rest of sled's segment");
+        match self.whole_segments() {
+            Ok(()) => {}
+            // a full disk is said where it stopped a write, if one was
+            // stopped; a reader on a full disk has nothing to be told
+            Err(e) if crate::error::is_disk_full(&e) => {
+                tracing::debug!(error = %e, "could not reserve the rest of sled's segment");
+            }
+            Err(e) => tracing::warn!(error = %e, "could not reserve the rest of sled's segment"),
         }
     }
 }

@@ -66,17 +66,28 @@ impl FrontierEntry {
 }
 
 /// A site's current crawl (tree `meta`, key `round:SITE`; schema 9): its
-/// number, when it began (Unix seconds) and whether it fetches every known
-/// document. A URL is done in it when a fetch of this round marked it, or
-/// when it is a document not due when the round began (unless `full`).
-/// Beginning a crawl is therefore one small write, not a rewrite of every
-/// entry of the site; a fetch then rewrites only the entry's slot
-/// (`super::slots`).
+/// number, when it began (Unix seconds), whether it fetches every known
+/// document, and which interrupted round's documents count as done in it.
+/// A URL is done in it when a fetch of this round marked it, when it is a
+/// document the interrupted round `credit` fetched (a `--full` plan this
+/// one carries on), or when it is a document not due when the round began
+/// (unless `full`). Beginning a crawl
+/// is therefore one small write, not a rewrite of every entry of the site;
+/// a fetch then rewrites only the entry's slot (`super::slots`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Round {
     number: u32,
     started: u64,
     full: bool,
+    /// The interrupted round of the `--full` plan this round carries on,
+    /// whose documents count as done; 0 when it carries none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    credit: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Round {
@@ -86,12 +97,22 @@ impl Round {
         number: 1,
         started: 0,
         full: true,
+        credit: 0,
     };
 
-    /// Whether this round leaves the entry alone: fetched in it, or a known
-    /// document not due when it began.
+    /// Whether this round leaves the entry alone: fetched in it, a
+    /// document the plan it continues fetched, or a known document not due
+    /// when it began.
     fn done(self, entry: &FrontierEntry) -> bool {
-        entry.round >= self.number || (!self.full && entry.deferred(self.started))
+        entry.round >= self.number
+            || self.credited(entry)
+            || (!self.full && entry.deferred(self.started))
+    }
+
+    /// Whether the entry is a document the interrupted crawl whose plan
+    /// this round carries on fetched.
+    fn credited(self, entry: &FrontierEntry) -> bool {
+        self.credit > 0 && entry.is_document() && entry.round == self.credit
     }
 
     /// `entry` with `done` read off this round.
@@ -99,15 +120,46 @@ impl Round {
         entry.done = self.done(&entry);
         entry
     }
+
+    /// The round a crawl asking `full` at `now` begins after this one;
+    /// `unfinished` when this one left URLs to visit. Every crawl is a
+    /// round of its own, so it fetches every list page, every URL not yet
+    /// fetched and every document due at `now`, whatever an interrupted
+    /// crawl did: a plain crawl owes nothing to the one it follows (what
+    /// that one fetched is not due again, what it left is), and list pages
+    /// are where documents published since appear. Only a `--full` plan is
+    /// carried on, by any crawl that follows it unfinished: the documents
+    /// the interrupted crawl fetched count as done. Those of crawls before
+    /// it do not: the site may have changed since, and a plan killed again
+    /// and again must not keep a document's text from before the changes.
+    /// A `--full` crawl after an unfinished plain one is a new plan: it owes
+    /// every known document a fetch.
+    fn next(self, unfinished: bool, full: bool, now: u64) -> Self {
+        let carried = unfinished && self.full;
+        Self {
+            number: self.number.saturating_add(1),
+            started: now,
+            full: full || carried,
+            credit: if carried { self.number } else { 0 },
+        }
+    }
 }
 
 /// What a new crawl of a site set out to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CrawlPlan {
-    /// Known documents due (or all of them, with `full`), to revisit.
+    /// Known documents due (or all of them, with `full`), to revisit,
+    /// counting those `credited`.
     pub due: u64,
     /// Known documents not yet due, left out.
     pub deferred: u64,
+    /// When this crawl carries on an interrupted `--full` plan: the known
+    /// documents that plan fetched already, revisited by it and not fetched
+    /// again.
+    pub credited: Option<u64>,
+    /// Whether the site's last crawl did not run to its end: this one takes
+    /// up what it left, and its summary adds what that one did.
+    pub continues: bool,
 }
 
 /// `site ‖ 0x00 ‖ url`: a frontier key. Site names have no NUL (the config
@@ -155,14 +207,11 @@ fn round_key(site: &str) -> Vec<u8> {
 }
 
 impl Store {
-    /// Start a crawl of a site at `now` (Unix seconds), or continue an
-    /// unfinished one. A new crawl visits every URL the site ever found
-    /// except the documents not yet due (all of them with `full`); known
-    /// pages then get conditional requests. An unfinished crawl (interrupted,
-    /// or ended by its `max_crawl_time`) continues with what it left, after
-    /// fetching its seeds again: they are where new documents appear first,
-    /// and a time-boxed crawl that fetched every list page each time would
-    /// spend its box there and never finish a revisit.
+    /// Begin a crawl of a site at `now` (Unix seconds): a new round (see
+    /// [`Round::next`] for what it takes over from an unfinished one). It
+    /// visits every URL the site ever found except the documents not yet due
+    /// (none left out with `full`); known pages then get conditional
+    /// requests.
     ///
     /// # Errors
     /// [`crate::Error::Store`] when reading or writing fails,
@@ -176,35 +225,40 @@ impl Store {
     ) -> Result<CrawlPlan> {
         let err = |e| store_error(&self.path, e);
         let current = self.round(site)?;
-        let unfinished = self
-            .site_entries(site)
-            .any(|e| e.is_ok_and(|(_, e)| !current.done(&e)));
-        let mut plan = CrawlPlan::default();
-        if !unfinished {
-            let next = Round {
-                number: current.number.saturating_add(1),
-                started: now,
-                full,
-            };
-            for item in self.site_entries(site) {
-                let (_, entry) = item?;
-                if entry.is_document() {
-                    if next.done(&entry) {
-                        plan.deferred += 1;
-                    } else {
-                        plan.due += 1;
-                    }
-                }
+        let mut unfinished = false;
+        for item in self.site_entries(site) {
+            if !current.done(&item?.1) {
+                unfinished = true;
+                break;
             }
-            // one write begins the crawl: a kill before it leaves the last
-            // one finished, after it the new one unfinished
-            let json = serde_json::to_vec(&next).unwrap_or_default();
-            self.meta.insert(round_key(site), json).map_err(err)?;
         }
-        for seed in seeds {
-            if !self.frontier_add(seed, site, 0)? && unfinished {
-                self.frontier_revisit(site, seed)?;
+        let next = current.next(unfinished, full, now);
+        let mut plan = CrawlPlan {
+            continues: unfinished,
+            credited: (next.credit > 0).then_some(0),
+            ..CrawlPlan::default()
+        };
+        // a second scan, not a list of the first: memory stays flat
+        for item in self.site_entries(site) {
+            let (_, entry) = item?;
+            if !entry.is_document() {
+                continue;
             }
+            if next.credited(&entry) {
+                plan.credited = plan.credited.map(|n| n + 1);
+                plan.due += 1;
+            } else if next.done(&entry) {
+                plan.deferred += 1;
+            } else {
+                plan.due += 1;
+            }
+        }
+        // one write begins the crawl: a kill before it leaves the last
+        // round as it was, after it the new one unfinished
+        let json = serde_json::to_vec(&next).unwrap_or_default();
+        self.meta.insert(round_key(site), json).map_err(err)?;
+        for seed in seeds {
+            self.frontier_add(seed, site, 0)?;
         }
         Ok(plan)
     }
@@ -214,17 +268,6 @@ impl Store {
         Ok(self
             .read(&self.meta, &round_key(site))?
             .unwrap_or(Round::BEFORE))
-    }
-
-    /// Mark a URL to visit again in this crawl.
-    fn frontier_revisit(&self, site: &str, url: &str) -> Result<()> {
-        if let Some(mut entry) = self.frontier_entry(site, url)?
-            && entry.done
-        {
-            entry.round = 0;
-            self.put_entry(site, url, &mut entry, None)?;
-        }
-        Ok(())
     }
 
     /// The site's frontier entries, in URL order: one prefix scan.
@@ -583,7 +626,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_crawl_visits_what_is_due_and_an_unfinished_one_continues() {
+    fn a_crawl_after_an_unfinished_one_takes_every_list_page_and_what_was_left() {
         let (_dir, store) = open();
         let bounds = Revisit::default();
         let day = bounds.min.as_secs();
@@ -600,10 +643,10 @@ mod tests {
             .frontier_done(SITE, &t2, Visit::Changed, 0, bounds, None)
             .unwrap();
 
-        // unfinished: the seed again, then what was left; the document
-        // fetched stays done
+        // unfinished: the list page again (news appears there), then what
+        // was left; the document fetched is not due again
         let plan = store.frontier_begin(SITE, &[&seed], 10, false).unwrap();
-        assert_eq!(plan, CrawlPlan::default());
+        assert_eq!((plan.due, plan.deferred, plan.continues), (0, 1, true));
         assert_eq!(pending(&store), [seed.clone(), t1.clone()]);
 
         // finished: a new crawl a day later visits everything again
@@ -620,8 +663,74 @@ mod tests {
         let plan = store
             .frontier_begin(SITE, &[&seed], day + 10, false)
             .unwrap();
-        assert_eq!((plan.due, plan.deferred), (2, 0));
+        assert_eq!((plan.due, plan.deferred, plan.continues), (2, 0, false));
         assert_eq!(pending(&store).len(), 3);
+    }
+
+    #[test]
+    fn an_unfinished_full_plan_is_carried_on_and_a_full_after_a_plain_one_owes_all() {
+        let (_dir, store) = open();
+        let bounds = Revisit::default();
+        let seed = format!("{BASE}index.html");
+        let docs: Vec<String> = (0..4).map(|n| format!("{BASE}t{n}.html")).collect();
+        store.frontier_begin(SITE, &[&seed], 0, false).unwrap();
+        for url in &docs {
+            store.frontier_add(url, SITE, 1).unwrap();
+            store
+                .frontier_done(SITE, url, Visit::Changed, 0, bounds, None)
+                .unwrap();
+        }
+        store
+            .frontier_done(SITE, &seed, Visit::Listing, 0, bounds, None)
+            .unwrap();
+        let done = |url: &String, now| {
+            store
+                .frontier_done(SITE, url, Visit::Unchanged, now, bounds, None)
+                .unwrap();
+        };
+
+        // a --full crawl fetches t0 and t1, and is killed
+        let plan = store.frontier_begin(SITE, &[&seed], 10, true).unwrap();
+        assert_eq!((plan.due, plan.credited), (4, None));
+        done(&docs[0], 10);
+        done(&docs[1], 10);
+        // the next crawl, plain or not, carries the plan on: the list page
+        // and t2, t3; t0 and t1 count as revisited
+        let plan = store.frontier_begin(SITE, &[&seed], 20, false).unwrap();
+        assert_eq!(
+            (plan.due, plan.credited, plan.continues),
+            (4, Some(2), true)
+        );
+        assert_eq!(
+            pending(&store),
+            [seed.clone(), docs[2].clone(), docs[3].clone()]
+        );
+        // killed again after t2: only what that crawl fetched is carried on
+        done(&docs[2], 20);
+        let plan = store.frontier_begin(SITE, &[&seed], 30, true).unwrap();
+        assert_eq!(plan.credited, Some(1));
+        // most overdue first: t3's fetch is the oldest
+        assert_eq!(
+            pending(&store),
+            [
+                seed.clone(),
+                docs[3].clone(),
+                docs[0].clone(),
+                docs[1].clone()
+            ]
+        );
+
+        // a plain crawl killed, then --full: a new plan, every document
+        for url in [&docs[0], &docs[1], &docs[3]] {
+            done(url, 30);
+        }
+        store
+            .frontier_done(SITE, &seed, Visit::Listing, 30, bounds, None)
+            .unwrap();
+        store.frontier_begin(SITE, &[&seed], 40, false).unwrap();
+        let plan = store.frontier_begin(SITE, &[&seed], 50, true).unwrap();
+        assert_eq!((plan.due, plan.credited), (4, None));
+        assert_eq!(pending(&store).len(), 5);
     }
 
     #[test]
@@ -685,8 +794,9 @@ mod tests {
         store.upgrade_frontier_rounds().unwrap(); // a second run changes nothing
         assert_eq!(pending(&store), [url("t1.html")]);
         let plan = store.frontier_begin(SITE, &[], 0, false).unwrap();
-        assert_eq!(plan, CrawlPlan::default(), "unfinished: it continues");
-        assert_eq!(pending(&store), [url("t1.html")]);
+        assert!(plan.continues, "unfinished: it continues");
+        // the list page again, as every crawl fetches it, and what was left
+        assert_eq!(pending(&store), [url("index.html"), url("t1.html")]);
         assert!(!store.meta.contains_key(&restart).unwrap());
         // tjbh's crawl begins anew: both its URLs, not only the one marked
         store.frontier_begin("tjbh", &[], 0, false).unwrap();

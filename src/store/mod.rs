@@ -275,31 +275,34 @@ impl Store {
             other => other,
         }
         .map_err(|e| open_error(path, e))?;
-        let slots = slots::Slots::open(&path.join(SLOTS_FILE)).map_err(|e| Error::Io {
-            what: format!("opening {}", path.join(SLOTS_FILE).display()),
-            source: e,
+        let slots = slots::Slots::open(&path.join(SLOTS_FILE)).map_err(|e| {
+            Error::io(
+                path,
+                format!("opening {}", path.join(SLOTS_FILE).display()),
+                e,
+            )
         })?;
         let log_path = path.join(FETCH_LOG_FILE);
-        let (log, torn) = fetchlog::FetchLog::open(&log_path).map_err(|e| Error::Io {
-            what: format!(
+        let (log, torn) = fetchlog::FetchLog::open(&log_path).map_err(|e| {
+            let what = format!(
                 "opening the fetch log {} (move it away to start a new one)",
                 log_path.display()
-            ),
-            source: e,
+            );
+            Error::io(path, what, e)
         })?;
         if torn > 0 {
             tracing::warn!(file = %log_path.display(), bytes = torn, "dropped a torn fetch-log frame");
         }
-        let reserve = disk::Reserve::open(&path.join(DB_FILE)).map_err(|e| Error::Io {
-            what: format!(
+        let reserve = disk::Reserve::open(&path.join(DB_FILE)).map_err(|e| {
+            let what = format!(
                 "opening {} to reserve its segments",
                 path.join(DB_FILE).display()
-            ),
-            source: e,
+            );
+            Error::io(path, what, e)
         })?;
-        let packs = packs::Packs::open(&path.join(PACKS_DIR)).map_err(|e| Error::Io {
-            what: format!("opening the packs in {}", path.join(PACKS_DIR).display()),
-            source: e,
+        let packs = packs::Packs::open(&path.join(PACKS_DIR)).map_err(|e| {
+            let what = format!("opening the packs in {}", path.join(PACKS_DIR).display());
+            Error::io(path, what, e)
         })?;
         Self::from_db(path, db, (slots, log, packs, Some(reserve)))
     }
@@ -430,18 +433,20 @@ impl Store {
 
     /// A failure of one of the store's files, named.
     fn file_error(&self, file: &str, e: &std::io::Error) -> Error {
-        Error::Io {
-            what: format!("writing {}", self.path.join(file).display()),
-            source: std::io::Error::new(e.kind(), e.to_string()),
-        }
+        Error::io(
+            &self.path,
+            format!("writing {}", self.path.join(file).display()),
+            std::io::Error::new(e.kind(), e.to_string()),
+        )
     }
 
     /// A failure of the slots file, named.
     fn slots_error(&self, e: &std::io::Error) -> Error {
-        Error::Io {
-            what: format!("the slots file {}", self.path.join(SLOTS_FILE).display()),
-            source: std::io::Error::new(e.kind(), e.to_string()),
-        }
+        Error::io(
+            &self.path,
+            format!("the slots file {}", self.path.join(SLOTS_FILE).display()),
+            std::io::Error::new(e.kind(), e.to_string()),
+        )
     }
 
     /// A page's latest state.
@@ -745,9 +750,14 @@ fn tree_name(tree: &sled::Tree) -> String {
 /// The values that are worth it (versions, raw bytes, the fetch log's
 /// batches) come compressed already.
 pub(crate) fn store_error(path: &Path, source: sled::Error) -> Error {
-    Error::Store {
-        path: path.to_owned(),
-        source,
+    match source {
+        sled::Error::Io(e) if crate::error::is_disk_full(&e) => {
+            Error::io(path, "writing the store", e)
+        }
+        source => Error::Store {
+            path: path.to_owned(),
+            source,
+        },
     }
 }
 

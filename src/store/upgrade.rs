@@ -317,12 +317,13 @@ impl Store {
                 Ok(serde_json::to_vec(&[entry])?)
             });
             let path = self.path.join(super::FETCH_LOG_FILE);
-            self.fetch_log
-                .replace(&path, payloads)
-                .map_err(|e| Error::Io {
-                    what: format!("moving the fetch log to {}", path.display()),
-                    source: e,
-                })?;
+            self.fetch_log.replace(&path, payloads).map_err(|e| {
+                Error::io(
+                    &self.path,
+                    format!("moving the fetch log to {}", path.display()),
+                    e,
+                )
+            })?;
         }
         self.fetch_log_tree.clear().map_err(err)?;
         self.db.flush().map_err(err)?;
@@ -335,12 +336,12 @@ impl Store {
     /// next open (and a slice's frames that nothing points to).
     fn move_to_packs(&self, tree: &sled::Tree) -> Result<()> {
         let err = |e| store_error(&self.path, e);
-        let packs_error = |e: std::io::Error| Error::Io {
-            what: format!(
+        let packs_error = |e: std::io::Error| {
+            let what = format!(
                 "moving values to {}",
                 self.path.join(super::PACKS_DIR).display()
-            ),
-            source: e,
+            );
+            Error::io(&self.path, what, e)
         };
         let mut after: Option<sled::IVec> = None;
         loop {

@@ -99,7 +99,7 @@ impl Store {
                     }
                     entries.extend_from_slice(logged);
                     // the pointers sled commits next find their bytes
-                    self.packs.sync().map_err(|e| pack_error(&e))?;
+                    self.packs.sync().map_err(pack_error)?;
                     Ok((outcomes, entries))
                 },
             )
@@ -274,7 +274,7 @@ impl PreparedPage {
         match self.dicts.record.as_deref() {
             Some(d) => d
                 .compress(json)
-                .map_err(|e| ConflictableTransactionError::Abort(e.to_string())),
+                .map_err(|e| ConflictableTransactionError::Abort(Abort::Value(e.to_string()))),
             None => compress_tx(json),
         }
     }
@@ -498,7 +498,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         };
         let compressed = p.compress_record(&to_json(&version)?)?;
         let id = t.versions.generate_id()?;
-        let at = t.packs.append(&compressed).map_err(|e| pack_error(&e))?;
+        let at = t.packs.append(&compressed).map_err(pack_error)?;
         t.versions.insert(&keys::id_key(id), &at.encode())?;
         let prefix = keys::page_prefix(&p.url, page.id);
         let event = Event {
@@ -521,7 +521,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         let stored = t.raw_ids.get(hash)?.is_some();
         if !stored {
             let id = keys::id_key(t.raw.generate_id()?);
-            let at = t.packs.append(&p.compressed).map_err(|e| pack_error(&e))?;
+            let at = t.packs.append(&p.compressed).map_err(pack_error)?;
             t.raw.insert(&id, &at.encode())?;
             t.raw_ids.insert(hash, &id)?;
         }
@@ -574,7 +574,15 @@ struct VersionRef<'a> {
     record: &'a Record,
 }
 
-type TxResult<T> = std::result::Result<T, ConflictableTransactionError<String>>;
+/// Why a transaction gave up: a value it could not make, or a pack it
+/// could not write (a full disk among them).
+#[derive(Debug)]
+enum Abort {
+    Value(String),
+    Pack(std::io::Error),
+}
+
+type TxResult<T> = std::result::Result<T, ConflictableTransactionError<Abort>>;
 
 fn get_json<T: serde::de::DeserializeOwned>(
     tree: &sled::transaction::TransactionalTree,
@@ -584,7 +592,7 @@ fn get_json<T: serde::de::DeserializeOwned>(
         None => Ok(None),
         Some(v) => serde_json::from_slice(&v)
             .map(Some)
-            .map_err(|e| ConflictableTransactionError::Abort(e.to_string())),
+            .map_err(|e| ConflictableTransactionError::Abort(Abort::Value(e.to_string()))),
     }
 }
 
@@ -658,7 +666,8 @@ fn put_fetch(
 }
 
 fn to_json<T: Serialize>(value: &T) -> TxResult<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
+    serde_json::to_vec(value)
+        .map_err(|e| ConflictableTransactionError::Abort(Abort::Value(e.to_string())))
 }
 
 fn put_json<T: Serialize>(
@@ -683,13 +692,13 @@ pub(super) fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 /// A pack's failure, to abort a transaction with.
-fn pack_error(e: &std::io::Error) -> ConflictableTransactionError<String> {
-    ConflictableTransactionError::Abort(format!("writing to the store's packs: {e}"))
+fn pack_error(e: std::io::Error) -> ConflictableTransactionError<Abort> {
+    ConflictableTransactionError::Abort(Abort::Pack(e))
 }
 
 /// [`compress`] inside a transaction.
 fn compress_tx(bytes: &[u8]) -> TxResult<Vec<u8>> {
-    compress(bytes).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
+    compress(bytes).map_err(|e| ConflictableTransactionError::Abort(Abort::Value(e.to_string())))
 }
 
 /// Add a change to the feed, under the next id.
@@ -697,13 +706,16 @@ fn put_change(changes: &sled::transaction::TransactionalTree, change: &Change) -
     put_json(changes, &keys::id_key(changes.generate_id()?), change)
 }
 
-fn tx_error(path: &Path, e: TransactionError<String>) -> Error {
+fn tx_error(path: &Path, e: TransactionError<Abort>) -> Error {
     match e {
-        TransactionError::Abort(reason) => Error::StoreValue {
+        TransactionError::Abort(Abort::Value(reason)) => Error::StoreValue {
             path: path.to_owned(),
             tree: "(transaction)".to_owned(),
             reason,
         },
+        TransactionError::Abort(Abort::Pack(e)) => {
+            Error::io(path, "writing to the store's packs", e)
+        }
         TransactionError::Storage(e) => store_error(path, e),
     }
 }

@@ -209,19 +209,17 @@ async fn run_sites(
             let stop_rx = stop_rx.clone();
             async move {
                 tracing::info!(site = %site.name, "crawl starts");
-                let mut record = CrawlRecord {
-                    started: timestamp(SystemTime::now()),
-                    finished: None,
-                    summary: None,
-                };
-                store.put_crawl_record(&site.name, &record)?;
                 let stopped = crawler.run(stop_rx).await?;
+                let started = crawler.started.clone();
                 let summary = crawler.finish(stopped);
                 tracing::info!(site = %site.name, summary = %summary, "crawl ends");
-                record.finished = Some(timestamp(SystemTime::now()));
-                record.summary = serde_json::to_value(&summary).ok();
+                let record = CrawlRecord {
+                    started,
+                    finished: Some(timestamp(SystemTime::now())),
+                    summary: serde_json::to_value(&summary).ok(),
+                };
                 store.put_crawl_record(&site.name, &record)?;
-                Ok((i, summary))
+                Ok::<_, Error>((i, summary))
             }
         })
         .collect();
@@ -231,7 +229,10 @@ async fn run_sites(
     loop {
         tokio::select! {
             next = running.next() => match next {
-                Some(done) => summaries.push(done?),
+                Some(Ok(done)) => summaries.push(done),
+                // a full disk stops every site: what they stored is kept,
+                // the rest waits in their frontiers for the next run
+                Some(Err(e)) => return Err(e.stored(shared.tally.stored_so_far(), "crawl")),
                 None => break,
             },
             () = shutdown.as_mut(), if !interrupted => {
@@ -243,7 +244,9 @@ async fn run_sites(
         }
     }
     drop(running);
-    store.flush()?;
+    store
+        .flush()
+        .map_err(|e| e.stored(shared.tally.stored_so_far(), "crawl"))?;
     summaries.sort_by_key(|(i, _)| *i);
     Ok(CrawlReport {
         sites: summaries.into_iter().map(|(_, s)| s).collect(),
@@ -296,6 +299,8 @@ struct SiteCrawl<'a> {
     /// sitemaps).
     robots: HashMap<String, Arc<Robots>>,
     summary: SiteSummary,
+    /// When this crawl began (RFC 3339): its [`CrawlRecord`]'s `started`.
+    started: String,
     /// URLs to fetch, shallowest first, at most `queue_in_memory` of them
     /// (`[crawl]`, about 100 bytes each). Past that, new URLs wait in the
     /// store's frontier only: a crawl's memory does not grow with the site.
@@ -365,6 +370,7 @@ impl<'a> SiteCrawl<'a> {
                 site: site.name.clone(),
                 ..SiteSummary::default()
             },
+            started: timestamp(SystemTime::now()),
             queue: BTreeSet::new(),
             seq: 0,
             overflow: false,
@@ -384,16 +390,38 @@ impl<'a> SiteCrawl<'a> {
         }
     }
 
+    /// Begin the site's crawl in the store (its plan, SPEC §8), taking
+    /// over the counts of an unfinished crawl it continues, and record it.
+    fn begin(&mut self) -> Result<()> {
+        let seeds: Vec<&str> = self.site.seeds.iter().map(Url::as_str).collect();
+        // the last crawl's counts, read before this crawl's record replaces
+        // them: an unfinished one's are carried on
+        let before = self.store.crawl_record(&self.site.name)?.and_then(|r| {
+            r.summary
+                .and_then(|s| serde_json::from_value::<SiteSummary>(s).ok())
+        });
+        let plan =
+            self.store
+                .frontier_begin(&self.site.name, &seeds, unix_now(), self.shared.full)?;
+        (self.summary.due, self.summary.deferred) = (plan.due, plan.deferred);
+        if plan.continues
+            && let Some(before) = before
+        {
+            self.summary.carry(&before, plan.credited);
+        } else if let Some(credited) = plan.credited {
+            self.summary.revisited += credited;
+        }
+        self.store
+            .put_crawl_record(&self.site.name, &self.running_record(&self.summary))?;
+        Ok(())
+    }
+
     /// Returns why the crawl stopped before its end, if it did.
     async fn run(
         &mut self,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Option<Stopped>> {
-        let seeds: Vec<&str> = self.site.seeds.iter().map(Url::as_str).collect();
-        let plan =
-            self.store
-                .frontier_begin(&self.site.name, &seeds, unix_now(), self.shared.full)?;
-        (self.summary.due, self.summary.deferred) = (plan.due, plan.deferred);
+        self.begin()?;
         // a time-boxed crawl ends in time for the next one
         let time_up = async {
             match self.site.max_crawl_time {
@@ -662,6 +690,10 @@ impl<'a> SiteCrawl<'a> {
         let store = self.store.clone();
         let site = self.site.name.clone();
         let bounds = self.site.revisit;
+        // the counts so far, stored with the batch that makes them true: a
+        // crawl that continues this one after a kill adds them to its own
+        let mut so_far = self.summary.clone();
+        let mut record = self.running_record(&so_far);
         let handle = tokio::task::spawn_blocking(move || {
             let outcomes = store.commit(&batch)?;
             let mut done = Vec::with_capacity(batch.pages() + batch.logged());
@@ -670,6 +702,11 @@ impl<'a> SiteCrawl<'a> {
                 store.frontier_done(&site, url, visit, now, bounds, fetched)?;
                 done.push(url_hash(url));
             }
+            for outcome in &outcomes {
+                count(&mut so_far, *outcome);
+            }
+            record.summary = serde_json::to_value(&so_far).ok();
+            store.put_crawl_record(&site, &record)?;
             store.flush()?;
             Ok((outcomes, done))
         });
@@ -688,12 +725,29 @@ impl<'a> SiteCrawl<'a> {
         })??;
         self.release(&stored);
         for outcome in outcomes {
-            self.summary.documents += 1;
-            match outcome {
-                PutOutcome::NewVersion(_) => self.summary.new_versions += 1,
-                PutOutcome::Unchanged => self.summary.unchanged += 1,
+            count(&mut self.summary, outcome);
+            if matches!(outcome, PutOutcome::NewVersion(_)) {
+                self.shared.tally.stored(1);
             }
         }
         Ok(())
+    }
+
+    /// This crawl's record while it runs, with the counts so far.
+    fn running_record(&self, summary: &SiteSummary) -> CrawlRecord {
+        CrawlRecord {
+            started: self.started.clone(),
+            finished: None,
+            summary: serde_json::to_value(summary).ok(),
+        }
+    }
+}
+
+/// A stored document in the summary's counts.
+fn count(summary: &mut SiteSummary, outcome: PutOutcome) {
+    summary.documents += 1;
+    match outcome {
+        PutOutcome::NewVersion(_) => summary.new_versions += 1,
+        PutOutcome::Unchanged => summary.unchanged += 1,
     }
 }

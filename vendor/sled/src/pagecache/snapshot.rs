@@ -332,8 +332,19 @@ fn advance_snapshot(
                     shred_base,
                     shred_base + shred_len as LogOffset
                 );
-                pwrite_all(&config.file, &shred_zone, shred_base)?;
-                config.file.sync_all()?;
+                // govsnap: only what the file holds. Past its end there is
+                // nothing to misread (a read there fails, and a later write
+                // leaves a hole that reads as zeros, `Corrupted`), and
+                // writing there needs space a full disk does not have,
+                // which kept the store from opening at all.
+                let file_len = config.file.metadata()?.len();
+                let shred_end =
+                    (shred_base + shred_len as LogOffset).min(file_len);
+                if shred_end > shred_base {
+                    let len = usize::try_from(shred_end - shred_base).unwrap();
+                    pwrite_all(&config.file, &shred_zone[..len], shred_base)?;
+                    config.file.sync_all()?;
+                }
             }
             (iterated_lsn, iter.segment_base.map(|bb| bb.offset))
         };
@@ -362,7 +373,12 @@ fn advance_snapshot(
     }
 
     if snapshot.stable_lsn > old_stable_lsn {
-        write_snapshot(config, &snapshot)?;
+        // govsnap: the snapshot only saves the next recovery some reading
+        // of the log, which holds everything it does; a snapshot that
+        // cannot be written (a full disk) must not keep the store shut
+        if let Err(e) = write_snapshot(config, &snapshot) {
+            warn!("could not write a snapshot, recovering from the log next time: {}", e);
+        }
     }
 
     #[cfg(feature = "testing")]
@@ -416,13 +432,19 @@ fn advance_snapshot(
         // from being allocated which would duplicate its LSN, messing
         // up recovery in the future.
         io_fail!(config, "segment initial free zero");
-        pwrite_all(
-            &config.file,
-            &*vec![MessageKind::Corrupted.into(); config.segment_size],
-            *to_zero,
-        )?;
-        if !config.temporary {
-            config.file.sync_all()?;
+        // govsnap: only what the file holds, as for the recovered segment
+        let file_len = config.file.metadata()?.len();
+        let zero_end = (*to_zero + config.segment_size as LogOffset).min(file_len);
+        if zero_end > *to_zero {
+            let len = usize::try_from(zero_end - *to_zero).unwrap();
+            pwrite_all(
+                &config.file,
+                &*vec![MessageKind::Corrupted.into(); len],
+                *to_zero,
+            )?;
+            if !config.temporary {
+                config.file.sync_all()?;
+            }
         }
     }
 
@@ -509,6 +531,26 @@ fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
     Snapshot::deserialize(&mut bytes.as_slice()).map(Some)
 }
 
+/// govsnap: remove the `snap.*.generating` files in the store's directory:
+/// snapshots whose writing a full disk or a kill cut short.
+fn remove_unfinished_snapshots(config: &RunningConfig) -> Result<()> {
+    let dir = config.get_path();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            debug!("removing unfinished snapshot file {}", name);
+            std::fs::remove_file(dir.join(&*name))?;
+        }
+    }
+    Ok(())
+}
+
 fn write_snapshot(config: &RunningConfig, snapshot: &Snapshot) -> Result<()> {
     trace!("writing snapshot {:?}", snapshot);
 
@@ -542,18 +584,31 @@ fn write_snapshot(config: &RunningConfig, snapshot: &Snapshot) -> Result<()> {
 
     let parent = path_1.parent().unwrap();
     std::fs::create_dir_all(parent)?;
-    let mut f =
-        std::fs::OpenOptions::new().write(true).create(true).open(&path_1)?;
+    // govsnap: what earlier writings left unfinished goes first, and so
+    // does this one's when it fails, so that no `.generating` file stays
+    remove_unfinished_snapshots(config)?;
+    let written = (|| -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path_1)?;
 
-    // write the snapshot bytes, followed by a crc64 checksum at the end
-    io_fail!(config, "snap write");
-    f.write_all(&*bytes)?;
-    io_fail!(config, "snap write len");
-    f.write_all(&len_bytes)?;
-    io_fail!(config, "snap write crc");
-    f.write_all(&crc32)?;
-    io_fail!(config, "snap write post");
-    f.sync_all()?;
+        // write the snapshot bytes, followed by a crc64 checksum at the end
+        io_fail!(config, "snap write");
+        f.write_all(&*bytes)?;
+        io_fail!(config, "snap write len");
+        f.write_all(&len_bytes)?;
+        io_fail!(config, "snap write crc");
+        f.write_all(&crc32)?;
+        io_fail!(config, "snap write post");
+        f.sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&path_1);
+        return Err(e);
+    }
 
     trace!("wrote snapshot to {}", path_1.to_string_lossy());
 
