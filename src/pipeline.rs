@@ -184,8 +184,23 @@ impl<'s> Snapshots<'s> {
     ///
     /// # Errors
     /// Store errors when a batch cannot be written (nothing of it is then
-    /// stored).
+    /// stored); [`Error::DiskFull`] says how many pages were stored before.
     pub fn add(
+        &mut self,
+        fetch: &Fetch<'_>,
+        rules: Option<&SiteRules>,
+        options: ExtractOptions,
+    ) -> Result<()> {
+        let added = self.add_page(fetch, rules, options);
+        self.counted(added)
+    }
+
+    /// A full disk's error says how many pages this ingest stored.
+    fn counted<T>(&self, result: Result<T>) -> Result<T> {
+        result.map_err(|e| e.stored(self.counts.new_versions, "ingest"))
+    }
+
+    fn add_page(
         &mut self,
         fetch: &Fetch<'_>,
         rules: Option<&SiteRules>,
@@ -223,7 +238,8 @@ impl<'s> Snapshots<'s> {
     /// # Errors
     /// As [`Snapshots::add`].
     pub fn commit_now(&mut self) -> Result<()> {
-        self.commit()
+        let committed = self.commit();
+        self.counted(committed)
     }
 
     /// Store what is left and return the counts.
@@ -231,7 +247,8 @@ impl<'s> Snapshots<'s> {
     /// # Errors
     /// As [`Snapshots::add`].
     pub fn finish(mut self) -> Result<SnapshotCounts> {
-        self.commit()?;
+        let committed = self.commit();
+        self.counted(committed)?;
         Ok(self.counts)
     }
 

@@ -18,8 +18,6 @@ use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A tmpfs mounted on a temporary directory, unmounted when dropped.
 struct Tmpfs {
@@ -110,7 +108,6 @@ impl Drop for Tmpfs {
 #[derive(Clone)]
 struct County {
     articles: u32,
-    served: Arc<AtomicU32>,
 }
 
 fn article_text(n: u32) -> String {
@@ -131,64 +128,86 @@ fn article_text(n: u32) -> String {
     text
 }
 
-async fn serve_county(State(county): State<County>, uri: Uri) -> Response {
-    let path = uri.path();
-    let html =
-        |body: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
-    let list = path
-        .strip_prefix("/zwgk/index")
-        .and_then(|r| r.strip_suffix(".html"))
-        .and_then(|r| {
-            if r.is_empty() {
-                Some(0)
-            } else {
-                r.strip_prefix('_')?.parse::<u32>().ok()
-            }
-        });
-    if let Some(page) = list {
-        let pages = county.articles.div_ceil(20);
-        if page >= pages {
-            return StatusCode::NOT_FOUND.into_response();
-        }
-        let items: String = (0..20)
-            .filter_map(|i| county.articles.checked_sub(1 + page * 20 + i))
-            .map(|n| format!("<li><a href=\"./202403/t20240301_{n}.html\">关于做好第{n}批民生实事项目的通知</a><span>2024-03-01</span></li>"))
-            .collect();
-        let next = if page + 1 < pages {
-            format!("<a href=\"index_{}.html\">下一页</a>", page + 1)
-        } else {
-            String::new()
-        };
-        return html(format!(
-            "<html><head><meta charset=\"utf-8\"><title>政府信息公开_某县人民政府</title></head><body>\
-             <div class=\"crumb\">首页 &gt; 政府信息公开</div><ul class=\"list\">{items}</ul>\
-             <div class=\"page\">{next}</div><div class=\"foot\">某县人民政府办公室主办 冀ICP备12345678号</div></body></html>"
-        ));
+/// List page `page` of the column (20 articles, newest first), if there
+/// is one.
+fn list_html(articles: u32, page: u32) -> Option<String> {
+    let pages = articles.div_ceil(20);
+    if page >= pages {
+        return None;
     }
-    let n = path
-        .strip_prefix("/zwgk/202403/t20240301_")
-        .and_then(|r| r.strip_suffix(".html"))
-        .and_then(|r| r.parse::<u32>().ok())
-        .filter(|n| *n < county.articles);
-    let Some(n) = n else {
-        return StatusCode::NOT_FOUND.into_response();
+    let items: String = (0..20)
+        .filter_map(|i| articles.checked_sub(1 + page * 20 + i))
+        .map(|n| format!("<li><a href=\"./202403/t20240301_{n}.html\">关于做好第{n}批民生实事项目的通知</a><span>2024-03-01</span></li>"))
+        .collect();
+    let next = if page + 1 < pages {
+        format!("<a href=\"index_{}.html\">下一页</a>", page + 1)
+    } else {
+        String::new()
     };
-    county.served.fetch_add(1, Ordering::Relaxed);
-    html(format!(
+    Some(format!(
+        "<html><head><meta charset=\"utf-8\"><title>政府信息公开_某县人民政府</title></head><body>\
+         <div class=\"crumb\">首页 &gt; 政府信息公开</div><ul class=\"list\">{items}</ul>\
+         <div class=\"page\">{next}</div><div class=\"foot\">某县人民政府办公室主办 冀ICP备12345678号</div></body></html>"
+    ))
+}
+
+fn article_html(n: u32) -> String {
+    format!(
         "<html><head><meta charset=\"utf-8\"><title>关于做好第{n}批民生实事项目的通知</title></head><body>\
          <div class=\"crumb\">首页 &gt; 政府信息公开 &gt; 通知公告</div><div class=\"article\">\
          <h1>关于做好第{n}批民生实事项目的通知</h1><div class=\"info\">发布日期：2024-03-01 来源：县政府办公室</div>\
          <div class=\"content\"><p>各乡镇人民政府，县政府各部门：{text}</p></div></div>\
          <div class=\"foot\">某县人民政府办公室主办 冀ICP备12345678号 冀公网安备13010202000001号</div></body></html>",
         text = article_text(n)
-    ))
+    )
+}
+
+/// The path of list page `page`: `/zwgk/index.html`, `/zwgk/index_N.html`.
+fn list_path(page: u32) -> String {
+    if page == 0 {
+        "/zwgk/index.html".to_owned()
+    } else {
+        format!("/zwgk/index_{page}.html")
+    }
+}
+
+fn article_path(n: u32) -> String {
+    format!("/zwgk/202403/t20240301_{n}.html")
+}
+
+async fn serve_county(State(county): State<County>, uri: Uri) -> Response {
+    let path = uri.path();
+    let page = (0..county.articles.div_ceil(20)).find(|p| list_path(*p) == path);
+    let body = if let Some(page) = page {
+        list_html(county.articles, page)
+    } else {
+        (0..county.articles)
+            .find(|n| article_path(*n) == path)
+            .map(article_html)
+    };
+    match body {
+        Some(body) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The column as `wget -r` mirrors it: `DIR/HOST:PORT/PATH`.
+fn mirror(dir: &Path, addr: SocketAddr, articles: u32) {
+    let host = dir.join(addr.to_string());
+    for page in 0..articles.div_ceil(20) {
+        let path = host.join(&list_path(page)[1..]);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, list_html(articles, page).unwrap()).unwrap();
+    }
+    for n in 0..articles {
+        let path = host.join(&article_path(n)[1..]);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, article_html(n)).unwrap();
+    }
 }
 
 fn county(articles: u32) -> (County, SocketAddr) {
-    let county = County {
-        articles,
-        served: Arc::default(),
-    };
+    let county = County { articles };
     let addr = common::serve_on_thread(
         Router::new()
             .fallback(serve_county)
@@ -197,13 +216,15 @@ fn county(articles: u32) -> (County, SocketAddr) {
     (county, addr)
 }
 
-/// A config for the county site with its store on the tmpfs.
-fn config(dir: &Path, store: &Path, addr: SocketAddr) -> PathBuf {
+/// A config for the county site with its store on the tmpfs, keeping
+/// `min_free` free ("0": none).
+fn config(dir: &Path, store: &Path, addr: SocketAddr, min_free: &str) -> PathBuf {
     let path = dir.join("county.toml");
     std::fs::write(
         &path,
         format!(
-            "store = \"{}\"\n[crawl]\nconcurrency = 4\nper_host_concurrency = 4\nper_host_delay_ms = 0\nrespect_robots = false\n\
+            "[store]\npath = \"{}\"\nmin_free = \"{min_free}\"\n\
+             [crawl]\nconcurrency = 4\nper_host_concurrency = 4\nper_host_delay_ms = 0\nrespect_robots = false\n\
              [[site]]\nname = \"county\"\nseeds = [\"http://{addr}/zwgk/index.html\"]\nallow = [\"^http://{addr}/zwgk/\"]\n\
              documents = [\"/t\\\\d{{8}}_\\\\d+\\\\.html$\"]\ncontent = \"div.content\"\nmax_depth = 200\n",
             store.display()
@@ -262,16 +283,9 @@ fn read_commands_on_a_full_disk(config: &str, url: &str, scratch: &Path) {
     }
 }
 
-/// Once space is freed: the store opens, a crawl completes it with one
-/// version per document, and its WARC passes `warcio check`.
-fn completes_after_freeing(fs: &Tmpfs, config: &str, articles: u32, scratch: &Path) {
-    fs.free_space();
-    let out = govsnap(&["crawl", "--config", config, "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "the crawl after freeing: {}",
-        stderr(&out)
-    );
+/// The store complete: it opens, every document once with one version,
+/// and its WARC export passes `warcio check`.
+fn assert_complete(config: &str, articles: u32, scratch: &Path) {
     let pages = govsnap(&["pages", "--config", config, "--format", "json"]);
     assert!(pages.status.success(), "{}", stderr(&pages));
     let versions: Vec<u64> = String::from_utf8_lossy(&pages.stdout)
@@ -310,6 +324,18 @@ fn completes_after_freeing(fs: &Tmpfs, config: &str, articles: u32, scratch: &Pa
     );
 }
 
+/// Once space is freed: a crawl completes the store.
+fn completes_after_freeing(fs: &Tmpfs, config: &str, articles: u32, scratch: &Path) {
+    fs.free_space();
+    let out = govsnap(&["crawl", "--config", config, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "the crawl after freeing: {}",
+        stderr(&out)
+    );
+    assert_complete(config, articles, scratch);
+}
+
 #[test]
 fn a_crawl_that_fills_the_disk_stops_says_so_and_the_next_completes_the_store() {
     let articles = 600;
@@ -319,7 +345,7 @@ fn a_crawl_that_fills_the_disk_stops_says_so_and_the_next_completes_the_store() 
         let Some(fs) = Tmpfs::mount(24) else { return };
         let scratch = tempfile::tempdir().unwrap();
         let store = fs.path().join("store");
-        let config = config(scratch.path(), &store, addr);
+        let config = config(scratch.path(), &store, addr, "0");
         let config = config.to_str().unwrap();
         fs.fill_leaving(leave_mb << 20);
         let out = govsnap(&["crawl", "--config", config]);
@@ -335,4 +361,146 @@ fn a_crawl_that_fills_the_disk_stops_says_so_and_the_next_completes_the_store() 
         read_commands_on_a_full_disk(config, &url, scratch.path());
         completes_after_freeing(&fs, config, articles, scratch.path());
     }
+}
+
+#[test]
+fn an_ingest_that_fills_the_disk_stops_says_so_and_the_next_completes_the_store() {
+    let articles = 600;
+    let addr: SocketAddr = "127.0.0.1:8090".parse().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let site = scratch.path().join("mirror");
+    mirror(&site, addr, articles);
+    for leave_mb in [2, 5] {
+        let Some(fs) = Tmpfs::mount(24) else { return };
+        let config = config(scratch.path(), &fs.path().join("store"), addr, "0");
+        let config = config.to_str().unwrap();
+        let ingest = || govsnap(&["ingest", "--config", config, site.to_str().unwrap()]);
+        fs.fill_leaving(leave_mb << 20);
+        let out = ingest();
+        assert_says_full(&out, &format!("ingest with {leave_mb} MB free"));
+        assert!(
+            stderr(&out).contains("documents of this ingest were stored"),
+            "{}",
+            stderr(&out)
+        );
+        fs.fill_leaving(0);
+        let url = format!("http://{addr}{}", article_path(0));
+        read_commands_on_a_full_disk(config, &url, scratch.path());
+        fs.free_space();
+        let out = ingest();
+        assert!(
+            out.status.success(),
+            "the ingest after freeing: {}",
+            stderr(&out)
+        );
+        assert_complete(config, articles, scratch.path());
+    }
+}
+
+#[test]
+fn a_crawl_killed_the_moment_the_disk_fills_loses_nothing() {
+    let articles = 600;
+    let (_county, addr) = county(articles);
+    for leave_mb in [2, 5] {
+        let Some(fs) = Tmpfs::mount(24) else { return };
+        let scratch = tempfile::tempdir().unwrap();
+        let config = config(scratch.path(), &fs.path().join("store"), addr, "0");
+        let config = config.to_str().unwrap();
+        fs.fill_leaving(leave_mb << 20);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_govsnap"))
+            .args(["crawl", "--config", config])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // kill -9 as the last bytes go, before govsnap can say anything
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if fs.free() < 256 << 10 {
+                child.kill().unwrap();
+                break;
+            }
+            assert!(started.elapsed().as_secs() < 120, "the disk never filled");
+        }
+        child.wait().unwrap();
+        fs.fill_leaving(0);
+        let url = format!("http://{addr}{}", article_path(articles - 1));
+        read_commands_on_a_full_disk(config, &url, scratch.path());
+        completes_after_freeing(&fs, config, articles, scratch.path());
+    }
+}
+
+#[test]
+fn a_crawl_warns_under_min_free_and_pauses_under_half_of_it() {
+    let articles = 600;
+    let (_county, addr) = county(articles);
+    let Some(fs) = Tmpfs::mount(24) else { return };
+    let scratch = tempfile::tempdir().unwrap();
+    let config = config(scratch.path(), &fs.path().join("store"), addr, "8MB");
+    let config = config.to_str().unwrap();
+    fs.fill_leaving(7 << 20);
+    let out = govsnap(&["crawl", "--config", config]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("under [store] min_free"), "the warning: {err}");
+    assert!(
+        err.contains("under half of [store] min_free = 8.0 MB"),
+        "the pause: {err}"
+    );
+    assert!(err.contains("documents of this crawl were stored"), "{err}");
+    // paused, not full: the store's disk keeps its last bytes (a pause is
+    // noticed before a batch is stored: at most one batch and sled's spare
+    // segments past the mark)
+    assert!(!err.contains("No space left"), "{err}");
+    assert!(fs.free() >= 1 << 20, "{} bytes free", fs.free());
+    completes_after_freeing(&fs, config, articles, scratch.path());
+}
+
+#[test]
+fn a_service_on_a_full_disk_keeps_answering_and_crawls_again_when_space_is_back() {
+    let articles = 600;
+    let (_county, addr) = county(articles);
+    let Some(fs) = Tmpfs::mount(24) else { return };
+    let scratch = tempfile::tempdir().unwrap();
+    let store = fs.path().join("store");
+    let config = config(scratch.path(), &store, addr, "0");
+    let service = common::service::Service::start(&config, &store, "127.0.0.1:0");
+    fs.fill_leaving(3 << 20);
+    assert_eq!(service.post("/api/v1/sites/county/crawl", true), 202);
+    let error = common::service::wait_until("the crawl to stop on the full disk", || {
+        let site = service.site();
+        (site["crawling"] == false)
+            .then(|| site["last_error"].as_str().map(str::to_owned))
+            .flatten()
+    });
+    assert!(
+        error.contains("is full (No space left on device)"),
+        "{error}"
+    );
+    fs.fill_leaving(0);
+    // still up, still answering: the API, the pages, the metrics
+    let pages = service.api("/api/v1/pages?site=county");
+    assert!(pages.to_string().contains("t20240301_"), "{pages}");
+    let home = service.get("/", false).1;
+    assert!(
+        home.as_str().unwrap().contains("is full"),
+        "the home page says so"
+    );
+    let metrics = service.get("/metrics", true).1;
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .contains("govsnap_store_free_bytes "),
+        "{metrics}"
+    );
+    // space back: the crawl asked for again continues where it stopped
+    fs.free_space();
+    assert_eq!(service.post("/api/v1/sites/county/crawl", true), 202);
+    common::service::wait_until("the crawl to finish", || {
+        let site = service.site();
+        (site["crawling"] == false && site["last_error"].is_null()).then_some(())
+    });
+    assert!(service.stop().success());
+    assert_complete(config.to_str().unwrap(), articles, scratch.path());
 }

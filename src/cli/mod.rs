@@ -211,7 +211,15 @@ pub(crate) fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => Status::Success.into(),
         Err(err) => {
-            eprintln!("govsnap: {}", one_line(&err));
+            // a full disk is said in its own words, whatever step met it
+            let full = err.chain().find_map(|c| {
+                c.downcast_ref::<govsnap::Error>()
+                    .filter(|e| e.is_disk_full())
+            });
+            match full {
+                Some(full) => eprintln!("govsnap: {full}"),
+                None => eprintln!("govsnap: {}", one_line(&err)),
+            }
             Status::Usage.into()
         }
     }

@@ -4,6 +4,7 @@
 use super::{ListFormat, StoreArg};
 use anyhow::Result;
 use clap::Args;
+use govsnap::store::human_bytes;
 use std::io::Write;
 
 #[derive(Debug, Args)]
@@ -40,8 +41,8 @@ pub(super) fn run(args: &StatsArgs) -> Result<()> {
             "{:<12} {:>10} {:>10} {:>11} {:>7}  {}",
             t.tree,
             t.entries,
-            human(t.key_bytes),
-            human(t.value_bytes),
+            human_bytes(t.key_bytes),
+            human_bytes(t.value_bytes),
             share(t.key_bytes + t.value_bytes),
             t.holds
         )?;
@@ -49,25 +50,10 @@ pub(super) fn run(args: &StatsArgs) -> Result<()> {
     writeln!(
         out,
         "keys and values {}, sled's own (log framing, index, space not yet reclaimed) {} ({}), on disk {}",
-        human(stats.data_bytes),
-        human(stats.sled_overhead_bytes),
+        human_bytes(stats.data_bytes),
+        human_bytes(stats.sled_overhead_bytes),
         share(stats.sled_overhead_bytes),
-        human(stats.disk_bytes)
+        human_bytes(stats.disk_bytes)
     )?;
     Ok(out.flush()?)
-}
-
-/// Bytes for people: `812 B`, `4.8 KB`, `39.1 MB` (powers of 1000).
-fn human(bytes: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let b = bytes as f64;
-    if bytes < 1000 {
-        format!("{bytes} B")
-    } else if b < 1e6 {
-        format!("{:.1} KB", b / 1e3)
-    } else if b < 1e9 {
-        format!("{:.1} MB", b / 1e6)
-    } else {
-        format!("{:.2} GB", b / 1e9)
-    }
 }

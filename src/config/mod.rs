@@ -23,6 +23,47 @@ use std::path::{Path, PathBuf};
 
 /// Where the store lives when neither `--store` nor the config says.
 pub const DEFAULT_STORE: &str = "snapshots/store";
+
+/// `[store] min_free` when the config does not say: 1 GB.
+pub const DEFAULT_MIN_FREE: u64 = 1_000_000_000;
+
+/// A size in bytes: an integer, or a number and a unit (`"1GB"`, `"1.5 GiB"`,
+/// `"500MB"`, `"0"`; B, KB, MB, GB, TB by 1000, KiB, MiB, GiB, TiB by 1024).
+fn size_of(value: &toml::Value) -> std::result::Result<u64, String> {
+    let bad = || {
+        format!("{value} is not a size: write bytes (1000000000) or a size (\"1GB\", \"500 MiB\")")
+    };
+    match value {
+        toml::Value::Integer(n) => u64::try_from(*n).map_err(|_| bad()),
+        toml::Value::String(text) => {
+            let text = text.trim();
+            let split = text
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(text.len());
+            let number: f64 = text[..split].parse().map_err(|_| bad())?;
+            let unit: u64 = match text[split..].trim().to_ascii_lowercase().as_str() {
+                "" | "b" => 1,
+                "kb" | "k" => 1_000,
+                "mb" | "m" => 1_000_000,
+                "gb" | "g" => 1_000_000_000,
+                "tb" | "t" => 1_000_000_000_000,
+                "kib" => 1 << 10,
+                "mib" => 1 << 20,
+                "gib" => 1 << 30,
+                "tib" => 1 << 40,
+                _ => return Err(bad()),
+            };
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss,
+                reason = "a size a person wrote: far inside f64's exact integers"
+            )]
+            Ok((number * unit as f64).round() as u64)
+        }
+        _ => Err(bad()),
+    }
+}
 /// The User-Agent sent when the config names none.
 pub const DEFAULT_USER_AGENT: &str = concat!(
     "govsnap/",
@@ -67,6 +108,10 @@ pub struct Config {
     pub path: PathBuf,
     /// The store directory.
     pub store: PathBuf,
+    /// Bytes to keep free on the store's file system (`[store] min_free`):
+    /// under it a crawl warns, under half of it crawls pause, so that the
+    /// disk's last bytes are never the store's. 0: no check.
+    pub min_free: u64,
     /// Crawl settings.
     pub crawl: CrawlSettings,
     /// Extraction options.
@@ -125,6 +170,19 @@ impl Config {
                 "must be at least 1 second".to_owned(),
             ));
         }
+        let (store, min_free) = match raw.store {
+            None => (None, DEFAULT_MIN_FREE),
+            Some(raw::RawStore::Path(path)) => (Some(path), DEFAULT_MIN_FREE),
+            Some(raw::RawStore::Table(table)) => {
+                let min_free = match &table.min_free {
+                    None => DEFAULT_MIN_FREE,
+                    Some(value) => {
+                        size_of(value).map_err(|reason| err("store.min_free", reason))?
+                    }
+                };
+                (table.path, min_free)
+            }
+        };
         let templates = named_templates(&raw.template, &err)?;
         let mut regexes = site::Regexes::default();
         let mut sites = Vec::with_capacity(raw.site.len());
@@ -149,7 +207,8 @@ impl Config {
         }
         Ok(Self {
             path: path.to_owned(),
-            store: raw.store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
+            store: store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
+            min_free,
             crawl: CrawlSettings {
                 user_agent: crawl
                     .user_agent
@@ -273,6 +332,42 @@ drop = ["div.share"]
                 .is_none()
         );
         assert!(c.site_for_url("http://www.example.org/").is_none());
+    }
+
+    #[test]
+    fn the_store_is_a_path_or_a_table_with_min_free() {
+        let c = Config::parse(EXAMPLE, Path::new("a.toml")).unwrap();
+        assert_eq!(
+            (c.store.as_path(), c.min_free),
+            (Path::new("snapshots/store"), DEFAULT_MIN_FREE)
+        );
+        let table = |min_free: &str| {
+            let text = EXAMPLE.replace(
+                "store = \"snapshots/store\"",
+                &format!("[store]\npath = \"/srv/govsnap\"\nmin_free = {min_free}\n"),
+            );
+            Config::parse(&text, Path::new("a.toml")).map(|c| (c.store, c.min_free))
+        };
+        for (written, bytes) in [
+            ("\"1GB\"", 1_000_000_000),
+            ("\"1.5 GiB\"", 3 << 29),
+            ("\"500MB\"", 500_000_000),
+            ("\"0\"", 0),
+            ("2048", 2048),
+        ] {
+            assert_eq!(
+                table(written).unwrap(),
+                (PathBuf::from("/srv/govsnap"), bytes),
+                "{written}"
+            );
+        }
+        for bad in ["\"lots\"", "\"5 parsecs\"", "-1"] {
+            let e = table(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("store.min_free") && e.contains("not a size"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -7,13 +7,29 @@ use std::path::PathBuf;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
-    pub store: Option<PathBuf>,
+    pub store: Option<RawStore>,
     pub crawl: Option<RawCrawl>,
     pub extract: Option<RawExtract>,
     #[serde(default)]
     pub template: Vec<RawTemplate>,
     #[serde(default)]
     pub site: Vec<RawSite>,
+}
+
+/// `store = "DIR"`, or a `[store]` table with its `path` and `min_free`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawStore {
+    Path(PathBuf),
+    Table(RawStoreTable),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStoreTable {
+    pub path: Option<PathBuf>,
+    /// Bytes (an integer) or a size (`"1GB"`, `"500 MiB"`).
+    pub min_free: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -39,6 +39,7 @@ pub(crate) struct Metrics {
     crawls: Family<SiteLabel, Counter>,
     requests: Family<StatusLabel, Counter>,
     store_bytes: Gauge,
+    free_bytes: Gauge,
     /// What each running crawl last reported, so that counters add only
     /// what is new.
     last: Mutex<HashMap<String, Progress>>,
@@ -56,6 +57,7 @@ impl Metrics {
         let crawls = Family::<SiteLabel, Counter>::default();
         let requests = Family::<StatusLabel, Counter>::default();
         let store_bytes = Gauge::default();
+        let free_bytes = Gauge::default();
         registry.register(
             "urls_processed",
             "URLs a crawl has finished with (fetched, skipped or failed)",
@@ -88,6 +90,11 @@ impl Metrics {
             "bytes the store takes on disk",
             store_bytes.clone(),
         );
+        registry.register(
+            "store_free_bytes",
+            "bytes free on the store's file system (crawls pause under half of [store] min_free)",
+            free_bytes.clone(),
+        );
         Self {
             registry,
             processed,
@@ -98,6 +105,7 @@ impl Metrics {
             crawls,
             requests,
             store_bytes,
+            free_bytes,
             last: Mutex::default(),
             store: store.clone(),
         }
@@ -158,11 +166,15 @@ impl Metrics {
         self.requests.get_or_create(&StatusLabel { status }).inc();
     }
 
-    /// The text exposition, the store's size read now.
+    /// The text exposition, the store's size and its disk's free bytes
+    /// read now.
     pub(crate) fn encode(&self) -> String {
         if let Ok(bytes) = self.store.size_on_disk() {
             self.store_bytes
                 .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+        if let Some(free) = self.store.free_bytes() {
+            self.free_bytes.set(i64::try_from(free).unwrap_or(i64::MAX));
         }
         let mut out = String::new();
         // writing into a String cannot fail

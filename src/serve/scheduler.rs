@@ -25,6 +25,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 
+/// How soon a crawl a full disk stopped is tried again.
+const DISK_FULL_RETRY: Duration = Duration::from_mins(5);
+
 /// What the service knows of a site between crawls.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SiteStatus {
@@ -211,7 +214,8 @@ impl Scheduler {
     }
 
     /// A crawl ended: plan the site's next one, count what it did. A store
-    /// error ends the service (its crawls could store nothing more).
+    /// error ends the service (its crawls could store nothing more), except
+    /// a full disk, which only pauses the site's crawls.
     fn finished(&self, shared: &Shared, site: &str, report: Result<CrawlReport>) -> Result<()> {
         shared.metrics.crawling(site, false);
         let started = shared
@@ -233,6 +237,15 @@ impl Scheduler {
                 if let Some(summary) = summary {
                     shared.metrics.crawl_ended(&summary);
                 }
+                Ok(())
+            }
+            // a full disk: reads go on, and the crawl is tried again (or
+            // asked for again) once space may be back; what it stored is kept
+            Err(e) if e.is_disk_full() => {
+                tracing::warn!(site, error = %e, "crawl paused: the store's disk is full");
+                status.last_error = Some(e.to_string());
+                let retry = SystemTime::now() + DISK_FULL_RETRY;
+                status.next_crawl = Some(status.next_crawl.map_or(retry, |t| t.min(retry)));
                 Ok(())
             }
             Err(e) => {

@@ -14,6 +14,13 @@
 //! The space is the segment's whatever happens: this only charges it to the
 //! run that began the segment instead of the next.
 //!
+//! A flush also reserves the blocks of two segments past sled's tip
+//! ([`SPARE_SEGMENTS`]), the file's length kept: on a disk about to fill,
+//! it is the store's reservation that meets the full disk (a clear error,
+//! nothing lost), not one of sled's own writes, after which sled would
+//! refuse every write until the process ends and a service could not crawl
+//! again once space is back.
+//!
 //! sled also leaves work to whoever touches its file next, a reader too:
 //! a node that grew past its split size (or shrank under its merge size)
 //! is split (or merged) by the next traversal that passes it, its cleaner
@@ -38,6 +45,15 @@ use std::path::Path;
 
 /// sled's default segment size, for a `conf` that does not say.
 const SLED_SEGMENT: u64 = 512 * 1024;
+
+/// Segments reserved past sled's tip at every flush. sled takes one of them
+/// when it fills its last, and writes into space it already has: a disk
+/// that fills between two flushes stops the store's own reservation (a
+/// clear error, sled intact), never a write of sled's, after which sled
+/// refuses every write until the process ends. A batch of a crawl writes
+/// far less than two segments to sled (the raw pages and records go to the
+/// packs).
+const SPARE_SEGMENTS: u64 = 2;
 
 /// sled's log file, opened to reserve space in it.
 #[derive(Debug)]
@@ -64,14 +80,24 @@ impl Reserve {
         Ok(Self { file, segment })
     }
 
-    /// Reserve the rest of the file's last segment, when it ends inside one.
-    pub(super) fn whole_segments(&self) -> io::Result<()> {
+    /// Reserve the rest of the file's last segment, when it ends inside
+    /// one, and with `tip` (where sled would add its next segment) the
+    /// [`SPARE_SEGMENTS`] after it.
+    pub(super) fn whole_segments(&self, tip: Option<u64>) -> io::Result<()> {
         let len = self.file.metadata()?.len();
-        let rest = len.next_multiple_of(self.segment) - len;
-        if rest == 0 {
-            return Ok(());
+        let whole = len.next_multiple_of(self.segment);
+        if whole > len {
+            reserve(&self.file, len, whole - len, Extend::File)?;
         }
-        reserve(&self.file, len, rest)
+        // past the file's end, its length kept: sled's next open must not
+        // see free segments there (it would truncate them, a reader too)
+        let ahead = tip.map_or(0, |tip| {
+            tip.next_multiple_of(self.segment) + SPARE_SEGMENTS * self.segment
+        });
+        if ahead > whole {
+            reserve(&self.file, whole, ahead - whole, Extend::KeepSize)?;
+        }
+        Ok(())
     }
 }
 
@@ -80,7 +106,7 @@ impl Drop for Reserve {
         // after sled's handles (see the order of `Store`'s fields): a
         // process that only read can still have written, sled flushes and
         // cleans on its own
-        match self.whole_segments() {
+        match self.whole_segments(None) {
             Ok(()) => {}
             // a full disk is said where it stopped a write, if one was
             // stopped; a reader on a full disk has nothing to be told
@@ -92,10 +118,22 @@ impl Drop for Reserve {
     }
 }
 
+/// Whether a reservation makes the file longer.
+#[derive(Debug, Clone, Copy)]
+enum Extend {
+    File,
+    /// The blocks only (`FALLOC_FL_KEEP_SIZE`).
+    KeepSize,
+}
+
 #[cfg(target_os = "linux")]
-fn reserve(file: &File, from: u64, len: u64) -> io::Result<()> {
+fn reserve(file: &File, from: u64, len: u64, extend: Extend) -> io::Result<()> {
     use rustix::fs::{FallocateFlags, fallocate};
-    match fallocate(file, FallocateFlags::empty(), from, len) {
+    let flags = match extend {
+        Extend::File => FallocateFlags::empty(),
+        Extend::KeepSize => FallocateFlags::KEEP_SIZE,
+    };
+    match fallocate(file, flags, from, len) {
         // a file system without fallocate: the file grows as sled writes
         Err(rustix::io::Errno::OPNOTSUPP) => Ok(()),
         other => other.map_err(io::Error::from),
@@ -103,7 +141,7 @@ fn reserve(file: &File, from: u64, len: u64) -> io::Result<()> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn reserve(_file: &File, _from: u64, _len: u64) -> io::Result<()> {
+fn reserve(_file: &File, _from: u64, _len: u64, _extend: Extend) -> io::Result<()> {
     Ok(())
 }
 
@@ -124,6 +162,21 @@ impl super::Store {
         }
         // durable first: what follows only moves what is there
         self.flush()?;
+        let path = self.path.clone();
+        match self.clean_up() {
+            // the clean-up only saves space: on a full disk it is left to
+            // the next process, and nothing stored is at stake
+            Err(e) if e.is_disk_full() => {
+                tracing::warn!(store = %path.display(), "the disk is full: sled's clean-up is left for the next run");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// sled's split, merge and cleaning work, before closing and after one
+    /// more opening.
+    fn clean_up(self) -> crate::Result<()> {
         self.db
             .clean_segments()
             .map_err(|e| super::store_error(&self.path, e))?;
@@ -175,6 +228,13 @@ pub(super) fn unnamed_path(what: &str) -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     std::env::temp_dir().join(format!("govsnap-{what}-{}-{n}", std::process::id()))
+}
+
+/// Bytes free to a process that is not root on the file system holding
+/// `path`.
+pub(super) fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    let stat = rustix::fs::statvfs(path)?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
 }
 
 #[cfg(test)]
@@ -248,7 +308,7 @@ mod tests {
         std::fs::write(&db, &written).unwrap();
         let reserve = Reserve::open(&db).unwrap();
         assert_eq!(reserve.segment, 4096);
-        reserve.whole_segments().unwrap();
+        reserve.whole_segments(None).unwrap();
         let after = std::fs::read(&db).unwrap();
         assert_eq!(after.len(), 8192);
         assert_eq!(&after[..5000], written.as_slice());
@@ -256,7 +316,7 @@ mod tests {
             after[5000..].iter().all(|&b| b == 0),
             "sled reads zeros as the end"
         );
-        reserve.whole_segments().unwrap();
+        reserve.whole_segments(None).unwrap();
         assert_eq!(
             std::fs::metadata(&db).unwrap().len(),
             8192,

@@ -39,6 +39,9 @@ const CHECKED_TAIL: u64 = 1 << 20;
 #[derive(Debug)]
 pub(super) struct FetchLog {
     inner: Mutex<Inner>,
+    /// The store's sled, flushed before the last entries are written when
+    /// the log is dropped.
+    sled: std::sync::OnceLock<sled::Db>,
 }
 
 #[derive(Debug)]
@@ -103,7 +106,13 @@ impl FetchLog {
                 end,
                 pending: Vec::new(),
             }),
+            sled: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Flush `db` before the last entries are written when this is dropped.
+    pub(super) fn flush_first(&self, db: &sled::Db) {
+        let _ = self.sled.set(db.clone());
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -215,8 +224,13 @@ impl FetchLog {
 
 impl Drop for FetchLog {
     fn drop(&mut self) {
-        // The store's sled handles are dropped (and flushed) before this
-        // (see the order of `Store`'s fields): what is queued is theirs.
+        // The store's sled handles are dropped before this (see the order
+        // of `Store`'s fields): what is queued is theirs, and is written
+        // only once sled has kept it, so the log never holds a fetch sled
+        // lost
+        if !super::flushed_before_drop(&self.sled, "fetch-log entries") {
+            return;
+        }
         if let Err(e) = self.write_pending() {
             tracing::error!(error = %e, "could not write the last fetch-log entries");
         }

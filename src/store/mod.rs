@@ -84,7 +84,7 @@ pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, Version
 pub use dicts::{DictKind, RawDict, SiteDicts, TRAIN_SAMPLES};
 pub use frontier::{CrawlPlan, FrontierEntry};
 pub(crate) use keys::url_hash;
-pub use stats::{StoreStats, TreeStats};
+pub use stats::{StoreStats, TreeStats, human_bytes};
 use values::LastFetch;
 pub use values::{Event, EventKind, FetchLogEntry, PageState, PageStatus, Version};
 
@@ -353,6 +353,8 @@ impl Store {
         ),
     ) -> Result<Self> {
         let err = |e| store_error(path, e);
+        slots.flush_first(&db);
+        log.flush_first(&db);
         let meta = db.open_tree(trees::META).map_err(err)?;
         let mut upgrade = None;
         match meta.get(trees::SCHEMA_KEY).map_err(err)? {
@@ -425,7 +427,7 @@ impl Store {
             .map_err(|e| self.file_error(FETCH_LOG_FILE, &e))?;
         if let Some(reserve) = &self.reserve {
             reserve
-                .whole_segments()
+                .whole_segments(Some(self.db.log_tip()))
                 .map_err(|e| self.file_error(DB_FILE, &e))?;
         }
         Ok(())
@@ -666,6 +668,22 @@ impl Store {
         })
     }
 
+    /// The store's directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes free on the file system that holds the store (to a process
+    /// that is not root); `None` for a temporary store, or when the system
+    /// cannot tell.
+    #[must_use]
+    pub fn free_bytes(&self) -> Option<u64> {
+        // a temporary store has no reserve, and no disk of its own to watch
+        self.reserve.as_ref()?;
+        disk::free_bytes(&self.path).ok()
+    }
+
     /// Bytes the store takes on disk.
     ///
     /// # Errors
@@ -749,6 +767,20 @@ fn tree_name(tree: &sled::Tree) -> String {
 /// writes, and creates a zstd context each time: a quarter of a crawl's CPU.
 /// The values that are worth it (versions, raw bytes, the fetch log's
 /// batches) come compressed already.
+/// Whether what the store's files still queue may be written as a store
+/// is dropped: sled (when attached) has flushed what those entries speak
+/// of. A flush that fails (a full disk) drops them instead: a URL is then
+/// fetched again, never marked done for a page sled lost.
+fn flushed_before_drop(sled: &std::sync::OnceLock<sled::Db>, what: &str) -> bool {
+    match sled.get().map(|db| db.flush()) {
+        Some(Err(e)) => {
+            tracing::debug!(error = %e, "sled could not flush: the last {what} are dropped");
+            false
+        }
+        _ => true,
+    }
+}
+
 pub(crate) fn store_error(path: &Path, source: sled::Error) -> Error {
     match source {
         sled::Error::Io(e) if crate::error::is_disk_full(&e) => {

@@ -118,12 +118,18 @@ impl Slot {
 pub(crate) struct Slots {
     file: File,
     pending: std::sync::Mutex<std::collections::BTreeMap<u64, [u8; SLOT_LEN]>>,
+    /// The store's sled, flushed before the last slots are written when
+    /// the store is dropped.
+    sled: std::sync::OnceLock<sled::Db>,
 }
 
 impl Drop for Slots {
     fn drop(&mut self) {
         // after the store's sled handles (see the order of `Store`'s
-        // fields), which flush when dropped
+        // fields): the last slots only once sled has kept what they say
+        if !super::flushed_before_drop(&self.sled, "slots") {
+            return;
+        }
         if let Err(e) = self.sync() {
             tracing::error!(error = %e, "could not write the last slots");
         }
@@ -142,7 +148,13 @@ impl Slots {
         Ok(Self {
             file,
             pending: std::sync::Mutex::default(),
+            sled: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Flush `db` before the last slots are written when this is dropped.
+    pub(super) fn flush_first(&self, db: &sled::Db) {
+        let _ = self.sled.set(db.clone());
     }
 
     /// A slots file that goes with the process (for temporary stores).

@@ -134,6 +134,22 @@ fn dir_bytes(dir: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// Bytes for people: `812 B`, `4.8 KB`, `39.1 MB` (powers of 1000).
+#[must_use]
+pub fn human_bytes(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    if bytes < 1000 {
+        format!("{bytes} B")
+    } else if b < 1e6 {
+        format!("{:.1} KB", b / 1e3)
+    } else if b < 1e9 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.2} GB", b / 1e9)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,8 +33,11 @@ use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 use url::Url;
 
+mod plan;
 mod respond;
 mod robots;
+
+use plan::count;
 
 /// How often a site's crawl stores what it fetched, at the least.
 const COMMIT_EVERY: Duration = Duration::from_secs(2);
@@ -344,6 +347,8 @@ struct SiteCrawl<'a> {
     content: ContentHits,
     /// What this site last added to the crawl's progress figures.
     reported: Reported,
+    /// Whether this crawl has warned that the disk is under `min_free`.
+    warned_space: bool,
 }
 
 /// Documents on which the site's `content` selector matched, and missed.
@@ -387,33 +392,8 @@ impl<'a> SiteCrawl<'a> {
             failure: None,
             content: ContentHits::default(),
             reported: Reported::default(),
+            warned_space: false,
         }
-    }
-
-    /// Begin the site's crawl in the store (its plan, SPEC §8), taking
-    /// over the counts of an unfinished crawl it continues, and record it.
-    fn begin(&mut self) -> Result<()> {
-        let seeds: Vec<&str> = self.site.seeds.iter().map(Url::as_str).collect();
-        // the last crawl's counts, read before this crawl's record replaces
-        // them: an unfinished one's are carried on
-        let before = self.store.crawl_record(&self.site.name)?.and_then(|r| {
-            r.summary
-                .and_then(|s| serde_json::from_value::<SiteSummary>(s).ok())
-        });
-        let plan =
-            self.store
-                .frontier_begin(&self.site.name, &seeds, unix_now(), self.shared.full)?;
-        (self.summary.due, self.summary.deferred) = (plan.due, plan.deferred);
-        if plan.continues
-            && let Some(before) = before
-        {
-            self.summary.carry(&before, plan.credited);
-        } else if let Some(credited) = plan.credited {
-            self.summary.revisited += credited;
-        }
-        self.store
-            .put_crawl_record(&self.site.name, &self.running_record(&self.summary))?;
-        Ok(())
     }
 
     /// Returns why the crawl stopped before its end, if it did.
@@ -684,6 +664,7 @@ impl<'a> SiteCrawl<'a> {
         if self.batch.is_empty() {
             return Ok(());
         }
+        self.check_space()?;
         self.finish_commit().await?;
         let mut batch = std::mem::take(&mut self.batch);
         batch.crawled(&self.site.name);
@@ -731,23 +712,5 @@ impl<'a> SiteCrawl<'a> {
             }
         }
         Ok(())
-    }
-
-    /// This crawl's record while it runs, with the counts so far.
-    fn running_record(&self, summary: &SiteSummary) -> CrawlRecord {
-        CrawlRecord {
-            started: self.started.clone(),
-            finished: None,
-            summary: serde_json::to_value(summary).ok(),
-        }
-    }
-}
-
-/// A stored document in the summary's counts.
-fn count(summary: &mut SiteSummary, outcome: PutOutcome) {
-    summary.documents += 1;
-    match outcome {
-        PutOutcome::NewVersion(_) => summary.new_versions += 1,
-        PutOutcome::Unchanged => summary.unchanged += 1,
     }
 }

@@ -78,7 +78,14 @@ async fn style() -> Response {
 }
 
 async fn home(State(shared): State<Arc<Shared>>) -> Shown {
-    Ok(views::home(&site_rows(&shared).await?))
+    // under `[store] min_free` the archivist is told before crawls pause
+    let min_free = shared.config.min_free;
+    let low = shared
+        .store
+        .free_bytes()
+        .filter(|free| min_free > 0 && *free < min_free)
+        .map(|free| (free, min_free));
+    Ok(views::home(&site_rows(&shared).await?, low))
 }
 
 /// Whether `change` is its page's latest event: a list by latest change

@@ -7,7 +7,7 @@ use super::super::api::SiteRow;
 use crate::record::diff::{FieldChange, Hunk, Line, SegmentKind};
 use crate::record::render::marker;
 use crate::record::{Record, Section};
-use crate::store::{Change, ChangeCursor, Event, EventKind, PageState, PageStatus};
+use crate::store::{Change, ChangeCursor, Event, EventKind, PageState, PageStatus, human_bytes};
 use maud::{DOCTYPE, Markup, html};
 use std::fmt::Write;
 
@@ -71,8 +71,16 @@ fn home_crumb() -> Markup {
     html! { a href="/" { "首页" } }
 }
 
-pub(super) fn home(sites: &[SiteRow]) -> Markup {
+/// The home page: every site, and a warning when the store's disk has
+/// less than `[store] min_free` left (`low`: free and `min_free` bytes).
+pub(super) fn home(sites: &[SiteRow], low: Option<(u64, u64)>) -> Markup {
     let body = html! {
+        @if let Some((free, min_free)) = low {
+            div.error role="alert" {
+                "存储所在磁盘剩余空间不足：" (human_bytes(free)) "，低于 [store] min_free（"
+                (human_bytes(min_free)) "）。剩余不到一半时采集暂停，已保存的内容不受影响；请释放空间。"
+            }
+        }
         h1 { "站点" }
         div.table-wrap { table {
             thead { tr {

@@ -461,6 +461,13 @@ impl Db {
         self.context.pagecache.clean_segments()
     }
 
+    /// govsnap: the end of the last segment sled has taken at the end of
+    /// its file (the file may be longer: space reserved ahead). sled takes
+    /// its next new segment there when none of its own is free.
+    pub fn log_tip(&self) -> u64 {
+        self.context.pagecache.log_tip()
+    }
+
     /// Returns the on-disk size of the storage files
     /// for this database.
     pub fn size_on_disk(&self) -> Result<u64> {

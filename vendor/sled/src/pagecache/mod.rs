@@ -903,6 +903,11 @@ impl PageCache {
     /// govsnap: run the segment cleaner until what is queued now is done
     /// (the flusher thread does the same, a little every 500 ms); returns
     /// how many pages it rewrote. See `Db::clean_segments`.
+    /// govsnap: where the segment accountant would add its next segment.
+    pub(crate) fn log_tip(&self) -> u64 {
+        self.log.iobufs.with_sa(|sa| sa.tip())
+    }
+
     pub(crate) fn clean_segments(&self) -> Result<usize> {
         let mut rewritten = 0;
         // only what is queued now: the cleaner's moves seal segments,

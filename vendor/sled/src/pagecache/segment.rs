@@ -984,6 +984,11 @@ impl SegmentAccountant {
         Ok(())
     }
 
+    /// govsnap: the file offset at which `bump_tip` adds a segment.
+    pub(super) fn tip(&self) -> LogOffset {
+        self.tip
+    }
+
     fn bump_tip(&mut self) -> Result<LogOffset> {
         let lid = self.tip;
 
