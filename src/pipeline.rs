@@ -55,7 +55,7 @@ pub fn extract(
     rules: Option<&SiteRules>,
     options: ExtractOptions,
 ) -> Result<Record> {
-    extract_parsed(page, rules, options, |_| ()).map(|(record, ())| record)
+    extract_parsed(page, rules, options, |_, _| ()).map(|(record, ())| record)
 }
 
 /// [`extract`], and the page's crawlable links (canonical, in document
@@ -69,8 +69,8 @@ pub fn extract_with_links(
     rules: Option<&SiteRules>,
     options: ExtractOptions,
 ) -> Result<(Record, crate::crawl::Links)> {
-    extract_parsed(page, rules, options, |html| {
-        crate::crawl::discover::links(html, page_url)
+    extract_parsed(page, rules, options, |html, encoding| {
+        crate::crawl::discover::links(html, page_url, encoding)
     })
 }
 
@@ -79,7 +79,7 @@ fn extract_parsed<T>(
     page: &Page<'_>,
     rules: Option<&SiteRules>,
     options: ExtractOptions,
-    also: impl FnOnce(&Html) -> T,
+    also: impl FnOnce(&Html, &'static encoding_rs::Encoding) -> T,
 ) -> Result<(Record, T)> {
     gate(page.bytes)?;
     let (bytes, dropped) = without_control_bytes(page.bytes);
@@ -91,7 +91,7 @@ fn extract_parsed<T>(
         );
     }
     let html = Html::parse_document(&decoded.text);
-    let extra = also(&html);
+    let extra = also(&html, decoded.charset.encoding());
     let cleaned = clean_page(&html, rules);
     let mut warnings = decoded.warnings;
     warnings.extend(cleaned.warnings.iter().cloned());
@@ -259,7 +259,7 @@ impl<'s> Snapshots<'s> {
         for outcome in self.store.commit(&self.batch)? {
             match outcome {
                 PutOutcome::NewVersion(_) => self.counts.new_versions += 1,
-                PutOutcome::Unchanged => self.counts.unchanged += 1,
+                PutOutcome::Unchanged | PutOutcome::Alias => self.counts.unchanged += 1,
             }
         }
         self.store.flush()?;
@@ -271,13 +271,22 @@ impl<'s> Snapshots<'s> {
 /// A document, not a list page: the site's `documents` patterns say so;
 /// without them, the TRS article name or a page with a real body does.
 pub(crate) fn is_document(site: &SiteRules, url: &url::Url, record: &Record) -> bool {
+    is_document_link(site, url)
+        || (site.documents.is_empty()
+            && record.text.chars().count() >= 200
+            && !record.sections.is_empty())
+}
+
+/// Whether a link is a document's before it is fetched: the site's
+/// `documents` patterns say so, or without them the TRS article name.
+pub(crate) fn is_document_link(site: &SiteRules, url: &url::Url) -> bool {
     static TRS_ARTICLE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"/t\d{8}_\d+\.s?html?$").expect("static regex"));
-    if !site.documents.is_empty() {
-        return site.documents.iter().any(|r| r.is_match(url.as_str()));
+    if site.documents.is_empty() {
+        TRS_ARTICLE.is_match(url.path())
+    } else {
+        site.documents.iter().any(|r| r.is_match(url.as_str()))
     }
-    TRS_ARTICLE.is_match(url.path())
-        || (record.text.chars().count() >= 200 && !record.sections.is_empty())
 }
 
 /// Refuse input that is not a web page.

@@ -13,7 +13,7 @@ use super::{ListFormat, Status, StoreArg};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use govsnap::store::Fetch;
-use govsnap::{ExtractOptions, Snapshots};
+use govsnap::{Config, ExtractOptions, Snapshots, canon};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -79,6 +79,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
             }
         };
         summary.pages_read += 1;
+        let url = &canonical_url(config.as_ref(), url);
         let site = config.as_ref().and_then(|c| c.site_for_url(url));
         let fetch = Fetch {
             url,
@@ -235,6 +236,8 @@ impl WarcInto<'_, '_> {
                 return Ok(());
             }
         };
+        let mut capture = capture;
+        capture.url = canonical_url(self.config, &capture.url);
         let site = self.config.and_then(|c| c.site_for_url(&capture.url));
         let r = &capture.response;
         let fetch = Fetch {
@@ -274,6 +277,21 @@ impl WarcInto<'_, '_> {
             _ => self.summary.skipped += 1,
         }
         Ok(())
+    }
+}
+
+/// A page's one URL (`govsnap::canon`), its site's `strip_params` removed
+/// too: an archive's captures take the form a crawl gives the same page.
+fn canonical_url(config: Option<&Config>, url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let url = canon::canonical(parsed, &[]);
+    match config.and_then(|c| c.site_for_url(url.as_str())) {
+        Some(site) if !site.strip_params.is_empty() => {
+            canon::canonical(url, &site.strip_params).to_string()
+        }
+        _ => url.to_string(),
     }
 }
 

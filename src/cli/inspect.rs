@@ -84,7 +84,14 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
             ListFormat::Table => writeln!(
                 out,
                 "{:<5} {:>8}  {:<24} {:>6}  {:<20}  {}",
-                serde_json::to_value(page.state)?.as_str().unwrap_or(""),
+                if page.alias_of.is_some() && page.versions == 0 {
+                    "alias".to_owned()
+                } else {
+                    serde_json::to_value(page.state)?
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned()
+                },
                 page.versions,
                 page.last_fetched,
                 page.last_status,
@@ -122,6 +129,7 @@ pub(super) fn history(args: &HistoryArgs) -> Result<()> {
                 let what = match event.kind {
                     EventKind::Version => format!("v{}", event.version.unwrap_or(0)),
                     EventKind::Gone => format!("gone ({})", event.status),
+                    EventKind::Alias => "alias".to_owned(),
                 };
                 let hash = event
                     .content_hash
@@ -133,7 +141,10 @@ pub(super) fn history(args: &HistoryArgs) -> Result<()> {
                     event.fetched_at,
                     what,
                     hash,
-                    event.title.as_deref().unwrap_or("")
+                    event.alias_of.as_deref().map_or_else(
+                        || event.title.clone().unwrap_or_default(),
+                        |of| format!("= {of}")
+                    )
                 )?;
             }
         }
@@ -145,6 +156,12 @@ pub(super) fn history(args: &HistoryArgs) -> Result<()> {
 pub(super) fn show(args: &ShowArgs) -> Result<()> {
     let source = args.store.open_source()?;
     let page = known(&source, &args.url)?;
+    if let (Some(of), 0) = (&page.alias_of, page.versions) {
+        bail!(
+            "{} is an alias of {of} (the same document under another URL): `govsnap show {of}`",
+            args.url
+        );
+    }
     let n = args.version.unwrap_or(page.versions);
     let (r, fetched_at) = source
         .record(&args.url, n)?

@@ -88,6 +88,10 @@ macro_rules! with_rules {
             pub revisit_max: Option<String>,
             pub max_crawl_time: Option<String>,
             pub schedule: Option<String>,
+            pub strip_params: Option<Vec<String>>,
+            pub max_path_depth: Option<u32>,
+            pub max_pages: Option<u64>,
+            pub gone_patterns: Option<Vec<String>>,
         }
 
         impl $name {
@@ -107,6 +111,10 @@ macro_rules! with_rules {
                     revisit_max: self.revisit_max.clone(),
                     max_crawl_time: self.max_crawl_time.clone(),
                     schedule: self.schedule.clone(),
+                    strip_params: self.strip_params.clone(),
+                    max_path_depth: self.max_path_depth,
+                    max_pages: self.max_pages,
+                    gone_patterns: self.gone_patterns.clone(),
                 }
             }
         }
@@ -135,6 +143,10 @@ impl RawRules {
             revisit_max: self.revisit_max.or_else(|| base.revisit_max.clone()),
             max_crawl_time: self.max_crawl_time.or_else(|| base.max_crawl_time.clone()),
             schedule: self.schedule.or_else(|| base.schedule.clone()),
+            strip_params: self.strip_params.or_else(|| base.strip_params.clone()),
+            max_path_depth: self.max_path_depth.or(base.max_path_depth),
+            max_pages: self.max_pages.or(base.max_pages),
+            gone_patterns: self.gone_patterns.or_else(|| base.gone_patterns.clone()),
         }
     }
 }

@@ -10,6 +10,10 @@ use std::time::{Duration, SystemTime};
 
 /// The depth a crawl follows links to when the site does not say.
 pub const DEFAULT_MAX_DEPTH: u32 = 4;
+/// `max_path_depth` when a site does not say.
+pub(super) const DEFAULT_MAX_PATH_DEPTH: u32 = 16;
+/// `max_pages` when a site does not say.
+pub(super) const DEFAULT_MAX_PAGES: u64 = 200_000;
 
 /// A site from the config, validated: regexes compiled, selectors parsed.
 #[derive(Debug, Clone)]
@@ -41,6 +45,19 @@ pub struct SiteRules {
     pub revisit: Revisit,
     /// How long one crawl of the site may last (`max_crawl_time`).
     pub max_crawl_time: Option<Duration>,
+    /// Query parameters of the site's URLs that say nothing of the page
+    /// (`strip_params`), removed with the session ids and tracking
+    /// parameters every site's URLs lose (`crate::canon`).
+    pub strip_params: Vec<String>,
+    /// Path segments beyond which a URL is a trap, not a page
+    /// (`max_path_depth`, default 16).
+    pub max_path_depth: u32,
+    /// URLs one crawl of the site fetches at most (`max_pages`, default
+    /// 200,000): the last backstop against an endless URL space.
+    pub max_pages: u64,
+    /// The site's own words of a deleted page (`gone_patterns`, regexes on
+    /// a short page's title and text): such a page is a soft 404.
+    pub gone_patterns: Vec<Arc<Regex>>,
     /// When `govsnap serve` crawls the site (`schedule`); `crawl` ignores it.
     pub schedule: Option<Schedule>,
 }
@@ -234,6 +251,13 @@ impl SiteRules {
                 .collect::<Result<_, _>>()?,
             revisit,
             max_crawl_time: duration("max_crawl_time", rules.max_crawl_time.as_deref())?,
+            strip_params: rules.strip_params.clone().unwrap_or_default(),
+            max_path_depth: rules.max_path_depth.unwrap_or(DEFAULT_MAX_PATH_DEPTH),
+            max_pages: rules.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+            gone_patterns: regexes.compile(
+                "gone_patterns",
+                rules.gone_patterns.as_deref().unwrap_or_default(),
+            )?,
             schedule: rules
                 .schedule
                 .as_deref()

@@ -3,32 +3,57 @@
 //! call, and one canonical form per URL so that the frontier never holds the
 //! same page twice.
 
+use encoding_rs::Encoding;
 use regex::Regex;
 use scraper::{Html, Selector};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 use url::Url;
 
 /// The canonical form of a link found on the page at `base`: resolved,
 /// scheme and host lower-cased, default port dropped, `.`/`..` segments and
-/// percent-encoding normalized (the `url` crate's WHATWG parsing), fragment
-/// removed. Only `http` and `https` links are crawlable.
+/// percent-encoding normalized (the `url` crate's WHATWG parsing), then
+/// [`crate::canon::canonical`] (fragment, session ids and tracking
+/// parameters removed, the query sorted). Only `http` and `https` links
+/// are crawlable.
 #[must_use]
 pub fn canonicalize(base: &Url, href: &str) -> Option<Url> {
+    canonicalize_in(base, href, encoding_rs::UTF_8)
+}
+
+/// [`canonicalize`] for a link of a page in `encoding`: its query is
+/// percent-encoded in that encoding, as a browser sends it (the WHATWG URL
+/// standard's encoding override; a GBK page's `?lm=通知公告` is
+/// `?lm=%CD%A8%D6%AA%B9%AB%B8%E6`, which a GBK JSP server expects), its
+/// path in UTF-8 as always.
+#[must_use]
+pub fn canonicalize_in(base: &Url, href: &str, encoding: &'static Encoding) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() || href.starts_with('#') {
         return None;
     }
-    let mut url = base.join(href).ok()?;
+    let encode = encoder(encoding);
+    let options = Url::options().base_url(Some(base));
+    let url = if encoding == encoding_rs::UTF_8 {
+        options.parse(href)
+    } else {
+        options.encoding_override(Some(&encode)).parse(href)
+    }
+    .ok()?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
     }
-    url.set_fragment(None);
-    Some(url)
+    Some(crate::canon::canonical(url, &[]))
 }
 
+/// Elements that link: by their `href` or `src`, or by script in an event
+/// attribute.
 static LINKS: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse("a[href], area[href], frame[src], iframe[src]").expect("static selector")
+    Selector::parse(
+        "a[href], area[href], frame[src], iframe[src], [onclick], [ondblclick], [onmousedown], [onmouseup]",
+    )
+    .expect("static selector")
 });
 
 /// What a page links to: its crawlable links and the TRS list series its
@@ -45,9 +70,19 @@ pub struct Links {
     pub series: Vec<TrsSeries>,
 }
 
-/// Every crawlable link of a page and the TRS list series its scripts name.
+/// `encoding`'s encoder, as the `url` crate takes an encoding override.
+fn encoder(encoding: &'static Encoding) -> impl for<'a> Fn(&'a str) -> Cow<'a, [u8]> {
+    move |s| encoding.encode(s).0
+}
+
+/// Every crawlable link of a page in `encoding` (queries are encoded in
+/// it, see [`canonicalize_in`]) and the TRS list series its scripts name.
+/// Links are also read out of script, as older sites write them: quoted
+/// strings that look like a page's URL in `javascript:` hrefs, event
+/// attributes (`onclick="window.open('…')"`, `location.href='…'`,
+/// `openArticle('…')`) and inline scripts ([`script_links`]).
 #[must_use]
-pub fn links(html: &Html, page_url: &Url) -> Links {
+pub fn links(html: &Html, page_url: &Url, encoding: &'static Encoding) -> Links {
     static BASE: LazyLock<Selector> =
         LazyLock::new(|| Selector::parse("base[href]").expect("static selector"));
     let base = html
@@ -58,23 +93,64 @@ pub fn links(html: &Html, page_url: &Url) -> Links {
         .unwrap_or_else(|| page_url.clone());
     let mut seen: HashSet<Url> = HashSet::new();
     let mut pages = Vec::new();
-    for el in html.select(&LINKS) {
-        let href = el
-            .value()
-            .attr("href")
-            .or_else(|| el.value().attr("src"))
-            .unwrap_or("");
-        if let Some(u) = canonicalize(&base, href)
+    let mut add = |href: &str| {
+        if let Some(u) = canonicalize_in(&base, href, encoding)
             && seen.insert(u.clone())
         {
             pages.push(u);
         }
+    };
+    // one pass, so that links come in document order however written
+    for el in html.select(&LINKS) {
+        let el = el.value();
+        let href = match el.name() {
+            "a" | "area" => el.attr("href"),
+            "frame" | "iframe" => el.attr("src"),
+            _ => None,
+        };
+        match href {
+            Some(href) if is_script(href) => script_links(href).for_each(&mut add),
+            Some(href) => add(href),
+            None => {}
+        }
+        for (name, value) in el.attrs() {
+            if name.starts_with("on") {
+                script_links(value).for_each(&mut add);
+            }
+        }
     }
     let scripts: String = html.select(&SCRIPTS).flat_map(|s| s.text()).collect();
+    script_links(&scripts).for_each(&mut add);
     Links {
         pages,
         series: trs_series(&scripts, &base),
     }
+}
+
+/// A `javascript:` URL.
+fn is_script(href: &str) -> bool {
+    href.trim_start()
+        .get(..11)
+        .is_some_and(|s| s.eq_ignore_ascii_case("javascript:"))
+}
+
+/// The quoted strings of a script that look like a page's URL: an
+/// absolute `http(s)` URL, or a path to a page (`.html`, `.htm`, `.shtml`,
+/// `.jsp`, `.asp`, `.aspx`, `.php`, `.do`, with or without a query). A
+/// stylesheet, a script or an image never is one; scope and the crawl's
+/// trap rules judge the rest as they judge any link.
+fn script_links(script: &str) -> impl Iterator<Item = &str> {
+    static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"(?i)["']((?:https?://[^"'\s<>()]+)|(?:[^"'\s<>():;,+]*\.(?:s?html?|jsp|aspx?|php|do)(?:\?[^"'\s<>()]*)?))["']"#,
+        )
+        .expect("static regex")
+    });
+    QUOTED
+        .captures_iter(script)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
+        .filter(|s| !crate::clean::selectors::is_file_link(s))
 }
 
 static SCRIPTS: LazyLock<Selector> =
@@ -199,6 +275,62 @@ mod tests {
     }
 
     #[test]
+    fn a_query_is_encoded_in_the_page_s_encoding_and_the_path_in_utf8() {
+        let base = url("http://www.example.gov.cn/zwgk/index.jsp");
+        let gbk = |href| canonicalize_in(&base, href, encoding_rs::GBK).map(|u| u.to_string());
+        assert_eq!(
+            gbk("list.jsp?lm=通知公告&page=1").as_deref(),
+            Some("http://www.example.gov.cn/zwgk/list.jsp?lm=%CD%A8%D6%AA%B9%AB%B8%E6&page=1")
+        );
+        assert_eq!(
+            gbk("/政策/list.jsp?lm=规划").as_deref(),
+            Some("http://www.example.gov.cn/%E6%94%BF%E7%AD%96/list.jsp?lm=%B9%E6%BB%AE")
+        );
+        let big5 = canonicalize_in(&base, "list.asp?類別=公告", encoding_rs::BIG5).unwrap();
+        assert_eq!(big5.query(), Some("%C3%FE%A7O=%A4%BD%A7i"));
+        // UTF-8 pages as before
+        assert_eq!(
+            canonicalize(&base, "list.jsp?lm=通知").unwrap().query(),
+            Some("lm=%E9%80%9A%E7%9F%A5")
+        );
+    }
+
+    #[test]
+    fn links_inside_script_are_found_once() {
+        let html = Html::parse_document(
+            "<html><body><ul>\
+             <li><a href=\"javascript:window.open('/art/2024/t20240101_1.html')\">一</a></li>\
+             <li><a href=\"#\" onclick=\"window.open('t20240101_2.html','_blank')\">二</a></li>\
+             <li><a href=\"javascript:void(0)\" onclick=\"location.href='./t20240101_3.html';return false;\">三</a></li>\
+             <li><span onclick=\"openArticle('/art/2024/t20240101_4.html')\">四</span></li>\
+             <li><a href=\"JavaScript:goto(&quot;detail.jsp?id=5&amp;lm=12&quot;)\">五</a></li>\
+             <li><a href=\"t20240101_1.html\">一（重复）</a></li>\
+             </ul><script src=\"/js/jquery.min.js\"></script>\
+             <script>var u = 'https://www.example.gov.cn/zwgk/t20240101_6.html'; $('#x').css('background', 'url(/img/bg.png)');\
+             document.write('<link href=\"/css/main.css\">'); var n = 'index_1.shtml';</script>\
+             </body></html>",
+        );
+        let found = links(
+            &html,
+            &url("http://www.example.gov.cn/art/2024/index.html"),
+            encoding_rs::UTF_8,
+        );
+        let found: Vec<&str> = found.pages.iter().map(Url::as_str).collect();
+        assert_eq!(
+            found,
+            [
+                "http://www.example.gov.cn/art/2024/t20240101_1.html",
+                "http://www.example.gov.cn/art/2024/t20240101_2.html",
+                "http://www.example.gov.cn/art/2024/t20240101_3.html",
+                "http://www.example.gov.cn/art/2024/t20240101_4.html",
+                "http://www.example.gov.cn/art/2024/detail.jsp?id=5&lm=12",
+                "https://www.example.gov.cn/zwgk/t20240101_6.html",
+                "http://www.example.gov.cn/art/2024/index_1.shtml",
+            ]
+        );
+    }
+
+    #[test]
     fn trs_pagination_from_the_script_call() {
         let page = url("http://www.tht.gov.cn/gk/zdlyxxgk/index.html");
         let series = |script: &str| -> Vec<Url> {
@@ -245,7 +377,11 @@ mod tests {
              <a href=\"/zwgk/\">政务公开</a><a href=\"javascript:;\">打印</a>\
              <script>createPageHTML(2, 0, \"index\", \"html\");</script></body></html>",
         );
-        let found = links(&html, &url("http://www.example.gov.cn/other/page.html"));
+        let found = links(
+            &html,
+            &url("http://www.example.gov.cn/other/page.html"),
+            encoding_rs::UTF_8,
+        );
         let found: Vec<String> = found
             .pages
             .iter()

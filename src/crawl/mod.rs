@@ -23,6 +23,7 @@
 
 pub mod client;
 pub mod discover;
+pub mod gone;
 pub mod politeness;
 pub mod robots;
 mod run;

@@ -24,6 +24,9 @@ pub struct SiteSummary {
     pub new_versions: u64,
     /// Documents unchanged since their last version.
     pub unchanged: u64,
+    /// New URLs whose document another URL of the site has: stored as
+    /// that page's aliases, without versions.
+    pub aliases: u64,
     /// 304 answers to conditional requests.
     pub not_modified: u64,
     /// Known pages that now answer 404/410.
@@ -35,6 +38,10 @@ pub struct SiteSummary {
     pub skipped_scope: u64,
     /// URLs robots.txt disallows.
     pub skipped_robots: u64,
+    /// URLs not crawled as traps: too long, too deep, a path segment
+    /// repeated three times, and list pages whose "next page" was not
+    /// followed because every document they list was seen already.
+    pub skipped_traps: u64,
     /// Known documents due for a revisit when the crawl began (all of them
     /// with `crawl --full`).
     pub due: u64,
@@ -64,18 +71,20 @@ pub struct SiteSummary {
 impl SiteSummary {
     /// The counts of what the crawl did to pages, by their summary key
     /// (the rest: its plan, `revisited`, and how it ended).
-    fn outcomes_mut(&mut self) -> [(&'static str, &mut u64); 10] {
+    fn outcomes_mut(&mut self) -> [(&'static str, &mut u64); 12] {
         [
             ("fetched", &mut self.fetched),
             ("documents", &mut self.documents),
             ("listings", &mut self.listings),
             ("new_versions", &mut self.new_versions),
             ("unchanged", &mut self.unchanged),
+            ("aliases", &mut self.aliases),
             ("not_modified", &mut self.not_modified),
             ("gone", &mut self.gone),
             ("errors", &mut self.errors),
             ("skipped_scope", &mut self.skipped_scope),
             ("skipped_robots", &mut self.skipped_robots),
+            ("skipped_traps", &mut self.skipped_traps),
         ]
     }
 

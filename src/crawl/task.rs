@@ -47,6 +47,9 @@ pub(super) struct Done {
     /// Extraction and preparation run in the task, in parallel with other
     /// fetches: the loop only follows links and hands batches to the writer.
     pub(super) analysed: Option<Result<Analysed>>,
+    /// For a 404/410 with a page, that page's content hash: the site's
+    /// error template, which a deleted document may also answer with 200.
+    pub(super) error_page: Option<String>,
 }
 
 /// What a fetch task needs: shared handles, cheap to clone.
@@ -105,12 +108,30 @@ impl FetchTask {
             }
             other => (other, None),
         };
+        let error_page = match &result {
+            Ok((response, _))
+                if matches!(response.status, 404 | 410) && !response.body.is_empty() =>
+            {
+                let page = Page {
+                    bytes: &response.body,
+                    url: Some(item.url.as_str()),
+                    location: None,
+                    content_type: response.content_type.as_deref(),
+                };
+                crate::extract(&page, None, ExtractOptions::default())
+                    .ok()
+                    .filter(|r| !r.text.trim().is_empty())
+                    .map(|r| crate::store::content_hash(&r))
+            }
+            _ => None,
+        };
         Done {
             item,
             result,
             at,
             known,
             analysed,
+            error_page,
         }
     }
 

@@ -78,6 +78,8 @@ impl SiteCounts {
                             c.documents = c.documents.saturating_sub(1);
                         }
                     }
+                    // no change is made for an alias
+                    EventKind::Alias => {}
                 }
             }
             if done {

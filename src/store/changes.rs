@@ -248,7 +248,38 @@ impl Store {
         self.read(&self.meta, &crawl_key(site))
     }
 
-    /// Write a site's crawl record (at its start, and at its end).
+    /// Remember a page a site answered 404/410 with (its content hash):
+    /// the site's error template, which a deleted document of the site may
+    /// answer with 200 too (tree `meta`, `errtpl:SITE ‖ 0x00 ‖ hash`).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails.
+    pub fn add_error_template(&self, site: &str, content_hash: &str) -> Result<()> {
+        let key = error_template_key(site, content_hash);
+        if !self
+            .meta
+            .contains_key(&key)
+            .map_err(|e| store_error(&self.path, e))?
+        {
+            self.meta
+                .insert(key, &[])
+                .map_err(|e| store_error(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Whether a site answered 404/410 with a page of this content hash.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the read fails.
+    pub fn is_error_template(&self, site: &str, content_hash: &str) -> Result<bool> {
+        self.meta
+            .contains_key(error_template_key(site, content_hash))
+            .map_err(|e| store_error(&self.path, e))
+    }
+
+    /// Write a site's crawl record (at its start, as it goes, and at its
+    /// end).
     ///
     /// # Errors
     /// [`Error::Store`] when the write fails.
@@ -276,7 +307,12 @@ impl Store {
         let mut all: Backfill = Vec::new();
         for page in self.pages() {
             let page = page?;
-            for event in self.history(&page.url)? {
+            // an alias's history holds no version and no gone mark
+            for event in self
+                .history(&page.url)?
+                .into_iter()
+                .filter(|e| e.kind != EventKind::Alias)
+            {
                 let mut change = Change::of(&page, &event);
                 if change.kind == EventKind::Gone {
                     change.version = None;
@@ -294,6 +330,7 @@ impl Store {
                     last_version.insert(change.url.clone(), change.version.unwrap_or(0));
                 }
                 EventKind::Gone => change.version = last_version.get(&change.url).copied(),
+                EventKind::Alias => {}
             }
             let id = self.db.generate_id().map_err(err)?;
             let json = serde_json::to_vec(&change)
@@ -432,4 +469,15 @@ fn export_line(cursor: ChangeCursor, version: Version) -> std::result::Result<St
         obj.insert("cursor".to_owned(), cursor.to_string().into());
     }
     Ok(line.to_string())
+}
+
+/// `errtpl:SITE ‖ 0x00 ‖ hash`: a key of an error template in tree `meta`.
+fn error_template_key(site: &str, content_hash: &str) -> Vec<u8> {
+    [
+        b"errtpl:".as_slice(),
+        site.as_bytes(),
+        &[0],
+        content_hash.as_bytes(),
+    ]
+    .concat()
 }

@@ -113,7 +113,7 @@ use std::time::SystemTime;
 /// rewrites small values in place and adds none. An older store is brought to
 /// the current schema when opened (`upgrade`), once, in place, and then
 /// marked.
-pub const STORE_SCHEMA: u32 = 11;
+pub const STORE_SCHEMA: u32 = 12;
 
 /// The file in the store directory that holds the slots (`slots`).
 const SLOTS_FILE: &str = "slots";
@@ -179,6 +179,9 @@ pub enum PutOutcome {
     NewVersion(u32),
     /// The content is the same as the latest version's; only the fetch was logged.
     Unchanged,
+    /// A URL new to the store whose content another URL of its site has:
+    /// stored as that page's alias, without a version.
+    Alias,
 }
 
 /// A govsnap store.
@@ -204,6 +207,8 @@ pub struct Store {
     frontier: sled::Tree,
     meta: sled::Tree,
     changes: sled::Tree,
+    /// Which URL of a site first had a content (see `trees::ALIASES`).
+    aliases: sled::Tree,
     /// What changes on every fetch of a known URL, rewritten in place.
     slots: std::sync::Arc<slots::Slots>,
     /// The slot numbers this process may give out next: `start..end`.
@@ -394,6 +399,7 @@ impl Store {
             reserve: reserve.map(std::sync::Arc::new),
             frontier: db.open_tree(trees::FRONTIER).map_err(err)?,
             changes: db.open_tree(trees::CHANGES).map_err(err)?,
+            aliases: db.open_tree(trees::ALIASES).map_err(err)?,
             slots: std::sync::Arc::new(slots),
             slot_range: std::sync::Arc::default(),
             changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
@@ -605,16 +611,27 @@ impl Store {
     /// As [`Store::page`], and [`Error::StoreValue`] when the bytes do not
     /// decompress.
     pub fn raw(&self, version: &Version) -> Result<Option<Vec<u8>>> {
-        let Some(hash) = blake3::Hash::from_hex(&version.raw_hash).ok() else {
+        if blake3::Hash::from_hex(&version.raw_hash).is_err() {
             return Err(self.bad_value(trees::VERSIONS, "raw_hash is not a blake3 hash"));
+        }
+        self.raw_by_hash(&version.raw_hash)
+    }
+
+    /// Raw bytes by the blake3 hash (hex) they were stored under: a
+    /// version's `raw_hash`, or a gone mark's `evidence`.
+    ///
+    /// # Errors
+    /// As [`Store::raw`].
+    pub fn raw_by_hash(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        let Some(hash) = blake3::Hash::from_hex(hash).ok() else {
+            return Ok(None);
         };
         let get =
             |tree: &sled::Tree, key: &[u8]| tree.get(key).map_err(|e| store_error(&self.path, e));
-        let compressed = match get(&self.raw_ids, hash.as_bytes())? {
-            Some(id) => get(&self.raw, &id)?,
-            None => None,
+        let Some(id) = get(&self.raw_ids, hash.as_bytes())? else {
+            return Ok(None);
         };
-        let Some(compressed) = compressed else {
+        let Some(compressed) = get(&self.raw, &id)? else {
             return Ok(None);
         };
         let compressed = self

@@ -326,6 +326,8 @@ fn a_batch_logs_its_fetches_in_one_value() {
     ];
     let mut batch = Batch::default();
     for url in urls {
+        // two documents, not one under two URLs (an alias)
+        let html = html.replace("检查", &format!("检查{url}"));
         batch.add_page(PreparedPage::new(&fetch(url, &html, 1), record(&html)).unwrap());
     }
     let listing = "http://www.example.gov.cn/gk/index.html";
@@ -498,7 +500,8 @@ fn versions_are_stored_compressed() {
 
 /// Versions and raw bytes are keyed by monotonic ids, in the order they
 /// were stored, and found through their indexes; the same bytes at two
-/// URLs are stored once.
+/// URLs are stored once (pages of no site: within a site, the second is an
+/// alias of the first).
 #[test]
 fn versions_and_raw_bytes_by_id_in_storage_order() {
     let store = Store::temporary().unwrap();
@@ -508,7 +511,11 @@ fn versions_and_raw_bytes_by_id_in_storage_order() {
         .map(|i| format!("http://www.example.gov.cn/gk/t20240101_{i}.html"))
         .collect();
     for url in &urls {
-        store.put(&fetch(url, &html, 0), &record).unwrap();
+        let fetch = Fetch {
+            site: None,
+            ..fetch(url, &html, 0)
+        };
+        store.put(&fetch, &record).unwrap();
     }
     let keys = keys_of(&store.versions);
     assert_eq!(keys.len(), 40);
@@ -562,6 +569,7 @@ fn a_schema_1_store_is_read_and_upgraded() {
             etag: None,
             last_modified: None,
             id: None,
+            alias_of: None,
         };
         let tree = |name: &str| db.open_tree(name).unwrap();
         tree(trees::META).insert(trees::SCHEMA_KEY, b"1").unwrap();
@@ -660,7 +668,10 @@ fn a_response_head_is_kept_once_and_read_back_with_its_version() {
     );
     // a saved file has none
     let saved = "http://www.example.gov.cn/gk/t20210401_3.html";
-    store.put(&fetch(saved, &html, 9), &record(&html)).unwrap();
+    let html3 = page("<p>第三份文件的正文，另存的网页，没有响应头。</p>", 1);
+    store
+        .put(&fetch(saved, &html3, 9), &record(&html3))
+        .unwrap();
     assert_eq!(
         store.head(&store.latest(saved).unwrap().unwrap()).unwrap(),
         None
@@ -735,7 +746,19 @@ fn the_fetch_log_moves_to_its_file_once() {
     ];
     // a schema-9 store: the entries in tree `fetch_log`, no file
     let as_schema_9 = |entries: &[FetchLogEntry]| {
-        let db = sled::Config::new().path(&path).open().unwrap();
+        // sled's lock goes with the dropped store's last handle, which a
+        // thread of sled's may hold a moment longer
+        let mut tries = 0;
+        let db = loop {
+            match sled::Config::new().path(&path).open() {
+                Ok(db) => break db,
+                Err(_) if tries < 200 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
         let tree = db.open_tree(trees::FETCH_LOG).unwrap();
         tree.insert(
             keys::id_key(7),
@@ -760,4 +783,67 @@ fn the_fetch_log_moves_to_its_file_once() {
     let store = reopen(&path).unwrap();
     assert_eq!(outcomes(&store), ["unchanged", "listing"], "not twice");
     assert!(store.fetch_log_tree.is_empty());
+}
+
+/// A new URL of a site with a document the site already has is its alias:
+/// no version, no change, an `alias` event; once its content differs, it
+/// is a document of its own.
+#[test]
+fn the_same_document_under_a_second_url_is_an_alias() {
+    let store = Store::temporary().unwrap();
+    let first = "http://www.example.gov.cn/gk/t20240101_1.html";
+    let second = "http://www.example.gov.cn/gk/gk/t20240101_1.html";
+    let html = page(BODY, 1);
+    assert_eq!(
+        store.put(&fetch(first, &html, 0), &record(&html)).unwrap(),
+        PutOutcome::NewVersion(1)
+    );
+    // another visit counter: the same document
+    let again = page(BODY, 7);
+    assert_eq!(
+        store
+            .put(&fetch(second, &again, 1), &record(&again))
+            .unwrap(),
+        PutOutcome::Alias
+    );
+    let alias = store.page(second).unwrap().unwrap();
+    assert_eq!(
+        (alias.versions, alias.alias_of.as_deref()),
+        (0, Some(first))
+    );
+    let history = store.history(second).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].kind, history[0].alias_of.as_deref()),
+        (EventKind::Alias, Some(first))
+    );
+    assert_eq!(
+        store.changes(None, 10).unwrap().len(),
+        1,
+        "no change for an alias"
+    );
+    // fetched again unchanged: still an alias
+    assert_eq!(
+        store
+            .put(&fetch(second, &again, 2), &record(&again))
+            .unwrap(),
+        PutOutcome::Unchanged
+    );
+    // its own content now: its own versions
+    let own = page("<p>另一份文件：关于调整办公时间的通知。</p>", 1);
+    assert_eq!(
+        store.put(&fetch(second, &own, 3), &record(&own)).unwrap(),
+        PutOutcome::NewVersion(1)
+    );
+    let page2 = store.page(second).unwrap().unwrap();
+    assert_eq!((page2.versions, page2.alias_of), (1, None));
+    // another site's page with the first's content is no alias
+    let other = Fetch {
+        site: Some("other"),
+        ..fetch("http://www.example.org/a.html", &html, 4)
+    };
+    assert_eq!(
+        store.put(&other, &record(&html)).unwrap(),
+        PutOutcome::NewVersion(1)
+    );
 }

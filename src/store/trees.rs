@@ -37,6 +37,11 @@ pub(crate) const FRONTIER: &str = "frontier";
 /// (schema 6).
 pub(crate) const CHANGES: &str = "changes";
 
+/// Which URL of a site first had a content (schema 12): `site ‖ 0x00 ‖
+/// content hash` → URL. A new URL of the site with the same content (same
+/// title, body, metadata) is that page under another address: an alias.
+pub(crate) const ALIASES: &str = "aliases";
+
 /// The key in [`META`] that holds the schema version.
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema";
 /// In [`META`], followed by a site's name, while a new crawl of the site

@@ -30,6 +30,7 @@ use super::values::{Event, EventKind, LastFetch, PageState};
 use super::{Store, keys, store_error, trees};
 use crate::error::{Error, Result};
 use sled::Transactional;
+use std::collections::HashSet;
 
 /// Pages read per slice of the pages tree.
 const SLICE: usize = 1000;
@@ -70,7 +71,37 @@ impl Store {
             self.move_to_packs(&self.versions)?;
             self.move_to_packs(&self.raw)?;
         }
+        if found < 12 {
+            self.index_contents()?;
+        }
         Ok(())
+    }
+
+    /// Schema 12: tree `aliases`, which URL of each site first had each
+    /// content, from the pages stored before, the first stored first (by
+    /// id). Writing an entry twice writes the same: a kill leaves the rest
+    /// for the next open.
+    fn index_contents(&self) -> Result<()> {
+        let err = |e| store_error(&self.path, e);
+        let mut firsts: Vec<(u64, Vec<u8>, String)> = Vec::new();
+        for page in self.pages() {
+            let page = page?;
+            if let (Some(site), Some(content), true) =
+                (&page.site, &page.content_hash, page.versions > 0)
+            {
+                let key = [site.as_bytes(), &[0], content.as_bytes()].concat();
+                firsts.push((page.id.unwrap_or(u64::MAX), key, page.url));
+            }
+        }
+        firsts.sort();
+        let mut batch = sled::Batch::default();
+        let mut seen = HashSet::new();
+        for (_, key, url) in firsts {
+            if seen.insert(key.clone()) {
+                batch.insert(key, url.as_bytes());
+            }
+        }
+        self.aliases.apply_batch(batch).map_err(err)
     }
 
     /// Every page and raw value in the current layout (schema 7).
@@ -219,6 +250,10 @@ impl Store {
                 content_hash: Some(version.content_hash),
                 title: version.record.title,
                 version_id: Some(vid),
+                alias_of: None,
+                reason: None,
+                moved_to: None,
+                evidence: None,
             };
             events.push((
                 sled::IVec::from(&keys::event_key(&old_prefix, seq)[..]),

@@ -44,6 +44,11 @@ pub struct PageState {
     /// older govsnap stored, whose keys start with the URL hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
+    /// The URL of the site's page this one is the same document as (same
+    /// content hash, same title) when it was first fetched: an alias has
+    /// no versions of its own (SPEC §8, "One page, one URL").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias_of: Option<String>,
 }
 
 /// A page's last fetch (tree `fetched`, key: the page's id; schema 9). It
@@ -103,12 +108,14 @@ pub enum EventKind {
     Version,
     /// The page answered 404/410.
     Gone,
+    /// The page was found to be another URL's document (`alias_of`).
+    Alias,
 }
 
 /// One event of a page's history (tree `history`, key: url hash ‖ seq).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    /// `version` or `gone`.
+    /// `version`, `gone` or `alias`.
     pub kind: EventKind,
     /// The version number, for versions.
     pub version: Option<u32>,
@@ -124,6 +131,21 @@ pub struct Event {
     /// govsnap stored (older versions are found through `version_ids`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_id: Option<u64>,
+    /// For an alias, the URL whose document this page is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias_of: Option<String>,
+    /// For a gone mark, why when the status does not say it: `soft_404`
+    /// (a 200 page that says the document does not exist), `redirect_home`
+    /// (the page only sends the browser home or to a list), `moved`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For a move, the URL the document moved to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
+    /// For a gone mark made of a 200 page, the blake3 hash of the page's
+    /// raw bytes, kept as evidence (read with `Store::raw_by_hash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// One stored version (tree `versions`, key: url hash ‖ version).

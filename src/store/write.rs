@@ -19,6 +19,9 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::path::Path;
 
+mod alias;
+use alias::{first_with_content, index_content, put_alias};
+
 /// Fetch-log entries queued before a write flushes the store itself: a
 /// crawler flushes after each batch, a long `ingest` every few hundred
 /// pages, so this bounds only a writer that never does.
@@ -70,9 +73,10 @@ impl Store {
             &self.raw_ids,
             &self.heads,
             &self.changes,
+            &self.aliases,
         )
             .transaction(
-                |(pages, fetched, versions, history, raw, raw_ids, heads, changes)| {
+                |(pages, fetched, versions, history, raw, raw_ids, heads, changes, aliases)| {
                     let trees = TxTrees {
                         crawled: batch.crawled.as_deref(),
                         packs: &self.packs,
@@ -84,6 +88,7 @@ impl Store {
                         raw_ids,
                         heads,
                         changes,
+                        aliases,
                     };
                     let mut entries = Vec::with_capacity(prepared.len() + logged.len());
                     let outcomes = prepared
@@ -164,10 +169,42 @@ impl Store {
     /// # Errors
     /// [`Error::Store`] when the write fails.
     pub fn mark_gone(&self, fetch: &Fetch<'_>) -> Result<bool> {
+        self.mark_gone_as(fetch, None, None)
+    }
+
+    /// [`Store::mark_gone`] for a page whose status does not say it is gone
+    /// (SPEC §5): `reason` is `soft_404`, `redirect_home` or `moved`,
+    /// `moved_to` the URL a moved document is at now. The fetch's bytes
+    /// are kept as the mark's evidence (its `evidence` hash, read with
+    /// [`Store::raw_by_hash`]), and its fetch-log entry says the reason.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the write fails.
+    pub fn mark_gone_as(
+        &self,
+        fetch: &Fetch<'_>,
+        reason: Option<&str>,
+        moved_to: Option<&str>,
+    ) -> Result<bool> {
         let at = timestamp(fetch.fetched_at);
+        let evidence = match reason {
+            Some(_) if !fetch.bytes.is_empty() => Some((
+                blake3::hash(fetch.bytes),
+                compress(fetch.bytes)
+                    .map_err(|e| Error::io(&self.path, "compressing a page", e))?,
+            )),
+            _ => None,
+        };
         let _order = self.lock_writes();
-        let newly = (&self.pages, &self.fetched, &self.history, &self.changes)
-            .transaction(|(pages, fetched, history, changes)| {
+        let newly = (
+            &self.pages,
+            &self.fetched,
+            &self.history,
+            &self.changes,
+            &self.raw,
+            &self.raw_ids,
+        )
+            .transaction(|(pages, fetched, history, changes, raw, raw_ids)| {
                 let Some(Loaded { stored, mut page }) = get_page(pages, fetched, fetch.url)? else {
                     return Ok(false);
                 };
@@ -175,6 +212,14 @@ impl Store {
                 if newly {
                     page.events += 1;
                     page.state = PageStatus::Gone;
+                    if let Some((hash, compressed)) = &evidence
+                        && raw_ids.get(hash.as_bytes())?.is_none()
+                    {
+                        let id = keys::id_key(raw.generate_id()?);
+                        let at = self.packs.append(compressed).map_err(pack_error)?;
+                        raw.insert(&id, &at.encode())?;
+                        raw_ids.insert(hash.as_bytes(), &id)?;
+                    }
                     let event = Event {
                         kind: EventKind::Gone,
                         version: None,
@@ -183,6 +228,10 @@ impl Store {
                         content_hash: None,
                         title: None,
                         version_id: None,
+                        alias_of: None,
+                        reason: reason.map(str::to_owned),
+                        moved_to: moved_to.map(str::to_owned),
+                        evidence: evidence.as_ref().map(|(h, _)| h.to_hex().to_string()),
                     };
                     let key = keys::event_key(&keys::page_prefix(fetch.url, page.id), page.events);
                     put_json(history, &key, &event)?;
@@ -196,10 +245,13 @@ impl Store {
                     // gone before: only its last fetch is new
                     put_fetch(fetched, &page, &stored)?;
                 }
+                if newly && evidence.is_some() {
+                    self.packs.sync().map_err(pack_error)?;
+                }
                 Ok(newly)
             })
             .map_err(|e| tx_error(&self.path, e))?;
-        self.queue_log(&[FetchLogEntry::new(fetch, "gone")])?;
+        self.queue_log(&[FetchLogEntry::new(fetch, reason.unwrap_or("gone"))])?;
         if newly {
             self.announce_latest()?;
         }
@@ -332,6 +384,18 @@ impl PreparedPage {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The page's record.
+    #[must_use]
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// The record's content hash.
+    #[must_use]
+    pub fn content(&self) -> &str {
+        &self.content
+    }
 }
 
 /// What one [`Store::commit`] writes: pages prepared with
@@ -404,7 +468,7 @@ impl Batch {
         let pages = self.pages.iter().zip(outcomes).map(|(p, o)| {
             let visit = match o {
                 PutOutcome::NewVersion(_) => Visit::Changed,
-                PutOutcome::Unchanged => Visit::Unchanged,
+                PutOutcome::Unchanged | PutOutcome::Alias => Visit::Unchanged,
             };
             (p.url(), visit, Some((p.at.as_str(), p.status)))
         });
@@ -435,6 +499,7 @@ struct TxTrees<'a> {
     raw_ids: &'a sled::transaction::TransactionalTree,
     heads: &'a sled::transaction::TransactionalTree,
     changes: &'a sled::transaction::TransactionalTree,
+    aliases: &'a sled::transaction::TransactionalTree,
 }
 
 /// Write one page inside a transaction: a new version, or only its state.
@@ -443,6 +508,13 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
     let (stored, previous) = get_page(t.pages, t.fetched, &p.url)?
         .map(|l| (l.stored, l.page))
         .unzip();
+    // a URL new to the store whose document another URL of its site has
+    if previous.is_none()
+        && let Some(first) = first_with_content(t.aliases, p)?
+        && first != p.url
+    {
+        return put_alias(p, t, first);
+    }
     let changed = previous.as_ref().is_none_or(|old| {
         old.state == PageStatus::Gone || old.content_hash.as_deref() != Some(p.content.as_str())
     });
@@ -467,6 +539,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         etag: None,
         last_modified: None,
         id: None,
+        alias_of: None,
     });
     if page.versions == 0 {
         // new to the store: its keys follow the order pages come in
@@ -481,50 +554,7 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
         page.site.clone_from(&p.site);
     }
     let outcome = if changed {
-        page.versions += 1;
-        page.events += 1;
-        page.content_hash = Some(p.content.clone());
-        let raw_hash = p.raw_hash.to_hex();
-        let version = VersionRef {
-            url: &p.url,
-            version: page.versions,
-            fetched_at: &p.at,
-            content_hash: &p.content,
-            raw_hash: raw_hash.as_str(),
-            content_type: p.content_type.as_deref(),
-            head_hash: p.head.as_ref().map(|(hash, _)| hash.to_hex().to_string()),
-            conditional: p.conditional.as_deref(),
-            record: &p.record,
-        };
-        let compressed = p.compress_record(&to_json(&version)?)?;
-        let id = t.versions.generate_id()?;
-        let at = t.packs.append(&compressed).map_err(pack_error)?;
-        t.versions.insert(&keys::id_key(id), &at.encode())?;
-        let prefix = keys::page_prefix(&p.url, page.id);
-        let event = Event {
-            kind: EventKind::Version,
-            version: Some(page.versions),
-            fetched_at: p.at.clone(),
-            status: p.status,
-            content_hash: Some(p.content.clone()),
-            title: p.record.title.clone(),
-            version_id: Some(id),
-        };
-        put_json(t.history, &keys::event_key(&prefix, page.events), &event)?;
-        put_change(t.changes, &Change::of(&page, &event))?;
-        if let Some((hash, compressed)) = &p.head
-            && t.heads.get(hash.as_bytes())?.is_none()
-        {
-            t.heads.insert(hash.as_bytes(), compressed.as_slice())?;
-        }
-        let hash = p.raw_hash.as_bytes();
-        let stored = t.raw_ids.get(hash)?.is_some();
-        if !stored {
-            let id = keys::id_key(t.raw.generate_id()?);
-            let at = t.packs.append(&p.compressed).map_err(pack_error)?;
-            t.raw.insert(&id, &at.encode())?;
-            t.raw_ids.insert(hash, &id)?;
-        }
+        put_version(p, t, &mut page)?;
         PutOutcome::NewVersion(page.versions)
     } else {
         PutOutcome::Unchanged
@@ -542,6 +572,63 @@ fn put_one(p: &PreparedPage, t: &TxTrees<'_>) -> TxResult<(PutOutcome, FetchLogE
     Ok((outcome, log_entry(p, outcome)))
 }
 
+/// A new version of the page, its history event, its change, its response
+/// head and raw bytes (once per content), inside the transaction.
+fn put_version(p: &PreparedPage, t: &TxTrees<'_>, page: &mut PageState) -> TxResult<()> {
+    page.versions += 1;
+    page.events += 1;
+    page.content_hash = Some(p.content.clone());
+    // an alias whose content went its own way is a document of its own
+    page.alias_of = None;
+    index_content(t.aliases, p)?;
+    let raw_hash = p.raw_hash.to_hex();
+    let version = VersionRef {
+        url: &p.url,
+        version: page.versions,
+        fetched_at: &p.at,
+        content_hash: &p.content,
+        raw_hash: raw_hash.as_str(),
+        content_type: p.content_type.as_deref(),
+        head_hash: p.head.as_ref().map(|(hash, _)| hash.to_hex().to_string()),
+        conditional: p.conditional.as_deref(),
+        record: &p.record,
+    };
+    let compressed = p.compress_record(&to_json(&version)?)?;
+    let id = t.versions.generate_id()?;
+    let at = t.packs.append(&compressed).map_err(pack_error)?;
+    t.versions.insert(&keys::id_key(id), &at.encode())?;
+    let prefix = keys::page_prefix(&p.url, page.id);
+    let event = Event {
+        kind: EventKind::Version,
+        version: Some(page.versions),
+        fetched_at: p.at.clone(),
+        status: p.status,
+        content_hash: Some(p.content.clone()),
+        title: p.record.title.clone(),
+        version_id: Some(id),
+        alias_of: None,
+        reason: None,
+        moved_to: None,
+        evidence: None,
+    };
+    put_json(t.history, &keys::event_key(&prefix, page.events), &event)?;
+    put_change(t.changes, &Change::of(page, &event))?;
+    if let Some((hash, compressed)) = &p.head
+        && t.heads.get(hash.as_bytes())?.is_none()
+    {
+        t.heads.insert(hash.as_bytes(), compressed.as_slice())?;
+    }
+    let hash = p.raw_hash.as_bytes();
+    let stored = t.raw_ids.get(hash)?.is_some();
+    if !stored {
+        let id = keys::id_key(t.raw.generate_id()?);
+        let at = t.packs.append(&p.compressed).map_err(pack_error)?;
+        t.raw.insert(&id, &at.encode())?;
+        t.raw_ids.insert(hash, &id)?;
+    }
+    Ok(())
+}
+
 /// A page's fetch-log entry.
 fn log_entry(p: &PreparedPage, outcome: PutOutcome) -> FetchLogEntry {
     FetchLogEntry {
@@ -551,6 +638,7 @@ fn log_entry(p: &PreparedPage, outcome: PutOutcome) -> FetchLogEntry {
         outcome: match outcome {
             PutOutcome::NewVersion(_) => "new_version",
             PutOutcome::Unchanged => "unchanged",
+            PutOutcome::Alias => "alias",
         }
         .to_owned(),
         duration_ms: p.duration_ms,

@@ -41,6 +41,10 @@ use plan::count;
 
 /// How often a site's crawl stores what it fetched, at the least.
 const COMMIT_EVERY: Duration = Duration::from_secs(2);
+/// How often a crawl stores its counts so far with a batch that stored
+/// nothing new: after a kill, the crawl that continues it counts what it
+/// did up to then.
+const RECORD_EVERY: Duration = Duration::from_secs(5);
 /// Redirect hops followed from one URL.
 pub const MAX_REDIRECTS: u8 = 5;
 /// Documents stored in one transaction, and flushed to disk together: a
@@ -264,6 +268,8 @@ enum Stopped {
     Interrupted,
     /// The site's `max_crawl_time` ran out.
     MaxCrawlTime,
+    /// The crawl fetched the site's `max_pages`.
+    MaxPages,
 }
 
 impl Stopped {
@@ -272,6 +278,7 @@ impl Stopped {
         match self {
             Self::Interrupted => "interrupted",
             Self::MaxCrawlTime => "max_crawl_time",
+            Self::MaxPages => "max_pages",
         }
     }
 }
@@ -322,6 +329,11 @@ struct SiteCrawl<'a> {
     waiting: usize,
     /// Out-of-scope URLs already counted, as 16-byte hashes.
     out_of_scope: HashSet<UrlHash>,
+    /// Trap URLs already counted, as 16-byte hashes.
+    traps: HashSet<UrlHash>,
+    /// Document links list pages of this crawl showed, as 16-byte hashes:
+    /// a list page that shows none but these is the end of its list.
+    listed: HashSet<UrlHash>,
     /// Links judged lately (in the frontier, or out of scope): the links
     /// every page repeats (navigation, list pages) skip the store. Emptied
     /// when full, so it stays small whatever the site.
@@ -349,6 +361,8 @@ struct SiteCrawl<'a> {
     reported: Reported,
     /// Whether this crawl has warned that the disk is under `min_free`.
     warned_space: bool,
+    /// When this crawl last stored its counts (see [`RECORD_EVERY`]).
+    recorded: std::time::Instant,
 }
 
 /// Documents on which the site's `content` selector matched, and missed.
@@ -382,6 +396,8 @@ impl<'a> SiteCrawl<'a> {
             taken: HashSet::new(),
             waiting: 0,
             out_of_scope: HashSet::new(),
+            traps: HashSet::new(),
+            listed: HashSet::new(),
             recent: HashSet::new(),
             series: HashSet::new(),
             batch: Batch::default(),
@@ -393,6 +409,7 @@ impl<'a> SiteCrawl<'a> {
             content: ContentHits::default(),
             reported: Reported::default(),
             warned_space: false,
+            recorded: std::time::Instant::now(),
         }
     }
 
@@ -421,6 +438,12 @@ impl<'a> SiteCrawl<'a> {
         let mut commit_every = tokio::time::interval(COMMIT_EVERY);
         commit_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            if stopped.is_none() && self.processed >= self.site.max_pages {
+                // the last backstop against a URL space no rule caught
+                tracing::warn!(site = %self.site.name, max_pages = self.site.max_pages, "max_pages reached: finishing the pages in flight");
+                stopped = Some(Stopped::MaxPages);
+                self.queue.clear();
+            }
             while stopped.is_none() && in_flight.len() < self.config.crawl.concurrency {
                 let Some(queued) = self.next_queued()? else {
                     break;
@@ -671,10 +694,16 @@ impl<'a> SiteCrawl<'a> {
         let store = self.store.clone();
         let site = self.site.name.clone();
         let bounds = self.site.revisit;
-        // the counts so far, stored with the batch that makes them true: a
-        // crawl that continues this one after a kill adds them to its own
+        // the counts so far, stored with the batch that makes them true (a
+        // crawl that continues this one after a kill adds them to its own):
+        // with a batch that stored something, else every RECORD_EVERY, so
+        // that an unchanged recrawl adds little more than its fetch log
         let mut so_far = self.summary.clone();
         let mut record = self.running_record(&so_far);
+        let timely = self.recorded.elapsed() >= RECORD_EVERY;
+        if timely {
+            self.recorded = std::time::Instant::now();
+        }
         let handle = tokio::task::spawn_blocking(move || {
             let outcomes = store.commit(&batch)?;
             let mut done = Vec::with_capacity(batch.pages() + batch.logged());
@@ -683,11 +712,16 @@ impl<'a> SiteCrawl<'a> {
                 store.frontier_done(&site, url, visit, now, bounds, fetched)?;
                 done.push(url_hash(url));
             }
-            for outcome in &outcomes {
-                count(&mut so_far, *outcome);
+            let stored = outcomes
+                .iter()
+                .any(|o| matches!(o, PutOutcome::NewVersion(_) | PutOutcome::Alias));
+            if timely || stored {
+                for outcome in &outcomes {
+                    count(&mut so_far, *outcome);
+                }
+                record.summary = serde_json::to_value(&so_far).ok();
+                store.put_crawl_record(&site, &record)?;
             }
-            record.summary = serde_json::to_value(&so_far).ok();
-            store.put_crawl_record(&site, &record)?;
             store.flush()?;
             Ok((outcomes, done))
         });

@@ -89,5 +89,6 @@ pub(super) fn count(summary: &mut SiteSummary, outcome: PutOutcome) {
     match outcome {
         PutOutcome::NewVersion(_) => summary.new_versions += 1,
         PutOutcome::Unchanged => summary.unchanged += 1,
+        PutOutcome::Alias => summary.aliases += 1,
     }
 }

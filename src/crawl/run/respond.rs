@@ -7,8 +7,10 @@
 use super::{Analysed, Done, Item, MAX_REDIRECTS, RECENT_LINKS, SiteCrawl, fetch_of};
 use crate::crawl::client::Response;
 use crate::crawl::discover;
+use crate::crawl::gone::{self, Goes};
 use crate::error::{Error, Result};
-use crate::store::schedule::{RANK_NOW, Visit};
+use crate::pipeline::is_document_link;
+use crate::store::schedule::{RANK_NOW, UrlKind, Visit};
 use crate::store::{Fetch, FetchLogEntry, url_hash};
 use url::Url;
 
@@ -20,7 +22,11 @@ impl SiteCrawl<'_> {
             at,
             known,
             mut analysed,
+            error_page,
         } = done;
+        if let Some(template) = error_page {
+            self.store.add_error_template(&self.site.name, &template)?;
+        }
         let url = item.url.as_str();
         let visit = match &result {
             Err(e) => {
@@ -61,7 +67,7 @@ impl SiteCrawl<'_> {
                 }
                 tracing::debug!(%url, status = response.status, bytes = response.body.len(), "fetched");
                 let fetch = fetch_of(url, &self.site.name, at, response);
-                self.handle_response(&item, response, &fetch, &mut analysed)?
+                self.handle_response(&item, known, response, &fetch, &mut analysed)?
             }
         };
         if let Some(visit) = visit {
@@ -79,6 +85,7 @@ impl SiteCrawl<'_> {
     fn handle_response(
         &mut self,
         item: &Item,
+        known: bool,
         response: &Response,
         fetch: &Fetch<'_>,
         analysed: &mut Option<Result<Analysed>>,
@@ -97,7 +104,17 @@ impl SiteCrawl<'_> {
                 return Ok(Some(Visit::Gone));
             }
             301 | 302 | 303 | 307 | 308 => {
-                self.follow_redirect(item, response, fetch)?;
+                let target = self.follow_redirect(item, response, fetch)?;
+                // a known document that redirects home is gone; elsewhere,
+                // moved (SPEC §5)
+                if known
+                    && let Some(target) = target
+                    && self.known_document(item.url.as_str())?
+                {
+                    let listing = |u: &Url| self.is_listing(u);
+                    let goes = Goes::of_redirect(&item.url, target, &listing);
+                    return self.gone(fetch, &goes).map(Some);
+                }
                 return Ok(Some(Visit::Other));
             }
             200..=299 if response.truncated => {
@@ -105,7 +122,7 @@ impl SiteCrawl<'_> {
                 self.log(fetch, "too_large");
             }
             200..=299 if let Some(analysed) = analysed.take() => {
-                self.handle_page(item, fetch, analysed)?;
+                return self.handle_page(item, known, fetch, analysed);
             }
             _ => {
                 self.summary.errors += 1;
@@ -115,22 +132,25 @@ impl SiteCrawl<'_> {
         Ok(None)
     }
 
+    /// Follow a redirect, within scope and the rules for loops; returns its
+    /// target.
     fn follow_redirect(
         &mut self,
         item: &Item,
         response: &Response,
         fetch: &Fetch<'_>,
-    ) -> Result<()> {
+    ) -> Result<Option<Url>> {
         // logged and done at once, not with the batch: a redirect chain
         // back to this URL must find it done to be called a loop
         self.store.log(fetch, "redirect")?;
         let target = response
             .location
             .as_deref()
-            .and_then(|l| discover::canonicalize(&item.url, l));
+            .and_then(|l| discover::canonicalize(&item.url, l))
+            .map(|t| crate::canon::canonical(t, &self.site.strip_params));
         let Some(target) = target else {
             self.summary.errors += 1;
-            return Ok(());
+            return Ok(None);
         };
         if !self.site.in_scope(target.as_str()) {
             self.skip_scope(&target);
@@ -163,19 +183,82 @@ impl SiteCrawl<'_> {
             // a target still waiting is fetched in its turn
             self.summary.errors += 1;
         }
-        Ok(())
+        Ok(Some(target))
+    }
+
+    /// Whether the store has `url` as a document of its own (not gone
+    /// already is not asked: a gone mark is written once).
+    fn known_document(&self, url: &str) -> Result<bool> {
+        Ok(self.store.page(url)?.is_some_and(|p| p.versions > 0))
+    }
+
+    /// A seed of the site, or a URL its crawls found to be a list page.
+    fn is_listing(&self, url: &Url) -> bool {
+        self.site.seeds.iter().any(|s| s == url)
+            || self
+                .store
+                .frontier_entry(&self.site.name, url.as_str())
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.kind == Some(UrlKind::Listing))
+    }
+
+    /// A known document gone (or moved) by what its fetch said: a gone
+    /// mark with the reason, written at once; a moved one's new URL is
+    /// followed.
+    fn gone(&mut self, fetch: &Fetch<'_>, goes: &Goes) -> Result<Visit> {
+        let (reason, moved_to) = match goes {
+            Goes::Gone(reason) => (*reason, None),
+            Goes::Moved(to) => ("moved", Some(to.as_str())),
+        };
+        if self.store.mark_gone_as(fetch, Some(reason), moved_to)? {
+            self.summary.gone += 1;
+        }
+        if let Goes::Moved(to) = goes {
+            self.discovered(to, 0)?;
+        }
+        Ok(Visit::Gone)
     }
 
     /// A document into the batch, a list page or a non-page logged there;
-    /// the links of both into the frontier.
+    /// the links of both into the frontier. A document page that says the
+    /// document is gone (a soft 404, a redirect home) is a gone mark if the
+    /// store has the document, and never stored: it is done at once.
     fn handle_page(
         &mut self,
         item: &Item,
+        known: bool,
         fetch: &Fetch<'_>,
         analysed: Result<Analysed>,
-    ) -> Result<()> {
+    ) -> Result<Option<Visit>> {
         let links = match analysed {
             Ok(Analysed::Document(prepared, links, content_missed)) => {
+                let listing = |u: &Url| self.is_listing(u);
+                let goes = if self
+                    .store
+                    .is_error_template(&self.site.name, prepared.content())?
+                {
+                    Some(Goes::Gone("error_template"))
+                } else {
+                    gone::judge(
+                        prepared.record(),
+                        fetch.bytes,
+                        &item.url,
+                        &self.site.gone_patterns,
+                        &listing,
+                    )
+                };
+                if let Some(goes) = goes {
+                    if known && self.known_document(item.url.as_str())? {
+                        return self.gone(fetch, &goes).map(Some);
+                    }
+                    let reason = match goes {
+                        Goes::Gone(reason) => reason,
+                        Goes::Moved(_) => "moved",
+                    };
+                    self.log(fetch, reason);
+                    return Ok(None);
+                }
                 if content_missed {
                     self.content.missed += 1;
                 } else {
@@ -184,14 +267,15 @@ impl SiteCrawl<'_> {
                 self.batch.add_page(*prepared);
                 links
             }
-            Ok(Analysed::Listing(links)) => {
+            Ok(Analysed::Listing(mut links)) => {
                 self.summary.listings += 1;
                 self.log(fetch, "listing");
+                self.end_of_list(&item.url, &mut links);
                 links
             }
             Err(Error::EmptyInput | Error::NotHtml { .. }) => {
                 self.log(fetch, "not_html");
-                return Ok(());
+                return Ok(None);
             }
             Err(e) => return Err(e),
         };
@@ -207,15 +291,51 @@ impl SiteCrawl<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// A link found on a page: out of scope, already known, or new to the
-    /// frontier. Attachments are in the record, not crawled.
+    /// A list page that shows only documents this crawl has seen listed
+    /// already (page 3, 4 … of a list that repeats page 2 for ever) is the
+    /// end of its list: its links to other pages of its own directory (its
+    /// "next page") and its pagination series are not followed. Links to
+    /// other directories (another column) still are.
+    fn end_of_list(&mut self, page: &Url, links: &mut discover::Links) {
+        let mut documents = 0;
+        let mut new = 0;
+        for link in &links.pages {
+            if is_document_link(self.site, link) {
+                documents += 1;
+                new += usize::from(self.listed.insert(url_hash(link.as_str())));
+            }
+        }
+        if documents == 0 || new > 0 {
+            return;
+        }
+        let dir = &page.as_str()[..page.as_str().rfind('/').map_or(0, |i| i + 1)];
+        let before = links.pages.len() + links.series.len();
+        links
+            .pages
+            .retain(|l| is_document_link(self.site, l) || !l.as_str().starts_with(dir));
+        links.series.clear();
+        if links.pages.len() + links.series.len() < before {
+            tracing::debug!(url = %page, "a list page of documents seen already: its next page is not followed");
+            self.summary.skipped_traps += 1;
+        }
+    }
+
+    /// A link found on a page: out of scope, a trap, already known, or new
+    /// to the frontier. Attachments are in the record, not crawled.
     pub(super) fn discovered(&mut self, link: &Url, depth: u32) -> Result<()> {
         if crate::clean::selectors::is_file_link(link.as_str()) {
             return Ok(());
         }
+        let site_form;
+        let link = if self.site.strip_params.is_empty() {
+            link
+        } else {
+            site_form = crate::canon::canonical(link.clone(), &self.site.strip_params);
+            &site_form
+        };
         if self.recent.len() >= RECENT_LINKS {
             self.recent.clear();
         }
@@ -224,6 +344,13 @@ impl SiteCrawl<'_> {
         }
         if !self.site.in_scope(link.as_str()) {
             self.skip_scope(link);
+            return Ok(());
+        }
+        if let Some(why) = crate::canon::trap(link, self.site.max_path_depth) {
+            if self.traps.insert(url_hash(link.as_str())) {
+                tracing::debug!(url = %link, why, "a trap, not crawled");
+                self.summary.skipped_traps += 1;
+            }
             return Ok(());
         }
         self.found(link.as_str(), depth)

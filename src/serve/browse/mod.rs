@@ -95,6 +95,8 @@ fn is_latest(page: &PageState, change: &Change) -> bool {
     match change.kind {
         EventKind::Version => latest_version && page.state == PageStatus::Live,
         EventKind::Gone => latest_version && page.state == PageStatus::Gone,
+        // aliases make no change (they have no versions)
+        EventKind::Alias => false,
     }
 }
 

@@ -134,6 +134,7 @@ fn change_rows(rows: &[Change], with_site: bool) -> Markup {
                             a href=(diff_href(&c.url, n - 1, n)) { "比较" }
                         },
                         (EventKind::Version, None) => span.badge { "新版本" },
+                        (EventKind::Alias, _) => span.badge { "别名" },
                     } }
                 }
             } }
