@@ -195,6 +195,12 @@ fn session_ids_tracking_and_endless_spaces_store_each_article_once_and_end() {
     // a recrawl finds nothing new, and stores nothing twice
     crawl(&config);
     assert_eq!(stored(&config).len(), 20);
+    // a URL as a browser shows it finds the page under its one URL
+    let shown = format!(
+        "http://{addr}/zwgk/detail.jsp;jsessionid=0A1B2C?utm_source=wx&id=3&PHPSESSID=9f8e"
+    );
+    let out = common::govsnap(&["show", "--config", &config, "--format", "text", &shown]);
+    assert!(common::ok(&out).contains("关于第3号事项的公告"));
 }
 
 /// A GBK column site: the list page is GBK bytes, its column links carry

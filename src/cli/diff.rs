@@ -46,17 +46,17 @@ pub(super) fn run(args: &DiffArgs) -> Result<()> {
     if from == 0 {
         bail!(
             "{} has only version {to}: there is nothing to compare it with",
-            args.url
+            page.url
         );
     }
     let get = |n: u32| {
         source
-            .record(&args.url, n)?
-            .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", args.url, page.versions))
+            .record(&page.url, n)?
+            .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", page.url, page.versions))
     };
     let ((old, old_at), (new, new_at)) = (get(from)?, get(to)?);
-    let old_head = format!("{} v{from} ({old_at})", args.url);
-    let new_head = format!("{} v{to} ({new_at})", args.url);
+    let old_head = format!("{} v{from} ({old_at})", page.url);
+    let new_head = format!("{} v{to} ({new_at})", page.url);
     let diff = RecordDiff::between(&old, &new);
     let mut out = super::stdout();
     for f in &diff.fields {

@@ -120,9 +120,9 @@ pub(super) fn pages(args: &PagesArgs) -> Result<()> {
 
 pub(super) fn history(args: &HistoryArgs) -> Result<()> {
     let source = args.store.open_source()?;
-    known(&source, &args.url)?;
+    let page = known(&source, &args.url)?;
     let mut out = super::stdout();
-    for event in source.history(&args.url)? {
+    for event in source.history(&page.url)? {
         match args.format {
             ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&event)?)?,
             ListFormat::Table => {
@@ -159,22 +159,22 @@ pub(super) fn show(args: &ShowArgs) -> Result<()> {
     if let (Some(of), 0) = (&page.alias_of, page.versions) {
         bail!(
             "{} is an alias of {of} (the same document under another URL): `govsnap show {of}`",
-            args.url
+            page.url
         );
     }
     let n = args.version.unwrap_or(page.versions);
     let (r, fetched_at) = source
-        .record(&args.url, n)?
-        .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", args.url, page.versions))?;
+        .record(&page.url, n)?
+        .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", page.url, page.versions))?;
     if page.state == PageStatus::Gone {
         // on stderr: stdout stays the record, for scripts
         let gone = source
-            .history(&args.url)?
+            .history(&page.url)?
             .into_iter()
             .rfind(|e| e.kind == EventKind::Gone);
         eprintln!(
             "govsnap: note: {} is gone{}; this is version {n} of {}, from {}",
-            args.url,
+            page.url,
             gone.map_or_else(String::new, |e| format!(
                 " (HTTP {} since {})",
                 e.status, e.fetched_at
@@ -196,7 +196,21 @@ pub(super) fn show(args: &ShowArgs) -> Result<()> {
 
 /// The page's state, or an error that says the store does not know it.
 pub(super) fn known(source: &Source, url: &str) -> Result<govsnap::store::PageState> {
-    source.page(url)?.ok_or_else(|| {
-        anyhow!("the store has no page {url}: `govsnap pages` lists the URLs it has")
-    })
+    if let Some(page) = source.page(url)? {
+        return Ok(page);
+    }
+    // the URL as a browser shows it (a session id, tracking parameters):
+    // the store has the page under its one canonical URL
+    let canonical = url::Url::parse(url)
+        .ok()
+        .map(|u| govsnap::canon::canonical(u, &[]).to_string())
+        .filter(|c| c != url);
+    if let Some(canonical) = canonical
+        && let Some(page) = source.page(&canonical)?
+    {
+        return Ok(page);
+    }
+    Err(anyhow!(
+        "the store has no page {url}: `govsnap pages` lists the URLs it has"
+    ))
 }

@@ -9,14 +9,20 @@ use crate::crawl::summary::SiteSummary;
 use crate::error::{Error, Result};
 use crate::store::schedule::unix_now;
 use crate::store::{CrawlRecord, PutOutcome, human_bytes};
-use url::Url;
 
 impl SiteCrawl<'_> {
     /// Begin the site's crawl in the store (its plan, SPEC §8), taking
     /// over the counts of an unfinished crawl it continues, and record it.
     pub(super) fn begin(&mut self) -> Result<()> {
         self.check_space()?;
-        let seeds: Vec<&str> = self.site.seeds.iter().map(Url::as_str).collect();
+        // seeds too take their one URL, as every link does
+        let seeds: Vec<String> = self
+            .site
+            .seeds
+            .iter()
+            .map(|s| crate::canon::canonical(s.clone(), &self.site.strip_params).to_string())
+            .collect();
+        let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
         // the last crawl's counts, read before this crawl's record replaces
         // them: an unfinished one's are carried on
         let before = self.store.crawl_record(&self.site.name)?.and_then(|r| {
