@@ -228,7 +228,7 @@ impl Drop for FetchLog {
         // of `Store`'s fields): what is queued is theirs, and is written
         // only once sled has kept it, so the log never holds a fetch sled
         // lost
-        if !super::flushed_before_drop(&self.sled, "fetch-log entries") {
+        if !super::open::flushed_before_drop(&self.sled, "fetch-log entries") {
             return;
         }
         if let Err(e) = self.write_pending() {

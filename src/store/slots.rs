@@ -127,7 +127,7 @@ impl Drop for Slots {
     fn drop(&mut self) {
         // after the store's sled handles (see the order of `Store`'s
         // fields): the last slots only once sled has kept what they say
-        if !super::flushed_before_drop(&self.sled, "slots") {
+        if !super::open::flushed_before_drop(&self.sled, "slots") {
             return;
         }
         if let Err(e) = self.sync() {
