@@ -699,7 +699,7 @@ impl<'a> SiteCrawl<'a> {
         // with a batch that stored something, else every RECORD_EVERY, so
         // that an unchanged recrawl adds little more than its fetch log
         let mut so_far = self.summary.clone();
-        let mut record = self.running_record(&so_far);
+        let started = self.started.clone();
         let timely = self.recorded.elapsed() >= RECORD_EVERY;
         if timely {
             self.recorded = std::time::Instant::now();
@@ -719,7 +719,11 @@ impl<'a> SiteCrawl<'a> {
                 for outcome in &outcomes {
                     count(&mut so_far, *outcome);
                 }
-                record.summary = serde_json::to_value(&so_far).ok();
+                let record = CrawlRecord {
+                    started,
+                    finished: None,
+                    summary: serde_json::to_value(&so_far).ok(),
+                };
                 store.put_crawl_record(&site, &record)?;
             }
             store.flush()?;

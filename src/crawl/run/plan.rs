@@ -40,8 +40,14 @@ impl SiteCrawl<'_> {
         } else if let Some(credited) = plan.credited {
             self.summary.revisited += credited;
         }
-        self.store
-            .put_crawl_record(&self.site.name, &self.running_record(&self.summary))?;
+        self.store.put_crawl_record(
+            &self.site.name,
+            &CrawlRecord {
+                started: self.started.clone(),
+                finished: None,
+                summary: serde_json::to_value(&self.summary).ok(),
+            },
+        )?;
         Ok(())
     }
 
@@ -77,15 +83,6 @@ impl SiteCrawl<'_> {
             );
         }
         Ok(())
-    }
-
-    /// This crawl's record while it runs, with the counts so far.
-    pub(super) fn running_record(&self, summary: &SiteSummary) -> CrawlRecord {
-        CrawlRecord {
-            started: self.started.clone(),
-            finished: None,
-            summary: serde_json::to_value(summary).ok(),
-        }
     }
 }
 

@@ -186,8 +186,8 @@ impl SiteCrawl<'_> {
         Ok(Some(target))
     }
 
-    /// Whether the store has `url` as a document of its own (not gone
-    /// already is not asked: a gone mark is written once).
+    /// Whether the store has `url` as a document with versions of its own
+    /// (an alias has none): only such a page gets a gone mark.
     fn known_document(&self, url: &str) -> Result<bool> {
         Ok(self.store.page(url)?.is_some_and(|p| p.versions > 0))
     }
