@@ -115,10 +115,11 @@ use std::time::SystemTime;
 /// a govsnap of schema 7 could not read them. Schema 9 keeps a page's last
 /// fetch by its id, written with every page, and a site's crawl as a round
 /// number instead of a mark on every frontier entry: an unchanged recrawl
-/// rewrites small values in place and adds none. An older store is brought to
+/// rewrites small values in place and adds none. Schema 13 keys every page
+/// by its canonical URL (SPEC §8). An older store is brought to
 /// the current schema when opened (`upgrade`), once, in place, and then
 /// marked.
-pub const STORE_SCHEMA: u32 = 12;
+pub const STORE_SCHEMA: u32 = 13;
 
 /// The file in the store directory that holds the slots (`slots`).
 const SLOTS_FILE: &str = "slots";

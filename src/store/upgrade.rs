@@ -19,7 +19,10 @@
 //! - before schema 10: the fetch log in tree `fetch_log` (before schema 4
 //!   with values of one bare entry): it moves to the file `fetch_log`;
 //! - before schema 11: the values of `raw` and `versions` in sled: each
-//!   moves to the packs, and sled keeps a pointer to it.
+//!   moves to the packs, and sled keeps a pointer to it;
+//! - before schema 12: no contents index (`aliases`);
+//! - before schema 13: pages keyed by the URL as linked, not its canonical
+//!   form: each is re-keyed, and copies of one page merged (`rekey`).
 //!
 //! Crash safety: each page moves in one transaction, and a page that has an
 //! id and a `version_id` on every version event is left alone, so a kill
@@ -31,6 +34,8 @@ use super::{Store, keys, store_error, trees};
 use crate::error::{Error, Result};
 use sled::Transactional;
 use std::collections::HashSet;
+
+mod rekey;
 
 /// Pages read per slice of the pages tree.
 const SLICE: usize = 1000;
@@ -70,6 +75,10 @@ impl Store {
         if found < 11 {
             self.move_to_packs(&self.versions)?;
             self.move_to_packs(&self.raw)?;
+        }
+        // before the contents index, so that it names canonical URLs
+        if found < 13 {
+            self.rekey_pages()?;
         }
         if found < 12 {
             self.index_contents()?;
@@ -324,11 +333,7 @@ impl Store {
                 pages.insert(m.url.as_bytes(), m.page_json.as_slice())?;
                 Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| Error::StoreValue {
-                path: self.path.clone(),
-                tree: "(upgrade)".to_owned(),
-                reason: format!("{e:?}"),
-            })
+            .map_err(|e| upgrade_tx_error(&self.path, &e))
     }
 
     /// The fetch log from tree `fetch_log` (before schema 10) to its file,
@@ -447,6 +452,18 @@ fn entries_after(tree: &sled::Tree, after: Option<&sled::IVec>) -> sled::Iter {
             std::ops::Bound::Unbounded,
         )),
         None => tree.iter(),
+    }
+}
+
+/// An upgrade transaction's failure.
+fn upgrade_tx_error(path: &std::path::Path, e: &sled::transaction::TransactionError<()>) -> Error {
+    match e {
+        sled::transaction::TransactionError::Storage(e) => store_error(path, e.clone()),
+        sled::transaction::TransactionError::Abort(()) => Error::StoreValue {
+            path: path.to_owned(),
+            tree: "(upgrade)".to_owned(),
+            reason: "a transaction gave up".to_owned(),
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::tests::*;
 use super::*;
+use std::time::{Duration, UNIX_EPOCH};
 
 #[test]
 fn older_layouts_are_upgraded_when_opened_even_after_a_kill_in_the_upgrade() {
@@ -311,4 +312,148 @@ fn as_schema_2(store: &Store, url: &str) {
         .pages
         .insert(url, serde_json::to_vec(&page).unwrap())
         .unwrap();
+}
+
+const SESSION: &str = "http://www.example.gov.cn/gk/t20210330_1.html;jsessionid=0A1B2C3D4E5F";
+const TRACKED: &str =
+    "http://www.example.gov.cn/gk/t20210330_1.html?utm_source=wechat&spm=a2c4g.11186623";
+const LIST: &str = "http://www.example.gov.cn/list.jsp?lm=2&page=1";
+const SHUFFLED: &str = "http://www.example.gov.cn/list.jsp?page=1&lm=2";
+
+fn put_at(store: &Store, url: &str, html: &str, secs: u64) -> PutOutcome {
+    store.put(&fetch(url, html, secs), &record(html)).unwrap()
+}
+
+/// The article's four drafts, as pages.
+fn drafts() -> Vec<String> {
+    [
+        "<p>第一稿：检查范围为辖区内生产经营单位。</p>",
+        "<p>第二稿：检查范围扩大到全区。</p>",
+        "<p>第三稿：检查时间延长至六月底。</p>",
+        "<p>第四稿：增加消防安全检查内容。</p>",
+    ]
+    .iter()
+    .map(|b| page(b, 1))
+    .collect()
+}
+
+/// A schema-12 store at `path` with the article under [`SESSION`],
+/// [`TRACKED`] and (an alias) [`URL`], and the list under [`SHUFFLED`] and
+/// [`LIST`], whose group the upgrade merged before a kill. The session
+/// page's id.
+fn store_with_copies(path: &Path) -> Option<u64> {
+    let store = Store::open(path).unwrap();
+    let htmls = drafts();
+    put_at(&store, SESSION, &htmls[0], 0);
+    put_at(&store, TRACKED, &htmls[1], 10);
+    put_at(&store, SESSION, &htmls[2], 20);
+    let mut gone = fetch(TRACKED, "", 25);
+    gone.status = 404;
+    assert!(store.mark_gone(&gone).unwrap());
+    put_at(&store, TRACKED, &htmls[3], 30);
+    // schema 12 found the canonical URL's document under the session id
+    assert_eq!(
+        put_at(&store, URL, &htmls[2], 40),
+        PutOutcome::Alias,
+        "the store as schema 12 left it"
+    );
+    put_at(&store, SHUFFLED, &page("<p>栏目第1页</p>", 1), 0);
+    put_at(&store, LIST, &page("<p>栏目第1页（更新）</p>", 1), 5);
+    for url in [SESSION, TRACKED, URL] {
+        store.frontier_add(url, "example", 1).unwrap();
+    }
+    store.meta.insert(trees::SCHEMA_KEY, b"12").unwrap();
+    // a kill after the upgrade merged the list's group, before the mark
+    store.merge_group(LIST, &[SHUFFLED.to_owned()]).unwrap();
+    store.flush().unwrap();
+    store.page(SESSION).unwrap().unwrap().id
+}
+
+/// A store written before schema 13 keyed a page by the URL as linked: one
+/// article under a session id, under tracking parameters, and (as schema 12
+/// stored it) under its canonical URL as an alias; a list under its query
+/// in two orders. Opening it (after a kill that merged one group) leaves
+/// one page per canonical URL, every version kept, in time order.
+#[test]
+fn an_old_store_with_duplicate_urls_is_upgraded_without_losing_a_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let session_id = store_with_copies(&path);
+    let htmls = drafts();
+    let store = reopen(&path).unwrap();
+    let urls: Vec<String> = store.pages().map(|p| p.unwrap().url).collect();
+    assert_eq!(urls, [URL, LIST], "one page per canonical URL");
+
+    let article = store.page(URL).unwrap().unwrap();
+    assert_eq!(article.versions, 4, "no version lost");
+    assert_eq!(article.id, session_id, "the oldest page's id");
+    assert_eq!(article.state, PageStatus::Live);
+    assert_eq!(article.alias_of, None, "a page is no alias of itself");
+    assert_eq!(
+        article.first_seen,
+        timestamp(UNIX_EPOCH + Duration::from_secs(BASE_SECS))
+    );
+    assert_eq!(
+        article.last_fetched,
+        timestamp(UNIX_EPOCH + Duration::from_secs(BASE_SECS + 40))
+    );
+    let kinds: Vec<(EventKind, Option<u32>)> = store
+        .history(URL)
+        .unwrap()
+        .iter()
+        .map(|e| (e.kind, e.version))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (EventKind::Version, Some(1)),
+            (EventKind::Version, Some(2)),
+            (EventKind::Version, Some(3)),
+            (EventKind::Gone, None),
+            (EventKind::Version, Some(4)),
+        ],
+        "the copies' events in time order"
+    );
+    for (n, html) in (1..).zip(&htmls) {
+        let version = store.version(URL, n).unwrap().unwrap();
+        assert_eq!((version.url.as_str(), version.version), (URL, n));
+        assert_eq!(version.content_hash, content_hash(&record(html)));
+        assert_eq!(store.raw(&version).unwrap().unwrap(), html.as_bytes());
+    }
+    assert_eq!(
+        store.latest(URL).unwrap().unwrap().content_hash,
+        content_hash(&record(&htmls[3]))
+    );
+    assert_eq!(store.page(LIST).unwrap().unwrap().versions, 2);
+    assert_eq!(store.all_versions().count(), 6, "every version, once");
+
+    let feed: Vec<(String, EventKind, Option<u32>)> = store
+        .changes(None, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, c)| c.url == URL)
+        .map(|(_, c)| (c.url, c.kind, c.version))
+        .collect();
+    assert_eq!(
+        feed.iter().map(|c| (c.1, c.2)).collect::<Vec<_>>(),
+        [
+            (EventKind::Version, Some(1)),
+            (EventKind::Version, Some(2)),
+            (EventKind::Version, Some(3)),
+            (EventKind::Gone, Some(3)),
+            (EventKind::Version, Some(4)),
+        ],
+        "the feed names the canonical URL and the new numbers"
+    );
+    assert_eq!(store.changes(None, 100).unwrap().len(), 7);
+    assert!(store.frontier_entry("example", URL).unwrap().is_some());
+    for copy in [SESSION, TRACKED] {
+        assert!(store.frontier_entry("example", copy).unwrap().is_none());
+    }
+    for url in store.aliases.iter().values() {
+        let url = String::from_utf8(url.unwrap().to_vec()).unwrap();
+        assert!(url == URL || url == LIST, "contents index: {url}");
+    }
+    // an unchanged fetch of the page is no new version
+    assert_eq!(put_at(&store, URL, &htmls[3], 50), PutOutcome::Unchanged);
 }
