@@ -70,7 +70,10 @@ pub fn extract_with_links(
     options: ExtractOptions,
 ) -> Result<(Record, crate::crawl::Links)> {
     extract_parsed(page, rules, options, |html, encoding| {
-        crate::crawl::discover::links(html, page_url, encoding)
+        let mut links = crate::crawl::discover::links(html, page_url, encoding);
+        let jpage = rules.and_then(|r| r.jpage.as_ref());
+        links.jpage = crate::crawl::jpage::column(html, page_url, jpage);
+        links
     })
 }
 

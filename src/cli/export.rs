@@ -98,7 +98,7 @@ fn warc(
     since: Option<&Since>,
 ) -> Result<()> {
     use anyhow::Context;
-    use govsnap::warc::{write::Writer, write_revisit, write_version, write_warcinfo};
+    use govsnap::warc::{write::Writer, write_kept, write_revisit, write_version, write_warcinfo};
     let Some(path) = &args.output else {
         anyhow::bail!("--format warc writes a file: give it with -o FILE.warc.gz");
     };
@@ -139,11 +139,9 @@ fn warc(
         }
     })();
     let written = written.and_then(|()| {
-        if !args.revisits {
-            return Ok(());
-        }
-        // after the responses they refer to: from the fetch log, since the
-        // same time (for a cursor, its change's)
+        // after the responses revisits refer to: from the fetch log, since
+        // the same time (for a cursor, its change's), the list pages whose
+        // answers the store kept (jpage groups) and, asked for, revisits
         let store = govsnap::Store::open_existing(dir)?;
         let from = match since {
             Some(Since::Time(t)) => Some(t.clone()),
@@ -155,7 +153,9 @@ fn warc(
             if from.as_ref().is_some_and(|t| entry.fetched_at < *t) {
                 continue;
             }
-            write_revisit(&mut out, &store, &entry)?;
+            if !write_kept(&mut out, &store, &entry, user_agent)? && args.revisits {
+                write_revisit(&mut out, &store, &entry)?;
+            }
         }
         Ok(())
     });

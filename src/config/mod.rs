@@ -16,7 +16,7 @@ mod locate;
 mod raw;
 mod site;
 
-pub use site::{DEFAULT_MAX_DEPTH, Schedule, SiteRules};
+pub use site::{DEFAULT_MAX_DEPTH, JpageRules, Schedule, SiteRules};
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};

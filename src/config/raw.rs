@@ -92,6 +92,7 @@ macro_rules! with_rules {
             pub max_path_depth: Option<u32>,
             pub max_pages: Option<u64>,
             pub gone_patterns: Option<Vec<String>>,
+            pub jpage: Option<toml::Table>,
         }
 
         impl $name {
@@ -115,6 +116,7 @@ macro_rules! with_rules {
                     max_path_depth: self.max_path_depth,
                     max_pages: self.max_pages,
                     gone_patterns: self.gone_patterns.clone(),
+                    jpage: self.jpage.clone(),
                 }
             }
         }
@@ -147,6 +149,7 @@ impl RawRules {
             max_path_depth: self.max_path_depth.or(base.max_path_depth),
             max_pages: self.max_pages.or(base.max_pages),
             gone_patterns: self.gone_patterns.or_else(|| base.gone_patterns.clone()),
+            jpage: self.jpage.or_else(|| base.jpage.clone()),
         }
     }
 }

@@ -60,6 +60,58 @@ pub struct SiteRules {
     pub gone_patterns: Vec<Arc<Regex>>,
     /// When `govsnap serve` crawls the site (`schedule`); `crawl` ignores it.
     pub schedule: Option<Schedule>,
+    /// The Hanweb jpage parameters its pages do not carry (`jpage`).
+    pub jpage: Option<JpageRules>,
+}
+
+/// A site's `jpage` table (SPEC §7–§8): what a Hanweb site's column pages
+/// do not say of their data proxy. Any key but these three is a form field
+/// jpage posts (`columnid`, `unitid`, `webid`, `webname` …).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JpageRules {
+    /// The form fields, in the order written (a column page's own win).
+    pub params: Vec<(String, String)>,
+    /// `per_page`: records per page (jpage's `perPage`).
+    pub per_page: Option<u32>,
+    /// `group_size`: pages per request (jpage's `groupSize`).
+    pub group_size: Option<u32>,
+    /// `proxy`: the data proxy's path, when not
+    /// `/module/web/jpage/dataproxy.jsp`.
+    pub proxy: Option<String>,
+}
+
+impl JpageRules {
+    /// Read a `jpage` table; errors are `(key, reason)`.
+    fn from_table(table: &toml::Table) -> Result<Self, (String, String)> {
+        let mut rules = Self::default();
+        for (key, value) in table {
+            let bad = |what: &str| (format!("jpage.{key}"), format!("must be {what}"));
+            let count = || {
+                value
+                    .as_integer()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| bad("a positive integer"))
+            };
+            match key.as_str() {
+                "per_page" => rules.per_page = Some(count()?),
+                "group_size" => rules.group_size = Some(count()?),
+                "proxy" => {
+                    let path = value.as_str().ok_or_else(|| bad("a path"))?;
+                    rules.proxy = Some(path.to_owned());
+                }
+                _ => {
+                    let text = match value {
+                        toml::Value::String(s) => s.clone(),
+                        toml::Value::Integer(n) => n.to_string(),
+                        _ => return Err(bad("a string or an integer")),
+                    };
+                    rules.params.push((key.clone(), text));
+                }
+            }
+        }
+        Ok(rules)
+    }
 }
 
 /// Far enough ahead to mean "not again".
@@ -264,6 +316,11 @@ impl SiteRules {
                 .map(Schedule::parse)
                 .transpose()
                 .map_err(|reason| ("schedule".to_owned(), reason))?,
+            jpage: rules
+                .jpage
+                .as_ref()
+                .map(JpageRules::from_table)
+                .transpose()?,
         })
     }
 }

@@ -9,6 +9,9 @@ use crate::config::CrawlSettings;
 use std::time::{Duration, Instant};
 use url::Url;
 
+/// The `Content-Type` of a form a page's script posts.
+pub const FORM_TYPE: &str = "application/x-www-form-urlencoded; charset=UTF-8";
+
 /// A response, its body read (up to the cap).
 #[derive(Debug)]
 pub struct Response {
@@ -108,6 +111,43 @@ impl Client {
             conditional.push_str(m);
             conditional.push_str("\r\n");
         }
+        self.read(request, conditional, started).await
+    }
+
+    /// POST `body` to `url` as a form (`application/x-www-form-urlencoded`),
+    /// as a page's script does: Hanweb's jpage asks for a column's later
+    /// records so (`super::jpage`).
+    ///
+    /// # Errors
+    /// [`FetchError`] when no complete response came.
+    pub async fn post_form(&self, url: &Url, body: &str) -> Result<Response, FetchError> {
+        let started = Instant::now();
+        let request = self
+            .http
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, FORM_TYPE)
+            .body(body.to_owned());
+        self.read(request, String::new(), started).await
+    }
+
+    /// GET `url`, or POST `form` to it when there is one.
+    ///
+    /// # Errors
+    /// [`FetchError`] when no complete response came.
+    pub async fn send(&self, url: &Url, form: Option<&str>) -> Result<Response, FetchError> {
+        match form {
+            Some(form) => self.post_form(url, form).await,
+            None => self.get(url, None, None).await,
+        }
+    }
+
+    /// Send `request` and read its response, the body up to the cap.
+    async fn read(
+        &self,
+        request: reqwest::RequestBuilder,
+        conditional: String,
+        started: Instant,
+    ) -> Result<Response, FetchError> {
         let mut response = request.send().await.map_err(classify)?;
         let header = |name: reqwest::header::HeaderName| {
             response

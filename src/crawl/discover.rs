@@ -68,6 +68,10 @@ pub struct Links {
     /// the crawler expands each series once, not once per list page (which
     /// would be quadratic in the length of the list).
     pub series: Vec<TrsSeries>,
+    /// The Hanweb jpage column the page is, whose later groups its data
+    /// proxy gives (see [`super::jpage`]); set by the pipeline, which knows
+    /// the site's `jpage` config.
+    pub jpage: Option<super::jpage::Column>,
 }
 
 /// `encoding`'s encoder, as the `url` crate takes an encoding override.
@@ -95,6 +99,7 @@ pub fn links(html: &Html, page_url: &Url, encoding: &'static Encoding) -> Links 
     let mut pages = Vec::new();
     let mut add = |href: &str| {
         if let Some(u) = canonicalize_in(&base, href, encoding)
+            && !super::jpage::is_proxy(&u)
             && seen.insert(u.clone())
         {
             pages.push(u);
@@ -102,28 +107,73 @@ pub fn links(html: &Html, page_url: &Url, encoding: &'static Encoding) -> Links 
     };
     // one pass, so that links come in document order however written
     for el in html.select(&LINKS) {
-        let el = el.value();
-        let href = match el.name() {
-            "a" | "area" => el.attr("href"),
-            "frame" | "iframe" => el.attr("src"),
-            _ => None,
-        };
-        match href {
-            Some(href) if is_script(href) => script_links(href).for_each(&mut add),
-            Some(href) => add(href),
-            None => {}
-        }
-        for (name, value) in el.attrs() {
-            if name.starts_with("on") {
-                script_links(value).for_each(&mut add);
-            }
+        element_links(el.value(), &mut add);
+    }
+    // a jpage column's records, which an HTML parser sees as script text
+    for store in super::jpage::page_datastores(html) {
+        for record in &store.records {
+            record_links(record, &mut add);
         }
     }
-    let scripts: String = html.select(&SCRIPTS).flat_map(|s| s.text()).collect();
+    let scripts: String = html
+        .select(&SCRIPTS)
+        .filter(|s| !super::jpage::is_xml_script(s.value()))
+        .flat_map(|s| s.text())
+        .collect();
     script_links(&scripts).for_each(&mut add);
     Links {
         pages,
         series: trs_series(&scripts, &base),
+        jpage: None,
+    }
+}
+
+/// The links of a record's markup (a jpage column's `<li>`), as `add`
+/// takes hrefs: its anchors and their scripts.
+pub(crate) fn record_links(record: &str, add: &mut impl FnMut(&str)) {
+    let fragment = Html::parse_fragment(record);
+    for el in fragment.select(&LINKS) {
+        element_links(el.value(), add);
+    }
+}
+
+/// The crawlable links of records (a jpage group's), canonical, once each,
+/// in list order: resolved against the column page, their queries in
+/// `encoding`.
+#[must_use]
+pub fn record_urls(records: &[String], page: &Url, encoding: &'static Encoding) -> Vec<Url> {
+    let mut urls: Vec<Url> = Vec::new();
+    let mut add = |href: &str| {
+        if let Some(u) = canonicalize_in(page, href, encoding)
+            && !super::jpage::is_proxy(&u)
+            && !urls.contains(&u)
+        {
+            urls.push(u);
+        }
+    };
+    for record in records {
+        record_links(record, &mut add);
+    }
+    urls
+}
+
+/// The links of one linking element, as `add` takes hrefs: its `href` or
+/// `src`, and the URLs in its scripts.
+fn element_links(el: &scraper::node::Element, add: &mut impl FnMut(&str)) {
+    let href = match el.name() {
+        "a" | "area" => el.attr("href"),
+        "frame" | "iframe" => el.attr("src"),
+        _ => None,
+    };
+    match href {
+        Some(href) if is_script(href) => script_links(href).for_each(&mut *add),
+        Some(href) => add(href),
+        None => {}
+    }
+    for (name, value) in el.attrs() {
+        if name.starts_with("on") {
+            script_links(value).for_each(&mut *add);
+        }
     }
 }
 

@@ -18,12 +18,14 @@
 //! - [`politeness`]: per-host concurrency and delay, retries with backoff,
 //!   `Retry-After`.
 //! - [`discover`]: canonical URLs, links of a page, TRS `createPageHTML` series.
+//! - [`jpage`]: Hanweb jpage columns, their records and groups.
 //! - [`robots`]: [`Robots`], what robots.txt allows, its `Crawl-delay` and sitemaps.
 //! - [`sitemap`]: the `<loc>` URLs of a sitemap or sitemap index.
 
 pub mod client;
 pub mod discover;
 pub mod gone;
+pub mod jpage;
 pub mod politeness;
 pub mod robots;
 mod run;

@@ -195,12 +195,30 @@ pub async fn fetch_politely(
     etag: Option<&str>,
     last_modified: Option<&str>,
 ) -> Result<(Response, u32), FetchError> {
+    politely(host, slot, || client.get(url, etag, last_modified)).await
+}
+
+/// Send a request politely: each try waits for the host's turn, and a 429,
+/// a 5xx, a timeout or a dropped connection is tried again after a backoff
+/// (`Retry-After` when the server gives one). `send` makes one try.
+///
+/// # Errors
+/// The last [`FetchError`] when every try failed without a response.
+pub async fn politely<F, Fut>(
+    host: &Host,
+    slot: Option<&HostSlot>,
+    send: F,
+) -> Result<(Response, u32), FetchError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Response, FetchError>>,
+{
     let mut attempt = 0;
     loop {
         attempt += 1;
         let result = {
             let _turn = host.turn(slot).await;
-            client.get(url, etag, last_modified).await
+            send().await
         };
         let wait = match &result {
             Ok(r) if matches!(r.status, 429 | 503) => {

@@ -6,12 +6,14 @@
 
 use super::client::{Client, FetchError, Response};
 use super::discover;
-use super::politeness::{Host, HostSlot, fetch_politely};
+use super::jpage::{self, GroupRequest, Pager};
+use super::politeness::{Host, HostSlot, fetch_politely, politely};
 use crate::config::{ExtractOptions, SiteRules};
 use crate::error::Result;
 use crate::pipeline::{Page, extract_with_links, is_document};
 use crate::store::{Fetch, PreparedPage, Store};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use url::Url;
 
@@ -50,6 +52,15 @@ pub(super) struct Done {
     /// For a 404/410 with a page, that page's content hash: the site's
     /// error template, which a deleted document may also answer with 200.
     pub(super) error_page: Option<String>,
+    /// For a jpage column, the groups its data proxy was asked for, in order.
+    pub(super) groups: Vec<GroupFetch>,
+}
+
+/// One group of a jpage column: the request and what came of it.
+pub(super) struct GroupFetch {
+    pub(super) request: GroupRequest,
+    pub(super) at: SystemTime,
+    pub(super) result: std::result::Result<Response, FetchError>,
 }
 
 /// What a fetch task needs: shared handles, cheap to clone.
@@ -61,6 +72,11 @@ pub(super) struct FetchTask {
     pub(super) store: Store,
     pub(super) rules: Arc<SiteRules>,
     pub(super) options: ExtractOptions,
+    /// The jpage columns this crawl of the site has paged (their
+    /// [`jpage::Column::key`]): each once, whichever page names it.
+    pub(super) columns: Arc<Mutex<HashSet<String>>>,
+    /// Set when the crawl stops: a column's paging ends at its next group.
+    pub(super) stop: tokio::sync::watch::Receiver<bool>,
 }
 
 impl FetchTask {
@@ -85,13 +101,14 @@ impl FetchTask {
             modified.as_deref(),
         )
         .await;
-        let (result, analysed) = match result {
+        let (result, mut analysed) = match result {
             Ok((response, attempts))
                 if (200..300).contains(&response.status) && !response.truncated =>
             {
                 let url = item.url.clone();
+                let task = self.clone_handles();
                 let analysed = tokio::task::spawn_blocking(move || {
-                    let analysed = self.analyse(&url, &response, at);
+                    let analysed = task.analyse(&url, &response, at);
                     (response, analysed)
                 })
                 .await;
@@ -125,6 +142,13 @@ impl FetchTask {
             }
             _ => None,
         };
+        let mut groups = Vec::new();
+        if let Some(Ok(Analysed::Listing(links))) = &mut analysed
+            && let Some(column) = links.jpage.take()
+            && self.first_paging(&column)
+        {
+            groups = self.page_column(column, &item.url, links).await;
+        }
         Done {
             item,
             result,
@@ -132,9 +156,84 @@ impl FetchTask {
             known,
             analysed,
             error_page,
+            groups,
         }
     }
 
+    /// The handles the blocking analysis needs.
+    fn clone_handles(&self) -> Analyser {
+        Analyser {
+            store: self.store.clone(),
+            rules: Arc::clone(&self.rules),
+            options: self.options,
+        }
+    }
+
+    /// Whether this crawl has yet to page `column` (and now has).
+    fn first_paging(&self, column: &jpage::Column) -> bool {
+        self.columns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(column.key())
+    }
+
+    /// Ask a jpage column's data proxy for its groups, one after another at
+    /// the host's pace, until the column ends (see [`Pager`]) or the crawl
+    /// stops; the records' links join the page's, in list order.
+    async fn page_column(
+        &self,
+        column: jpage::Column,
+        page: &Url,
+        links: &mut discover::Links,
+    ) -> Vec<GroupFetch> {
+        let mut pager = Pager::new(column);
+        let mut known: HashSet<Url> = links.pages.iter().cloned().collect();
+        let mut groups = Vec::new();
+        while let Some(request) = pager.request() {
+            if *self.stop.borrow() {
+                break;
+            }
+            let at = SystemTime::now();
+            let result = politely(&self.host, Some(&self.slot), || {
+                self.client.send(&request.url, request.body.as_deref())
+            })
+            .await
+            .map(|(response, _)| response);
+            let answer = match &result {
+                Ok(r) if (200..300).contains(&r.status) && !r.truncated => {
+                    jpage::answer(&r.body, r.content_type.as_deref())
+                }
+                _ => None,
+            };
+            groups.push(GroupFetch {
+                request,
+                at,
+                result,
+            });
+            let Some((store, encoding)) = answer else {
+                break;
+            };
+            for url in discover::record_urls(&store.records, page, encoding) {
+                if known.insert(url.clone()) {
+                    links.pages.push(url);
+                }
+            }
+            if !pager.answered(&store) {
+                break;
+            }
+        }
+        groups
+    }
+}
+
+/// What the blocking half of a fetch task holds.
+struct Analyser {
+    store: Store,
+    rules: Arc<SiteRules>,
+    options: ExtractOptions,
+}
+
+impl Analyser {
     fn analyse(&self, url: &Url, response: &Response, at: SystemTime) -> Result<Analysed> {
         let page = Page {
             bytes: &response.body,

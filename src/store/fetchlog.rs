@@ -278,6 +278,10 @@ mod tests {
             outcome: "unchanged".to_owned(),
             duration_ms: 12,
             bytes: 30_000,
+            method: None,
+            request_body: None,
+            kept: None,
+            head_hash: None,
         }
     }
 

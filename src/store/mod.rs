@@ -82,7 +82,7 @@ mod upgrade;
 mod values;
 mod write;
 
-pub use write::{Batch, PreparedPage};
+pub use write::{Batch, KeptResponse, PreparedPage};
 
 pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, VersionsSlice};
 pub use dicts::{DictKind, RawDict, SiteDicts, TRAIN_SAMPLES};
@@ -462,11 +462,21 @@ impl Store {
     /// # Errors
     /// As [`Store::raw`].
     pub fn head(&self, version: &Version) -> Result<Option<String>> {
-        let Some(hash) = version.head_hash.as_deref() else {
-            return Ok(None);
-        };
+        match version.head_hash.as_deref() {
+            Some(hash) => self.head_by_hash(hash),
+            None => Ok(None),
+        }
+    }
+
+    /// A response head by its hash (a version's `head_hash`, a kept
+    /// response's in the fetch log).
+    ///
+    /// # Errors
+    /// As [`Store::raw`], and [`Error::StoreValue`] when `hash` is not a
+    /// blake3 hash.
+    pub fn head_by_hash(&self, hash: &str) -> Result<Option<String>> {
         let Some(hash) = blake3::Hash::from_hex(hash).ok() else {
-            return Err(self.bad_value(trees::VERSIONS, "head_hash is not a blake3 hash"));
+            return Err(self.bad_value(trees::HEADS, "head_hash is not a blake3 hash"));
         };
         let Some(compressed) = self
             .heads

@@ -193,6 +193,20 @@ pub struct FetchLogEntry {
     pub duration_ms: u64,
     /// The body size in bytes.
     pub bytes: u64,
+    /// The request's method when it was not `GET` (`POST`: a list page a
+    /// page's script asks for, SPEC §8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The request's body (a form), when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    /// blake3 of the response's raw bytes when the store kept them (read
+    /// with `Store::raw_by_hash`): a jpage column's groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<String>,
+    /// blake3 of the response's head when the store kept it (tree `heads`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
 }
 
 impl FetchLogEntry {
@@ -207,6 +221,19 @@ impl FetchLogEntry {
             outcome: outcome.to_owned(),
             duration_ms: fetch.duration_ms,
             bytes: fetch.bytes.len() as u64,
+            method: None,
+            request_body: None,
+            kept: None,
+            head_hash: None,
         }
+    }
+
+    /// The entry of a request made with `method` (`GET` is not written)
+    /// and `body`.
+    #[must_use]
+    pub fn asked(mut self, method: &str, body: Option<&str>) -> Self {
+        self.method = (method != "GET").then(|| method.to_owned());
+        self.request_body = body.map(str::to_owned);
+        self
     }
 }

@@ -21,7 +21,10 @@ use std::path::Path;
 
 mod alias;
 mod gone;
+mod kept;
 use alias::{first_with_content, index_content, put_alias};
+pub use kept::KeptResponse;
+use kept::{put_kept, put_raw};
 
 /// Fetch-log entries queued before a write flushes the store itself: a
 /// crawler flushes after each batch, a long `ingest` every few hundred
@@ -100,6 +103,9 @@ impl Store {
                             Ok(outcome)
                         })
                         .collect::<TxResult<Vec<_>>>()?;
+                    for k in &batch.kept {
+                        put_kept(k, &trees)?;
+                    }
                     for &i in &batch.not_modified {
                         revalidated(pages, fetched, &logged[i], batch.crawled.as_deref())?;
                     }
@@ -312,6 +318,8 @@ pub struct Batch {
     logged: Vec<FetchLogEntry>,
     /// Which of `logged` are 304s: their page's last fetch changes too.
     not_modified: Vec<usize>,
+    /// Responses kept with their entry in `logged` (see `kept`).
+    kept: Vec<KeptResponse>,
     /// Whether the caller records the last fetch of its unchanged pages in
     /// their frontier slots: the site whose crawl it is ([`Batch::crawled`]).
     crawled: Option<String>,
@@ -523,15 +531,7 @@ fn put_version(p: &PreparedPage, t: &TxTrees<'_>, page: &mut PageState) -> TxRes
     {
         t.heads.insert(hash.as_bytes(), compressed.as_slice())?;
     }
-    let hash = p.raw_hash.as_bytes();
-    let stored = t.raw_ids.get(hash)?.is_some();
-    if !stored {
-        let id = keys::id_key(t.raw.generate_id()?);
-        let at = t.packs.append(&p.compressed).map_err(pack_error)?;
-        t.raw.insert(&id, &at.encode())?;
-        t.raw_ids.insert(hash, &id)?;
-    }
-    Ok(())
+    put_raw(t, &p.raw_hash, &p.compressed)
 }
 
 /// A page's fetch-log entry.
@@ -548,6 +548,10 @@ fn log_entry(p: &PreparedPage, outcome: PutOutcome) -> FetchLogEntry {
         .to_owned(),
         duration_ms: p.duration_ms,
         bytes: p.bytes,
+        method: None,
+        request_body: None,
+        kept: None,
+        head_hash: None,
     }
 }
 

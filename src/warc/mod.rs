@@ -25,6 +25,7 @@ pub use http::Response;
 pub use order::{Plan, plan, record_at};
 pub use read::{Item, MAX_BLOCK, Reader, Record};
 
+use std::fmt::Write as _;
 use std::time::SystemTime;
 
 /// The value of a named field (WARC) or header (HTTP): names compare
@@ -94,6 +95,10 @@ pub fn capture(record: &Record) -> Result<Option<Capture>, String> {
     if !is_http {
         return Ok(None); // e.g. a DNS response
     }
+    if url::Url::parse(url).is_ok_and(|u| crate::crawl::jpage::is_proxy(&u)) {
+        // a jpage column's group: a list page, never a document
+        return Ok(None);
+    }
     let fetched_at = warc_date(record)?;
     let response = if revisit && record.block.is_empty() {
         Response {
@@ -154,7 +159,8 @@ pub fn write_version<W: std::io::Write>(
         &block,
     )
     .map_err(io)?;
-    let request = request_block(&version.url, user_agent, version.conditional.as_deref());
+    let conditional = version.conditional.as_deref().unwrap_or_default();
+    let request = request_block("GET", &version.url, user_agent, conditional, None);
     out.record(
         &[
             ("WARC-Type", "request"),
@@ -182,9 +188,16 @@ pub fn write_version<W: std::io::Write>(
     .map_err(io)
 }
 
-/// The request govsnap sent for a URL, with the conditional headers it
-/// carried (versions stored before they were kept have none).
-fn request_block(url: &str, user_agent: &str, conditional: Option<&str>) -> String {
+/// The request govsnap sent for a URL: its method, the conditional
+/// headers it carried (versions stored before they were kept have none),
+/// and a form it posted.
+fn request_block(
+    method: &str,
+    url: &str,
+    user_agent: &str,
+    conditional: &str,
+    form: Option<&str>,
+) -> String {
     let parsed = url::Url::parse(url).ok();
     let host = parsed
         .as_ref()
@@ -202,10 +215,94 @@ fn request_block(url: &str, user_agent: &str, conditional: Option<&str>) -> Stri
             None => u.path().to_owned(),
         },
     );
-    let conditional = conditional.unwrap_or_default();
-    format!(
-        "GET {path} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {user_agent}\r\naccept-encoding: gzip, br\r\n{conditional}\r\n"
+    let mut block = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {user_agent}\r\naccept-encoding: gzip, br\r\n{conditional}"
+    );
+    if let Some(form) = form {
+        let _ = write!(
+            block,
+            "content-type: {}\r\ncontent-length: {}\r\n\r\n{form}",
+            crate::crawl::client::FORM_TYPE,
+            form.len()
+        );
+    } else {
+        block.push_str("\r\n");
+    }
+    block
+}
+
+/// Write a fetch whose answer the store kept though it is no version (a
+/// jpage column's group, SPEC §8) as its `response` and the `request` that
+/// asked for it, a POST's form included (`WARC-Concurrent-To` the
+/// response). A group is its URL and its form: two groups are two records
+/// however alike their URLs. Returns whether the entry was such a fetch.
+///
+/// # Errors
+/// When the store cannot be read or `out` fails.
+pub fn write_kept<W: std::io::Write>(
+    out: &mut write::Writer<W>,
+    store: &crate::Store,
+    entry: &crate::store::FetchLogEntry,
+    user_agent: &str,
+) -> crate::Result<bool> {
+    let io = |e: std::io::Error| crate::Error::Io {
+        what: "writing the WARC".to_owned(),
+        source: e,
+    };
+    let Some(body) = entry
+        .kept
+        .as_deref()
+        .map(|h| store.raw_by_hash(h))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(false);
+    };
+    let head = entry
+        .head_hash
+        .as_deref()
+        .map(|h| store.head_by_hash(h))
+        .transpose()?
+        .flatten();
+    let mut block = write::http_head(head.as_deref(), None, body.len()).into_bytes();
+    block.extend_from_slice(&body);
+    let method = entry.method.as_deref().unwrap_or("GET");
+    let form = entry.request_body.as_deref();
+    let what = format!(
+        "{}\n{}\n{}\n{}",
+        entry.url,
+        form.unwrap_or_default(),
+        entry.fetched_at,
+        method
+    );
+    let response_id = write::record_id("response", &what);
+    let date = entry.fetched_at.as_str();
+    out.record(
+        &[
+            ("WARC-Type", "response"),
+            ("WARC-Record-ID", &response_id),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", &entry.url),
+            ("Content-Type", "application/http; msgtype=response"),
+            ("WARC-Payload-Digest", &write::digest(&body)),
+        ],
+        &block,
     )
+    .map_err(io)?;
+    let request = request_block(method, &entry.url, user_agent, "", form);
+    out.record(
+        &[
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", &write::record_id("request", &what)),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", &entry.url),
+            ("WARC-Concurrent-To", &response_id),
+            ("Content-Type", "application/http; msgtype=request"),
+        ],
+        request.as_bytes(),
+    )
+    .map_err(io)?;
+    Ok(true)
 }
 
 /// The `warcinfo` record that opens an export.

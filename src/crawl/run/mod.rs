@@ -15,7 +15,7 @@ use super::discover;
 use super::politeness::HostPool;
 use super::robots::Robots;
 use super::summary::{CrawlReport, Progress, Reported, SiteSummary, Tally};
-use super::task::{Analysed, Done, FetchTask, Item, fetch_of};
+use super::task::{Analysed, Done, FetchTask, GroupFetch, Item, fetch_of};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
 use crate::store::FrontierEntry;
@@ -340,6 +340,8 @@ struct SiteCrawl<'a> {
     recent: HashSet<UrlHash>,
     /// TRS list series already expanded into the frontier.
     series: HashSet<discover::TrsSeries>,
+    /// jpage columns already paged (see `FetchTask::columns`).
+    columns: Arc<Mutex<HashSet<String>>>,
     /// Documents waiting to be stored together, and fetches that stored no
     /// document, to log with them: such a URL is done when its entry is
     /// stored, like a document.
@@ -400,6 +402,7 @@ impl<'a> SiteCrawl<'a> {
             listed: HashSet::new(),
             recent: HashSet::new(),
             series: HashSet::new(),
+            columns: Arc::default(),
             batch: Batch::default(),
             committing: None,
             rules: Arc::new(site.clone()),
@@ -488,15 +491,7 @@ impl<'a> SiteCrawl<'a> {
                         None => continue,
                     },
                 };
-                let task = FetchTask {
-                    client: self.shared.engine.client.clone(),
-                    slot,
-                    host,
-                    store: self.store.clone(),
-                    rules: Arc::clone(&self.rules),
-                    options: self.config.extract,
-                };
-                in_flight.spawn(task.run(item));
+                in_flight.spawn(self.task(host, slot, &stop).run(item));
             }
             if in_flight.is_empty() {
                 self.commit_batch().await?;
@@ -527,6 +522,25 @@ impl<'a> SiteCrawl<'a> {
                     self.queue.clear();
                 }
             }
+        }
+    }
+
+    /// A fetch task for a URL of `host`, holding `slot`.
+    fn task(
+        &self,
+        host: Arc<super::politeness::Host>,
+        slot: super::politeness::HostSlot,
+        stop: &tokio::sync::watch::Receiver<bool>,
+    ) -> FetchTask {
+        FetchTask {
+            client: self.shared.engine.client.clone(),
+            slot,
+            host,
+            store: self.store.clone(),
+            rules: Arc::clone(&self.rules),
+            options: self.config.extract,
+            columns: Arc::clone(&self.columns),
+            stop: stop.clone(),
         }
     }
 

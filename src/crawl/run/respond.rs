@@ -4,14 +4,15 @@
 //! frontier entry marked, its next visit scheduled) when what it wrote is
 //! stored.
 
-use super::{Analysed, Done, Item, MAX_REDIRECTS, RECENT_LINKS, SiteCrawl, fetch_of};
+use super::{Analysed, Done, GroupFetch, Item, MAX_REDIRECTS, RECENT_LINKS, SiteCrawl, fetch_of};
 use crate::crawl::client::Response;
 use crate::crawl::discover;
 use crate::crawl::gone::{self, Goes};
 use crate::error::{Error, Result};
 use crate::pipeline::is_document_link;
 use crate::store::schedule::{RANK_NOW, UrlKind, Visit};
-use crate::store::{Fetch, FetchLogEntry, url_hash};
+use crate::store::{Fetch, FetchLogEntry, KeptResponse, url_hash};
+use std::time::SystemTime;
 use url::Url;
 
 impl SiteCrawl<'_> {
@@ -23,9 +24,13 @@ impl SiteCrawl<'_> {
             known,
             mut analysed,
             error_page,
+            groups,
         } = done;
         if let Some(template) = error_page {
             self.store.add_error_template(&self.site.name, &template)?;
+        }
+        for group in groups {
+            self.group_fetched(&group)?;
         }
         let url = item.url.as_str();
         let visit = match &result {
@@ -33,22 +38,7 @@ impl SiteCrawl<'_> {
                 tracing::warn!(%url, error = %e, "fetch failed");
                 self.failed_to_reach(url, &e.to_string());
                 self.summary.errors += 1;
-                self.log(
-                    &Fetch {
-                        url,
-                        site: Some(&self.site.name),
-                        fetched_at: at,
-                        status: 0,
-                        bytes: &[],
-                        content_type: None,
-                        duration_ms: 0,
-                        etag: None,
-                        last_modified: None,
-                        head: None,
-                        conditional: None,
-                    },
-                    "error",
-                );
+                self.log(&no_response(url, &self.site.name, at), "error");
                 None
             }
             Ok((response, _)) => {
@@ -130,6 +120,34 @@ impl SiteCrawl<'_> {
             }
         }
         Ok(None)
+    }
+
+    /// A jpage column's group (SPEC §8), which the column page's task asked
+    /// for: a list page, logged with its method and form, its answer kept
+    /// for the WARC export.
+    fn group_fetched(&mut self, group: &GroupFetch) -> Result<()> {
+        let url = group.request.url.as_str();
+        let form = group.request.body.as_deref();
+        let method = if form.is_some() { "POST" } else { "GET" };
+        let Ok(response) = &group.result else {
+            self.summary.errors += 1;
+            let fetch = no_response(url, &self.site.name, group.at);
+            let entry = FetchLogEntry::new(&fetch, "error").asked(method, form);
+            self.batch.add_log(entry);
+            return Ok(());
+        };
+        self.summary.fetched += 1;
+        let fetch = fetch_of(url, &self.site.name, group.at, response);
+        if (200..300).contains(&response.status) && !response.truncated {
+            self.summary.listings += 1;
+            let kept = KeptResponse::new(&fetch, "listing", method, form)?;
+            self.batch.add_kept(kept);
+        } else {
+            self.summary.errors += 1;
+            let entry = FetchLogEntry::new(&fetch, "error").asked(method, form);
+            self.batch.add_log(entry);
+        }
+        Ok(())
     }
 
     /// Follow a redirect, within scope and the rules for loops; returns its
@@ -360,5 +378,22 @@ impl SiteCrawl<'_> {
         if self.out_of_scope.insert(url_hash(url.as_str())) {
             self.summary.skipped_scope += 1;
         }
+    }
+}
+
+/// A fetch that got no response, as the fetch log records it.
+fn no_response<'a>(url: &'a str, site: &'a str, at: SystemTime) -> Fetch<'a> {
+    Fetch {
+        url,
+        site: Some(site),
+        fetched_at: at,
+        status: 0,
+        bytes: &[],
+        content_type: None,
+        duration_ms: 0,
+        etag: None,
+        last_modified: None,
+        head: None,
+        conditional: None,
     }
 }

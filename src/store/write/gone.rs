@@ -4,6 +4,7 @@
 //! for a page that answered 200 its bytes kept as evidence. An unknown URL
 //! only gets a fetch-log entry.
 
+use super::kept::put_raw_in;
 use super::{
     Change, Event, EventKind, FetchLogEntry, Loaded, PageStatus, compress, get_page, keys,
     pack_error, put_change, put_fetch, put_json, put_page, timestamp, tx_error,
@@ -63,13 +64,8 @@ impl Store {
                 if newly {
                     page.events += 1;
                     page.state = PageStatus::Gone;
-                    if let Some((hash, compressed)) = &evidence
-                        && raw_ids.get(hash.as_bytes())?.is_none()
-                    {
-                        let id = keys::id_key(raw.generate_id()?);
-                        let at = self.packs.append(compressed).map_err(pack_error)?;
-                        raw.insert(&id, &at.encode())?;
-                        raw_ids.insert(hash.as_bytes(), &id)?;
+                    if let Some((hash, compressed)) = &evidence {
+                        put_raw_in(raw, raw_ids, &self.packs, hash, compressed)?;
                     }
                     let event = Event {
                         kind: EventKind::Gone,
