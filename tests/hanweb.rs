@@ -86,6 +86,8 @@ const COLUMNS: [Column; 5] = [
 #[derive(Clone, Default)]
 struct Site {
     asked: Arc<Mutex<Vec<(String, String, String)>>>,
+    /// Whether its robots.txt keeps crawlers out of `/module/`.
+    disallow_module: bool,
 }
 
 impl Site {
@@ -247,6 +249,9 @@ async fn serve(State(site): State<Site>, method: Method, uri: Uri, form: String)
         .unwrap()
         .push((method.to_string(), uri.to_string(), form.clone()));
     let path = uri.path();
+    if path == "/robots.txt" && site.disallow_module {
+        return "User-agent: *\nDisallow: /module/\n".into_response();
+    }
     if path == "/module/web/jpage/dataproxy.jsp" {
         return proxy(&method, &uri, &form);
     }
@@ -263,7 +268,7 @@ async fn serve(State(site): State<Site>, method: Method, uri: Uri, form: String)
     }
 }
 
-fn write_config(dir: &Path, base: &str) -> String {
+fn write_config(dir: &Path, base: &str, robots: bool) -> String {
     let path = dir.join("site.toml");
     let seeds: Vec<String> = COLUMNS
         .iter()
@@ -272,7 +277,7 @@ fn write_config(dir: &Path, base: &str) -> String {
     std::fs::write(
         &path,
         format!(
-            "store = \"{}\"\n[crawl]\nconcurrency = 4\nper_host_concurrency = 2\nper_host_delay_ms = 0\nrespect_robots = false\n\
+            "store = \"{}\"\n[crawl]\nconcurrency = 4\nper_host_concurrency = 2\nper_host_delay_ms = 0\nrespect_robots = {robots}\n\
              [[template]]\nname = \"hanweb-js\"\ndocuments = ['/art/\\d{{4}}/\\d+/\\d+/art_\\d+_\\d+\\.html$']\n\
              jpage = {{ webid = {WEBID}, unitid = \"{UNITID}\" }}\n\
              [[site]]\nname = \"jsj\"\ntemplate = \"hanweb-js\"\nseeds = [{}]\n",
@@ -322,7 +327,7 @@ fn every_article_of_hanweb_jpage_columns_is_stored_once_and_the_posts_recorded()
     let addr = common::serve_on_thread(Router::new().fallback(serve).with_state(site.clone()));
     let tmp = tempfile::tempdir().unwrap();
     let base = format!("http://{addr}");
-    let config = write_config(tmp.path(), &base);
+    let config = write_config(tmp.path(), &base, false);
     let summary = crawl(&config);
     assert_eq!(summary["errors"], 0, "{summary}");
 
@@ -459,4 +464,28 @@ fn every_article_of_hanweb_jpage_columns_is_stored_once_and_the_posts_recorded()
     assert_eq!(again["new_versions"], 0, "{again}");
     assert_eq!(site.posts(103_585).len(), 4);
     assert_eq!(pages(&config), stored);
+}
+
+/// A data proxy that robots.txt closes is never asked: the records the
+/// column pages carry are still read.
+#[test]
+fn a_data_proxy_robots_txt_disallows_is_not_asked() {
+    let site = Site {
+        disallow_module: true,
+        ..Site::default()
+    };
+    let addr = common::serve_on_thread(Router::new().fallback(serve).with_state(site.clone()));
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), &format!("http://{addr}"), true);
+    let summary = crawl(&config);
+    let proxied = site
+        .asked
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, uri, _)| uri.contains("dataproxy.jsp"))
+        .count();
+    assert_eq!(proxied, 0, "{summary}");
+    let in_pages: usize = COLUMNS.iter().map(|c| c.in_page as usize).sum();
+    assert_eq!(pages(&config).len(), in_pages, "{summary}");
 }

@@ -75,6 +75,9 @@ pub(super) struct FetchTask {
     /// The jpage columns this crawl of the site has paged (their
     /// [`jpage::Column::key`]): each once, whichever page names it.
     pub(super) columns: Arc<Mutex<HashSet<String>>>,
+    /// What robots.txt allows on the URL's origin: a jpage column's data
+    /// proxy is asked only where it allows.
+    pub(super) robots: Arc<super::Robots>,
     /// Set when the crawl stops: a column's paging ends at its next group.
     pub(super) stop: tokio::sync::watch::Receiver<bool>,
 }
@@ -190,7 +193,7 @@ impl FetchTask {
         let mut known: HashSet<Url> = links.pages.iter().cloned().collect();
         let mut groups = Vec::new();
         while let Some(request) = pager.request() {
-            if *self.stop.borrow() {
+            if *self.stop.borrow() || !self.robots.allowed(request.url.as_str()) {
                 break;
             }
             let at = SystemTime::now();

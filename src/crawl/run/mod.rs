@@ -491,7 +491,7 @@ impl<'a> SiteCrawl<'a> {
                         None => continue,
                     },
                 };
-                in_flight.spawn(self.task(host, slot, &stop).run(item));
+                in_flight.spawn(self.task(host, slot, robots, &stop).run(item));
             }
             if in_flight.is_empty() {
                 self.commit_batch().await?;
@@ -525,11 +525,13 @@ impl<'a> SiteCrawl<'a> {
         }
     }
 
-    /// A fetch task for a URL of `host`, holding `slot`.
+    /// A fetch task for a URL of `host`, holding `slot`; `robots` are its
+    /// origin's.
     fn task(
         &self,
         host: Arc<super::politeness::Host>,
         slot: super::politeness::HostSlot,
+        robots: Arc<Robots>,
         stop: &tokio::sync::watch::Receiver<bool>,
     ) -> FetchTask {
         FetchTask {
@@ -540,6 +542,7 @@ impl<'a> SiteCrawl<'a> {
             rules: Arc::clone(&self.rules),
             options: self.config.extract,
             columns: Arc::clone(&self.columns),
+            robots,
             stop: stop.clone(),
         }
     }
