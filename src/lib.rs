@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::pedantic, missing_debug_implementations, unreachable_pub)]
 
+pub mod attach;
 pub mod canon;
 mod clean;
 pub mod config;

@@ -76,7 +76,23 @@ pub(super) fn run(args: &ExtractArgs) -> Result<Status> {
     let mut status = Status::Success;
     for path in &args.files {
         let name = path.to_string_lossy();
-        let record = read_input(path).and_then(|bytes| {
+        let bytes = read_input(path);
+        // a PDF, a DOCX …: the attachment's record (SPEC §11)
+        if let Ok(bytes) = &bytes
+            && let Some(format) =
+                govsnap::attach::detect(bytes, Some(&name), args.content_type.as_deref())
+        {
+            let info = govsnap::attach::FileInfo {
+                url: url.as_deref(),
+                name: path.file_name().and_then(|n| n.to_str()),
+                content_type: args.content_type.as_deref(),
+            };
+            let record =
+                govsnap::attach::extract(bytes, format, info, govsnap::attach::DEFAULT_TIME_BUDGET);
+            print_attachment(&mut out, &record, args.format, several.then_some(&*name))?;
+            continue;
+        }
+        let record = bytes.and_then(|bytes| {
             let location = file_url(path);
             let page = Page {
                 bytes: &bytes,
@@ -97,6 +113,39 @@ pub(super) fn run(args: &ExtractArgs) -> Result<Status> {
     }
     out.flush()?;
     Ok(status)
+}
+
+/// An attachment's record: JSON as a page's (with `file` among several),
+/// or its title and text.
+fn print_attachment(
+    out: &mut impl Write,
+    record: &govsnap::attach::AttachmentRecord,
+    format: Format,
+    file: Option<&str>,
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct FileAttachment<'a> {
+        file: &'a str,
+        #[serde(flatten)]
+        record: &'a govsnap::attach::AttachmentRecord,
+    }
+    match (format, file) {
+        (Format::Json, None) => serde_json::to_writer_pretty(&mut *out, record)?,
+        (Format::Json, Some(file)) => {
+            serde_json::to_writer(&mut *out, &FileAttachment { file, record })?;
+        }
+        (_, file) => {
+            if let Some(file) = file {
+                writeln!(out, "==> {file} <==")?;
+            }
+            if let Some(title) = &record.title {
+                writeln!(out, "{title}\n")?;
+            }
+            write!(out, "{}", record.text)?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>> {

@@ -1,0 +1,213 @@
+//! Attachments (SPEC §11): the files a page links (附件), which are often
+//! the document itself: the regulation as PDF, the budget as XLSX, the
+//! notice as WPS or OFD. This room turns a file's bytes into its record;
+//! the crawl fetches and the store keeps them.
+//!
+//! The flow: [`format::detect`] names the format from the bytes (then the
+//! name, then the `Content-Type`); [`extract`] runs the format's reader
+//! within the file's budget (time, and bytes inflated from compressed
+//! members) and gives an [`AttachmentRecord`] whose `text` is the file's
+//! text in reading order, tables one row per paragraph with cells joined by
+//! ` | `. A file a reader cannot read whole still gets a record, with the
+//! reason in `warnings`; no file takes the process down.
+//!
+//! Readers, one module per family: [`ooxml`] (DOCX, ODT: zipped XML),
+//! [`sheet`] (XLSX, XLS, ET, ODS, CSV), [`archive`] (ZIP: member names and
+//! the text of members that are documents), [`plain`] (TXT in any Chinese
+//! encoding).
+
+pub mod archive;
+pub mod format;
+pub mod ooxml;
+pub mod plain;
+pub mod sheet;
+
+pub use format::{Format, detect};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// The attachment record's schema.
+pub const ATTACHMENT_SCHEMA: u32 = 1;
+
+/// How long one file's text may take by default (SPEC §11).
+pub const DEFAULT_TIME_BUDGET: Duration = Duration::from_secs(30);
+
+/// Bytes a file's compressed members may inflate to, in all: a DOCX whose
+/// `document.xml` inflates a thousandfold is a bomb, not a document.
+pub const MAX_INFLATED: u64 = 256 * 1024 * 1024;
+
+/// An attachment version's record (SPEC §11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRecord {
+    /// [`ATTACHMENT_SCHEMA`].
+    pub schema: u32,
+    /// `"attachment"`.
+    pub kind: String,
+    /// Its URL, when it was fetched.
+    pub url: Option<String>,
+    /// Its file name: the link's text, `Content-Disposition`, or the URL's
+    /// last segment.
+    pub name: Option<String>,
+    /// The `Content-Type` the server gave.
+    pub content_type: Option<String>,
+    /// The format read (`pdf`, `docx` …).
+    pub format: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// blake3 of its bytes, hex.
+    pub hash: String,
+    /// The pages that link it.
+    pub linked_from: Vec<String>,
+    /// The title its metadata gives, else its first line.
+    pub title: Option<String>,
+    /// The date its metadata gives (`YYYY-MM-DD`), when it gives one.
+    pub published: Option<String>,
+    /// Its text in reading order, one paragraph per line.
+    pub text: String,
+    /// Pages (PDF, OFD) or sheets (spreadsheets), when counted.
+    pub pages: Option<u32>,
+    /// What the reader noticed or could not do.
+    pub warnings: Vec<String>,
+}
+
+/// What a format's reader gives.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// Paragraphs in reading order.
+    pub paragraphs: Vec<String>,
+    /// The metadata's title.
+    pub title: Option<String>,
+    /// The metadata's date (`YYYY-MM-DD`).
+    pub published: Option<String>,
+    /// Pages or sheets.
+    pub pages: Option<u32>,
+    /// What the reader noticed.
+    pub warnings: Vec<String>,
+}
+
+/// Why a reader stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file is not what its format says, or is cut short.
+    #[error("{0}")]
+    Corrupt(String),
+    /// A member would inflate past [`MAX_INFLATED`].
+    #[error("a compressed member inflates over a hundredfold, or past {} MiB in all: a decompression bomb, not read", MAX_INFLATED >> 20)]
+    Bomb,
+    /// The file is encrypted or protected by a password.
+    #[error("encrypted: its text cannot be read without the password")]
+    Encrypted,
+    /// No reader for the format yet.
+    #[error("the text of {0} files is not read yet")]
+    Unsupported(&'static str),
+    /// The budget ran out.
+    #[error("the text ran out of its time budget ({0} s)")]
+    Timeout(u64),
+}
+
+/// The budget a reader checks as it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    deadline: Instant,
+    seconds: u64,
+}
+
+impl Budget {
+    /// A budget of `time` from now.
+    #[must_use]
+    pub fn new(time: Duration) -> Self {
+        Self {
+            deadline: Instant::now() + time,
+            seconds: time.as_secs(),
+        }
+    }
+
+    /// The time left.
+    #[must_use]
+    pub fn left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// An error once the time is up.
+    ///
+    /// # Errors
+    /// [`ReadError::Timeout`] after the deadline.
+    pub fn check(&self) -> Result<(), ReadError> {
+        if Instant::now() > self.deadline {
+            Err(ReadError::Timeout(self.seconds))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// What is known of a file besides its bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileInfo<'a> {
+    /// Where it was fetched.
+    pub url: Option<&'a str>,
+    /// Its file name.
+    pub name: Option<&'a str>,
+    /// The server's `Content-Type`.
+    pub content_type: Option<&'a str>,
+}
+
+/// The record of a file in `format`, its text read within `time`.
+#[must_use]
+pub fn extract(
+    bytes: &[u8],
+    format: Format,
+    info: FileInfo<'_>,
+    time: Duration,
+) -> AttachmentRecord {
+    let budget = Budget::new(time);
+    let read = std::panic::catch_unwind(|| read(bytes, format, &budget)).unwrap_or_else(|_| {
+        Err(ReadError::Corrupt(
+            "its reader failed on a malformed file".to_owned(),
+        ))
+    });
+    let (read, error) = match read {
+        Ok(read) => (read, None),
+        Err(e) => (Read::default(), Some(e.to_string())),
+    };
+    let mut warnings = read.warnings;
+    warnings.extend(error);
+    let paragraphs: Vec<String> = read
+        .paragraphs
+        .iter()
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let title = read
+        .title
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| paragraphs.first().map(|p| p.chars().take(100).collect()));
+    AttachmentRecord {
+        schema: ATTACHMENT_SCHEMA,
+        kind: "attachment".to_owned(),
+        url: info.url.map(str::to_owned),
+        name: info.name.map(str::to_owned),
+        content_type: info.content_type.map(str::to_owned),
+        format: format.name().to_owned(),
+        bytes: bytes.len() as u64,
+        hash: blake3::hash(bytes).to_hex().to_string(),
+        linked_from: Vec::new(),
+        title,
+        published: read.published,
+        text: paragraphs.join("\n"),
+        pages: read.pages,
+        warnings,
+    }
+}
+
+/// The format's reader.
+fn read(bytes: &[u8], format: Format, budget: &Budget) -> Result<Read, ReadError> {
+    match format {
+        Format::Docx | Format::Odt => ooxml::read(bytes, format, budget),
+        Format::Xlsx | Format::Xls | Format::Et | Format::Ods => sheet::read(bytes, budget),
+        Format::Csv => sheet::read_csv(bytes, budget),
+        Format::Txt => Ok(plain::read(bytes)),
+        Format::Zip => archive::read_zip(bytes, budget),
+        other => Err(ReadError::Unsupported(other.name())),
+    }
+}

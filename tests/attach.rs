@@ -1,0 +1,166 @@
+//! Attachments' text (SPEC §11, issue 30): files of the kinds government
+//! sites link, made by the libraries that make them in the wild
+//! (`tests/fixtures/attachments/make.py`: python-docx, openpyxl, xlwt,
+//! odfpy), read through `govsnap::attach` and the real binary's `extract`.
+
+mod common;
+
+use govsnap::attach::{self, AttachmentRecord, FileInfo, Format};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn fixture(name: &str) -> PathBuf {
+    common::fixtures_dir().join("attachments").join(name)
+}
+
+fn read(name: &str) -> AttachmentRecord {
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    let format = attach::detect(&bytes, Some(name), None).expect("a known format");
+    let info = FileInfo {
+        name: Some(name),
+        ..FileInfo::default()
+    };
+    attach::extract(&bytes, format, info, attach::DEFAULT_TIME_BUDGET)
+}
+
+#[test]
+fn a_word_document_gives_its_paragraphs_its_table_by_rows_and_its_properties() {
+    let record = read("budget.docx");
+    assert_eq!(record.format, "docx");
+    assert_eq!(record.kind, "attachment");
+    assert_eq!(
+        record.title.as_deref(),
+        Some("某某区财政局2024年部门预算公开说明")
+    );
+    assert_eq!(record.published.as_deref(), Some("2024-03-05"));
+    let lines: Vec<&str> = record.text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "某某区财政局2024年部门预算公开说明",
+            "一、部门主要职责",
+            "贯彻执行国家财政、税收方针政策，拟订全区财政发展规划和政策措施。",
+            "二、收支预算总表",
+            "项目 | 2023年 | 2024年",
+            "一般公共预算 | 1,234.56 | 1,305.20",
+            "政府性基金 | 210.00 | 198.50",
+            "注：单位为万元。R&D 经费 < 5%。",
+        ]
+    );
+    assert!(record.warnings.is_empty(), "{:?}", record.warnings);
+    assert_eq!(record.hash.len(), 64);
+}
+
+#[test]
+fn spreadsheets_give_a_heading_per_sheet_and_a_line_per_row() {
+    let record = read("budget.xlsx");
+    assert_eq!(record.pages, Some(2));
+    assert_eq!(
+        record.text.lines().collect::<Vec<_>>(),
+        [
+            "收入预算",
+            "科目编码 | 科目名称 | 金额（万元） | 日期",
+            "101 | 税收收入 | 1305.2 | 2024-03-05",
+            "103 | 非税收入 | 120 | 2024-03-06",
+            "支出预算",
+            "201 | 一般公共服务支出 | 456.78",
+            "208 | 社会保障和就业支出 | 300",
+        ]
+    );
+    let legacy = read("legacy.xls");
+    assert_eq!(legacy.format, "xls");
+    assert_eq!(
+        legacy.text,
+        "统计表\n地区 | 人口（万人）\n东城区 | 70\n西城区 | 110"
+    );
+}
+
+#[test]
+fn opendocument_csv_and_text_in_chinese_encodings_are_read() {
+    let odt = read("notice.odt");
+    assert_eq!(odt.title.as_deref(), Some("关于开展安全生产大检查的通知"));
+    assert_eq!(odt.published.as_deref(), Some("2024-05-20"));
+    assert!(
+        odt.text
+            .ends_with("检查对象 | 牵头单位\n危险化学品企业 | 应急管理局")
+    );
+    // GBK, a quoted cell holding a comma
+    let csv = read("data.csv");
+    assert_eq!(
+        csv.text,
+        "序号 | 单位名称 | 金额,万元\n1 | 某某区教育局 | 1,200\n2 | 某某区卫健委 | 860"
+    );
+    // GB18030
+    let txt = read("notice.txt");
+    assert_eq!(txt.title.as_deref(), Some("关于调整办公时间的通知"));
+    assert!(txt.text.contains("夏季办公时间调整为8:30至17:30"));
+}
+
+#[test]
+fn a_zip_gives_its_member_names_and_the_text_of_its_documents() {
+    let record = read("bundle.zip");
+    let lines: Vec<&str> = record.text.lines().collect();
+    assert_eq!(lines[0], "附件1：部门预算公开说明.docx");
+    assert!(lines.contains(&"一般公共预算 | 1,234.56 | 1,305.20"));
+    assert!(lines.contains(&"附件2：资金分配表.csv"));
+    assert!(lines.contains(&"2 | 某某区卫健委 | 860"));
+}
+
+#[test]
+fn hostile_files_get_a_record_with_the_reason_never_a_panic() {
+    let bomb = read("bomb.docx");
+    assert_eq!(bomb.text, "");
+    assert!(
+        bomb.warnings[0].contains("decompression bomb"),
+        "{:?}",
+        bomb.warnings
+    );
+    let cut = read("truncated.docx");
+    assert_eq!(cut.format, "docx", "the name tells what the bytes cannot");
+    assert!(
+        cut.warnings[0].contains("no readable zip"),
+        "{:?}",
+        cut.warnings
+    );
+    // every prefix of a real document, and a run of its bytes flipped
+    let whole = std::fs::read(fixture("budget.xlsx")).unwrap();
+    for cut in (0..whole.len()).step_by(97) {
+        let mut bytes = whole[..cut].to_vec();
+        if let Some(b) = bytes.get_mut(cut / 2) {
+            *b ^= 0x5A;
+        }
+        let record = attach::extract(
+            &bytes,
+            Format::Xlsx,
+            FileInfo::default(),
+            Duration::from_secs(5),
+        );
+        assert_eq!(record.bytes, cut as u64);
+    }
+}
+
+#[test]
+fn extract_prints_an_attachments_record() {
+    let path = fixture("budget.docx");
+    let out = common::govsnap(&["extract", path.to_str().unwrap()]);
+    let record: serde_json::Value = serde_json::from_str(&common::ok(&out)).unwrap();
+    assert_eq!(record["kind"], "attachment");
+    assert_eq!(record["format"], "docx");
+    assert_eq!(record["name"], "budget.docx");
+    assert!(
+        record["text"]
+            .as_str()
+            .unwrap()
+            .contains("政府性基金 | 210.00 | 198.50")
+    );
+    // among several inputs, one record per line with its file
+    let csv = fixture("data.csv");
+    let out = common::govsnap(&["extract", path.to_str().unwrap(), csv.to_str().unwrap()]);
+    let lines: Vec<serde_json::Value> = common::ok(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["format"], "csv");
+    assert!(lines[1]["file"].as_str().unwrap().ends_with("data.csv"));
+}
