@@ -164,3 +164,156 @@ fn extract_prints_an_attachments_record() {
     assert_eq!(lines[1]["format"], "csv");
     assert!(lines[1]["file"].as_str().unwrap().ends_with("data.csv"));
 }
+
+/// The notice's lines, as `make_pdf.py` sets them.
+const NOTICE: [&str; 13] = [
+    "某某区人民政府办公室关于印发",
+    "《某某区政府信息公开工作实施办法》的通知",
+    "各街道办事处，区政府各委、办、局：",
+    "经区政府同意，现将《某某区政府信息公开工作实施办法》印发给你们，",
+    "请认真贯彻执行。",
+    "一、总体要求",
+    "坚持以公开为常态、不公开为例外，推进决策、执行、管理、服务、结果公开。",
+    "二、主要任务",
+    "（一）加强政策解读。对出台的重要政策文件，同步发布解读材料。",
+    "（二）回应社会关切。健全政务舆情收集、研判、处置和回应机制。",
+    "附件：2024年政务公开工作要点（共12项）",
+    "某某区人民政府办公室",
+    "2024年3月5日",
+];
+
+#[test]
+fn pdfs_give_their_text_layer_in_reading_order_from_embedded_and_cid_fonts() {
+    // an embedded TrueType subset (ToUnicode), and STSong-Light, not
+    // embedded, through the predefined UniGB-UCS2-H CMap
+    for name in ["notice-embedded.pdf", "notice-stsong.pdf"] {
+        let record = read(name);
+        assert_eq!(record.format, "pdf");
+        assert_eq!(record.pages, Some(1));
+        assert_eq!(record.text.lines().collect::<Vec<_>>(), NOTICE, "{name}");
+        assert!(record.warnings.is_empty(), "{name}: {:?}", record.warnings);
+    }
+    // a table drawn cell by cell keeps its rows and cells
+    let table = read("table.pdf");
+    assert_eq!(
+        table.text.lines().nth(2),
+        Some("一般公共预算拨款 | 1,234.56 | 1,305.20 | 70.64")
+    );
+    // twenty pages, in order
+    let report = read("report.pdf");
+    assert_eq!(report.pages, Some(20));
+    let heads: Vec<&str> = report
+        .text
+        .lines()
+        .filter(|l| l.starts_with('第'))
+        .collect();
+    assert_eq!(heads.len(), 20);
+    assert!(heads[19].starts_with("第20页"));
+    // a scan has no text layer
+    let scan = read("scan.pdf");
+    assert_eq!(scan.text, "");
+    assert_eq!(scan.warnings, ["no text layer"]);
+}
+
+#[test]
+fn word_and_wps_binaries_ofd_and_rtf_are_read() {
+    for name in ["budget.doc", "notice.wps"] {
+        let record = read(name);
+        assert_eq!(record.format, &name[name.len() - 3..]);
+        assert_eq!(
+            record.title.as_deref(),
+            Some("某某区财政局2024年部门预算公开说明"),
+            "the title property, whatever its code page"
+        );
+        assert!(
+            record.text.contains(
+                "二、收支预算总表\n项目 | 2023年 | 2024年\n一般公共预算 | 1,234.56 | 1,305.20"
+            ),
+            "{name}: {}",
+            record.text
+        );
+    }
+    let ofd = read("notice.ofd");
+    assert_eq!(ofd.title.as_deref(), Some("关于做好2024年防汛工作的通知"));
+    assert_eq!(ofd.published.as_deref(), Some("2024-06-01"));
+    assert_eq!(ofd.pages, Some(2));
+    // page 2's objects are written out of order: read in reading order
+    assert!(
+        ofd.text
+            .ends_with("二、重点部位\n部位 | 责任单位\n城区低洼地段 | 住建局\n某某区防汛抗旱指挥部\n<2024年6月1日>"),
+        "{}",
+        ofd.text
+    );
+    let rtf = read("notice.rtf");
+    assert_eq!(rtf.text, "关于召开安全生产会议的通知\n会议定于6月3日召开。");
+}
+
+/// A small deterministic generator, so that a failure names its input.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
+    }
+}
+
+/// `bytes` mutated as broken downloads and broken writers break files:
+/// bytes flipped, a cut, a run zeroed, a chunk repeated.
+fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for _ in 0..=rng.below(4) {
+        let at = rng.below(out.len());
+        match rng.below(4) {
+            0 => out[at] ^= u8::try_from(rng.below(255) + 1).unwrap(),
+            1 => out.truncate(at.max(1)),
+            2 => {
+                let end = (at + rng.below(64)).min(out.len());
+                out[at..end].fill(0);
+            }
+            _ => {
+                let end = (at + rng.below(256)).min(out.len());
+                let chunk = out[at..end].to_vec();
+                out.splice(at..at, chunk);
+            }
+        }
+        if out.is_empty() {
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// 2,000 mutated PDFs, DOCX, XLSX and OFDs: each gets a record, within its
+/// budget, and none takes the test down.
+#[test]
+fn two_thousand_mutated_files_each_get_a_record_within_budget() {
+    let budget = Duration::from_secs(10);
+    for (seed, name) in [
+        (1, "notice-embedded.pdf"),
+        (2, "budget.docx"),
+        (3, "budget.xlsx"),
+        (4, "notice.ofd"),
+    ] {
+        let whole = std::fs::read(fixture(name)).unwrap();
+        let format = attach::detect(&whole, Some(name), None).unwrap();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
+        for i in 0..500 {
+            let bytes = mutate(&whole, &mut rng);
+            let started = std::time::Instant::now();
+            let record = attach::extract(&bytes, format, FileInfo::default(), budget);
+            assert_eq!(record.bytes, bytes.len() as u64, "{name} #{i}");
+            // the reader is cut off at the budget (and a second's grace)
+            assert!(
+                started.elapsed() < budget + Duration::from_secs(5),
+                "{name} #{i}"
+            );
+        }
+    }
+}

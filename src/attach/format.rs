@@ -233,12 +233,15 @@ fn read_small<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, name: &str) -> O
 /// Excel's and ET's `Workbook`/`Book`), WPS and ET told apart from Word and
 /// Excel by the name or type given.
 fn ole_format(bytes: &[u8], given: Option<Format>) -> Format {
-    let utf16 = |s: &str| {
+    // a directory entry's name: UTF-16, then a NUL
+    let entry = |s: &str| {
         s.encode_utf16()
+            .chain([0])
             .flat_map(u16::to_le_bytes)
             .collect::<Vec<u8>>()
     };
-    let sheet = find(bytes, &utf16("Workbook")) || find(bytes, &utf16("Book"));
+    let sheet = !find(bytes, &entry("WordDocument"))
+        && (find(bytes, &entry("Workbook")) || find(bytes, &entry("Book")));
     match (sheet, given) {
         (true, Some(Format::Et)) => Format::Et,
         (true, _) => Format::Xls,

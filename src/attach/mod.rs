@@ -11,15 +11,21 @@
 //! ` | `. A file a reader cannot read whole still gets a record, with the
 //! reason in `warnings`; no file takes the process down.
 //!
-//! Readers, one module per family: [`ooxml`] (DOCX, ODT: zipped XML),
+//! Readers, one module per family: [`pdf`] (the text layer, lines and
+//! table cells from the runs' boxes), [`doc`] (DOC and WPS, Word's binary),
+//! [`ofd`] (OFD, GB/T 33190), [`rtf`], [`ooxml`] (DOCX, ODT: zipped XML),
 //! [`sheet`] (XLSX, XLS, ET, ODS, CSV), [`archive`] (ZIP: member names and
 //! the text of members that are documents), [`plain`] (TXT in any Chinese
 //! encoding).
 
 pub mod archive;
+pub mod doc;
 pub mod format;
+pub mod ofd;
 pub mod ooxml;
+pub mod pdf;
 pub mod plain;
+pub mod rtf;
 pub mod sheet;
 
 pub use format::{Format, detect};
@@ -153,6 +159,11 @@ pub struct FileInfo<'a> {
 }
 
 /// The record of a file in `format`, its text read within `time`.
+///
+/// The reader runs on a thread of its own: past `time` the record is made
+/// without its text (the reader, which checks the budget as it goes, stops
+/// soon after), and a reader that panics on a malformed file costs its
+/// thread, never the caller.
 #[must_use]
 pub fn extract(
     bytes: &[u8],
@@ -161,11 +172,26 @@ pub fn extract(
     time: Duration,
 ) -> AttachmentRecord {
     let budget = Budget::new(time);
-    let read = std::panic::catch_unwind(|| read(bytes, format, &budget)).unwrap_or_else(|_| {
-        Err(ReadError::Corrupt(
-            "its reader failed on a malformed file".to_owned(),
-        ))
-    });
+    let shared: std::sync::Arc<[u8]> = std::sync::Arc::from(bytes);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("attachment text".to_owned())
+        .spawn(move || {
+            let _ = tx.send(read(&shared, format, &budget));
+        });
+    let read = match spawned {
+        // a grace second past the budget for the reader's own check
+        Ok(_) => match rx.recv_timeout(time + Duration::from_secs(1)) {
+            Ok(read) => read,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                Err(ReadError::Timeout(time.as_secs()))
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(ReadError::Corrupt(
+                "its reader failed on a malformed file".to_owned(),
+            )),
+        },
+        Err(e) => Err(ReadError::Corrupt(format!("no thread to read it: {e}"))),
+    };
     let (read, error) = match read {
         Ok(read) => (read, None),
         Err(e) => (Read::default(), Some(e.to_string())),
@@ -208,6 +234,10 @@ fn read(bytes: &[u8], format: Format, budget: &Budget) -> Result<Read, ReadError
         Format::Csv => sheet::read_csv(bytes, budget),
         Format::Txt => Ok(plain::read(bytes)),
         Format::Zip => archive::read_zip(bytes, budget),
+        Format::Pdf => pdf::read(bytes, budget),
+        Format::Doc | Format::Wps => doc::read(bytes),
+        Format::Ofd => ofd::read(bytes, budget),
+        Format::Rtf => rtf::read(bytes, budget),
         other => Err(ReadError::Unsupported(other.name())),
     }
 }

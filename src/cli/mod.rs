@@ -240,8 +240,12 @@ fn init_logging(level: &str) {
                 // table soup: noise for an archivist, there for `RUST_LOG`
                 .unwrap_or_else(|_| {
                     // and sled logs every failed write of a full disk at
-                    // error, which govsnap says once in its own words
-                    tracing_subscriber::EnvFilter::new(format!("{level},html5ever=error,sled=off"))
+                    // error, which govsnap says once in its own words; the
+                    // PDF and Office readers what they work around in a
+                    // file, which its record's warnings say
+                    tracing_subscriber::EnvFilter::new(format!(
+                        "{level},html5ever=error,sled=off,pdf_oxide=off,office_oxide=off"
+                    ))
                 }),
         )
         .with_writer(std::io::stderr)
