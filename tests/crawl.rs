@@ -290,8 +290,8 @@ async fn crawl_then_recrawl_a_misbehaving_site() {
         );
         assert_eq!(
             site.hits.get("/gk/P020240101.pdf"),
-            None,
-            "attachments are not crawled"
+            Some(&1),
+            "a file the list links is fetched once (SPEC §11)"
         );
         assert_eq!(
             site.hits.get("/gk/index_1.html"),

@@ -76,6 +76,43 @@ pub struct AttachmentRecord {
     pub warnings: Vec<String>,
 }
 
+impl AttachmentRecord {
+    /// Its text as a page's record (SPEC §4), so that every reader of
+    /// versions (diff, search, export) reads a file as it reads a page:
+    /// title, date and text; its format, size, hash and pages in `meta`,
+    /// so that new bytes, and only they, are a new version (its name and
+    /// linking pages are the attachment record's).
+    #[must_use]
+    pub fn as_record(&self, url: &str) -> crate::Record {
+        let mut meta = std::collections::BTreeMap::new();
+        meta.insert("format".to_owned(), self.format.clone());
+        meta.insert("bytes".to_owned(), self.bytes.to_string());
+        meta.insert("hash".to_owned(), self.hash.clone());
+        if let Some(pages) = self.pages {
+            meta.insert("pages".to_owned(), pages.to_string());
+        }
+        let paragraphs: Vec<String> = self.text.lines().map(str::to_owned).collect();
+        crate::Record {
+            schema: crate::record::SCHEMA_VERSION,
+            url: url.to_owned(),
+            title: self.title.clone(),
+            published: self.published.clone(),
+            source: None,
+            meta,
+            attachments: Vec::new(),
+            sections: vec![crate::Section {
+                number: None,
+                heading: None,
+                level: 0,
+                paragraphs,
+                children: Vec::new(),
+            }],
+            text: self.text.clone(),
+            warnings: self.warnings.clone(),
+        }
+    }
+}
+
 /// What a format's reader gives.
 #[derive(Debug, Default)]
 pub struct Read {

@@ -91,6 +91,23 @@ pub struct CrawlSettings {
     /// URLs the crawl queue holds in memory; more wait in the store's
     /// frontier and are read back when the queue runs dry.
     pub queue_in_memory: usize,
+    /// Whether the files documents link are archived (`attachments`, SPEC
+    /// §11).
+    pub attachments: bool,
+    /// Largest attachment kept (`max_attachment_bytes`); a larger one is
+    /// skipped, counted and named.
+    pub max_attachment_bytes: u64,
+    /// The formats archived (`attachment_types`; all of SPEC §11's when
+    /// not given).
+    pub attachment_types: Vec<crate::attach::Format>,
+}
+
+impl CrawlSettings {
+    /// Whether files of `format` are archived.
+    #[must_use]
+    pub fn archives(&self, format: crate::attach::Format) -> bool {
+        self.attachments && self.attachment_types.contains(&format)
+    }
 }
 
 /// Extraction options (`[extract]`).
@@ -205,6 +222,8 @@ impl Config {
             }
             sites.push(site);
         }
+        let attachment_types = attachment_types(crawl.attachment_types.as_deref())
+            .map_err(|reason| err("crawl.attachment_types", reason))?;
         Ok(Self {
             path: path.to_owned(),
             store: store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
@@ -220,6 +239,9 @@ impl Config {
                 max_body_bytes: crawl.max_body_bytes,
                 respect_robots: crawl.respect_robots,
                 queue_in_memory: crawl.queue_in_memory,
+                attachments: crawl.attachments,
+                max_attachment_bytes: crawl.max_attachment_bytes,
+                attachment_types,
             },
             extract: ExtractOptions {
                 nfkc: raw.extract.is_some_and(|e| e.nfkc),
@@ -549,4 +571,24 @@ max_depth = 5
         .to_string();
         assert!(e.contains("seeds"), "a template has no seeds: {e}");
     }
+}
+
+/// `[crawl] attachment_types` as formats (every one of SPEC §11's when not
+/// given); the error names a type that is none of them.
+fn attachment_types(
+    names: Option<&[String]>,
+) -> std::result::Result<Vec<crate::attach::Format>, String> {
+    use crate::attach::Format;
+    let Some(names) = names else {
+        return Ok(Format::ALL.to_vec());
+    };
+    names
+        .iter()
+        .map(|name| {
+            Format::from_extension(name).ok_or_else(|| {
+                let known: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!("{name:?} is not one of {}", known.join(", "))
+            })
+        })
+        .collect()
 }

@@ -43,6 +43,9 @@ pub(super) struct RawCrawl {
     pub max_body_bytes: u64,
     pub respect_robots: bool,
     pub queue_in_memory: usize,
+    pub attachments: bool,
+    pub max_attachment_bytes: u64,
+    pub attachment_types: Option<Vec<String>>,
 }
 
 impl Default for RawCrawl {
@@ -56,6 +59,9 @@ impl Default for RawCrawl {
             max_body_bytes: 20_000_000,
             respect_robots: true,
             queue_in_memory: 10_000,
+            attachments: true,
+            max_attachment_bytes: 200_000_000,
+            attachment_types: None,
         }
     }
 }

@@ -37,6 +37,12 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Whether the body was cut at the cap.
     pub truncated: bool,
+    /// Whether the response is a file (SPEC §11: a document type by its
+    /// `Content-Type`, a `Content-Disposition`, or its URL's extension),
+    /// read up to `max_attachment_bytes` rather than `max_body_bytes`.
+    pub file: bool,
+    /// The file name `Content-Disposition` gives.
+    pub filename: Option<String>,
     /// How long the request took.
     pub elapsed: Duration,
 }
@@ -60,6 +66,9 @@ pub enum FetchError {
 pub struct Client {
     http: reqwest::Client,
     max_body: u64,
+    /// The cap of a file's body (`max_attachment_bytes` when attachments
+    /// are archived).
+    max_file: u64,
 }
 
 impl Client {
@@ -83,6 +92,11 @@ impl Client {
         Ok(Self {
             http,
             max_body: settings.max_body_bytes,
+            max_file: if settings.attachments {
+                settings.max_attachment_bytes
+            } else {
+                settings.max_body_bytes
+            },
         })
     }
 
@@ -163,10 +177,23 @@ impl Client {
         let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
         let status = response.status().as_u16();
         let head = head_of(&response);
+        let filename = response
+            .headers()
+            .get(reqwest::header::CONTENT_DISPOSITION)
+            .and_then(|v| disposition_filename(v.as_bytes()));
+        let file = filename.is_some()
+            || content_type
+                .as_deref()
+                .and_then(crate::attach::Format::from_content_type)
+                .is_some_and(|f| !matches!(f, crate::attach::Format::Txt))
+            || crate::attach::format::extension(response.url().path())
+                .and_then(crate::attach::Format::from_extension)
+                .is_some();
+        let cap = if file { self.max_file } else { self.max_body };
         let mut body = Vec::new();
         let mut truncated = false;
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            let room = usize::try_from(self.max_body)
+            let room = usize::try_from(cap)
                 .unwrap_or(usize::MAX)
                 .saturating_sub(body.len());
             if chunk.len() > room {
@@ -187,8 +214,47 @@ impl Client {
             conditional: Some(conditional).filter(|c| !c.is_empty()),
             body,
             truncated,
+            file,
+            filename,
             elapsed: started.elapsed(),
         })
+    }
+}
+
+/// The file name of a `Content-Disposition` (`attachment;
+/// filename="附件1.pdf"`, RFC 6266's `filename*=UTF-8''…`, or the raw GBK
+/// bytes older Chinese servers send), without its path.
+fn disposition_filename(value: &[u8]) -> Option<String> {
+    let text = utf8_or_gbk(value);
+    let param = |name: &str| {
+        text.split(';').find_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            (key.trim().eq_ignore_ascii_case(name))
+                .then(|| value.trim().trim_matches('"').to_owned())
+        })
+    };
+    let name = if let Some(extended) = param("filename*") {
+        let encoded = extended.rsplit('\'').next().unwrap_or(&extended);
+        utf8_or_gbk(&percent_encoding::percent_decode_str(encoded).collect::<Vec<u8>>())
+    } else {
+        // many servers percent-encode the UTF-8 name in the plain form
+        let plain = param("filename")?;
+        utf8_or_gbk(&percent_encoding::percent_decode_str(&plain).collect::<Vec<u8>>())
+    };
+    let name = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(&name)
+        .trim()
+        .to_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Bytes as UTF-8 when they are, else as GBK.
+fn utf8_or_gbk(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => encoding_rs::GBK.decode(bytes).0.into_owned(),
     }
 }
 

@@ -27,6 +27,13 @@ pub struct SiteSummary {
     /// New URLs whose document another URL of the site has: stored as
     /// that page's aliases, without versions.
     pub aliases: u64,
+    /// Attachment versions stored (SPEC §11): files new, or with new bytes.
+    pub attachments: u64,
+    /// Attachments fetched again and found the same.
+    pub attachments_unchanged: u64,
+    /// Attachments not stored: cut short, over `max_attachment_bytes`, or
+    /// refused; tried again by the next crawl.
+    pub attachments_skipped: u64,
     /// 304 answers to conditional requests.
     pub not_modified: u64,
     /// Known pages that now answer 404/410.
@@ -71,7 +78,7 @@ pub struct SiteSummary {
 impl SiteSummary {
     /// The counts of what the crawl did to pages, by their summary key
     /// (the rest: its plan, `revisited`, and how it ended).
-    fn outcomes_mut(&mut self) -> [(&'static str, &mut u64); 12] {
+    fn outcomes_mut(&mut self) -> [(&'static str, &mut u64); 15] {
         [
             ("fetched", &mut self.fetched),
             ("documents", &mut self.documents),
@@ -79,6 +86,9 @@ impl SiteSummary {
             ("new_versions", &mut self.new_versions),
             ("unchanged", &mut self.unchanged),
             ("aliases", &mut self.aliases),
+            ("attachments", &mut self.attachments),
+            ("attachments_unchanged", &mut self.attachments_unchanged),
+            ("attachments_skipped", &mut self.attachments_skipped),
             ("not_modified", &mut self.not_modified),
             ("gone", &mut self.gone),
             ("errors", &mut self.errors),

@@ -37,6 +37,10 @@ pub(super) enum Analysed {
     /// missed on it.
     Document(Box<PreparedPage>, discover::Links, bool),
     Listing(discover::Links),
+    /// A file (SPEC §11), its attachment record made, ready for the writer.
+    Attachment(Box<PreparedPage>),
+    /// A file of a format the config does not archive.
+    Unarchived,
 }
 
 /// What a fetch task hands back.
@@ -80,6 +84,8 @@ pub(super) struct FetchTask {
     pub(super) robots: Arc<super::Robots>,
     /// Set when the crawl stops: a column's paging ends at its next group.
     pub(super) stop: tokio::sync::watch::Receiver<bool>,
+    /// The file formats archived (none when `attachments = false`).
+    pub(super) formats: Arc<Vec<crate::attach::Format>>,
 }
 
 impl FetchTask {
@@ -169,6 +175,7 @@ impl FetchTask {
             store: self.store.clone(),
             rules: Arc::clone(&self.rules),
             options: self.options,
+            formats: Arc::clone(&self.formats),
         }
     }
 
@@ -234,10 +241,14 @@ struct Analyser {
     store: Store,
     rules: Arc<SiteRules>,
     options: ExtractOptions,
+    formats: Arc<Vec<crate::attach::Format>>,
 }
 
 impl Analyser {
     fn analyse(&self, url: &Url, response: &Response, at: SystemTime) -> Result<Analysed> {
+        if let Some(file) = self.file(url, response, at) {
+            return file;
+        }
         let page = Page {
             bytes: &response.body,
             url: Some(url.as_str()),
@@ -262,6 +273,41 @@ impl Analyser {
             links,
             content_missed,
         ))
+    }
+}
+
+impl Analyser {
+    /// A file's record (SPEC §11), when the response is a file: by its
+    /// bytes, then its name (`Content-Disposition`, the URL), then its
+    /// `Content-Type`; `None` for a page.
+    fn file(&self, url: &Url, response: &Response, at: SystemTime) -> Option<Result<Analysed>> {
+        use crate::attach;
+        let name = response
+            .filename
+            .clone()
+            .or_else(|| url.path_segments()?.next_back().map(str::to_owned))
+            .map(|n| {
+                percent_encoding::percent_decode_str(&n)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            });
+        let content_type = response.content_type.as_deref();
+        let format = attach::detect(&response.body, name.as_deref(), content_type)?;
+        if !self.formats.contains(&format) {
+            return Some(Ok(Analysed::Unarchived));
+        }
+        let info = attach::FileInfo {
+            url: Some(url.as_str()),
+            name: name.as_deref(),
+            content_type,
+        };
+        let record = attach::extract(&response.body, format, info, attach::DEFAULT_TIME_BUDGET);
+        let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
+        Some((|| {
+            let dicts = self.store.site_dicts(fetch.site)?;
+            let prepared = PreparedPage::attachment(&fetch, record, dicts)?;
+            Ok(Analysed::Attachment(Box::new(prepared)))
+        })())
     }
 }
 

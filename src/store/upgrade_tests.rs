@@ -115,6 +115,10 @@ fn last_fetches_keyed_by_url_move_to_the_page_id() {
 /// of one bare entry. It opens, reads, takes new versions and is marked
 /// with the current schema; its values are in the current layout.
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "a schema-1 store is built by hand, value by value"
+)]
 fn a_schema_1_store_is_read_and_upgraded() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
@@ -137,6 +141,7 @@ fn a_schema_1_store_is_read_and_upgraded() {
             head_hash: None,
             conditional: None,
             record: record.clone(),
+            attachment: None,
         };
         let state = PageState {
             url: URL.to_owned(),

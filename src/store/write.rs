@@ -220,6 +220,8 @@ pub struct PreparedPage {
     /// were compressed with the first, the record will be with the second.
     dicts: SiteDicts,
     conditional: Option<String>,
+    /// For a file (SPEC §11), its attachment record.
+    attachment: Option<crate::attach::AttachmentRecord>,
 }
 
 impl PreparedPage {
@@ -278,6 +280,7 @@ impl PreparedPage {
             compressed,
             dicts,
             conditional: fetch.conditional.map(str::to_owned),
+            attachment: None,
             head: fetch
                 .head
                 .map(|h| compress(h.as_bytes()).map(|c| (blake3::hash(h.as_bytes()), c)))
@@ -288,6 +291,42 @@ impl PreparedPage {
                 })?,
             record,
         })
+    }
+
+    /// A fetched file (SPEC §11) and its attachment record: its version
+    /// keeps the record, and a page's record made of it (title, date,
+    /// text; format, name, size and hash in `meta`), which decides, as a
+    /// page's does, whether it is a new version.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when compression fails.
+    pub fn attachment(
+        fetch: &Fetch<'_>,
+        attachment: crate::attach::AttachmentRecord,
+        dicts: SiteDicts,
+    ) -> Result<Self> {
+        let record = attachment.as_record(fetch.url);
+        let mut page = Self::with_dicts(fetch, record, dicts)?;
+        page.attachment = Some(attachment);
+        Ok(page)
+    }
+
+    /// Whether it is a file a page links, not a page.
+    #[must_use]
+    pub fn is_attachment(&self) -> bool {
+        self.attachment.is_some()
+    }
+
+    /// Name the pages that link the file (its record's `linked_from`),
+    /// and the name a page's link gives it, which wins over the one its
+    /// response gave.
+    pub fn linked_from(&mut self, pages: Vec<String>, name: Option<String>) {
+        if let Some(a) = &mut self.attachment {
+            a.linked_from = pages;
+            if name.is_some() {
+                a.name = name;
+            }
+        }
     }
 
     /// The page's URL.
@@ -341,6 +380,11 @@ impl Batch {
     pub fn add_not_modified(&mut self, entry: FetchLogEntry) {
         self.not_modified.push(self.logged.len());
         self.logged.push(entry);
+    }
+
+    /// For each page, in order, whether it is a file (SPEC §11).
+    pub fn attachments(&self) -> impl Iterator<Item = bool> + '_ {
+        self.pages.iter().map(PreparedPage::is_attachment)
     }
 
     /// How many pages it holds.
@@ -505,6 +549,7 @@ fn put_version(p: &PreparedPage, t: &TxTrees<'_>, page: &mut PageState) -> TxRes
         head_hash: p.head.as_ref().map(|(hash, _)| hash.to_hex().to_string()),
         conditional: p.conditional.as_deref(),
         record: &p.record,
+        attachment: p.attachment.as_ref(),
     };
     let compressed = p.compress_record(&to_json(&version)?)?;
     let id = t.versions.generate_id()?;
@@ -569,6 +614,8 @@ struct VersionRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     conditional: Option<&'a str>,
     record: &'a Record,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachment: Option<&'a crate::attach::AttachmentRecord>,
 }
 
 /// Why a transaction gave up: a value it could not make, or a pack it

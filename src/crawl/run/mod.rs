@@ -63,9 +63,10 @@ const RECENT_LINKS: usize = 8_192;
 /// at a billion URLs), whatever its length.
 type UrlHash = [u8; 16];
 
-/// What the writer hands back for a batch: each document's outcome, and
-/// the URLs stored or logged, now done.
-type Committed = (Vec<PutOutcome>, Vec<UrlHash>);
+/// What the writer hands back for a batch: each document's outcome and
+/// whether it was a file (SPEC §11), and the URLs stored or logged, now
+/// done.
+type Committed = (Vec<(PutOutcome, bool)>, Vec<UrlHash>);
 
 /// A URL waiting in the queue: its text only (a parsed `Url` is five times
 /// the size), and its place in the crawl's order.
@@ -342,6 +343,14 @@ struct SiteCrawl<'a> {
     series: HashSet<discover::TrsSeries>,
     /// jpage columns already paged (see `FetchTask::columns`).
     columns: Arc<Mutex<HashSet<String>>>,
+    /// The file formats archived (`attachment_types`; none without
+    /// `attachments`).
+    formats: Arc<Vec<crate::attach::Format>>,
+    /// Files linked in this crawl: the pages that link each, and the name
+    /// a document's record gives it (SPEC §11's `linked_from`, `name`).
+    files: HashMap<String, (Option<String>, Vec<String>)>,
+    /// Files put in the queue by the pages that link them, once a crawl.
+    files_queued: HashSet<UrlHash>,
     /// Documents waiting to be stored together, and fetches that stored no
     /// document, to log with them: such a URL is done when its entry is
     /// stored, like a document.
@@ -403,6 +412,13 @@ impl<'a> SiteCrawl<'a> {
             recent: HashSet::new(),
             series: HashSet::new(),
             columns: Arc::default(),
+            formats: Arc::new(if config.crawl.attachments {
+                config.crawl.attachment_types.clone()
+            } else {
+                Vec::new()
+            }),
+            files: HashMap::new(),
+            files_queued: HashSet::new(),
             batch: Batch::default(),
             committing: None,
             rules: Arc::new(site.clone()),
@@ -544,6 +560,7 @@ impl<'a> SiteCrawl<'a> {
             columns: Arc::clone(&self.columns),
             robots,
             stop: stop.clone(),
+            formats: Arc::clone(&self.formats),
         }
     }
 
@@ -723,6 +740,8 @@ impl<'a> SiteCrawl<'a> {
         }
         let handle = tokio::task::spawn_blocking(move || {
             let outcomes = store.commit(&batch)?;
+            let kinds: Vec<(PutOutcome, bool)> =
+                outcomes.iter().copied().zip(batch.attachments()).collect();
             let mut done = Vec::with_capacity(batch.pages() + batch.logged());
             let now = unix_now();
             for (url, visit, fetched) in batch.visits(&outcomes) {
@@ -733,8 +752,8 @@ impl<'a> SiteCrawl<'a> {
                 .iter()
                 .any(|o| matches!(o, PutOutcome::NewVersion(_) | PutOutcome::Alias));
             if timely || stored {
-                for outcome in &outcomes {
-                    count(&mut so_far, *outcome);
+                for (outcome, attachment) in &kinds {
+                    count(&mut so_far, *outcome, *attachment);
                 }
                 let record = CrawlRecord {
                     started,
@@ -744,7 +763,7 @@ impl<'a> SiteCrawl<'a> {
                 store.put_crawl_record(&site, &record)?;
             }
             store.flush()?;
-            Ok((outcomes, done))
+            Ok((kinds, done))
         });
         self.committing = Some(handle);
         Ok(())
@@ -760,8 +779,8 @@ impl<'a> SiteCrawl<'a> {
             source: std::io::Error::other(e.to_string()),
         })??;
         self.release(&stored);
-        for outcome in outcomes {
-            count(&mut self.summary, outcome);
+        for (outcome, attachment) in outcomes {
+            count(&mut self.summary, outcome, attachment);
             if matches!(outcome, PutOutcome::NewVersion(_)) {
                 self.shared.tally.stored(1);
             }

@@ -87,7 +87,15 @@ impl SiteCrawl<'_> {
 }
 
 /// A stored document in the summary's counts.
-pub(super) fn count(summary: &mut SiteSummary, outcome: PutOutcome) {
+pub(super) fn count(summary: &mut SiteSummary, outcome: PutOutcome, attachment: bool) {
+    if attachment {
+        // the same bytes under another URL are the same file
+        match outcome {
+            PutOutcome::NewVersion(_) => summary.attachments += 1,
+            PutOutcome::Unchanged | PutOutcome::Alias => summary.attachments_unchanged += 1,
+        }
+        return;
+    }
     summary.documents += 1;
     match outcome {
         PutOutcome::NewVersion(_) => summary.new_versions += 1,

@@ -107,6 +107,12 @@ impl SiteCrawl<'_> {
                 }
                 return Ok(Some(Visit::Other));
             }
+            200..=299 if response.truncated && response.file => {
+                // named, counted, and tried again by the next crawl
+                tracing::warn!(url = %item.url, cap = self.config.crawl.max_attachment_bytes, "an attachment over max_attachment_bytes: not stored");
+                self.summary.attachments_skipped += 1;
+                self.log(fetch, "too_large");
+            }
             200..=299 if response.truncated => {
                 self.summary.errors += 1;
                 self.log(fetch, "too_large");
@@ -282,8 +288,21 @@ impl SiteCrawl<'_> {
                 } else {
                     self.content.matched += 1;
                 }
+                for a in &prepared.record().attachments {
+                    self.files.entry(a.url.clone()).or_default().0 = Some(a.name.clone());
+                }
                 self.batch.add_page(*prepared);
                 links
+            }
+            Ok(Analysed::Attachment(mut prepared)) => {
+                let (name, linked) = self
+                    .files
+                    .get(item.url.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                prepared.linked_from(linked, name);
+                self.batch.add_page(*prepared);
+                return Ok(None);
             }
             Ok(Analysed::Listing(mut links)) => {
                 self.summary.listings += 1;
@@ -291,14 +310,23 @@ impl SiteCrawl<'_> {
                 self.end_of_list(&item.url, &mut links);
                 links
             }
-            Err(Error::EmptyInput | Error::NotHtml { .. }) => {
+            // a file of a format not archived is no page either
+            Ok(Analysed::Unarchived) | Err(Error::EmptyInput | Error::NotHtml { .. }) => {
                 self.log(fetch, "not_html");
                 return Ok(None);
             }
             Err(e) => return Err(e),
         };
+        // a page's files whatever its depth: they are its document
+        let (files, pages): (Vec<Url>, Vec<Url>) = links
+            .pages
+            .into_iter()
+            .partition(|l| crate::clean::selectors::is_file_link(l.as_str()));
+        for file in files {
+            self.file_linked(&file, &item.url, item.depth + 1)?;
+        }
         if item.depth < self.site.max_depth {
-            for link in links.pages {
+            for link in pages {
                 self.discovered(&link, item.depth + 1)?;
             }
             for series in links.series {
@@ -341,8 +369,48 @@ impl SiteCrawl<'_> {
         }
     }
 
+    /// A file a page links (SPEC §11): archived when its format is, from
+    /// any host (a file server, a CDN) unless the site's `deny` says no,
+    /// next in line after the page; its linking pages remembered for its
+    /// record's `linked_from`.
+    fn file_linked(&mut self, file: &Url, page: &Url, depth: u32) -> Result<()> {
+        let Some(format) = crate::attach::format::extension(file.path())
+            .and_then(crate::attach::Format::from_extension)
+        else {
+            return Ok(());
+        };
+        if !self.formats.contains(&format) {
+            return Ok(());
+        }
+        let linked = &mut self.files.entry(file.as_str().to_owned()).or_default().1;
+        if !linked.iter().any(|p| p == page.as_str()) && linked.len() < 100 {
+            linked.push(page.as_str().to_owned());
+        }
+        if self.site.deny.iter().any(|r| r.is_match(file.as_str())) {
+            self.skip_scope(file);
+            return Ok(());
+        }
+        let new = self
+            .store
+            .frontier_add(file.as_str(), &self.site.name, depth)?;
+        // a known file is looked at again when a page that links it is,
+        // once a crawl (with a conditional request)
+        let again = !new
+            && !self.taken.contains(&url_hash(file.as_str()))
+            && self
+                .store
+                .frontier_entry(&self.site.name, file.as_str())?
+                .is_some_and(|e| !e.done);
+        if (new || again) && self.files_queued.insert(url_hash(file.as_str())) {
+            self.waiting += 1;
+            let queued = self.queued(file.as_str(), depth, 0, new, (RANK_NOW, 0));
+            self.enqueue(queued);
+        }
+        Ok(())
+    }
+
     /// A link found on a page: out of scope, a trap, already known, or new
-    /// to the frontier. Attachments are in the record, not crawled.
+    /// to the frontier. Files are [`SiteCrawl::file_linked`]'s.
     pub(super) fn discovered(&mut self, link: &Url, depth: u32) -> Result<()> {
         if crate::clean::selectors::is_file_link(link.as_str()) {
             return Ok(());

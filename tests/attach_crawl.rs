@@ -1,0 +1,244 @@
+//! Attachments archived by the crawl (SPEC §11, issue 30), through the real
+//! binary against loopback sites: a disclosure column whose notices link
+//! their files (附件) — an XLSX by extension, a DOCX behind `download.jsp`
+//! with only a `Content-Disposition` to say what it is, one PDF linked from
+//! three notices and again under a second URL, a file over the cap, a file
+//! on another host (a file server) — and a column that lists a PDF
+//! directly. Then the XLSX is replaced by new bytes: a second version.
+
+mod common;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(common::fixtures_dir().join("attachments").join(name)).unwrap()
+}
+
+#[derive(Clone, Default)]
+struct Site {
+    /// The file server's address, for the notices' links.
+    files: Arc<Mutex<String>>,
+    /// Whether the budget has been revised.
+    revised: Arc<AtomicBool>,
+}
+
+fn html(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+fn notice(n: u32, links: &str) -> String {
+    format!(
+        "<html><head><title>关于公开2024年部门预算的公告（{n}）_某某区财政局</title></head><body>\
+         <div class=\"nav\"><a href=\"/\">首页</a> &gt; <a href=\"/gk/\">政府信息公开</a></div>\
+         <div class=\"article\"><h1>关于公开2024年部门预算的公告（{n}）</h1><div class=\"info\">发布日期：2024-03-0{n}</div>\
+         <div class=\"TRS_Editor\"><p>根据《中华人民共和国预算法》规定，现将某某区财政局第{n}批预算信息予以公开，\
+         请社会各界监督。具体内容见附件。</p><p>{links}</p></div></div>\
+         <div class=\"footer\">主办：某某区财政局 京ICP备12345678号</div></body></html>"
+    )
+}
+
+async fn site(State(site): State<Site>, uri: Uri) -> Response {
+    let files = site.files.lock().unwrap().clone();
+    let file = |bytes: Vec<u8>, content_type: &'static str| {
+        ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+    };
+    match uri.path() {
+        "/gk/" => html(
+            "<html><head><title>政府信息公开</title></head><body><ul>\
+             <li><a href=\"/gk/t20240301_1.html\">公告（1）</a></li>\
+             <li><a href=\"/gk/t20240302_2.html\">公告（2）</a></li>\
+             <li><a href=\"/gk/t20240303_3.html\">公告（3）</a></li>\
+             <li><a href=\"/files/P020240305_table.pdf\">2024年部门收支预算总表.pdf</a></li></ul></body></html>"
+                .to_owned(),
+        ),
+        "/gk/t20240301_1.html" => html(notice(
+            1,
+            "附件：<a href=\"/files/budget.xlsx\">附件1：2024年部门预算公开表.xlsx</a> \
+             <a href=\"/download.jsp?id=7\">附件2：部门预算公开说明</a> \
+             <a href=\"/files/notice.pdf\">附件3：实施办法.pdf</a>",
+        )),
+        "/gk/t20240302_2.html" => html(notice(
+            2,
+            "附件：<a href=\"/files/notice.pdf\">实施办法.pdf</a> <a href=\"/files/huge.zip\">全部材料.zip</a>",
+        )),
+        "/gk/t20240303_3.html" => html(notice(
+            3,
+            &format!(
+                "附件：<a href=\"/files/notice.pdf\">实施办法.pdf</a> <a href=\"/files/notice-copy.pdf\">实施办法（副本）.pdf</a> \
+                 <a href=\"http://{files}/upload/report.pdf\">统计公报.pdf</a>"
+            ),
+        )),
+        "/files/budget.xlsx" => {
+            let name = if site.revised.load(Ordering::Relaxed) {
+                "budget-v2.xlsx"
+            } else {
+                "budget.xlsx"
+            };
+            file(
+                fixture(name),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        }
+        "/download.jsp" => {
+            let mut response = file(fixture("budget.docx"), "application/octet-stream");
+            response.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static(
+                    "attachment; filename*=UTF-8''%E9%83%A8%E9%97%A8%E9%A2%84%E7%AE%97%E5%85%AC%E5%BC%80%E8%AF%B4%E6%98%8E.docx",
+                ),
+            );
+            response
+        }
+        "/files/notice.pdf" | "/files/notice-copy.pdf" => {
+            file(fixture("notice-embedded.pdf"), "application/pdf")
+        }
+        "/files/P020240305_table.pdf" => file(fixture("table.pdf"), "application/pdf"),
+        // over the config's max_attachment_bytes
+        "/files/huge.zip" => file(vec![b'P'; 300_000], "application/zip"),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Another host: a file server.
+async fn file_server(uri: Uri) -> Response {
+    if uri.path() == "/upload/report.pdf" {
+        (
+            [(header::CONTENT_TYPE, "application/pdf")],
+            fixture("report.pdf"),
+        )
+            .into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+fn write_config(dir: &Path, seed: &str) -> String {
+    let path = dir.join("site.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "store = \"{}\"\n[crawl]\nconcurrency = 4\nper_host_concurrency = 2\nper_host_delay_ms = 0\nrespect_robots = false\n\
+             max_attachment_bytes = 200_000\n\
+             [[site]]\nname = \"czj\"\nseeds = [\"{seed}\"]\ndocuments = ['/t\\d{{8}}_\\d+\\.html$']\n",
+            dir.join("store").display()
+        ),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn run(args: &[&str]) -> String {
+    common::ok(&common::govsnap(args))
+}
+
+fn pages(config: &str) -> Vec<Value> {
+    run(&["pages", "--config", config, "--format", "json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_crawl_archives_the_files_its_documents_and_lists_link() {
+    let state = Site::default();
+    let files = common::serve_on_thread(Router::new().fallback(file_server));
+    *state.files.lock().unwrap() = files.to_string();
+    let addr = common::serve_on_thread(Router::new().fallback(site).with_state(state.clone()));
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), &format!("http://{addr}/gk/"));
+    let summary: Value =
+        serde_json::from_str(&run(&["crawl", "--config", &config, "--format", "json"])).unwrap();
+    // six files: the XLSX, the DOCX behind download.jsp, the PDF (once for
+    // three notices), the listed PDF, the file server's PDF; its copy under
+    // a second URL is the same file
+    assert_eq!(summary["attachments"], 5, "{summary}");
+    assert_eq!(summary["attachments_unchanged"], 1, "{summary}");
+    assert_eq!(
+        summary["attachments_skipped"], 1,
+        "the file over the cap: {summary}"
+    );
+    assert_eq!(summary["new_versions"], 3, "the three notices: {summary}");
+
+    let all = pages(&config);
+    let page = |path: &str| {
+        all.iter()
+            .find(|p| p["url"].as_str().unwrap().ends_with(path))
+            .unwrap_or_else(|| panic!("{path} is not stored: {all:?}"))
+    };
+    for path in [
+        "/files/budget.xlsx",
+        "/download.jsp?id=7",
+        "/files/notice.pdf",
+        "/files/P020240305_table.pdf",
+        "/upload/report.pdf",
+    ] {
+        assert_eq!(page(path)["versions"], 1, "{path}");
+    }
+    assert!(!page("/files/notice-copy.pdf")["alias_of"].is_null());
+    assert!(
+        !all.iter()
+            .any(|p| p["url"].as_str().unwrap().ends_with("huge.zip")),
+        "a file over the cap is not stored"
+    );
+
+    // each file's record: its text, format, the page that links it, its name
+    let store = govsnap::Store::open(&tmp.path().join("store")).unwrap();
+    let latest = |path: &str| {
+        let url = page(path)["url"].as_str().unwrap().to_owned();
+        store.latest(&url).unwrap().unwrap()
+    };
+    let xlsx = latest("/files/budget.xlsx");
+    let record = xlsx.attachment.as_ref().expect("an attachment record");
+    assert_eq!(record.format, "xlsx");
+    assert_eq!(
+        record.name.as_deref(),
+        Some("附件1：2024年部门预算公开表.xlsx")
+    );
+    assert!(
+        record
+            .linked_from
+            .iter()
+            .any(|p| p.ends_with("/gk/t20240301_1.html"))
+    );
+    assert!(xlsx.record.text.contains("101 | 税收收入 | 1305.2"));
+    assert_eq!(
+        store.raw(&xlsx).unwrap().unwrap(),
+        fixture("budget.xlsx"),
+        "the bytes as served"
+    );
+    let docx = latest("/download.jsp?id=7");
+    let record = docx.attachment.as_ref().unwrap();
+    assert_eq!(record.format, "docx", "told by its bytes");
+    assert!(docx.record.text.contains("政府性基金 | 210.00 | 198.50"));
+    let table = latest("/files/P020240305_table.pdf");
+    assert!(
+        table
+            .record
+            .text
+            .contains("合计 | 1,444.56 | 1,515.70 | 71.14")
+    );
+    let report = latest("/upload/report.pdf");
+    assert_eq!(report.attachment.as_ref().unwrap().pages, Some(20));
+    drop(store);
+
+    // the budget revised: a second version, and its diff
+    state.revised.store(true, Ordering::Relaxed);
+    let again: Value = serde_json::from_str(&run(&[
+        "crawl", "--config", &config, "--full", "--format", "json",
+    ]))
+    .unwrap();
+    assert_eq!(again["attachments"], 1, "{again}");
+    let url = page("/files/budget.xlsx")["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let diff = run(&["diff", "--config", &config, &url]);
+    assert!(diff.contains("1305.2") && diff.contains("1420.5"), "{diff}");
+}
