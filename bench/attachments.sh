@@ -31,7 +31,8 @@ for f in "${pdfs[@]}"; do
   f1=$(python3 - "$work/ours.txt" "$work/ref.txt" <<'PY'
 import sys
 from collections import Counter
-a = Counter(c for c in open(sys.argv[1]).read() if not c.isspace())
+# the cell separators govsnap writes between a table's cells are not text
+a = Counter(c for c in open(sys.argv[1]).read().replace(" | ", " ") if not c.isspace())
 b = Counter(c for c in open(sys.argv[2]).read() if not c.isspace())
 inter = sum((a & b).values())
 p = inter / max(sum(a.values()), 1); r = inter / max(sum(b.values()), 1)
