@@ -228,6 +228,22 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     assert_eq!(report.attachment.as_ref().unwrap().pages, Some(20));
     drop(store);
 
+    // show and export give a file's own record, and say what each line is
+    let url = page("/files/budget.xlsx")["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown: Value = serde_json::from_str(&run(&["show", "--config", &config, &url])).unwrap();
+    assert_eq!(shown["kind"], "attachment");
+    assert_eq!(shown["format"], "xlsx");
+    assert_eq!(shown["name"], "附件1：2024年部门预算公开表.xlsx");
+    let exported: Vec<Value> = run(&["export", "--config", &config])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds = |kind: &str| exported.iter().filter(|l| l["kind"] == kind).count();
+    assert_eq!((kinds("document"), kinds("attachment")), (3, 5));
+
     // the budget revised: a second version, and its diff
     state.revised.store(true, Ordering::Relaxed);
     let again: Value = serde_json::from_str(&run(&[

@@ -163,9 +163,10 @@ pub(super) fn show(args: &ShowArgs) -> Result<()> {
         );
     }
     let n = args.version.unwrap_or(page.versions);
-    let (r, fetched_at) = source
-        .record(&page.url, n)?
+    let shown = source
+        .shown(&page.url, n)?
         .ok_or_else(|| anyhow!("{} has no version {n} (it has {})", page.url, page.versions))?;
+    let (r, fetched_at) = (&shown.record, &shown.fetched_at);
     if page.state == PageStatus::Gone {
         // on stderr: stdout stays the record, for scripts
         let gone = source
@@ -183,10 +184,12 @@ pub(super) fn show(args: &ShowArgs) -> Result<()> {
             fetched_at
         );
     }
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&r)?,
-        Format::Text => render::text(&r),
-        Format::Markdown => render::markdown(&r),
+    let text = match (args.format, &shown.attachment) {
+        // a file's own record (SPEC §11)
+        (Format::Json, Some(attachment)) => serde_json::to_string_pretty(attachment)?,
+        (Format::Json, None) => serde_json::to_string_pretty(r)?,
+        (Format::Text, _) => render::text(r),
+        (Format::Markdown, _) => render::markdown(r),
     };
     let mut out = super::stdout();
     writeln!(out, "{text}")?;

@@ -53,8 +53,18 @@ impl Source {
 
     /// Version `n`'s record and its fetch time.
     pub(super) fn record(&self, url: &str, n: u32) -> Result<Option<(Record, String)>> {
+        Ok(self.shown(url, n)?.map(|s| (s.record, s.fetched_at)))
+    }
+
+    /// Version `n` of a page as `show` shows it: its record, and a file's
+    /// attachment record (SPEC §11).
+    pub(super) fn shown(&self, url: &str, n: u32) -> Result<Option<Shown>> {
         match self {
-            Self::Local(store) => Ok(store.version(url, n)?.map(|v| (v.record, v.fetched_at))),
+            Self::Local(store) => Ok(store.version(url, n)?.map(|v| Shown {
+                record: v.record,
+                attachment: v.attachment,
+                fetched_at: v.fetched_at,
+            })),
             Self::Service(remote) => {
                 let fetched_at = self
                     .history(url)?
@@ -65,10 +75,23 @@ impl Source {
                     return Ok(None);
                 };
                 let query = [("url", url.to_owned()), ("version", n.to_string())];
-                match remote.get("/api/v1/record", &query)? {
-                    Some(v) => Ok(Some((serde_json::from_value(v)?, fetched_at))),
-                    None => Ok(None),
+                let Some(value) = remote.get("/api/v1/record", &query)? else {
+                    return Ok(None);
+                };
+                if value["kind"] == "attachment" {
+                    let attachment: govsnap::attach::AttachmentRecord =
+                        serde_json::from_value(value)?;
+                    return Ok(Some(Shown {
+                        record: attachment.as_record(url),
+                        attachment: Some(attachment),
+                        fetched_at,
+                    }));
                 }
+                Ok(Some(Shown {
+                    record: serde_json::from_value(value)?,
+                    attachment: None,
+                    fetched_at,
+                }))
             }
         }
     }
@@ -218,4 +241,14 @@ impl Remote {
             Ok(())
         })
     }
+}
+
+/// A version as `show` shows it.
+pub(super) struct Shown {
+    /// Its record (for a file, its text as a page's).
+    pub(super) record: Record,
+    /// A file's attachment record (SPEC §11).
+    pub(super) attachment: Option<govsnap::attach::AttachmentRecord>,
+    /// When it was fetched.
+    pub(super) fetched_at: String,
 }

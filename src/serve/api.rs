@@ -275,8 +275,13 @@ async fn record(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Ans
     let (body, content_type) = match format.as_str() {
         "text" => (render::text(r), "text/plain; charset=utf-8"),
         "markdown" => (render::markdown(r), "text/markdown; charset=utf-8"),
+        // a file's own record (SPEC §11)
         _ => (
-            serde_json::to_string_pretty(r).unwrap_or_default(),
+            match &version.attachment {
+                Some(a) => serde_json::to_string_pretty(a),
+                None => serde_json::to_string_pretty(r),
+            }
+            .unwrap_or_default(),
             "application/json",
         ),
     };

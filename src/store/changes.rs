@@ -459,10 +459,17 @@ impl Store {
     }
 }
 
-/// A version as `export` writes it: the record, with where it came from.
+/// A version as `export` writes it: the record (a file's, its attachment
+/// record, SPEC §11), its `kind` (`document` or `attachment`), and where it
+/// came from.
 fn export_line(cursor: ChangeCursor, version: Version) -> std::result::Result<String, String> {
-    let mut line = serde_json::to_value(&version.record).map_err(|e| e.to_string())?;
+    let mut line = match &version.attachment {
+        Some(attachment) => serde_json::to_value(attachment),
+        None => serde_json::to_value(&version.record),
+    }
+    .map_err(|e| e.to_string())?;
     if let Some(obj) = line.as_object_mut() {
+        obj.entry("kind").or_insert_with(|| "document".into());
         obj.insert("url".to_owned(), version.url.into());
         obj.insert("version".to_owned(), version.version.into());
         obj.insert("fetched_at".to_owned(), version.fetched_at.into());
