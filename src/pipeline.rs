@@ -129,6 +129,27 @@ pub fn snapshot(
     }
 }
 
+/// A fetch that is a file SPEC §11 archives (told by its bytes, its URL's
+/// last segment, its `Content-Type`), with its attachment record.
+fn file_of(fetch: &Fetch<'_>) -> Option<crate::attach::AttachmentRecord> {
+    use crate::attach;
+    let name = url::Url::parse(fetch.url)
+        .ok()
+        .and_then(|u| u.path_segments()?.next_back().map(str::to_owned));
+    let format = attach::detect(fetch.bytes, name.as_deref(), fetch.content_type)?;
+    let info = attach::FileInfo {
+        url: Some(fetch.url),
+        name: name.as_deref(),
+        content_type: fetch.content_type,
+    };
+    Some(attach::extract(
+        fetch.bytes,
+        format,
+        info,
+        attach::DEFAULT_TIME_BUDGET,
+    ))
+}
+
 fn extract_fetched(
     fetch: &Fetch<'_>,
     rules: Option<&SiteRules>,
@@ -161,8 +182,11 @@ pub struct SnapshotCounts {
     pub new_versions: u64,
     /// Pages unchanged since their last version.
     pub unchanged: u64,
-    /// Inputs that were no web page (logged, not stored).
+    /// Inputs that were no web page and no file SPEC §11 archives
+    /// (logged, not stored).
     pub skipped: u64,
+    /// Files (PDF, DOCX … SPEC §11) stored as a new attachment version.
+    pub attachments: u64,
     /// List pages of a site whose rules say they are no document (logged as
     /// `listing`, not stored, as a crawl does).
     pub listings: u64,
@@ -209,6 +233,12 @@ impl<'s> Snapshots<'s> {
         rules: Option<&SiteRules>,
         options: ExtractOptions,
     ) -> Result<()> {
+        if let Some(file) = file_of(fetch) {
+            let dicts = self.store.site_dicts(fetch.site)?;
+            self.batch
+                .add_page(PreparedPage::attachment(fetch, file, dicts)?);
+            return self.commit_when_full();
+        }
         match extract_fetched(fetch, rules, options) {
             Ok(record)
                 if rules.is_some_and(|r| {
@@ -229,6 +259,10 @@ impl<'s> Snapshots<'s> {
             }
             Err(e) => return Err(e),
         }
+        self.commit_when_full()
+    }
+
+    fn commit_when_full(&mut self) -> Result<()> {
         if self.batch.pages() + self.batch.logged() >= FLUSH_EVERY {
             self.commit()?;
         }
@@ -259,8 +293,10 @@ impl<'s> Snapshots<'s> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        for outcome in self.store.commit(&self.batch)? {
+        let outcomes = self.store.commit(&self.batch)?;
+        for (outcome, file) in outcomes.into_iter().zip(self.batch.attachments()) {
             match outcome {
+                PutOutcome::NewVersion(_) if file => self.counts.attachments += 1,
                 PutOutcome::NewVersion(_) => self.counts.new_versions += 1,
                 PutOutcome::Unchanged | PutOutcome::Alias => self.counts.unchanged += 1,
             }

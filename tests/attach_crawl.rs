@@ -244,6 +244,28 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     let kinds = |kind: &str| exported.iter().filter(|l| l["kind"] == kind).count();
     assert_eq!((kinds("document"), kinds("attachment")), (3, 5));
 
+    // through WARC and back: the files' responses are ingested as files
+    let warc = tmp.path().join("czj.warc.gz");
+    let warc = warc.to_str().unwrap();
+    run(&[
+        "export", "--config", &config, "--format", "warc", "-o", warc,
+    ]);
+    let copy = tmp.path().join("copy");
+    let ingested: Value = serde_json::from_str(&run(&[
+        "ingest",
+        "--store",
+        copy.to_str().unwrap(),
+        "--format",
+        "json",
+        warc,
+    ]))
+    .unwrap();
+    assert_eq!(ingested["attachments"], 5, "{ingested}");
+    let copied = run(&["show", "--store", copy.to_str().unwrap(), &url]);
+    let copied: Value = serde_json::from_str(&copied).unwrap();
+    assert_eq!(copied["kind"], "attachment");
+    assert_eq!(copied["hash"], shown["hash"], "the same bytes");
+
     // the budget revised: a second version, and its diff
     state.revised.store(true, Ordering::Relaxed);
     let again: Value = serde_json::from_str(&run(&[

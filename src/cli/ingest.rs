@@ -4,8 +4,9 @@
 //! ([`govsnap::Snapshots`]). A directory is a mirror as `wget -r` writes it:
 //! `DIR/HOST[:PORT]/PATH` is the page `http://HOST[:PORT]/PATH`. A `.warc`
 //! or `.warc.gz` file is read record by record ([`govsnap::warc`]), each
-//! capture at its `WARC-Date`. Files that are
-//! not web pages (PDF, images …) are skipped; files that cannot be read are
+//! capture at its `WARC-Date`. Files SPEC §11 archives
+//! (PDF, DOCX, XLSX, OFD …) are stored as attachments, with their text;
+//! other files that are no web page (images …) are skipped; files that cannot be read are
 //! errors, counted and named on stderr. Pages are stored
 //! [`govsnap::store::FLUSH_EVERY`] at a time, one transaction each, flushed.
 
@@ -50,6 +51,7 @@ struct Summary {
     new_versions: u64,
     unchanged: u64,
     listings: u64,
+    attachments: u64,
     skipped: u64,
     errors: u64,
 }
@@ -113,16 +115,18 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     summary.unchanged += counts.unchanged;
     summary.skipped += counts.skipped;
     summary.listings = counts.listings;
+    summary.attachments = counts.attachments;
     let mut out = super::stdout();
     match args.format {
         ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&summary)?)?,
         ListFormat::Table => writeln!(
             out,
-            "pages read: {}  new versions: {}  unchanged: {}  listings: {}  skipped: {}  errors: {}",
+            "pages read: {}  new versions: {}  unchanged: {}  listings: {}  attachments: {}  skipped: {}  errors: {}",
             summary.pages_read,
             summary.new_versions,
             summary.unchanged,
             summary.listings,
+            summary.attachments,
             summary.skipped,
             summary.errors
         )?,
