@@ -280,3 +280,93 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     let diff = run(&["diff", "--config", &config, &url]);
     assert!(diff.contains("1305.2") && diff.contains("1420.5"), "{diff}");
 }
+
+/// A site whose one notice links a PDF that the server sends half of, then
+/// holds, until the test lets it finish.
+#[derive(Clone, Default)]
+struct Slow {
+    /// The first half has been sent.
+    halfway: Arc<AtomicBool>,
+    /// Later requests get the whole file.
+    released: Arc<AtomicBool>,
+}
+
+async fn slow_site(State(slow): State<Slow>, uri: Uri) -> Response {
+    match uri.path() {
+        "/gk/" => {
+            html("<html><body><a href=\"/gk/t20240301_1.html\">公告</a></body></html>".to_owned())
+        }
+        "/gk/t20240301_1.html" => html(notice(
+            1,
+            "附件：<a href=\"/files/report.pdf\">统计公报.pdf</a>",
+        )),
+        "/files/report.pdf" => {
+            let bytes = fixture("report.pdf");
+            let (first, rest) = bytes.split_at(bytes.len() / 2);
+            let (first, rest) = (first.to_vec(), rest.to_vec());
+            let released = slow.released.load(Ordering::Relaxed);
+            let halfway = Arc::clone(&slow.halfway);
+            let stream = futures_util::stream::unfold(0, move |step| {
+                let (first, rest, halfway) = (first.clone(), rest.clone(), Arc::clone(&halfway));
+                async move {
+                    match step {
+                        0 => Some((Ok::<_, std::io::Error>(first), 1)),
+                        1 => {
+                            halfway.store(true, Ordering::Relaxed);
+                            if !released {
+                                // held until the crawl is killed
+                                std::future::pending::<()>().await;
+                            }
+                            Some((Ok(rest), 2))
+                        }
+                        _ => None,
+                    }
+                }
+            });
+            (
+                [(header::CONTENT_TYPE, "application/pdf")],
+                axum::body::Body::from_stream(stream),
+            )
+                .into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// SIGKILL in the middle of an attachment's download leaves the store as
+/// before that download (no version, no partial file), and the next crawl
+/// fetches it whole.
+#[test]
+fn a_kill_in_the_middle_of_a_download_loses_nothing_and_the_next_crawl_fetches_it() {
+    let slow = Slow::default();
+    let addr = common::serve_on_thread(Router::new().fallback(slow_site).with_state(slow.clone()));
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), &format!("http://{addr}/gk/"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_govsnap"))
+        .args(["crawl", "--config", &config])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    common::service::wait_until("the download to be halfway", || {
+        slow.halfway.load(Ordering::Relaxed).then_some(())
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let pdf = format!("http://{addr}/files/report.pdf");
+    {
+        let store = govsnap::Store::open(&tmp.path().join("store")).unwrap();
+        assert!(
+            store.page(&pdf).unwrap().is_none(),
+            "nothing of the download"
+        );
+    }
+    slow.released.store(true, Ordering::Relaxed);
+    let summary: Value =
+        serde_json::from_str(&run(&["crawl", "--config", &config, "--format", "json"])).unwrap();
+    assert_eq!(summary["attachments"], 1, "{summary}");
+    let store = govsnap::Store::open(&tmp.path().join("store")).unwrap();
+    let version = store.latest(&pdf).unwrap().expect("the file, whole");
+    assert_eq!(store.raw(&version).unwrap().unwrap(), fixture("report.pdf"));
+    assert_eq!(version.attachment.unwrap().pages, Some(20));
+}
