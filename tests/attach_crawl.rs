@@ -250,6 +250,15 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     run(&[
         "export", "--config", &config, "--format", "warc", "-o", warc,
     ]);
+    // each file's metadata record is its attachment record
+    let mut gz = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(warc).unwrap()),
+        &mut gz,
+    )
+    .unwrap();
+    let gz = String::from_utf8_lossy(&gz);
+    assert_eq!(gz.matches("\"kind\":\"attachment\"").count(), 5);
     let copy = tmp.path().join("copy");
     let ingested: Value = serde_json::from_str(&run(&[
         "ingest",

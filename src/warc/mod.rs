@@ -173,7 +173,12 @@ pub fn write_version<W: std::io::Write>(
         request.as_bytes(),
     )
     .map_err(io)?;
-    let record = serde_json::to_vec(&version.record).map_err(|e| io(std::io::Error::other(e)))?;
+    // a file's own record (SPEC §11), else the page's
+    let record = match &version.attachment {
+        Some(attachment) => serde_json::to_vec(attachment),
+        None => serde_json::to_vec(&version.record),
+    }
+    .map_err(|e| io(std::io::Error::other(e)))?;
     out.record(
         &[
             ("WARC-Type", "metadata"),
