@@ -288,6 +288,31 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
         .to_owned();
     let diff = run(&["diff", "--config", &config, &url]);
     assert!(diff.contains("1305.2") && diff.contains("1420.5"), "{diff}");
+
+    // the browse pages: a notice lists its files as archived, each file
+    // has its own page with its download
+    let service = common::service::Service::start(
+        Path::new(&config),
+        &tmp.path().join("store"),
+        "127.0.0.1:0",
+    );
+    let encoded = |u: &str| url::form_urlencoded::byte_serialize(u.as_bytes()).collect::<String>();
+    let notice_url = page("/gk/t20240301_1.html")["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body, _) = service.get(&format!("/page?url={}", encoded(&notice_url)), false);
+    let body = body.as_str().unwrap_or_default().to_owned();
+    assert_eq!(status, 200);
+    assert!(body.contains("XLSX") && body.contains("2 版"), "{body}");
+    assert!(
+        body.contains(&format!("/page?url={}", encoded(&url))),
+        "{body}"
+    );
+    let (status, file_page, _) = service.get(&format!("/page?url={}", encoded(&url)), false);
+    assert_eq!(status, 200);
+    assert!(file_page.as_str().unwrap_or_default().contains("下载文件"));
+    service.stop();
 }
 
 /// A site whose one notice links a PDF that the server sends half of, then

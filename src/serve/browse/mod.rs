@@ -172,10 +172,14 @@ async fn changes(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -
 async fn page(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Shown {
     let params = Params::parse(query.as_deref());
     let (url, n) = (params.url()?, params.version("version")?);
-    let (page, events, version) = read(&shared, move |store| {
+    let (page, events, version, files) = read(&shared, move |store| {
         let page = known(store, &url)?;
         let version = version_of(store, &url, n)?;
-        Ok((page, store.history(&url)?, version))
+        let mut files = Vec::new();
+        for a in &version.record.attachments {
+            files.push(archived_file(store, &a.url)?);
+        }
+        Ok((page, store.history(&url)?, version, files))
     })
     .await?;
     Ok(views::document(&views::PageView {
@@ -184,6 +188,28 @@ async fn page(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> S
         version: version.version,
         fetched_at: &version.fetched_at,
         record: &version.record,
+        files: &files,
+        attachment: version.attachment.as_ref(),
+    }))
+}
+
+/// What the store holds of a file a page links: its page (an alias's
+/// document's), versions, and its latest attachment record.
+fn archived_file(store: &crate::Store, url: &str) -> crate::Result<Option<views::ArchivedFile>> {
+    let Some(mut page) = store.page(url)? else {
+        return Ok(None);
+    };
+    if let (Some(of), 0) = (page.alias_of.clone(), page.versions) {
+        match store.page(&of)? {
+            Some(first) => page = first,
+            None => return Ok(None),
+        }
+    }
+    let record = store.latest(&page.url)?.and_then(|v| v.attachment);
+    Ok(record.map(|record| views::ArchivedFile {
+        url: page.url,
+        versions: page.versions,
+        record,
     }))
 }
 

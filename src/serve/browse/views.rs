@@ -204,6 +204,24 @@ pub(super) struct PageView<'a> {
     pub(super) version: u32,
     pub(super) fetched_at: &'a str,
     pub(super) record: &'a Record,
+    /// What the store holds of each of the record's attachments, in order.
+    pub(super) files: &'a [Option<ArchivedFile>],
+    /// The page's own attachment record, when it is a file.
+    pub(super) attachment: Option<&'a crate::attach::AttachmentRecord>,
+}
+
+/// A file a page links, as the store holds it.
+pub(super) struct ArchivedFile {
+    /// The URL it is stored under.
+    pub(super) url: String,
+    pub(super) versions: u32,
+    /// Its latest version's record.
+    pub(super) record: crate::attach::AttachmentRecord,
+}
+
+/// A size for people: `1.2 MB`, `34 KB`.
+fn size(bytes: u64) -> String {
+    crate::store::human_bytes(bytes)
 }
 
 pub(super) fn document(v: &PageView<'_>) -> Markup {
@@ -236,9 +254,26 @@ pub(super) fn document(v: &PageView<'_>) -> Markup {
                 tr { th scope="row" { (label) } td { (value) } }
             } } } }
         }
+        @if let Some(file) = v.attachment {
+            p.muted { "附件文件：" (file.format.to_uppercase()) "，" (size(file.bytes))
+                @if let Some(n) = file.pages { "，" (n) " 页" }
+                " · " a href=(raw_href(&page.url, v.version)) download { "下载文件" }
+                @if !file.linked_from.is_empty() { " · 链接自 " a href=(page_href(&file.linked_from[0], None)) { (file.linked_from[0]) } } }
+            @for w in &file.warnings { p.notice { (w) } }
+        }
         @if !r.attachments.is_empty() {
             h2 { "附件" }
-            ul { @for a in &r.attachments { li { a href=(a.url) rel="noreferrer noopener" { (a.name) } } } }
+            ul { @for (a, file) in r.attachments.iter().zip(v.files) { li {
+                @if let Some(f) = file {
+                    a href=(page_href(&f.url, None)) { (a.name) }
+                    " " span.muted { (f.record.format.to_uppercase()) " · " (size(f.record.bytes)) " · " (f.versions) " 版 · "
+                        a href=(raw_href(&f.url, f.versions)) download { "下载" } }
+                    @let first: String = f.record.text.lines().take(2).collect::<Vec<_>>().join(" ");
+                    @if !first.is_empty() { div.muted { (first.chars().take(120).collect::<String>()) } }
+                } @else {
+                    a href=(a.url) rel="noreferrer noopener" { (a.name) } " " span.muted { "（未存档）" }
+                }
+            } } }
         }
         h2 { "正文" }
         article.record { (sections(&r.sections, &r.text)) }
