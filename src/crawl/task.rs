@@ -86,6 +86,8 @@ pub(super) struct FetchTask {
     pub(super) stop: tokio::sync::watch::Receiver<bool>,
     /// The file formats archived (none when `attachments = false`).
     pub(super) formats: Arc<Vec<crate::attach::Format>>,
+    /// Permits to read a file's text (see `Engine::files`).
+    pub(super) files: Arc<tokio::sync::Semaphore>,
 }
 
 impl FetchTask {
@@ -116,6 +118,12 @@ impl FetchTask {
             {
                 let url = item.url.clone();
                 let task = self.clone_handles();
+                // held while the file's text is read
+                let _permit = if response.file {
+                    Arc::clone(&self.files).acquire_owned().await.ok()
+                } else {
+                    None
+                };
                 let analysed = tokio::task::spawn_blocking(move || {
                     let analysed = task.analyse(&url, &response, at);
                     (response, analysed)

@@ -148,6 +148,10 @@ pub async fn crawl_with_progress(
 pub struct Engine {
     client: Client,
     hosts: HostPool,
+    /// Files whose text is being read, one per core at most: a PDF's
+    /// reader holds the file and its objects, and a crawl fetching dozens
+    /// of files at once would hold them all.
+    files: Arc<tokio::sync::Semaphore>,
 }
 
 impl Engine {
@@ -166,6 +170,9 @@ impl Engine {
                 Duration::from_millis(config.crawl.per_host_delay_ms),
                 config.crawl.concurrency,
             ),
+            files: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
         })
     }
 
@@ -561,6 +568,7 @@ impl<'a> SiteCrawl<'a> {
             robots,
             stop: stop.clone(),
             formats: Arc::clone(&self.formats),
+            files: Arc::clone(&self.shared.engine.files),
         }
     }
 
