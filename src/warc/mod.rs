@@ -147,32 +147,9 @@ pub fn write_version<W: std::io::Write>(
     // WARC 1.1 allows
     let date = version.fetched_at.as_str();
     let payload = write::digest(&body);
-    out.record(
-        &[
-            ("WARC-Type", "response"),
-            ("WARC-Record-ID", &response_id),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", &version.url),
-            ("Content-Type", "application/http; msgtype=response"),
-            ("WARC-Payload-Digest", &payload),
-        ],
-        &block,
-    )
-    .map_err(io)?;
     let conditional = version.conditional.as_deref().unwrap_or_default();
     let request = request_block("GET", &version.url, user_agent, conditional, None);
-    out.record(
-        &[
-            ("WARC-Type", "request"),
-            ("WARC-Record-ID", &write::record_id("request", &what)),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", &version.url),
-            ("WARC-Concurrent-To", &response_id),
-            ("Content-Type", "application/http; msgtype=request"),
-        ],
-        request.as_bytes(),
-    )
-    .map_err(io)?;
+    exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
     // a file's own record (SPEC §11), else the page's
     let record = match &version.attachment {
         Some(attachment) => serde_json::to_vec(attachment),
@@ -280,34 +257,47 @@ pub fn write_kept<W: std::io::Write>(
         entry.fetched_at,
         method
     );
-    let response_id = write::record_id("response", &what);
+    let request = request_block(method, &entry.url, user_agent, "", form);
+    let payload = write::digest(&body);
     let date = entry.fetched_at.as_str();
+    exchange(out, &entry.url, date, &what, (&block, &payload), &request).map_err(io)?;
+    Ok(true)
+}
+
+/// A `response` record (its block: the HTTP head and body; its payload's
+/// digest) and the `request` record that asked for it (`WARC-Concurrent-To`
+/// the response), their ids made from `what`.
+fn exchange<W: std::io::Write>(
+    out: &mut write::Writer<W>,
+    url: &str,
+    date: &str,
+    what: &str,
+    (block, payload): (&[u8], &str),
+    request: &str,
+) -> std::io::Result<()> {
+    let response_id = write::record_id("response", what);
     out.record(
         &[
             ("WARC-Type", "response"),
             ("WARC-Record-ID", &response_id),
             ("WARC-Date", date),
-            ("WARC-Target-URI", &entry.url),
+            ("WARC-Target-URI", url),
             ("Content-Type", "application/http; msgtype=response"),
-            ("WARC-Payload-Digest", &write::digest(&body)),
+            ("WARC-Payload-Digest", payload),
         ],
-        &block,
-    )
-    .map_err(io)?;
-    let request = request_block(method, &entry.url, user_agent, "", form);
+        block,
+    )?;
     out.record(
         &[
             ("WARC-Type", "request"),
-            ("WARC-Record-ID", &write::record_id("request", &what)),
+            ("WARC-Record-ID", &write::record_id("request", what)),
             ("WARC-Date", date),
-            ("WARC-Target-URI", &entry.url),
+            ("WARC-Target-URI", url),
             ("WARC-Concurrent-To", &response_id),
             ("Content-Type", "application/http; msgtype=request"),
         ],
         request.as_bytes(),
     )
-    .map_err(io)?;
-    Ok(true)
 }
 
 /// The `warcinfo` record that opens an export.
