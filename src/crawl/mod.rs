@@ -9,9 +9,11 @@
 //!   URLs from the frontier in the crawl's order, fetches them concurrently,
 //!   stores documents in batches, and stops cleanly when asked or when its
 //!   time is up; `run/respond` turns each answer into store writes and
-//!   frontier links (redirects hop by hop), `run/robots` reads robots.txt
-//!   and sitemaps.
-//! - `task`: one URL's fetch and extraction, off the loop.
+//!   frontier links (redirects hop by hop) and files into the queue
+//!   (SPEC §11), `run/queue` keeps the crawl's order, `run/robots` reads
+//!   robots.txt and sitemaps.
+//! - `task`: one URL's fetch and extraction, off the loop (a file's
+//!   attachment record through [`crate::attach`], a jpage column's groups).
 //! - [`summary`](SiteSummary): what a crawl reports, per site and as it goes.
 //! - [`client`]: the HTTP client (rustls, no automatic redirects, a body cap
 //!   on decompressed bytes, conditional requests).

@@ -18,8 +18,7 @@ use super::summary::{CrawlReport, Progress, Reported, SiteSummary, Tally};
 use super::task::{Analysed, Done, FetchTask, GroupFetch, Item, fetch_of};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
-use crate::store::FrontierEntry;
-use crate::store::schedule::{Rank, Visit, unix_now};
+use crate::store::schedule::{Visit, unix_now};
 use crate::store::{
     Batch, CrawlRecord, Fetch, FetchLogEntry, PutOutcome, Store, timestamp, url_hash,
 };
@@ -34,10 +33,12 @@ use tokio::task::JoinSet;
 use url::Url;
 
 mod plan;
+mod queue;
 mod respond;
 mod robots;
 
 use plan::count;
+use queue::Queued;
 
 /// How often a site's crawl stores what it fetched, at the least.
 const COMMIT_EVERY: Duration = Duration::from_secs(2);
@@ -67,36 +68,6 @@ type UrlHash = [u8; 16];
 /// whether it was a file (SPEC §11), and the URLs stored or logged, now
 /// done.
 type Committed = (Vec<(PutOutcome, bool)>, Vec<UrlHash>);
-
-/// A URL waiting in the queue: its text only (a parsed `Url` is five times
-/// the size), and its place in the crawl's order.
-#[derive(Debug, Clone)]
-struct Queued {
-    rank: Rank,
-    /// Arrival order, among URLs of the same rank.
-    seq: u64,
-    url: Box<str>,
-    depth: u32,
-    hops: u8,
-    fresh: bool,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, other: &Self) -> bool {
-        (self.rank, self.seq) == (other.rank, other.seq)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.rank, self.seq).cmp(&(other.rank, other.seq))
-    }
-}
 
 /// What a crawl is asked to do beyond the config.
 #[derive(Debug, Clone, Copy, Default)]
@@ -570,87 +541,6 @@ impl<'a> SiteCrawl<'a> {
             formats: Arc::clone(&self.formats),
             files: Arc::clone(&self.shared.engine.files),
         }
-    }
-
-    /// The next URL to fetch; a dry queue is refilled from the frontier
-    /// when URLs wait there (at the start, after an overflow).
-    fn next_queued(&mut self) -> Result<Option<Queued>> {
-        if self.queue.is_empty() && self.overflow {
-            let (pending, waiting) = self.store.frontier_pending(
-                &self.site.name,
-                &self.taken,
-                self.config.crawl.queue_in_memory,
-            )?;
-            self.overflow = waiting > pending.len();
-            self.waiting = waiting;
-            for (url, depth, rank) in pending {
-                let queued = self.queued(&url, depth, 0, false, rank);
-                self.queue.insert(queued);
-            }
-        }
-        let next = self.queue.pop_first();
-        if next.is_some() {
-            self.waiting = self.waiting.saturating_sub(1);
-        }
-        Ok(next)
-    }
-
-    fn queued(&mut self, url: &str, depth: u32, hops: u8, fresh: bool, rank: Rank) -> Queued {
-        self.seq += 1;
-        Queued {
-            rank,
-            seq: self.seq,
-            url: url.into(),
-            depth,
-            hops,
-            fresh,
-        }
-    }
-
-    /// Into the queue in its order. A full queue keeps the URLs that come
-    /// first: the last one waits in the store's frontier only (not done, a
-    /// refill brings it back), so everything only there comes after
-    /// everything queued.
-    fn enqueue(&mut self, queued: Queued) {
-        if self.queue.len() >= self.config.crawl.queue_in_memory {
-            self.overflow = true;
-            match self.queue.last() {
-                Some(last) if queued < *last => {
-                    self.queue.pop_last();
-                }
-                _ => return,
-            }
-        }
-        self.queue.insert(queued);
-    }
-
-    /// A URL handed out that cannot start now: back in line, in its place.
-    fn put_back(&mut self, item: &Item) {
-        self.taken.remove(&url_hash(item.url.as_str()));
-        self.waiting += 1;
-        // first among its rank, where it was
-        self.enqueue(Queued {
-            rank: item.rank,
-            seq: 0,
-            url: item.url.as_str().into(),
-            depth: item.depth,
-            hops: item.hops,
-            fresh: item.fresh,
-        });
-    }
-
-    /// A link in scope: into the frontier unless it is there already, and
-    /// then into the queue, ahead of every URL a crawl fetched before: a new
-    /// URL is where news is.
-    fn found(&mut self, url: &str, depth: u32) -> Result<()> {
-        if !self.store.frontier_add(url, &self.site.name, depth)? {
-            return Ok(());
-        }
-        self.waiting += 1;
-        let rank = FrontierEntry::new_rank(depth);
-        let queued = self.queued(url, depth, 0, true, rank);
-        self.enqueue(queued);
-        Ok(())
     }
 
     /// Log a fetch that stores no document, with the next batch.
