@@ -191,6 +191,11 @@ fn pdfs_give_their_text_layer_in_reading_order_from_embedded_and_cid_fonts() {
         assert_eq!(record.format, "pdf");
         assert_eq!(record.pages, Some(1));
         assert_eq!(record.text.lines().collect::<Vec<_>>(), NOTICE, "{name}");
+        assert_eq!(
+            record.title.as_deref(),
+            Some("关于印发政府信息公开工作实施办法的通知"),
+            "the document information's title"
+        );
         assert!(record.warnings.is_empty(), "{name}: {:?}", record.warnings);
     }
     // a table drawn cell by cell keeps its rows and cells

@@ -19,8 +19,11 @@ use pdf_oxide::layout::TextSpan;
 pub fn read(bytes: &[u8], budget: &Budget) -> Result<Read, ReadError> {
     let doc = pdf_oxide::PdfDocument::from_bytes(bytes.to_vec()).map_err(|e| classify(&e))?;
     let pages = doc.page_count().map_err(|e| classify(&e))?;
+    let (title, published) = info(&doc);
     let mut read = Read {
         pages: u32::try_from(pages).ok(),
+        title,
+        published,
         ..Read::default()
     };
     let mut failed = 0;
@@ -42,6 +45,44 @@ pub fn read(bytes: &[u8], budget: &Budget) -> Result<Read, ReadError> {
         read.warnings.push("no text layer".to_owned());
     }
     Ok(read)
+}
+
+/// The document information dictionary's `Title`, and its
+/// `CreationDate` as `YYYY-MM-DD`.
+fn info(doc: &pdf_oxide::PdfDocument) -> (Option<String>, Option<String>) {
+    let info = doc
+        .trailer()
+        .as_dict()
+        .and_then(|t| t.get("Info"))
+        .and_then(|i| match i.as_reference() {
+            Some(r) => doc.load_object(r).ok(),
+            None => Some(i.clone()),
+        });
+    let Some(info) = info.as_ref().and_then(|i| i.as_dict()) else {
+        return (None, None);
+    };
+    let text = |key: &str| info.get(key).and_then(|v| v.as_string()).map(text_string);
+    let title = text("Title").filter(|t| !t.trim().is_empty());
+    // D:YYYYMMDDHHmmSS…
+    let published = text("CreationDate").and_then(|d| {
+        let digits: String = d.trim_start_matches("D:").chars().take(8).collect();
+        (digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()))
+            .then(|| format!("{}-{}-{}", &digits[..4], &digits[4..6], &digits[6..8]))
+    });
+    (title, published)
+}
+
+/// A PDF text string: UTF-16 after its byte-order mark, else
+/// `PDFDocEncoding` (Latin-1 for what matters here).
+fn text_string(bytes: &[u8]) -> String {
+    if let Some(utf16) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = utf16
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16_lossy(&units);
+    }
+    bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 fn classify(e: &pdf_oxide::Error) -> ReadError {
