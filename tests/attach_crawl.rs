@@ -44,10 +44,23 @@ fn notice(n: u32, links: &str) -> String {
     )
 }
 
-async fn site(State(site): State<Site>, uri: Uri) -> Response {
+async fn site(State(site): State<Site>, uri: Uri, headers: axum::http::HeaderMap) -> Response {
     let files = site.files.lock().unwrap().clone();
+    // files carry an ETag, and a conditional request for the same bytes
+    // gets a 304, as file servers answer
     let file = |bytes: Vec<u8>, content_type: &'static str| {
-        ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+        let etag = format!("\"{}\"", &blake3::hash(&bytes).to_hex()[..16]);
+        if headers
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+        {
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
+        (
+            [(header::CONTENT_TYPE, content_type), (header::ETAG, &etag)],
+            bytes,
+        )
+            .into_response()
     };
     match uri.path() {
         "/gk/" => html(
@@ -291,6 +304,12 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     ]))
     .unwrap();
     assert_eq!(again["attachments"], 1, "{again}");
+    // the other files, asked with their ETags, answer 304: unchanged files
+    assert!(
+        again["attachments_unchanged"].as_u64().unwrap() >= 3,
+        "{again}"
+    );
+    assert_eq!(again["not_modified"], 0, "{again}");
     let url = page("/files/budget.xlsx")["url"]
         .as_str()
         .unwrap()

@@ -48,7 +48,7 @@ impl SiteCrawl<'_> {
                 } else {
                     self.reached = true;
                 }
-                if known && matches!(response.status, 304 | 404 | 410) {
+                if known && matches!(response.status, 304 | 404 | 410) && !response.file {
                     // a known document checked, whatever it said
                     self.summary.documents += 1;
                 }
@@ -81,6 +81,12 @@ impl SiteCrawl<'_> {
         analysed: &mut Option<Result<Analysed>>,
     ) -> Result<Option<Visit>> {
         match response.status {
+            304 if response.file => {
+                // a file the server says is unchanged (SPEC §11)
+                self.summary.attachments_unchanged += 1;
+                self.batch
+                    .add_not_modified(FetchLogEntry::new(fetch, "not_modified"));
+            }
             304 => {
                 self.summary.not_modified += 1;
                 self.batch
