@@ -60,19 +60,7 @@ fn ingest(store: &Store, corpus: &[(String, Vec<u8>)]) -> f64 {
     let started = Instant::now();
     let mut snapshots = Snapshots::new(store);
     for (url, bytes) in corpus {
-        let fetch = Fetch {
-            url,
-            site: None,
-            fetched_at: SystemTime::now(),
-            status: 200,
-            bytes,
-            content_type: None,
-            duration_ms: 0,
-            etag: None,
-            last_modified: None,
-            head: None,
-            conditional: None,
-        };
+        let fetch = Fetch::plain(url, None, SystemTime::now(), 200, bytes);
         snapshots
             .add(&fetch, None, ExtractOptions::default())
             .unwrap();

@@ -83,19 +83,13 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
         summary.pages_read += 1;
         let url = &canonical_url(config.as_ref(), url);
         let site = config.as_ref().and_then(|c| c.site_for_url(url));
-        let fetch = Fetch {
+        let fetch = Fetch::plain(
             url,
-            site: site.map(|s| s.name.as_str()),
-            fetched_at: SystemTime::now(),
-            status: 200,
-            bytes: &bytes,
-            content_type: None,
-            duration_ms: 0,
-            etag: None,
-            last_modified: None,
-            head: None,
-            conditional: None,
-        };
+            site.map(|s| s.name.as_str()),
+            SystemTime::now(),
+            200,
+            &bytes,
+        );
         snapshots
             .add(&fetch, site, options)
             .with_context(|| format!("storing the batch of pages that ends with {url}"))?;

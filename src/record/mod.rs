@@ -13,11 +13,13 @@
 
 mod attachment;
 pub mod diff;
+mod file;
 pub mod render;
 mod section;
 
 pub use attachment::Attachment;
 pub use diff::RecordDiff;
+pub use file::{ATTACHMENT_SCHEMA, AttachmentRecord};
 pub use section::Section;
 
 use serde::{Deserialize, Serialize};

@@ -174,6 +174,34 @@ pub struct Fetch<'a> {
     pub conditional: Option<&'a str>,
 }
 
+impl<'a> Fetch<'a> {
+    /// A fetch of `bytes` with `status` and nothing else known of its
+    /// response: a saved file, or (status 0, no bytes) a request that got no
+    /// answer.
+    #[must_use]
+    pub fn plain(
+        url: &'a str,
+        site: Option<&'a str>,
+        fetched_at: SystemTime,
+        status: u16,
+        bytes: &'a [u8],
+    ) -> Self {
+        Self {
+            url,
+            site,
+            fetched_at,
+            status,
+            bytes,
+            content_type: None,
+            duration_ms: 0,
+            etag: None,
+            last_modified: None,
+            head: None,
+            conditional: None,
+        }
+    }
+}
+
 /// Where [`Store::versions_from`] continues: an opaque key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionCursor(Vec<u8>);

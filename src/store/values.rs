@@ -178,7 +178,7 @@ pub struct Version {
     /// For a file a page links (SPEC §11), its attachment record; `record`
     /// then holds its text as a page's, for the readers of every version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attachment: Option<crate::attach::AttachmentRecord>,
+    pub attachment: Option<crate::record::AttachmentRecord>,
 }
 
 /// One fetch. Tree `fetch_log` is keyed by id; a value holds the entries

@@ -221,7 +221,7 @@ pub struct PreparedPage {
     dicts: SiteDicts,
     conditional: Option<String>,
     /// For a file (SPEC §11), its attachment record.
-    attachment: Option<crate::attach::AttachmentRecord>,
+    attachment: Option<crate::record::AttachmentRecord>,
 }
 
 impl PreparedPage {
@@ -302,7 +302,7 @@ impl PreparedPage {
     /// [`Error::Io`] when compression fails.
     pub fn attachment(
         fetch: &Fetch<'_>,
-        attachment: crate::attach::AttachmentRecord,
+        attachment: crate::record::AttachmentRecord,
         dicts: SiteDicts,
     ) -> Result<Self> {
         let record = attachment.as_record(fetch.url);
@@ -615,7 +615,7 @@ struct VersionRef<'a> {
     conditional: Option<&'a str>,
     record: &'a Record,
     #[serde(skip_serializing_if = "Option::is_none")]
-    attachment: Option<&'a crate::attach::AttachmentRecord>,
+    attachment: Option<&'a crate::record::AttachmentRecord>,
 }
 
 /// Why a transaction gave up: a value it could not make, or a pack it

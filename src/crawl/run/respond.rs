@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::pipeline::is_document_link;
 use crate::store::schedule::{RANK_NOW, UrlKind, Visit};
 use crate::store::{Fetch, FetchLogEntry, KeptResponse, url_hash};
-use std::time::SystemTime;
 use url::Url;
 
 impl SiteCrawl<'_> {
@@ -38,7 +37,10 @@ impl SiteCrawl<'_> {
                 tracing::warn!(%url, error = %e, "fetch failed");
                 self.failed_to_reach(url, &e.to_string());
                 self.summary.errors += 1;
-                self.log(&no_response(url, &self.site.name, at), "error");
+                self.log(
+                    &Fetch::plain(url, Some(&self.site.name), at, 0, &[]),
+                    "error",
+                );
                 None
             }
             Ok((response, _)) => {
@@ -143,7 +145,7 @@ impl SiteCrawl<'_> {
         let method = if form.is_some() { "POST" } else { "GET" };
         let Ok(response) = &group.result else {
             self.summary.errors += 1;
-            let fetch = no_response(url, &self.site.name, group.at);
+            let fetch = Fetch::plain(url, Some(&self.site.name), group.at, 0, &[]);
             let entry = FetchLogEntry::new(&fetch, "error").asked(method, form);
             self.batch.add_log(entry);
             return Ok(());
@@ -452,22 +454,5 @@ impl SiteCrawl<'_> {
         if self.out_of_scope.insert(url_hash(url.as_str())) {
             self.summary.skipped_scope += 1;
         }
-    }
-}
-
-/// A fetch that got no response, as the fetch log records it.
-fn no_response<'a>(url: &'a str, site: &'a str, at: SystemTime) -> Fetch<'a> {
-    Fetch {
-        url,
-        site: Some(site),
-        fetched_at: at,
-        status: 0,
-        bytes: &[],
-        content_type: None,
-        duration_ms: 0,
-        etag: None,
-        last_modified: None,
-        head: None,
-        conditional: None,
     }
 }
