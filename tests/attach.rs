@@ -106,6 +106,35 @@ fn a_zip_gives_its_member_names_and_the_text_of_its_documents() {
     assert!(lines.contains(&"2 | 某某区卫健委 | 860"));
 }
 
+/// RAR (rarlab's unrar) and 7Z (LZMA2, as 7-Zip writes): the same
+/// bundle (`make_archives.py`), its members named in order, each followed
+/// by its text.
+#[test]
+fn rar_and_7z_give_their_member_names_and_the_text_of_their_documents() {
+    for (name, format) in [("bundle.rar", "rar"), ("bundle.7z", "7z")] {
+        let record = read(name);
+        assert_eq!(record.format, format);
+        assert!(record.warnings.is_empty(), "{name}: {:?}", record.warnings);
+        let lines: Vec<&str> = record.text.lines().collect();
+        let at = |line: &str| {
+            lines
+                .iter()
+                .position(|l| *l == line)
+                .unwrap_or_else(|| panic!("{name}: no {line:?} in {lines:?}"))
+        };
+        assert_eq!(at("附件1：部门预算公开说明.docx"), 0, "{name}");
+        let docx_row = at("一般公共预算 | 1,234.56 | 1,305.20");
+        let xlsx = at("附件2：预算公开表.xlsx");
+        let xlsx_row = at("101 | 税收收入 | 1305.2 | 2024-03-05");
+        let txt = at("说明.txt");
+        let gbk = at("本压缩包含2024年部门预算公开材料，共两个附件。");
+        assert!(
+            docx_row < xlsx && xlsx < xlsx_row && xlsx_row < txt && txt < gbk,
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn hostile_files_get_a_record_with_the_reason_never_a_panic() {
     let bomb = read("bomb.docx");
@@ -137,6 +166,42 @@ fn hostile_files_get_a_record_with_the_reason_never_a_panic() {
         );
         assert_eq!(record.bytes, cut as u64);
     }
+}
+
+/// Locked files (`make_locked.py`): a PDF that needs a password to open,
+/// DOCX and XLSX saved with one (Office's encryption), a Word binary that
+/// says it is encrypted, each stored with the reason and no text; a PDF
+/// locked only against printing and copying (an empty user password, as
+/// most locked government PDFs are) is read as any other.
+#[test]
+fn locked_files_say_so_and_files_locked_only_against_copying_are_read() {
+    for (name, format) in [
+        ("locked.pdf", "pdf"),
+        ("budget-locked.docx", "docx"),
+        ("budget-locked.xlsx", "xlsx"),
+        ("budget-locked.doc", "doc"),
+    ] {
+        let record = read(name);
+        assert_eq!(record.format, format, "{name}");
+        assert_eq!(record.text, "", "{name}");
+        assert_eq!(
+            record.warnings,
+            ["encrypted: its text cannot be read without the password"],
+            "{name}"
+        );
+    }
+    let record = read("restricted.pdf");
+    assert!(record.warnings.is_empty(), "{:?}", record.warnings);
+    assert_eq!(
+        record.text.lines().collect::<Vec<_>>(),
+        [
+            "某某县人民政府关于2024年度财政预算执行情况的报告",
+            "一、预算收入执行情况",
+            "全县一般公共预算收入完成12.3亿元，增长5.1%。",
+            "二、预算支出执行情况",
+            "全县一般公共预算支出完成35.6亿元，增长3.2%。",
+        ]
+    );
 }
 
 #[test]
@@ -295,16 +360,18 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-/// 2,000 mutated PDFs, DOCX, XLSX and OFDs: each gets a record, within its
-/// budget, and none takes the test down.
+/// 3,000 mutated PDFs, DOCX, XLSX, OFDs, RARs and 7Zs: each gets a record,
+/// within its budget, and none takes the test down.
 #[test]
-fn two_thousand_mutated_files_each_get_a_record_within_budget() {
+fn three_thousand_mutated_files_each_get_a_record_within_budget() {
     let budget = Duration::from_secs(10);
     for (seed, name) in [
         (1, "notice-embedded.pdf"),
         (2, "budget.docx"),
         (3, "budget.xlsx"),
         (4, "notice.ofd"),
+        (5, "bundle.rar"),
+        (6, "bundle.7z"),
     ] {
         let whole = std::fs::read(fixture(name)).unwrap();
         let format = attach::detect(&whole, Some(name), None).unwrap();

@@ -340,6 +340,25 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     let (status, file_page, _) = service.get(&format!("/page?url={}", encoded(&url)), false);
     assert_eq!(status, 200);
     assert!(file_page.as_str().unwrap_or_default().contains("下载文件"));
+    // the changes feed says which versions are files'
+    let changes = service.api("/api/v1/changes?limit=1000");
+    let changes = changes["changes"].as_array().unwrap();
+    let count = |kind: &str| changes.iter().filter(|c| c["kind"] == kind).count();
+    assert_eq!(
+        (count("version"), count("attachment")),
+        (3, 6),
+        "three notices; five files, then the budget's second version: {changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "attachment" && c["url"] == url.as_str() && c["version"] == 2)
+    );
+    let record = service.api(&format!("/api/v1/record?url={}", encoded(&url)));
+    assert_eq!(
+        (&record["kind"], &record["format"]),
+        (&"attachment".into(), &"xlsx".into())
+    );
     service.stop();
 }
 
@@ -423,6 +442,11 @@ fn a_kill_in_the_middle_of_a_download_loses_nothing_and_the_next_crawl_fetches_i
             "nothing of the download"
         );
     }
+    // nor a spooled file: they are unnamed, gone with the process
+    for entry in std::fs::read_dir(tmp.path().join("store/packs")).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert!(name.to_string_lossy().ends_with(".pack"), "{name:?}");
+    }
     slow.released.store(true, Ordering::Relaxed);
     let summary: Value =
         serde_json::from_str(&run(&["crawl", "--config", &config, "--format", "json"])).unwrap();
@@ -431,4 +455,77 @@ fn a_kill_in_the_middle_of_a_download_loses_nothing_and_the_next_crawl_fetches_i
     let version = store.latest(&pdf).unwrap().expect("the file, whole");
     assert_eq!(store.raw(&version).unwrap().unwrap(), fixture("report.pdf"));
     assert_eq!(version.attachment.unwrap().pages, Some(20));
+}
+
+/// A file larger than the text is read from (`MAX_TEXT_BYTES`) is
+/// streamed to disk and stored whole: its bytes as served, its record
+/// saying why it has no text.
+#[test]
+fn a_file_too_large_to_read_is_stored_whole_with_the_reason() {
+    let size = usize::try_from(govsnap::attach::MAX_TEXT_BYTES).unwrap() + 3_000_017;
+    let mut rng = fastrand::Rng::with_seed(30);
+    let mut big = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    // half noise, half text: as a scanned report compresses
+    while big.len() < size {
+        big.extend((0..4096).map(|_| rng.u8(..)));
+        big.extend_from_slice("第一章 总则 统计数据 ".repeat(170).as_bytes());
+    }
+    big.truncate(size);
+    let big = Arc::new(big);
+    let served = Arc::clone(&big);
+    let app = Router::new().fallback(move |uri: Uri| {
+        let big = Arc::clone(&served);
+        async move {
+            match uri.path() {
+                "/gk/" => html(
+                    "<html><body><a href=\"/gk/t20240301_1.html\">公告</a></body></html>"
+                        .to_owned(),
+                ),
+                "/gk/t20240301_1.html" => html(notice(
+                    1,
+                    "附件：<a href=\"/files/scan.pdf\">2023年统计年鉴（扫描件）.pdf</a>",
+                )),
+                "/files/scan.pdf" => {
+                    ([(header::CONTENT_TYPE, "application/pdf")], big.to_vec()).into_response()
+                }
+                _ => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+    });
+    let addr = common::serve_on_thread(app);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), &format!("http://{addr}/gk/"));
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "max_attachment_bytes = 200_000",
+            "max_attachment_bytes = 100_000_000",
+        ),
+    )
+    .unwrap();
+    let summary: Value =
+        serde_json::from_str(&run(&["crawl", "--config", &config, "--format", "json"])).unwrap();
+    assert_eq!(summary["attachments"], 1, "{summary}");
+    let store = govsnap::Store::open(&tmp.path().join("store")).unwrap();
+    let version = store
+        .latest(&format!("http://{addr}/files/scan.pdf"))
+        .unwrap()
+        .expect("the file");
+    let record = version.attachment.as_ref().unwrap();
+    assert_eq!(record.format, "pdf");
+    assert_eq!(record.bytes, size as u64);
+    assert_eq!(record.hash, blake3::hash(&big).to_hex().to_string());
+    assert_eq!(
+        record.warnings,
+        ["text not read: the file is over 64 MiB"],
+        "{record:?}"
+    );
+    let raw = store.raw(&version).unwrap().unwrap();
+    assert!(raw == *big, "the bytes as served");
+    // the download's files went with it: the packs directory holds packs
+    for entry in std::fs::read_dir(tmp.path().join("store/packs")).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert!(name.to_string_lossy().ends_with(".pack"), "{name:?}");
+    }
 }

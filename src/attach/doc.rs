@@ -13,6 +13,9 @@ use office_oxide::ir::{Element, InlineContent};
 /// [`ReadError::Encrypted`] for a protected file, [`ReadError::Corrupt`]
 /// for one that does not parse.
 pub fn read(bytes: &[u8]) -> Result<Read, ReadError> {
+    if is_encrypted(bytes) {
+        return Err(ReadError::Encrypted);
+    }
     let doc = office_oxide::Document::from_reader(
         std::io::Cursor::new(bytes.to_vec()),
         office_oxide::DocumentFormat::Doc,
@@ -102,4 +105,19 @@ fn code_page_text(text: &str) -> String {
         Ok(utf8) => utf8,
         Err(e) => encoding_rs::GBK.decode(e.as_bytes()).0.into_owned(),
     }
+}
+
+/// Whether a Word binary says it is encrypted (or obfuscated): bit
+/// `fEncrypted` of its FIB's flags ([MS-DOC] 2.5.2, `FibBase`), the
+/// word at byte 10 of stream `WordDocument`. Its text is then ciphertext,
+/// which the piece table would read as garbage.
+fn is_encrypted(bytes: &[u8]) -> bool {
+    const F_ENCRYPTED: u16 = 0x0100;
+    let Ok(mut ole) = office_oxide::cfb::CfbReader::new(std::io::Cursor::new(bytes)) else {
+        return false;
+    };
+    ole.open_stream("WordDocument")
+        .ok()
+        .and_then(|fib| Some(u16::from_le_bytes([*fib.get(10)?, *fib.get(11)?])))
+        .is_some_and(|flags| flags & F_ENCRYPTED != 0)
 }

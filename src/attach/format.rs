@@ -158,8 +158,13 @@ pub fn detect(bytes: &[u8], name: Option<&str>, content_type: Option<&str>) -> O
         let named = by_name.or(by_type).filter(|f| is_zipped(*f));
         return Some(zip_format(bytes).or(named).unwrap_or(Format::Zip));
     }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        // an OLE compound file: Word, Excel or WPS's binaries
+    if bytes.starts_with(OLE_MAGIC) {
+        // an OLE compound file: Word, Excel or WPS's binaries, or an
+        // Office file saved with a password to open
+        if is_locked_ooxml(bytes) {
+            let named = by_name.or(by_type).filter(|f| is_zipped(*f));
+            return Some(named.unwrap_or(Format::Docx));
+        }
         return Some(ole_format(bytes, by_name.or(by_type)));
     }
     if bytes.starts_with(b"{\\rtf") {
@@ -178,6 +183,24 @@ pub fn detect(bytes: &[u8], name: Option<&str>, content_type: Option<&str>) -> O
         Some(f @ (Format::Txt | Format::Csv)) => Some(f),
         _ => None,
     }
+}
+
+/// The first bytes of an OLE compound file.
+pub(crate) const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Whether an OLE file is an Office Open XML file saved with a password
+/// to open (ECMA-376's encryption: the zip, encrypted, in a stream
+/// `EncryptedPackage`, its key's parameters in `EncryptionInfo`).
+pub(crate) fn is_locked_ooxml(bytes: &[u8]) -> bool {
+    bytes.starts_with(OLE_MAGIC) && find(bytes, &ole_entry("EncryptedPackage"))
+}
+
+/// An OLE directory entry's name as it is written: UTF-16, then a NUL.
+fn ole_entry(name: &str) -> Vec<u8> {
+    name.encode_utf16()
+        .chain([0])
+        .flat_map(u16::to_le_bytes)
+        .collect()
 }
 
 /// A format whose files are zip containers.
@@ -233,13 +256,7 @@ fn read_small<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, name: &str) -> O
 /// Excel's and ET's `Workbook`/`Book`), WPS and ET told apart from Word and
 /// Excel by the name or type given.
 fn ole_format(bytes: &[u8], given: Option<Format>) -> Format {
-    // a directory entry's name: UTF-16, then a NUL
-    let entry = |s: &str| {
-        s.encode_utf16()
-            .chain([0])
-            .flat_map(u16::to_le_bytes)
-            .collect::<Vec<u8>>()
-    };
+    let entry = ole_entry;
     let sheet = !find(bytes, &entry("WordDocument"))
         && (find(bytes, &entry("Workbook")) || find(bytes, &entry("Book")));
     match (sheet, given) {

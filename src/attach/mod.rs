@@ -14,9 +14,10 @@
 //! Readers, one module per family: [`pdf`] (the text layer, lines and
 //! table cells from the runs' boxes), [`doc`] (DOC and WPS, Word's binary),
 //! [`ofd`] (OFD, GB/T 33190), [`rtf`], [`ooxml`] (DOCX, ODT: zipped XML),
-//! [`sheet`] (XLSX, XLS, ET, ODS, CSV), [`archive`] (ZIP: member names and
-//! the text of members that are documents), [`plain`] (TXT in any Chinese
-//! encoding).
+//! [`sheet`] (XLSX, XLS, ET, ODS, CSV), [`archive`] (ZIP, RAR, 7Z: member
+//! names and the text of members that are documents), [`plain`] (TXT in
+//! any Chinese encoding). A file over [`MAX_TEXT_BYTES`] is not read; an
+//! encrypted one is named so (`encrypted`).
 
 pub mod archive;
 pub mod doc;
@@ -66,9 +67,6 @@ pub enum ReadError {
     /// The file is encrypted or protected by a password.
     #[error("encrypted: its text cannot be read without the password")]
     Encrypted,
-    /// No reader for the format yet.
-    #[error("the text of {0} files is not read yet")]
-    Unsupported(&'static str),
     /// The budget ran out.
     #[error("the text ran out of its time budget ({0} s)")]
     Timeout(u64),
@@ -121,6 +119,12 @@ pub struct FileInfo<'a> {
     pub content_type: Option<&'a str>,
 }
 
+/// The largest file whose text is read. Readers hold a file whole (a PDF
+/// reader twice over) with what they make of it; a crawl reads several
+/// files at once. A larger file is stored whole all the same, its record
+/// without text and with the warning [`too_large`] gives.
+pub const MAX_TEXT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The record of a file in `format`, its text read within `time`.
 ///
 /// The reader runs on a thread of its own: past `time` the record is made
@@ -134,13 +138,28 @@ pub fn extract(
     info: FileInfo<'_>,
     time: Duration,
 ) -> AttachmentRecord {
+    extract_owned(bytes.to_vec(), format, info, time)
+}
+
+/// [`extract`] of bytes the reader's thread may keep (no copy of them is
+/// made).
+#[must_use]
+pub fn extract_owned(
+    bytes: Vec<u8>,
+    format: Format,
+    info: FileInfo<'_>,
+    time: Duration,
+) -> AttachmentRecord {
+    let (len, hash) = (bytes.len() as u64, blake3::hash(&bytes));
+    if len > MAX_TEXT_BYTES {
+        return too_large(format, info, len, hash);
+    }
     let budget = Budget::new(time);
-    let shared: std::sync::Arc<[u8]> = std::sync::Arc::from(bytes);
     let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("attachment text".to_owned())
         .spawn(move || {
-            let _ = tx.send(read(&shared, format, &budget));
+            let _ = tx.send(read(bytes, format, &budget));
         });
     let read = match spawned {
         // a grace second past the budget for the reader's own check
@@ -155,6 +174,39 @@ pub fn extract(
         },
         Err(e) => Err(ReadError::Corrupt(format!("no thread to read it: {e}"))),
     };
+    record(format, info, (len, hash), read)
+}
+
+/// The record of a file over [`MAX_TEXT_BYTES`]: stored, its text not read.
+#[must_use]
+pub fn too_large(
+    format: Format,
+    info: FileInfo<'_>,
+    len: u64,
+    hash: blake3::Hash,
+) -> AttachmentRecord {
+    let reason = format!(
+        "text not read: the file is over {} MiB",
+        MAX_TEXT_BYTES >> 20
+    );
+    record(
+        format,
+        info,
+        (len, hash),
+        Ok(Read {
+            warnings: vec![reason],
+            ..Read::default()
+        }),
+    )
+}
+
+/// A file's record from what its reader gave.
+fn record(
+    format: Format,
+    info: FileInfo<'_>,
+    (len, hash): (u64, blake3::Hash),
+    read: Result<Read, ReadError>,
+) -> AttachmentRecord {
     let (read, error) = match read {
         Ok(read) => (read, None),
         Err(e) => (Read::default(), Some(e.to_string())),
@@ -178,8 +230,8 @@ pub fn extract(
         name: info.name.map(str::to_owned),
         content_type: info.content_type.map(str::to_owned),
         format: format.name().to_owned(),
-        bytes: bytes.len() as u64,
-        hash: blake3::hash(bytes).to_hex().to_string(),
+        bytes: len,
+        hash: hash.to_hex().to_string(),
         linked_from: Vec::new(),
         title,
         published: read.published,
@@ -190,17 +242,22 @@ pub fn extract(
 }
 
 /// The format's reader.
-fn read(bytes: &[u8], format: Format, budget: &Budget) -> Result<Read, ReadError> {
+fn read(bytes: Vec<u8>, format: Format, budget: &Budget) -> Result<Read, ReadError> {
+    if format != Format::Pdf && format::is_locked_ooxml(&bytes) {
+        return Err(ReadError::Encrypted);
+    }
     match format {
-        Format::Docx | Format::Odt => ooxml::read(bytes, format, budget),
-        Format::Xlsx | Format::Xls | Format::Et | Format::Ods => sheet::read(bytes, budget),
-        Format::Csv => sheet::read_csv(bytes, budget),
-        Format::Txt => Ok(plain::read(bytes)),
-        Format::Zip => archive::read_zip(bytes, budget),
+        // the PDF reader keeps the bytes it is given
         Format::Pdf => pdf::read(bytes, budget),
-        Format::Doc | Format::Wps => doc::read(bytes),
-        Format::Ofd => ofd::read(bytes, budget),
-        Format::Rtf => rtf::read(bytes, budget),
-        other => Err(ReadError::Unsupported(other.name())),
+        Format::Docx | Format::Odt => ooxml::read(&bytes, format, budget),
+        Format::Xlsx | Format::Xls | Format::Et | Format::Ods => sheet::read(&bytes, budget),
+        Format::Csv => sheet::read_csv(&bytes, budget),
+        Format::Txt => Ok(plain::read(&bytes)),
+        Format::Zip => archive::read_zip(&bytes, budget),
+        Format::Rar => archive::read_rar(&bytes, budget),
+        Format::SevenZ => archive::read_7z(&bytes, budget),
+        Format::Doc | Format::Wps => doc::read(&bytes),
+        Format::Ofd => ofd::read(&bytes, budget),
+        Format::Rtf => rtf::read(&bytes, budget),
     }
 }

@@ -16,8 +16,13 @@ use pdf_oxide::layout::TextSpan;
 /// # Errors
 /// [`ReadError::Encrypted`] for a PDF that needs a password,
 /// [`ReadError::Corrupt`] for one that does not parse.
-pub fn read(bytes: &[u8], budget: &Budget) -> Result<Read, ReadError> {
-    let doc = pdf_oxide::PdfDocument::from_bytes(bytes.to_vec()).map_err(|e| classify(&e))?;
+pub fn read(bytes: Vec<u8>, budget: &Budget) -> Result<Read, ReadError> {
+    let doc = pdf_oxide::PdfDocument::from_bytes(bytes).map_err(|e| classify(&e))?;
+    // most locked PDFs lock only printing and copying: their user password
+    // is empty, and they open and read as any other
+    if doc.is_encrypted() && !doc.authenticate(b"").map_err(|e| classify(&e))? {
+        return Err(ReadError::Encrypted);
+    }
     let pages = doc.page_count().map_err(|e| classify(&e))?;
     let (title, published) = info(&doc);
     let mut read = Read {

@@ -33,8 +33,15 @@ pub struct Response {
     /// The conditional header lines the request carried
     /// (`If-None-Match: …\r\nIf-Modified-Since: …\r\n`), when it carried any.
     pub conditional: Option<String>,
-    /// The body, decompressed, at most the cap.
+    /// The body, decompressed, at most the cap; empty when it was
+    /// spooled.
     pub body: Vec<u8>,
+    /// A file's body, written to disk as it came (SPEC §11), when the
+    /// client spools files ([`Client::spooling_files_in`]) and the
+    /// response is a file with a 2xx status.
+    pub spool: Option<crate::store::Spool>,
+    /// Bytes of the body read, in memory or spooled.
+    pub received: u64,
     /// Whether the body was cut at the cap.
     pub truncated: bool,
     /// Whether the response is a file (SPEC §11: a document type by its
@@ -69,6 +76,8 @@ pub struct Client {
     /// The cap of a file's body (`max_attachment_bytes` when attachments
     /// are archived).
     max_file: u64,
+    /// Where files' bodies are spooled, when they are.
+    spool: Option<std::path::PathBuf>,
 }
 
 impl Client {
@@ -97,7 +106,17 @@ impl Client {
             } else {
                 settings.max_body_bytes
             },
+            spool: None,
         })
+    }
+
+    /// Write the bodies of files (2xx responses that are files) to
+    /// unnamed files in `dir` as they arrive, instead of memory: a crawl
+    /// that archives a 200 MB attachment holds a buffer of it at a time.
+    #[must_use]
+    pub fn spooling_files_in(mut self, dir: std::path::PathBuf) -> Self {
+        self.spool = Some(dir);
+        self
     }
 
     /// GET `url`, conditionally when validators from an earlier fetch are given.
@@ -190,19 +209,42 @@ impl Client {
                 .and_then(crate::attach::Format::from_extension)
                 .is_some();
         let cap = if file { self.max_file } else { self.max_body };
-        let mut body = Vec::new();
+        let spool_dir = self
+            .spool
+            .as_deref()
+            .filter(|_| file && (200..300).contains(&status));
+        let mut sink = match spool_dir {
+            Some(dir) => Sink::Spool(Box::new(
+                crate::store::SpoolWriter::create_in(dir)
+                    .map_err(|e| FetchError::Transient(format!("no file to download to: {e}")))?,
+            )),
+            None => Sink::Memory(Vec::new()),
+        };
+        let mut received = 0u64;
         let mut truncated = false;
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            let room = usize::try_from(cap)
-                .unwrap_or(usize::MAX)
-                .saturating_sub(body.len());
+            let room = usize::try_from(cap.saturating_sub(received)).unwrap_or(usize::MAX);
+            let take = &chunk[..chunk.len().min(room)];
+            sink.write(take)
+                .map_err(|e| FetchError::Transient(format!("writing the download: {e}")))?;
+            received += take.len() as u64;
             if chunk.len() > room {
-                body.extend_from_slice(&chunk[..room]);
                 truncated = true;
                 break;
             }
-            body.extend_from_slice(&chunk);
         }
+        let (body, spool) = match sink {
+            Sink::Memory(body) => (body, None),
+            // a file cut at the cap is not stored: its bytes go at once
+            Sink::Spool(_) if truncated => (Vec::new(), None),
+            Sink::Spool(w) => (
+                Vec::new(),
+                Some(
+                    w.finish()
+                        .map_err(|e| FetchError::Transient(format!("writing the download: {e}")))?,
+                ),
+            ),
+        };
         Ok(Response {
             status,
             content_type,
@@ -213,11 +255,33 @@ impl Client {
             head,
             conditional: Some(conditional).filter(|c| !c.is_empty()),
             body,
+            spool,
+            received,
             truncated,
             file,
             filename,
             elapsed: started.elapsed(),
         })
+    }
+}
+
+/// Where a body goes as it is read.
+enum Sink {
+    Memory(Vec<u8>),
+    // the writes are to the page cache, as quick as the memory copies they
+    // replace: no need to leave the runtime's thread for them
+    Spool(Box<crate::store::SpoolWriter>),
+}
+
+impl Sink {
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::Memory(body) => {
+                body.extend_from_slice(chunk);
+                Ok(())
+            }
+            Self::Spool(w) => w.write(chunk),
+        }
     }
 }
 

@@ -87,7 +87,7 @@ pub(super) struct FetchTask {
     /// The file formats archived (none when `attachments = false`).
     pub(super) formats: Arc<Vec<crate::attach::Format>>,
     /// Permits to read a file's text (see `Engine::files`).
-    pub(super) files: Arc<tokio::sync::Semaphore>,
+    pub(super) files: Arc<FileReaders>,
 }
 
 impl FetchTask {
@@ -119,8 +119,8 @@ impl FetchTask {
                 let url = item.url.clone();
                 let task = self.clone_handles();
                 // held while the file's text is read
-                let _permit = if response.file {
-                    Arc::clone(&self.files).acquire_owned().await.ok()
+                let _permits = if response.file {
+                    Some(self.files.acquire(response.received).await)
                 } else {
                     None
                 };
@@ -300,24 +300,106 @@ impl Analyser {
                     .into_owned()
             });
         let content_type = response.content_type.as_deref();
-        let format = attach::detect(&response.body, name.as_deref(), content_type)?;
-        if !self.formats.contains(&format) {
-            return Some(Ok(Analysed::Unarchived));
-        }
         let info = attach::FileInfo {
             url: Some(url.as_str()),
             name: name.as_deref(),
             content_type,
         };
-        let record = attach::extract(&response.body, format, info, attach::DEFAULT_TIME_BUDGET);
         let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
+        let Some(spool) = &response.spool else {
+            let format = attach::detect(&response.body, name.as_deref(), content_type)?;
+            if !self.formats.contains(&format) {
+                return Some(Ok(Analysed::Unarchived));
+            }
+            let record = attach::extract(&response.body, format, info, attach::DEFAULT_TIME_BUDGET);
+            return Some((|| {
+                let dicts = self.store.site_dicts(fetch.site)?;
+                let prepared = PreparedPage::attachment(&fetch, record, dicts)?;
+                Ok(Analysed::Attachment(Box::new(prepared)))
+            })());
+        };
+        // a file spooled to disk: read whole only to read its text
+        let read = |bytes: std::io::Result<Vec<u8>>| {
+            bytes.map_err(|e| crate::error::Error::Io {
+                what: "reading a downloaded file".to_owned(),
+                source: e,
+            })
+        };
+        let bytes = if spool.len() <= attach::MAX_TEXT_BYTES {
+            read(spool.read_all())
+        } else {
+            read(spool.head(SNIFF_BYTES))
+        };
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(e) => return Some(Err(e)),
+        };
+        let format = attach::detect(&bytes, name.as_deref(), content_type)?;
+        if !self.formats.contains(&format) {
+            return Some(Ok(Analysed::Unarchived));
+        }
+        let record = if spool.len() <= attach::MAX_TEXT_BYTES {
+            attach::extract_owned(bytes, format, info, attach::DEFAULT_TIME_BUDGET)
+        } else {
+            attach::too_large(format, info, spool.len(), spool.hash())
+        };
         Some((|| {
             let dicts = self.store.site_dicts(fetch.site)?;
-            let prepared = PreparedPage::attachment(&fetch, record, dicts)?;
+            let prepared = PreparedPage::spooled_attachment(&fetch, spool, record, dicts)?;
             Ok(Analysed::Attachment(Box::new(prepared)))
         })())
     }
 }
+
+/// Who may read a file's text now: one file per core, and files of at
+/// most [`crate::attach::MAX_TEXT_BYTES`] in all. A PDF's reader holds the
+/// file (twice) and its objects; a crawl fetching dozens of files at once,
+/// or two large ones, would hold them all.
+#[derive(Debug)]
+pub(super) struct FileReaders {
+    cores: Arc<tokio::sync::Semaphore>,
+    /// Permits of a MiB each.
+    mebibytes: Arc<tokio::sync::Semaphore>,
+}
+
+/// A file's leave to be read: given back when dropped.
+pub(super) struct FilePermits {
+    _core: Option<tokio::sync::OwnedSemaphorePermit>,
+    _mebibytes: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl FileReaders {
+    pub(super) fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self {
+            cores: Arc::new(tokio::sync::Semaphore::new(cores)),
+            mebibytes: Arc::new(tokio::sync::Semaphore::new(
+                Self::mebibytes(u64::MAX) as usize
+            )),
+        }
+    }
+
+    /// The MiB permits a file of `size` bytes takes (a larger file is not
+    /// read whole, and takes them all).
+    fn mebibytes(size: u64) -> u32 {
+        let cap = crate::attach::MAX_TEXT_BYTES >> 20;
+        u32::try_from(size.div_ceil(1 << 20).clamp(1, cap)).unwrap_or(u32::MAX)
+    }
+
+    /// Wait for leave to read a file of `size` bytes.
+    async fn acquire(&self, size: u64) -> FilePermits {
+        FilePermits {
+            _core: Arc::clone(&self.cores).acquire_owned().await.ok(),
+            _mebibytes: Arc::clone(&self.mebibytes)
+                .acquire_many_owned(Self::mebibytes(size))
+                .await
+                .ok(),
+        }
+    }
+}
+
+/// Bytes of a file too large to read whose format is told from its start.
+const SNIFF_BYTES: usize = 64 * 1024;
 
 /// A response as the store records it.
 pub(super) fn fetch_of<'a>(

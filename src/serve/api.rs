@@ -375,7 +375,7 @@ async fn changes(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> An
                 .map(|(cursor, c)| {
                     json!({
                         "cursor": cursor.to_string(),
-                        "kind": c.kind,
+                        "kind": c.kind_name(),
                         "url": c.url,
                         "site": c.site,
                         "version": c.version,

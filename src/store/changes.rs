@@ -37,6 +37,10 @@ pub struct Change {
     /// The version's key in tree `versions`, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_id: Option<u64>,
+    /// Whether the version is a file's (SPEC §11): the feed says
+    /// `kind: "attachment"` for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attachment: bool,
 }
 
 impl Change {
@@ -52,6 +56,19 @@ impl Change {
             fetched_at: event.fetched_at.clone(),
             title: event.title.clone(),
             version_id: event.version_id,
+            attachment: false,
+        }
+    }
+
+    /// What the feed calls it (SPEC §9, §11): `version`, `attachment` (a
+    /// file's version) or `gone`.
+    #[must_use]
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            EventKind::Version if self.attachment => "attachment",
+            EventKind::Version => "version",
+            EventKind::Gone => "gone",
+            EventKind::Alias => "alias",
         }
     }
 }

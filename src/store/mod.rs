@@ -76,12 +76,14 @@ mod packs;
 mod round;
 pub mod schedule;
 mod slots;
+mod spool;
 mod stats;
 mod trees;
 mod upgrade;
 mod values;
 mod write;
 
+pub use spool::{Spool, SpoolWriter};
 pub use write::{Batch, KeptResponse, PreparedPage};
 
 pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, VersionsSlice};
@@ -444,6 +446,28 @@ impl Store {
             .flatten()
             .map(VersionCursor);
         Ok((out, next))
+    }
+
+    /// A new file to spool a download to (see [`SpoolWriter`]): unnamed,
+    /// beside the packs it will be copied into.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be made.
+    pub fn spool(&self) -> Result<SpoolWriter> {
+        self.spool_dir()
+            .and_then(|dir| SpoolWriter::create_in(&dir))
+            .map_err(|e| Error::io(&self.path, "making a file to download to", e))
+    }
+
+    /// Where [`Store::spool`] makes its files, for a writer that has no
+    /// store at hand (the crawl's HTTP client).
+    ///
+    /// # Errors
+    /// When the directory is gone.
+    pub fn spool_dir(&self) -> std::io::Result<PathBuf> {
+        let dir = self.packs.dir().to_owned();
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
     }
 
     /// The raw bytes of a version, decompressed.

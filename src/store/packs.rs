@@ -16,7 +16,8 @@
 //! that aborts or retries leaves frames nothing points to (a few bytes,
 //! never read). A pack grows to [`PACK_BYTES`], then the next is begun.
 
-use super::frames::{FRAME_HEAD, Payload, frame, read_frame};
+use super::frames::{FRAME_HEAD, Payload, frame, frame_head, read_frame};
+use super::spool::Packed;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -143,6 +144,44 @@ impl Packs {
             offset: at,
             len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
         })
+    }
+
+    /// Append a spooled file's compressed bytes (see `spool`), copied a
+    /// buffer at a time; durable after the next [`Packs::sync`].
+    pub(super) fn append_packed(&self, packed: &Packed) -> io::Result<Pointer> {
+        let head = frame_head(packed.len, packed.check)?;
+        let size = FRAME_HEAD + packed.len;
+        let mut w = self.writer();
+        if w.end + size > PACK_BYTES && w.end > MAGIC.len() as u64 {
+            w.file.sync_data()?;
+            *w = Writer::open(&self.dir, w.pack + 1)?;
+        }
+        let at = w.end;
+        w.file.write_all_at(&head, at)?;
+        let mut buffer = vec![0; 256 * 1024];
+        let mut copied = 0;
+        while copied < packed.len {
+            let want = usize::try_from(packed.len - copied)
+                .unwrap_or(usize::MAX)
+                .min(buffer.len());
+            packed.file.read_exact_at(&mut buffer[..want], copied)?;
+            w.file
+                .write_all_at(&buffer[..want], at + FRAME_HEAD + copied)?;
+            copied += want as u64;
+        }
+        w.end += size;
+        w.unsynced = true;
+        Ok(Pointer {
+            pack: w.pack,
+            offset: at,
+            len: u32::try_from(packed.len).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// The directory of the packs: where spooled files go too, on the
+    /// same file system.
+    pub(super) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Make every value appended so far durable.

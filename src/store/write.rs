@@ -8,10 +8,7 @@
 use super::changes::Change;
 use super::schedule::Visit;
 use super::values::{Event, EventKind, FetchLogEntry, LastFetch, PageState, PageStatus};
-use super::{
-    DictKind, Fetch, PutOutcome, SiteDicts, Store, ZSTD_LEVEL, content_hash, keys, store_error,
-    timestamp, trees,
-};
+use super::{DictKind, Fetch, PutOutcome, Store, ZSTD_LEVEL, keys, store_error, timestamp, trees};
 use crate::error::{Error, Result};
 use crate::record::Record;
 use serde::Serialize;
@@ -22,9 +19,11 @@ use std::path::Path;
 mod alias;
 mod gone;
 mod kept;
+mod prepared;
 use alias::{first_with_content, index_content, put_alias};
 pub use kept::KeptResponse;
 use kept::{put_kept, put_raw};
+pub use prepared::PreparedPage;
 
 /// Fetch-log entries queued before a write flushes the store itself: a
 /// crawler flushes after each batch, a long `ingest` every few hundred
@@ -130,6 +129,10 @@ impl Store {
             let (Some(site), PutOutcome::NewVersion(_)) = (&p.site, o) else {
                 continue;
             };
+            // a site's dictionaries are for its pages, not its files
+            if p.is_attachment() {
+                continue;
+            }
             if p.dicts.raw.is_none() {
                 samples.push((DictKind::Raw, site.clone(), p.compressed.clone()));
             }
@@ -193,158 +196,6 @@ impl Store {
             self.flush()?;
         }
         Ok(())
-    }
-}
-
-/// A fetched page and its record, ready to be written: hashed, its raw bytes
-/// compressed, everything owned, so that it can cross threads. This is the
-/// CPU-heavy half of [`Store::put`].
-#[derive(Debug, Clone)]
-pub struct PreparedPage {
-    url: String,
-    site: Option<String>,
-    at: String,
-    status: u16,
-    content_type: Option<String>,
-    duration_ms: u64,
-    etag: Option<String>,
-    last_modified: Option<String>,
-    bytes: u64,
-    record: Record,
-    content: String,
-    raw_hash: blake3::Hash,
-    compressed: Vec<u8>,
-    /// The response's head: its hash, and its bytes compressed.
-    head: Option<(blake3::Hash, Vec<u8>)>,
-    /// The site's dictionaries when the page was prepared: the raw bytes
-    /// were compressed with the first, the record will be with the second.
-    dicts: SiteDicts,
-    conditional: Option<String>,
-    /// For a file (SPEC §11), its attachment record.
-    attachment: Option<crate::record::AttachmentRecord>,
-}
-
-impl PreparedPage {
-    /// Hash and compress a fetched page and its record.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when compression fails.
-    pub fn new(fetch: &Fetch<'_>, record: Record) -> Result<Self> {
-        Self::with_dicts(fetch, record, SiteDicts::default())
-    }
-
-    /// A version value: the record's JSON compressed with the site's record
-    /// dictionary when it had one.
-    fn compress_record(&self, json: &[u8]) -> TxResult<Vec<u8>> {
-        match self.dicts.record.as_deref() {
-            Some(d) => d
-                .compress(json)
-                .map_err(|e| ConflictableTransactionError::Abort(Abort::Value(e.to_string()))),
-            None => compress_tx(json),
-        }
-    }
-
-    /// Bytes of the compressed raw page.
-    #[must_use]
-    pub fn compressed_len(&self) -> usize {
-        self.compressed.len()
-    }
-
-    /// [`PreparedPage::new`], with the site's dictionaries
-    /// ([`Store::site_dicts`]): the raw bytes compressed with the first,
-    /// the record to be with the second.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when compression fails.
-    pub fn with_dicts(fetch: &Fetch<'_>, record: Record, dicts: SiteDicts) -> Result<Self> {
-        let compressed = match dicts.raw.as_deref() {
-            Some(d) => d.compress(fetch.bytes),
-            None => compress(fetch.bytes),
-        }
-        .map_err(|e| Error::Io {
-            what: "compressing a page".to_owned(),
-            source: e,
-        })?;
-        Ok(Self {
-            url: fetch.url.to_owned(),
-            site: fetch.site.map(str::to_owned),
-            at: timestamp(fetch.fetched_at),
-            status: fetch.status,
-            content_type: fetch.content_type.map(str::to_owned),
-            duration_ms: fetch.duration_ms,
-            etag: fetch.etag.map(str::to_owned),
-            last_modified: fetch.last_modified.map(str::to_owned),
-            bytes: fetch.bytes.len() as u64,
-            content: content_hash(&record),
-            raw_hash: blake3::hash(fetch.bytes),
-            compressed,
-            dicts,
-            conditional: fetch.conditional.map(str::to_owned),
-            attachment: None,
-            head: fetch
-                .head
-                .map(|h| compress(h.as_bytes()).map(|c| (blake3::hash(h.as_bytes()), c)))
-                .transpose()
-                .map_err(|e| Error::Io {
-                    what: "compressing a response head".to_owned(),
-                    source: e,
-                })?,
-            record,
-        })
-    }
-
-    /// A fetched file (SPEC §11) and its attachment record: its version
-    /// keeps the record, and a page's record made of it (title, date,
-    /// text; format, name, size and hash in `meta`), which decides, as a
-    /// page's does, whether it is a new version.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when compression fails.
-    pub fn attachment(
-        fetch: &Fetch<'_>,
-        attachment: crate::record::AttachmentRecord,
-        dicts: SiteDicts,
-    ) -> Result<Self> {
-        let record = attachment.as_record(fetch.url);
-        let mut page = Self::with_dicts(fetch, record, dicts)?;
-        page.attachment = Some(attachment);
-        Ok(page)
-    }
-
-    /// Whether it is a file a page links, not a page.
-    #[must_use]
-    pub fn is_attachment(&self) -> bool {
-        self.attachment.is_some()
-    }
-
-    /// Name the pages that link the file (its record's `linked_from`),
-    /// and the name a page's link gives it, which wins over the one its
-    /// response gave.
-    pub fn linked_from(&mut self, pages: Vec<String>, name: Option<String>) {
-        if let Some(a) = &mut self.attachment {
-            a.linked_from = pages;
-            if name.is_some() {
-                a.name = name;
-            }
-        }
-    }
-
-    /// The page's URL.
-    #[must_use]
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The page's record.
-    #[must_use]
-    pub fn record(&self) -> &Record {
-        &self.record
-    }
-
-    /// The record's content hash.
-    #[must_use]
-    pub fn content(&self) -> &str {
-        &self.content
     }
 }
 
@@ -570,13 +421,17 @@ fn put_version(p: &PreparedPage, t: &TxTrees<'_>, page: &mut PageState) -> TxRes
         evidence: None,
     };
     put_json(t.history, &keys::event_key(&prefix, page.events), &event)?;
-    put_change(t.changes, &Change::of(page, &event))?;
+    let change = Change {
+        attachment: p.is_attachment(),
+        ..Change::of(page, &event)
+    };
+    put_change(t.changes, &change)?;
     if let Some((hash, compressed)) = &p.head
         && t.heads.get(hash.as_bytes())?.is_none()
     {
         t.heads.insert(hash.as_bytes(), compressed.as_slice())?;
     }
-    put_raw(t, &p.raw_hash, &p.compressed)
+    put_raw(t, &p.raw_hash, p.raw_value())
 }
 
 /// A page's fetch-log entry.

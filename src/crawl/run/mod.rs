@@ -15,7 +15,7 @@ use super::discover;
 use super::politeness::HostPool;
 use super::robots::Robots;
 use super::summary::{CrawlReport, Progress, Reported, SiteSummary, Tally};
-use super::task::{Analysed, Done, FetchTask, GroupFetch, Item, fetch_of};
+use super::task::{Analysed, Done, FetchTask, FileReaders, GroupFetch, Item, fetch_of};
 use crate::config::{Config, SiteRules};
 use crate::error::{Error, Result};
 use crate::store::schedule::{Visit, unix_now};
@@ -119,10 +119,8 @@ pub async fn crawl_with_progress(
 pub struct Engine {
     client: Client,
     hosts: HostPool,
-    /// Files whose text is being read, one per core at most: a PDF's
-    /// reader holds the file and its objects, and a crawl fetching dozens
-    /// of files at once would hold them all.
-    files: Arc<tokio::sync::Semaphore>,
+    /// Who may read a file's text now.
+    files: Arc<FileReaders>,
 }
 
 impl Engine {
@@ -141,9 +139,7 @@ impl Engine {
                 Duration::from_millis(config.crawl.per_host_delay_ms),
                 config.crawl.concurrency,
             ),
-            files: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-            )),
+            files: Arc::new(FileReaders::new()),
         })
     }
 
@@ -329,6 +325,8 @@ struct SiteCrawl<'a> {
     files: HashMap<String, (Option<String>, Vec<String>)>,
     /// Files put in the queue by the pages that link them, once a crawl.
     files_queued: HashSet<UrlHash>,
+    /// The engine's client, spooling files to the store's disk.
+    client: Client,
     /// Documents waiting to be stored together, and fetches that stored no
     /// document, to log with them: such a URL is done when its entry is
     /// stored, like a document.
@@ -397,6 +395,13 @@ impl<'a> SiteCrawl<'a> {
             }),
             files: HashMap::new(),
             files_queued: HashSet::new(),
+            client: match store.spool_dir() {
+                Ok(dir) => shared.engine.client.clone().spooling_files_in(dir),
+                Err(e) => {
+                    tracing::warn!(error = %e, "files will be downloaded to memory: the store has no directory to spool them to");
+                    shared.engine.client.clone()
+                }
+            },
             batch: Batch::default(),
             committing: None,
             rules: Arc::new(site.clone()),
@@ -529,7 +534,7 @@ impl<'a> SiteCrawl<'a> {
         stop: &tokio::sync::watch::Receiver<bool>,
     ) -> FetchTask {
         FetchTask {
-            client: self.shared.engine.client.clone(),
+            client: self.client.clone(),
             slot,
             host,
             store: self.store.clone(),

@@ -57,7 +57,7 @@ impl SiteCrawl<'_> {
                 if known {
                     self.summary.revisited += 1;
                 }
-                tracing::debug!(%url, status = response.status, bytes = response.body.len(), "fetched");
+                tracing::debug!(%url, status = response.status, bytes = response.received, "fetched");
                 let fetch = fetch_of(url, &self.site.name, at, response);
                 self.handle_response(&item, known, response, &fetch, &mut analysed)?
             }
@@ -119,7 +119,10 @@ impl SiteCrawl<'_> {
                 // named, counted, and tried again by the next crawl
                 tracing::warn!(url = %item.url, cap = self.config.crawl.max_attachment_bytes, "an attachment over max_attachment_bytes: not stored");
                 self.summary.attachments_skipped += 1;
-                self.log(fetch, "too_large");
+                // its bytes went with its spool: the log says how many came
+                let mut entry = FetchLogEntry::new(fetch, "too_large");
+                entry.bytes = response.received;
+                self.batch.add_log(entry);
             }
             200..=299 if response.truncated => {
                 self.summary.errors += 1;

@@ -7,6 +7,7 @@
 
 use super::{Batch, FetchLogEntry, TxResult, TxTrees, compress, pack_error};
 use crate::error::{Error, Result};
+use crate::store::spool::Packed;
 use crate::store::{Fetch, keys};
 
 /// A response to keep with its fetch-log entry: its raw bytes and head,
@@ -63,23 +64,45 @@ pub(super) fn put_kept(k: &KeptResponse, t: &TxTrees<'_>) -> TxResult<()> {
     Ok(())
 }
 
+/// Raw bytes as the packs will hold them: a zstd frame in memory, or a
+/// spooled file's, on disk (`spool`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RawValue<'a> {
+    Memory(&'a [u8]),
+    Spooled(&'a Packed),
+}
+
+impl<'a> From<&'a Vec<u8>> for RawValue<'a> {
+    fn from(bytes: &'a Vec<u8>) -> Self {
+        Self::Memory(bytes)
+    }
+}
+
 /// Raw bytes into the packs under a new id, with their `raw_ids` entry,
 /// unless bytes with that hash are stored already.
-pub(super) fn put_raw(t: &TxTrees<'_>, hash: &blake3::Hash, compressed: &[u8]) -> TxResult<()> {
-    put_raw_in(t.raw, t.raw_ids, t.packs, hash, compressed)
+pub(super) fn put_raw<'a>(
+    t: &TxTrees<'_>,
+    hash: &blake3::Hash,
+    value: impl Into<RawValue<'a>>,
+) -> TxResult<()> {
+    put_raw_in(t.raw, t.raw_ids, t.packs, hash, value)
 }
 
 /// [`put_raw`] on the trees themselves.
-pub(super) fn put_raw_in(
+pub(super) fn put_raw_in<'a>(
     raw: &sled::transaction::TransactionalTree,
     raw_ids: &sled::transaction::TransactionalTree,
     packs: &crate::store::packs::Packs,
     hash: &blake3::Hash,
-    compressed: &[u8],
+    value: impl Into<RawValue<'a>>,
 ) -> TxResult<()> {
     if raw_ids.get(hash.as_bytes())?.is_none() {
         let id = keys::id_key(raw.generate_id()?);
-        let at = packs.append(compressed).map_err(pack_error)?;
+        let at = match value.into() {
+            RawValue::Memory(frame) => packs.append(frame),
+            RawValue::Spooled(packed) => packs.append_packed(packed),
+        }
+        .map_err(pack_error)?;
         raw.insert(&id, &at.encode())?;
         raw_ids.insert(hash.as_bytes(), &id)?;
     }
