@@ -523,6 +523,26 @@ fn a_file_too_large_to_read_is_stored_whole_with_the_reason() {
     );
     let raw = store.raw(&version).unwrap().unwrap();
     assert!(raw == *big, "the bytes as served");
+    drop(store);
+    // and as the service gives them, decompressed as they go out, under
+    // the file's own name
+    let service = common::service::Service::start(
+        Path::new(&config),
+        &tmp.path().join("store"),
+        "127.0.0.1:0",
+    );
+    let url =
+        url::form_urlencoded::byte_serialize(format!("http://{addr}/files/scan.pdf").as_bytes())
+            .collect::<String>();
+    let (status, body, headers) = service.get_bytes(&format!("/api/v1/raw?url={url}"));
+    assert_eq!(status, 200);
+    assert!(body == *big, "the download is the file");
+    let disposition = &headers["content-disposition"];
+    assert!(
+        disposition.contains("filename=\"v1.pdf\"") && disposition.contains("filename*=UTF-8''"),
+        "{disposition}"
+    );
+    service.stop();
     // the download's files went with it: the packs directory holds packs
     for entry in std::fs::read_dir(tmp.path().join("store/packs")).unwrap() {
         let name = entry.unwrap().file_name();

@@ -288,27 +288,62 @@ async fn record(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Ans
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
+/// Bytes of a raw download read at a time.
+const RAW_CHUNK: usize = 256 * 1024;
+
 async fn raw(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Answer<Response> {
     let params = Params::parse(q.as_deref());
     let (url, n) = (params.url()?, params.version("version")?);
-    let (version, bytes) = read(&shared, move |store| {
+    let (version, mut reader) = read(&shared, move |store| {
         let version = version_of(store, &url, n)?;
-        let bytes = store.raw(&version)?.ok_or_else(|| {
+        let reader = store.raw_reader(&version)?.ok_or_else(|| {
             ApiError::not_found(format!(
                 "the raw bytes of {url} v{} are not stored",
                 version.version
             ))
         })?;
-        Ok((version, bytes))
+        Ok((version, reader))
     })
     .await?;
+    // read a buffer at a time on a blocking thread: a file of hundreds of
+    // MB goes out as it is decompressed, never whole in memory
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let mut chunk = vec![0; RAW_CHUNK];
+            match std::io::Read::read(&mut reader, &mut chunk) {
+                Ok(0) => return,
+                Ok(n) => {
+                    chunk.truncate(n);
+                    if tx.blocking_send(Ok(chunk)).is_err() {
+                        return; // the client went away
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let bytes = Body::from_stream(tokio_stream(rx));
     let content_type = version
         .content_type
         .as_deref()
         .and_then(|c| HeaderValue::from_str(c).ok())
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let disposition = format!("attachment; filename=\"v{}.html\"", version.version);
-    let mut response = Response::new(Body::from(bytes));
+    // a file downloads under its own name; a page as its version
+    let disposition = match version.attachment.as_ref().and_then(|a| a.name.as_deref()) {
+        Some(name) => format!(
+            "attachment; filename=\"v{}.{}\"; filename*=UTF-8''{}",
+            version.version,
+            name.rsplit_once('.').map_or("bin", |(_, ext)| ext),
+            percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
+        ),
+        None => format!("attachment; filename=\"v{}.html\"", version.version),
+    };
+    let mut response = Response::new(bytes);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type);
     if let Ok(v) = HeaderValue::from_str(&disposition) {

@@ -482,21 +482,46 @@ impl Store {
         self.raw_by_hash(&version.raw_hash)
     }
 
+    /// The raw bytes of a version as a reader, decompressed as they are
+    /// read: a file of hundreds of MB costs a buffer, not its size. (A
+    /// page's bytes compressed with its site's dictionary are small, and
+    /// read whole.)
+    ///
+    /// # Errors
+    /// As [`Store::raw`]; a damaged value is an error of the reader, once
+    /// its end is read.
+    pub fn raw_reader(&self, version: &Version) -> Result<Option<Box<dyn std::io::Read + Send>>> {
+        if blake3::Hash::from_hex(&version.raw_hash).is_err() {
+            return Err(self.bad_value(trees::VERSIONS, "raw_hash is not a blake3 hash"));
+        }
+        let Some(value) = self.raw_value(&version.raw_hash)? else {
+            return Ok(None);
+        };
+        let whole = |store: &Self| -> Result<Option<Box<dyn std::io::Read + Send>>> {
+            Ok(store
+                .raw(version)?
+                .map(|b| Box::new(std::io::Cursor::new(b)) as Box<dyn std::io::Read + Send>))
+        };
+        let Some(at) = packs::Pointer::decode(&value) else {
+            return whole(self);
+        };
+        let bad = |e: std::io::Error| self.bad_value(trees::RAW, &e.to_string());
+        let frame = self.packs.reader(at).map_err(bad)?;
+        // a zstd frame's header is at most 18 bytes; it names its dictionary
+        if zstd::zstd_safe::get_dict_id_from_frame(&frame.peek(18).map_err(bad)?) != 0 {
+            return whole(self);
+        }
+        let decoder = zstd::stream::read::Decoder::new(frame).map_err(bad)?;
+        Ok(Some(Box::new(decoder)))
+    }
+
     /// Raw bytes by the blake3 hash (hex) they were stored under: a
     /// version's `raw_hash`, or a gone mark's `evidence`.
     ///
     /// # Errors
     /// As [`Store::raw`].
     pub fn raw_by_hash(&self, hash: &str) -> Result<Option<Vec<u8>>> {
-        let Some(hash) = blake3::Hash::from_hex(hash).ok() else {
-            return Ok(None);
-        };
-        let get =
-            |tree: &sled::Tree, key: &[u8]| tree.get(key).map_err(|e| store_error(&self.path, e));
-        let Some(id) = get(&self.raw_ids, hash.as_bytes())? else {
-            return Ok(None);
-        };
-        let Some(compressed) = get(&self.raw, &id)? else {
+        let Some(compressed) = self.raw_value(hash)? else {
             return Ok(None);
         };
         let compressed = self
@@ -505,6 +530,20 @@ impl Store {
         self.decode_frame(&compressed)
             .map(Some)
             .map_err(|e| self.bad_value(trees::RAW, &e))
+    }
+
+    /// The value of tree `raw` for bytes of blake3 hash `hash` (hex): a
+    /// pointer into the packs, or (before schema 11) the frame itself.
+    fn raw_value(&self, hash: &str) -> Result<Option<sled::IVec>> {
+        let Some(hash) = blake3::Hash::from_hex(hash).ok() else {
+            return Ok(None);
+        };
+        let get =
+            |tree: &sled::Tree, key: &[u8]| tree.get(key).map_err(|e| store_error(&self.path, e));
+        let Some(id) = get(&self.raw_ids, hash.as_bytes())? else {
+            return Ok(None);
+        };
+        get(&self.raw, &id)
     }
 
     /// The status line and headers of the response a version was made

@@ -16,7 +16,7 @@
 //! that aborts or retries leaves frames nothing points to (a few bytes,
 //! never read). A pack grows to [`PACK_BYTES`], then the next is begun.
 
-use super::frames::{FRAME_HEAD, Payload, frame, frame_head, read_frame};
+use super::frames::{Check, FRAME_HEAD, Payload, frame, frame_head, read_frame};
 use super::spool::Packed;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -38,9 +38,9 @@ const POINTER_LEN: usize = 18;
 /// Where a value is: its pack, and its frame's offset and payload length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Pointer {
-    pack: u32,
-    offset: u64,
-    len: u32,
+    pub(super) pack: u32,
+    pub(super) offset: u64,
+    pub(super) len: u32,
 }
 
 impl Pointer {
@@ -194,18 +194,46 @@ impl Packs {
         Ok(())
     }
 
+    /// The pack a pointer points into, opened once.
+    fn file(&self, at: Pointer) -> io::Result<Arc<File>> {
+        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(file) = readers.get(&at.pack) {
+            return Ok(file.clone());
+        }
+        let file = Arc::new(File::open(pack_path(&self.dir, at.pack))?);
+        readers.insert(at.pack, file.clone());
+        Ok(file)
+    }
+
+    /// A reader of the value a pointer points to, a buffer at a time (a
+    /// large file's raw bytes); its check is verified as its last bytes
+    /// are read, and a damaged value is an error then.
+    pub(super) fn reader(&self, at: Pointer) -> io::Result<FrameReader> {
+        let file = self.file(at)?;
+        let mut head = [0; 8];
+        file.read_exact_at(&mut head, at.offset)?;
+        if u64::from(u32::from_le_bytes([head[0], head[1], head[2], head[3]])) != at.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "pack {} at byte {}: not the value stored there",
+                    at.pack, at.offset
+                ),
+            ));
+        }
+        let start = at.offset + FRAME_HEAD;
+        Ok(FrameReader {
+            file,
+            at: start,
+            end: start + at.len(),
+            check: Check::new(),
+            expected: [head[4], head[5], head[6], head[7]],
+        })
+    }
+
     /// The value a pointer points to, checked.
     pub(super) fn read(&self, at: Pointer) -> Payload {
-        let file = {
-            let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(file) = readers.get(&at.pack) {
-                file.clone()
-            } else {
-                let file = Arc::new(File::open(pack_path(&self.dir, at.pack))?);
-                readers.insert(at.pack, file.clone());
-                file
-            }
-        };
+        let file = self.file(at)?;
         let payload = read_frame(&file, at.offset, at.offset + FRAME_HEAD + at.len())?;
         if payload.len() as u64 != at.len() {
             return Err(io::Error::new(
@@ -217,6 +245,49 @@ impl Packs {
             ));
         }
         Ok(payload)
+    }
+}
+
+/// A value of a pack, read as it is asked for (see [`Packs::reader`]).
+#[derive(Debug)]
+pub(super) struct FrameReader {
+    file: Arc<File>,
+    at: u64,
+    end: u64,
+    check: Check,
+    expected: [u8; 4],
+}
+
+impl FrameReader {
+    /// Its first `n` bytes, without reading them.
+    pub(super) fn peek(&self, n: usize) -> io::Result<Vec<u8>> {
+        let n = usize::try_from(self.end - self.at).map_or(n, |left| left.min(n));
+        let mut head = vec![0; n];
+        self.file.read_exact_at(&mut head, self.at)?;
+        Ok(head)
+    }
+}
+
+impl io::Read for FrameReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = usize::try_from(self.end - self.at).unwrap_or(usize::MAX);
+        if left == 0 {
+            return Ok(0);
+        }
+        let want = buf.len().min(left);
+        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.check.update(&buf[..n]);
+        self.at += n as u64;
+        if self.at == self.end && self.check.finish() != self.expected {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a value in the packs is damaged (its check does not match)",
+            ));
+        }
+        Ok(n)
     }
 }
 

@@ -538,3 +538,83 @@ fn the_same_document_under_a_second_url_is_an_alias() {
         PutOutcome::NewVersion(1)
     );
 }
+
+/// A file spooled while it downloaded is stored from disk to the packs,
+/// and read back as a stream whose check is verified at its end: a byte
+/// damaged in the pack is an error, never wrong bytes.
+#[test]
+fn a_spooled_file_is_stored_and_streamed_back_checked() {
+    use std::io::Read as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let bytes: Vec<u8> = (0..1_500_000u32)
+        .map(|i| u8::try_from(i.wrapping_mul(2_654_435_761) >> 24).unwrap())
+        .collect();
+    let url = "http://www.example.gov.cn/files/P020240305.pdf";
+    let pointer = {
+        let store = Store::open(&path).unwrap();
+        let mut w = store.spool().unwrap();
+        for chunk in bytes.chunks(10_000) {
+            w.write(chunk).unwrap();
+        }
+        let spool = w.finish().unwrap();
+        let f = Fetch::plain(url, Some("example"), UNIX_EPOCH, 200, &[]);
+        let record = crate::record::AttachmentRecord {
+            schema: crate::record::ATTACHMENT_SCHEMA,
+            kind: "attachment".to_owned(),
+            url: Some(url.to_owned()),
+            name: Some("统计年鉴（扫描件）.pdf".to_owned()),
+            content_type: None,
+            format: "pdf".to_owned(),
+            bytes: bytes.len() as u64,
+            hash: blake3::hash(&bytes).to_hex().to_string(),
+            linked_from: Vec::new(),
+            title: None,
+            published: None,
+            text: String::new(),
+            pages: None,
+            warnings: vec!["no text layer".to_owned()],
+        };
+        let prepared =
+            PreparedPage::spooled_attachment(&f, &spool, record, SiteDicts::default()).unwrap();
+        let mut batch = Batch::default();
+        batch.add_page(prepared);
+        assert_eq!(store.commit(&batch).unwrap(), [PutOutcome::NewVersion(1)]);
+        let v = store.latest(url).unwrap().unwrap();
+        assert_eq!(v.raw_hash, blake3::hash(&bytes).to_hex().as_str());
+        let mut back = Vec::new();
+        store
+            .raw_reader(&v)
+            .unwrap()
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back == bytes, "streamed back as stored");
+        assert!(store.raw(&v).unwrap().unwrap() == bytes, "and whole");
+        let id = store
+            .raw_ids
+            .get(blake3::hash(&bytes).as_bytes())
+            .unwrap()
+            .unwrap();
+        packs::Pointer::decode(&store.raw.get(id).unwrap().unwrap()).unwrap()
+    };
+    // damage one byte in the middle of the file's frame
+    let pack = path.join(PACKS_DIR).join("000001.pack");
+    let mut packed = std::fs::read(&pack).unwrap();
+    let middle = usize::try_from(pointer.offset + 8 + pointer.len() / 2).unwrap();
+    packed[middle] ^= 0x55;
+    std::fs::write(&pack, packed).unwrap();
+    let store = reopen(&path).unwrap();
+    let v = store.latest(url).unwrap().unwrap();
+    let mut back = Vec::new();
+    let read = store
+        .raw_reader(&v)
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut back);
+    assert!(
+        read.is_err(),
+        "a damaged file is an error, not {} bytes",
+        back.len()
+    );
+}

@@ -190,6 +190,11 @@ impl Service {
         )
     }
 
+    /// GET `path`, its body as bytes.
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>, HashMap<String, String>) {
+        get_bytes(&format!("{}{path}", self.base))
+    }
+
     pub fn api(&self, path: &str) -> Value {
         let (status, body, _) = self.get(path, false);
         assert_eq!(status, 200, "{path}: {body}");
@@ -246,11 +251,28 @@ impl Drop for Service {
 
 /// One HTTP request. Returns the status, the body as JSON (`Null` when it is not), and the
 /// headers.
+/// A GET's status, body bytes as they came, and headers.
+pub fn get_bytes(url: &str) -> (u16, Vec<u8>, HashMap<String, String>) {
+    send("GET", url, None)
+}
+
+/// A request's status, body (JSON when it is, else text) and headers.
 pub fn request(
     method: &str,
     url: &str,
     token: Option<&String>,
 ) -> (u16, Value, HashMap<String, String>) {
+    let (status, bytes, headers) = send(method, url, token);
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, body, headers)
+}
+
+fn send(
+    method: &str,
+    url: &str,
+    token: Option<&String>,
+) -> (u16, Vec<u8>, HashMap<String, String>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -269,10 +291,7 @@ pub fn request(
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
             .collect();
-        let bytes = response.bytes().await.unwrap();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, body, headers)
+        (status, response.bytes().await.unwrap().to_vec(), headers)
     })
 }
 
