@@ -136,20 +136,38 @@ pub fn write_version<W: std::io::Write>(
         what: "writing the WARC".to_owned(),
         source: e,
     };
-    let body = store.raw(version)?.unwrap_or_default();
     let head = store.head(version)?;
-    let mut block =
-        write::http_head(head.as_deref(), version.content_type.as_deref(), body.len()).into_bytes();
-    block.extend_from_slice(&body);
     let what = format!("{}\n{}", version.url, version.version);
     let response_id = write::record_id("response", &what);
     // WARC dates are UTC with a Z; the store's have milliseconds, which
     // WARC 1.1 allows
     let date = version.fetched_at.as_str();
-    let payload = write::digest(&body);
     let conditional = version.conditional.as_deref().unwrap_or_default();
     let request = request_block("GET", &version.url, user_agent, conditional, None);
-    exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
+    let content_type = version.content_type.as_deref();
+    if let Some(file) = &version.attachment {
+        // a file may be hundreds of MB: its body is read as a stream, twice
+        let http = write::http_head(head.as_deref(), content_type, to_usize(file.bytes));
+        let body = || {
+            store
+                .raw_reader(version)
+                .map_err(std::io::Error::other)?
+                .ok_or_else(|| std::io::Error::other("its raw bytes are not stored"))
+        };
+        let block = write::Block::Stream {
+            head: http.as_bytes(),
+            body: &body,
+        };
+        let (_, payload, _) = block.digests().map_err(io)?;
+        exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
+    } else {
+        let body = store.raw(version)?.unwrap_or_default();
+        let mut block = write::http_head(head.as_deref(), content_type, body.len()).into_bytes();
+        block.extend_from_slice(&body);
+        let payload = write::digest(&body);
+        let block = write::Block::Bytes(&block);
+        exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
+    }
     // a file's own record (SPEC §11), else the page's
     let record = match &version.attachment {
         Some(attachment) => serde_json::to_vec(attachment),
@@ -260,6 +278,7 @@ pub fn write_kept<W: std::io::Write>(
     let request = request_block(method, &entry.url, user_agent, "", form);
     let payload = write::digest(&body);
     let date = entry.fetched_at.as_str();
+    let block = write::Block::Bytes(&block);
     exchange(out, &entry.url, date, &what, (&block, &payload), &request).map_err(io)?;
     Ok(true)
 }
@@ -272,11 +291,11 @@ fn exchange<W: std::io::Write>(
     url: &str,
     date: &str,
     what: &str,
-    (block, payload): (&[u8], &str),
+    (block, payload): (&write::Block<'_>, &str),
     request: &str,
 ) -> std::io::Result<()> {
     let response_id = write::record_id("response", what);
-    out.record(
+    out.record_of(
         &[
             ("WARC-Type", "response"),
             ("WARC-Record-ID", &response_id),
@@ -387,4 +406,9 @@ pub fn write_revisit<W: std::io::Write>(
         source: e,
     })?;
     Ok(true)
+}
+
+/// A length as `usize`, saturating (a file's, far below either bound).
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }

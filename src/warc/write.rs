@@ -7,7 +7,7 @@
 
 use sha1::{Digest, Sha1};
 use std::fmt::Write as _;
-use std::io::{self, Write};
+use std::io::{self, Read as _, Write};
 use uuid::Uuid;
 
 /// The namespace of govsnap's record ids.
@@ -50,6 +50,17 @@ impl<W: Write> Writer<W> {
     /// # Errors
     /// When `out` fails.
     pub fn record(&mut self, fields: &[(&str, &str)], block: &[u8]) -> io::Result<()> {
+        self.record_of(fields, &Block::Bytes(block))
+    }
+
+    /// [`Writer::record`] of a block given as bytes or as a stream read
+    /// twice (see [`Block`]).
+    ///
+    /// # Errors
+    /// When `out` fails, or a stream cannot be read or reads otherwise the
+    /// second time.
+    pub fn record_of(&mut self, fields: &[(&str, &str)], block: &Block<'_>) -> io::Result<()> {
+        let (block_digest, _, len) = block.digests()?;
         let mut head = String::from("WARC/1.1\r\n");
         for (name, value) in fields {
             head.push_str(name);
@@ -59,13 +70,22 @@ impl<W: Write> Writer<W> {
         }
         let _ = write!(
             head,
-            "WARC-Block-Digest: {}\r\nContent-Length: {}\r\n\r\n",
-            digest(block),
-            block.len()
+            "WARC-Block-Digest: {block_digest}\r\nContent-Length: {len}\r\n\r\n"
         );
         let mut member = flate2::write::GzEncoder::new(&mut self.out, flate2::Compression::new(6));
         member.write_all(head.as_bytes())?;
-        member.write_all(block)?;
+        match block {
+            Block::Bytes(bytes) => member.write_all(bytes)?,
+            Block::Stream { head, body } => {
+                member.write_all(head)?;
+                let copied = io::copy(&mut body()?, &mut member)?;
+                if head.len() as u64 + copied != len {
+                    return Err(io::Error::other(
+                        "a stored body read otherwise the second time",
+                    ));
+                }
+            }
+        }
         member.write_all(b"\r\n\r\n")?;
         member.finish()?;
         self.written += 1;
@@ -85,6 +105,66 @@ impl<W: Write> Writer<W> {
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// A record's block: bytes in memory, or an HTTP head and a body read as
+/// a stream, twice (once for the digests and length that go before it,
+/// once to write it): a file of hundreds of MB costs a buffer.
+pub enum Block<'a> {
+    /// The whole block.
+    Bytes(&'a [u8]),
+    /// An HTTP head, and a body that `body` opens anew each time.
+    Stream {
+        /// The HTTP head, written first.
+        head: &'a [u8],
+        /// Opens the body from its start.
+        body: &'a dyn Fn() -> io::Result<Box<dyn io::Read + Send>>,
+    },
+}
+
+impl std::fmt::Debug for Block<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Block::Bytes(bytes) => write!(f, "Block::Bytes({} bytes)", bytes.len()),
+            Block::Stream { head, .. } => write!(f, "Block::Stream(head of {} bytes)", head.len()),
+        }
+    }
+}
+
+impl Block<'_> {
+    /// The block's digest, its payload's (the body's; the whole block's
+    /// when it is bytes), and the block's length.
+    ///
+    /// # Errors
+    /// When a stream cannot be read.
+    pub fn digests(&self) -> io::Result<(String, String, u64)> {
+        let sha1 = |h: Sha1| format!("sha1:{}", data_encoding::BASE32.encode(&h.finalize()));
+        match self {
+            Block::Bytes(bytes) => {
+                let d = digest(bytes);
+                Ok((d.clone(), d, bytes.len() as u64))
+            }
+            Block::Stream { head, body } => {
+                let (mut block, mut payload) = (Sha1::new(), Sha1::new());
+                block.update(head);
+                let mut reader = body()?;
+                let mut buffer = vec![0; 256 * 1024];
+                let mut len = head.len() as u64;
+                loop {
+                    let n = match reader.read(&mut buffer) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    };
+                    block.update(&buffer[..n]);
+                    payload.update(&buffer[..n]);
+                    len += n as u64;
+                }
+                Ok((sha1(block), sha1(payload), len))
+            }
+        }
     }
 }
 
