@@ -85,6 +85,11 @@ fn extract_parsed<T>(
     also: impl FnOnce(&Html, &'static encoding_rs::Encoding) -> T,
 ) -> Result<(Record, T)> {
     gate(page.bytes)?;
+    if let Some(kind) = page.content_type.and_then(declared_not_a_page)
+        && !begins_like_html(&page.bytes[..page.bytes.len().min(4096)])
+    {
+        return Err(Error::NotHtml { kind });
+    }
     let (bytes, dropped) = without_control_bytes(page.bytes);
     let mut decoded = decode(&bytes, page.content_type);
     if dropped > 0 {
@@ -355,6 +360,29 @@ fn gate(bytes: &[u8]) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// What a `Content-Type` says a response is, when it is plainly no page: a
+/// script, a style sheet, an image, a font, a sound or film. Text that
+/// begins as HTML is a page whatever its label (servers mislabel pages).
+fn declared_not_a_page(content_type: &str) -> Option<&'static str> {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (kind, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
+    match (kind, sub) {
+        ("image", _) => Some("an image"),
+        ("font", _) => Some("a font"),
+        ("audio" | "video", _) => Some("a sound or film"),
+        (_, "javascript" | "x-javascript" | "ecmascript" | "x-ecmascript") => Some("a script"),
+        ("text", "css") => Some("a style sheet"),
+        ("application", s) if s.starts_with("font-") || s.starts_with("x-font") => Some("a font"),
+        ("application", "wasm" | "octet-stream") => Some("binary data"),
+        _ => None,
+    }
 }
 
 /// Whether a page begins as HTML does (a doctype, a comment or one of the

@@ -11,6 +11,7 @@ mod common;
 
 use common::service::{Bureau, config, run};
 use common::tool;
+use common::warc::{gzip, warc_record};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -327,20 +328,6 @@ fn export_without_cursors(config: &Path, store: &Path) -> Vec<serde_json::Value>
         .collect()
 }
 
-/// One WARC record as the crawlers write it (`version` `WARC/1.0` for
-/// Heritrix, `WARC/1.1` for Browsertrix).
-fn warc_record(version: &str, fields: &[(&str, &str)], block: &[u8]) -> Vec<u8> {
-    let mut out = format!("{version}\r\n");
-    for (name, value) in fields {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str(&format!("Content-Length: {}\r\n\r\n", block.len()));
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(block);
-    bytes.extend_from_slice(b"\r\n\r\n");
-    bytes
-}
-
 /// `govsnap ingest` of WARC files into a store without a config: its
 /// JSON summary.
 fn ingest_into(store: &Path, warcs: &[&Path]) -> serde_json::Value {
@@ -353,14 +340,6 @@ fn ingest_into(store: &Path, warcs: &[&Path]) -> serde_json::Value {
     ];
     args.extend(warcs.iter().map(|w| w.to_str().unwrap()));
     serde_json::from_str(&common::ok(&run(&args))).unwrap()
-}
-
-/// `bytes` as one gzip member.
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(bytes).unwrap();
-    gz.finish().unwrap()
 }
 
 #[test]

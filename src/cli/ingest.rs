@@ -221,7 +221,8 @@ impl WarcInto<'_, '_> {
                 return Ok(());
             }
         };
-        let capture = match capture(&record) {
+        let file_date = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let capture = match capture(&record, file_date) {
             Ok(Some(c)) => c,
             Ok(None) => return Ok(()),
             Err(reason) => {
@@ -234,6 +235,13 @@ impl WarcInto<'_, '_> {
                 return Ok(());
             }
         };
+        for warning in &capture.warnings {
+            eprintln!(
+                "govsnap: {} at offset {}: {warning}",
+                path.display(),
+                record.offset
+            );
+        }
         let mut capture = capture;
         capture.url = canonical_url(self.config, &capture.url);
         let site = self.config.and_then(|c| c.site_for_url(&capture.url));

@@ -1,7 +1,13 @@
 //! The HTTP response inside a WARC `response` record: its status, its
 //! headers, and its body as the page's bytes — chunked transfer-encoding
-//! undone, gzip, deflate and brotli content-encoding decoded, since
+//! undone, gzip, deflate, brotli and zstd content-encoding decoded, since
 //! archivers write what the server sent.
+//!
+//! As the reference readers do (warcio), the bytes are trusted over the
+//! headers: several recorders (pywb's, Webrecorder's, node-warc) store the
+//! body already de-chunked or decoded and keep the header that says
+//! otherwise. A body that does not de-chunk or decode as its headers say
+//! is taken as it is, with a warning.
 
 use std::io::Read;
 
@@ -17,6 +23,9 @@ pub struct Response {
     pub head: String,
     /// The body, decoded.
     pub body: Vec<u8>,
+    /// What did not go as the headers said (a body already de-chunked or
+    /// decoded, taken as it was stored).
+    pub warnings: Vec<String>,
 }
 
 impl Response {
@@ -65,16 +74,27 @@ pub(super) fn parse(block: &[u8]) -> Result<Response, String> {
         headers,
         head: head_text,
         body: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut body = block[head..].to_vec();
     if response
         .header("Transfer-Encoding")
         .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"))
     {
-        body = dechunk(&body)?;
+        match dechunk(&body) {
+            Ok(dechunked) => body = dechunked,
+            Err(e) => response.warnings.push(format!(
+                "{e}: the body is taken as stored, already de-chunked"
+            )),
+        }
     }
     if let Some(encoding) = response.header("Content-Encoding") {
-        body = decode(&body, &encoding.trim().to_ascii_lowercase())?;
+        match decode(&body, &encoding.trim().to_ascii_lowercase()) {
+            Ok(decoded) => body = decoded,
+            Err(e) => response
+                .warnings
+                .push(format!("{e}: the body is taken as stored, already decoded")),
+        }
     }
     response.body = body;
     Ok(response)
@@ -86,6 +106,9 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(data.len());
     loop {
         let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
+            if out.is_empty() && !data.is_empty() {
+                return Err("no chunk size begins the body".to_owned());
+            }
             return Ok(out);
         };
         let size_text = String::from_utf8_lossy(&data[..eol]);
@@ -127,6 +150,9 @@ fn decode(body: &[u8], encoding: &str) -> Result<Vec<u8>, String> {
         "br" => brotli_decompressor::Decompressor::new(body, 4096)
             .take(MAX_BODY)
             .read_to_end(&mut out),
+        // wget 1.25 asks for it and records it so
+        "zstd" => zstd::stream::read::Decoder::new(body)
+            .and_then(|d| d.take(MAX_BODY).read_to_end(&mut out)),
         other => {
             return Err(format!(
                 "the body's Content-Encoding {other:?} is not one govsnap decodes"
@@ -183,7 +209,30 @@ mod tests {
                 .unwrap_err()
                 .contains("cut short")
         );
-        let bad = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\nnot gzip at all";
-        assert!(parse(bad).unwrap_err().contains("does not decode as gzip"));
+    }
+
+    /// A recorder that stored the body de-chunked and decoded but kept the
+    /// headers (pywb's, node-warc): the body as stored, and why.
+    #[test]
+    fn headers_that_overstate_the_encoding_leave_the_body_as_stored() {
+        let page = "<html><body><p>关于开展安全检查的通知</p></body></html>";
+        let block = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n{page}"
+        );
+        let response = parse(block.as_bytes()).unwrap();
+        assert_eq!(response.body, page.as_bytes());
+        assert_eq!(response.warnings.len(), 2, "{:?}", response.warnings);
+        assert!(response.warnings[0].contains("already de-chunked"));
+        assert!(response.warnings[1].contains("does not decode as gzip"));
+    }
+
+    #[test]
+    fn a_zstd_body_is_decoded() {
+        let page = "<html><body><p>政府信息公开</p></body></html>".as_bytes();
+        let mut block = b"HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\n\r\n".to_vec();
+        block.extend(zstd::encode_all(page, 3).unwrap());
+        let response = parse(&block).unwrap();
+        assert_eq!(response.body, page);
+        assert!(response.warnings.is_empty());
     }
 }

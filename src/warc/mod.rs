@@ -37,7 +37,7 @@ fn named<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// A record's `WARC-Date`.
+/// A record's `WARC-Date`, or why there is none to read.
 fn warc_date(record: &Record) -> Result<SystemTime, String> {
     let date = record
         .field("WARC-Date")
@@ -47,10 +47,40 @@ fn warc_date(record: &Record) -> Result<SystemTime, String> {
         .map_err(|e| format!("WARC-Date {date:?}: {e}"))
 }
 
-/// Whether a record may hold a capture: a `response` or `revisit` of an
-/// HTTP(S) URL.
+/// When a capture was made: its `WARC-Date`; when that is malformed (a
+/// known `ClueWeb09` quirk: `2008-10-294T05:21:46-0700`) the HTTP `Date`,
+/// then the file's own date, with a warning; never no date.
+fn capture_date(
+    record: &Record,
+    http_date: Option<&str>,
+    file_date: Option<SystemTime>,
+    warnings: &mut Vec<String>,
+) -> Result<SystemTime, String> {
+    let why = match warc_date(record) {
+        Ok(date) => return Ok(date),
+        Err(why) => why,
+    };
+    let from_http = http_date
+        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
+        .and_then(|d| u64::try_from(d.timestamp()).ok())
+        .map(|secs| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+    if let Some(date) = from_http {
+        warnings.push(format!("{why}: the HTTP Date is taken instead"));
+        return Ok(date);
+    }
+    match file_date {
+        Some(date) => {
+            warnings.push(format!("{why}: the file's date is taken instead"));
+            Ok(date)
+        }
+        None => Err(why),
+    }
+}
+
+/// Whether a record may hold a capture: a `response`, `revisit` or
+/// `resource` of an HTTP(S) URL.
 fn may_capture(record: &Record) -> bool {
-    matches!(record.kind().as_str(), "response" | "revisit")
+    matches!(record.kind().as_str(), "response" | "revisit" | "resource")
         && record
             .target()
             .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
@@ -68,18 +98,24 @@ pub struct Capture {
     pub revisit: bool,
     /// The HTTP response (for a revisit, its status and headers only).
     pub response: Response,
+    /// What did not go as the record said: a body taken as stored, a date
+    /// taken from elsewhere.
+    pub warnings: Vec<String>,
 }
 
 /// The capture a record holds, if it is a `response` or `revisit` of an
-/// HTTP(S) URL; `Ok(None)` for every other record.
+/// HTTP(S) URL, or a `resource` record of one (a body without an HTTP
+/// head, as Webrecorder and warcio write pages); `Ok(None)` for every
+/// other record. `file_date` is the date to fall back on when neither the
+/// record nor its response has one that reads.
 ///
 /// # Errors
-/// Why a `response` record cannot be read as a capture (no date, a block
-/// that is not HTTP, a body that does not decode).
-pub fn capture(record: &Record) -> Result<Option<Capture>, String> {
+/// Why a record cannot be read as a capture (no date at all, a block that
+/// is not HTTP).
+pub fn capture(record: &Record, file_date: Option<SystemTime>) -> Result<Option<Capture>, String> {
     let kind = record.kind();
     let revisit = match kind.as_str() {
-        "response" => false,
+        "response" | "resource" => false,
         "revisit" => true,
         _ => return Ok(None),
     };
@@ -89,32 +125,45 @@ pub fn capture(record: &Record) -> Result<Option<Capture>, String> {
     else {
         return Ok(None);
     };
-    let is_http = record
-        .field("Content-Type")
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/http"));
-    if !is_http {
-        return Ok(None); // e.g. a DNS response
-    }
+    let content_type = record.field("Content-Type");
+    let is_http =
+        content_type.is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/http"));
     if url::Url::parse(url).is_ok_and(|u| crate::crawl::jpage::is_proxy(&u)) {
         // a jpage column's group: a list page, never a document
         return Ok(None);
     }
-    let fetched_at = warc_date(record)?;
-    let response = if revisit && record.block.is_empty() {
+    let response = if kind == "resource" {
+        // the block is the body; the record's type is its type
+        Response {
+            status: 200,
+            headers: content_type
+                .map(|ct| vec![("Content-Type".to_owned(), ct.to_owned())])
+                .unwrap_or_default(),
+            head: String::new(),
+            body: record.block.clone(),
+            warnings: Vec::new(),
+        }
+    } else if !is_http {
+        return Ok(None); // e.g. a DNS response
+    } else if revisit && record.block.is_empty() {
         Response {
             status: 200,
             headers: Vec::new(),
             head: String::new(),
             body: Vec::new(),
+            warnings: Vec::new(),
         }
     } else {
         http::parse(&record.block)?
     };
+    let mut warnings = response.warnings.clone();
+    let fetched_at = capture_date(record, response.header("Date"), file_date, &mut warnings)?;
     Ok(Some(Capture {
         url: url.to_owned(),
         fetched_at,
         revisit,
         response,
+        warnings,
     }))
 }
 

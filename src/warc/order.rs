@@ -46,7 +46,9 @@ pub fn plan(paths: &[PathBuf]) -> io::Result<Plan> {
     let mut unseekable = None;
     for (index, path) in paths.iter().enumerate() {
         let file = std::fs::File::open(path)?;
+        let file_date = file.metadata().and_then(|m| m.modified()).ok();
         let mut last_offset = None;
+        let mut last_date = None;
         for item in Reader::new(BufReader::with_capacity(256 * 1024, file))?.headers_only() {
             let Item::Record(record) = item else {
                 continue; // ingest reports it where it reads it
@@ -59,9 +61,12 @@ pub fn plan(paths: &[PathBuf]) -> io::Result<Plan> {
             if !super::may_capture(&record) {
                 continue;
             }
-            let Ok(at) = super::warc_date(&record) else {
+            // a malformed date (the capture gets the HTTP Date or the
+            // file's when read) keeps the place of the record before it
+            let Some(at) = super::warc_date(&record).ok().or(last_date).or(file_date) else {
                 continue;
             };
+            last_date = Some(at);
             let page = url_key(record.target().unwrap_or_default());
             if latest.insert(page, at).is_some_and(|before| before > at) {
                 in_order = false;

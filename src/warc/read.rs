@@ -1,6 +1,6 @@
 //! Reading WARC files (ISO 28500, versions 1.0 and 1.1) record by record,
 //! plain or as gzip members, in one pass and in bounded memory: a record's
-//! block is held only when it is a `response` or `revisit` small enough to
+//! block is held only when it is a `response`, `revisit` or `resource` small enough to
 //! be a page ([`MAX_BLOCK`]); every other block is read past.
 //!
 //! A record that cannot be read (a bad header, a block cut short, a gzip
@@ -23,7 +23,7 @@ pub struct Record {
     pub offset: u64,
     /// The named fields, in order, names as written.
     pub fields: Vec<(String, String)>,
-    /// The block, for `response` and `revisit` records up to
+    /// The block, for `response`, `revisit` and `resource` records up to
     /// [`MAX_BLOCK`]; empty otherwise.
     pub block: Vec<u8>,
 }
@@ -304,7 +304,10 @@ fn read_record(
         .ok_or("the record has no valid Content-Length")?;
     let kind = record.kind();
     let mut block = r.take(length);
-    if keep_block && matches!(kind.as_str(), "response" | "revisit") && length <= MAX_BLOCK {
+    if keep_block
+        && matches!(kind.as_str(), "response" | "revisit" | "resource")
+        && length <= MAX_BLOCK
+    {
         let capacity = usize::try_from(length).unwrap_or(0);
         record.block.reserve_exact(capacity);
         block

@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod service;
+pub mod warc;
 
 use govsnap::{ExtractOptions, Page, Record, extract};
 use serde::Deserialize;
