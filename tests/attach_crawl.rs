@@ -79,7 +79,8 @@ async fn site(State(site): State<Site>, uri: Uri, headers: axum::http::HeaderMap
         )),
         "/gk/t20240302_2.html" => html(notice(
             2,
-            "附件：<a href=\"/files/notice.pdf\">实施办法.pdf</a> <a href=\"/files/huge.zip\">全部材料.zip</a>",
+            "附件：<a href=\"/files/notice.pdf\">实施办法.pdf</a> <a href=\"/files/huge.zip\">全部材料.zip</a> \
+             <a href=\"/files/internal.docx\">内部资料.docx</a>",
         )),
         "/gk/t20240303_3.html" => html(notice(
             3,
@@ -115,6 +116,8 @@ async fn site(State(site): State<Site>, uri: Uri, headers: axum::http::HeaderMap
         "/files/P020240305_table.pdf" => file(fixture("table.pdf"), "application/pdf"),
         // over the config's max_attachment_bytes
         "/files/huge.zip" => file(vec![b'P'; 300_000], "application/zip"),
+        // refused
+        "/files/internal.docx" => StatusCode::FORBIDDEN.into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -174,9 +177,10 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     assert_eq!(summary["attachments"], 5, "{summary}");
     assert_eq!(summary["attachments_unchanged"], 1, "{summary}");
     assert_eq!(
-        summary["attachments_skipped"], 1,
-        "the file over the cap: {summary}"
+        summary["attachments_skipped"], 2,
+        "the file over the cap, the file refused: {summary}"
     );
+    assert_eq!(summary["errors"], 0, "{summary}");
     assert_eq!(summary["new_versions"], 3, "the three notices: {summary}");
 
     let all = pages(&config);

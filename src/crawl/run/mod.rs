@@ -576,6 +576,16 @@ impl<'a> SiteCrawl<'a> {
 
     /// A failure to reach the site; the first one is its error if nothing
     /// of the site answers.
+    /// A fetch that stored nothing: an error, or for a file a page links
+    /// (cut short, refused) an attachment skipped (SPEC §11).
+    fn count_failure(&mut self, url: &str) {
+        if self.files.contains_key(url) {
+            self.summary.attachments_skipped += 1;
+        } else {
+            self.summary.errors += 1;
+        }
+    }
+
     fn failed_to_reach(&mut self, url: &str, cause: &str) {
         if self.failure.is_none() {
             self.failure = Some(format!("{url}: {cause}"));

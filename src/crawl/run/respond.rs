@@ -36,7 +36,8 @@ impl SiteCrawl<'_> {
             Err(e) => {
                 tracing::warn!(%url, error = %e, "fetch failed");
                 self.failed_to_reach(url, &e.to_string());
-                self.summary.errors += 1;
+                // a file cut short is skipped, and tried again next crawl
+                self.count_failure(url);
                 self.log(
                     &Fetch::plain(url, Some(&self.site.name), at, 0, &[]),
                     "error",
@@ -132,7 +133,10 @@ impl SiteCrawl<'_> {
                 return self.handle_page(item, known, fetch, analysed);
             }
             _ => {
-                self.summary.errors += 1;
+                if self.files.contains_key(item.url.as_str()) {
+                    tracing::warn!(url = %item.url, status = response.status, "an attachment refused: not stored");
+                }
+                self.count_failure(item.url.as_str());
                 self.log(fetch, "error");
             }
         }
