@@ -366,12 +366,7 @@ fn gate(bytes: &[u8]) -> Result<()> {
 /// script, a style sheet, an image, a font, a sound or film. Text that
 /// begins as HTML is a page whatever its label (servers mislabel pages).
 fn declared_not_a_page(content_type: &str) -> Option<&'static str> {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = crate::decode::media_type(content_type);
     let (kind, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
     match (kind, sub) {
         ("image", _) => Some("an image"),

@@ -287,15 +287,7 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     assert_eq!(gz.matches("\"kind\":\"attachment\"").count(), 5);
     // the files' records are written from streams read twice: their
     // digests and lengths hold
-    let check = std::process::Command::new(common::tool("warcio"))
-        .args(["check", warc])
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "warcio check: {}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    common::warc::assert_warcio_checks(Path::new(warc));
     let copy = tmp.path().join("copy");
     let ingested: Value = serde_json::from_str(&run(&[
         "ingest",

@@ -314,16 +314,7 @@ fn assert_complete(config: &str, articles: u32, scratch: &Path) {
         warc.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let check = Command::new(common::tool("warcio"))
-        .arg("check")
-        .arg(&warc)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "warcio check: {}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    common::warc::assert_warcio_checks(&warc);
 }
 
 /// Once space is freed: a crawl completes the store.

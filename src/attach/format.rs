@@ -97,12 +97,7 @@ impl Format {
     /// The format a `Content-Type` names, when it names one.
     #[must_use]
     pub fn from_content_type(content_type: &str) -> Option<Self> {
-        let mime = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let mime = crate::decode::media_type(content_type);
         Some(match mime.as_str() {
             "application/pdf" => Self::Pdf,
             "application/msword" => Self::Doc,

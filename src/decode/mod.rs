@@ -85,6 +85,18 @@ impl Source {
     }
 }
 
+/// A `Content-Type`'s media type, lower case, without its parameters
+/// (`Text/HTML; charset=GBK` → `text/html`).
+#[must_use]
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Decode `bytes` as a web page, given the HTTP `Content-Type` if there was one.
 #[must_use]
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {

@@ -21,3 +21,18 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.write_all(bytes).unwrap();
     gz.finish().unwrap()
 }
+
+/// Assert that the reference reader (Python's warcio, `scripts/test` puts
+/// it in `.ci/venv`) finds every digest and length of `warc` right.
+pub fn assert_warcio_checks(warc: &std::path::Path) {
+    let check = std::process::Command::new(super::tool("warcio"))
+        .arg("check")
+        .arg(warc)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "warcio check: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
