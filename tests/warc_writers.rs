@@ -5,7 +5,8 @@
 //! body sent with `Content-Encoding: zstd` (wget 1.25); a malformed
 //! `WARC-Date` (ClueWeb09's `2008-10-294T…`); a page in a `resource`
 //! record; a script that is no page; an empty gzip member between
-//! records.
+//! records; WARC 0.17 and 0.18 version lines. And ARC, plain and gzip per
+//! record.
 
 mod common;
 
@@ -83,7 +84,7 @@ fn bytes_are_trusted_over_headers_and_no_script_is_a_page() {
             &pywb,
         ),
         warc_record(
-            "WARC/1.1",
+            "WARC/0.18",
             &[
                 ("WARC-Type", "response"),
                 ("WARC-Target-URI", &format!("{base}t20230612_2.html")),
@@ -103,7 +104,7 @@ fn bytes_are_trusted_over_headers_and_no_script_is_a_page() {
             &dated,
         ),
         warc_record(
-            "WARC/1.1",
+            "WARC/0.17",
             &[
                 ("WARC-Type", "resource"),
                 ("WARC-Target-URI", &format!("{base}t20230612_4.html")),
@@ -188,4 +189,157 @@ fn bytes_are_trusted_over_headers_and_no_script_is_a_page() {
             .is_none(),
         "a script is no page"
     );
+}
+
+/// An ARC v1 file as the Internet Archive and Heritrix 1 wrote them: the
+/// `filedesc://` record, HTTP captures with their heads, a GBK page whose
+/// URL line holds the path's raw GBK bytes, the page captured again after
+/// it changed, a DNS record and an image; plain, and gzip per record.
+fn arc_records() -> Vec<Vec<u8>> {
+    let record = |url: &[u8], date: &str, content_type: &str, block: &[u8]| {
+        let mut out = url.to_vec();
+        out.extend_from_slice(
+            format!(" 10.0.0.1 {date} {content_type} {}\n", block.len()).as_bytes(),
+        );
+        out.extend_from_slice(block);
+        out.push(b'\n');
+        out
+    };
+    let gbk_page = |line: &str| {
+        let html = format!(
+            "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">\
+             <title>关于印发政务公开工作要点的通知</title></head><body><table><tr><td class=\"nav\">首页 | 政务公开</td></tr>\
+             <tr><td><h1>关于印发政务公开工作要点的通知</h1><p>各县（区）人民政府，市政府各部门：</p><p>{line}</p></td></tr>\
+             <tr><td>版权所有：某某市人民政府办公室</td></tr></table></body></html>"
+        );
+        let mut block =
+            b"HTTP/1.0 200 OK\r\nServer: Microsoft-IIS/5.0\r\nContent-Type: text/html\r\n\r\n"
+                .to_vec();
+        block.extend_from_slice(&encoding_rs::GBK.encode(&html).0);
+        block
+    };
+    let (gbk_path, _, _) = encoding_rs::GBK.encode("通知");
+    let mut gbk_url = b"http://www.example.gov.cn/zwgk/".to_vec();
+    gbk_url.extend_from_slice(&gbk_path);
+    gbk_url.extend_from_slice(b".htm");
+    let desc = b"1 0 InternetArchive\nURL IP-address Archive-date Content-type Archive-length\n";
+    let other = "<html><head><title>某某市人民政府办公室关于调整办公时间的通知</title></head><body>\
+        <h1>某某市人民政府办公室关于调整办公时间的通知</h1><p>自2001年5月1日起，市政府机关实行夏季作息时间。</p></body></html>";
+    let mut other_block =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n".to_vec();
+    other_block.extend_from_slice(other.as_bytes());
+    let mut gif = b"HTTP/1.0 200 OK\r\nContent-Type: image/gif\r\n\r\n".to_vec();
+    gif.extend_from_slice(
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,",
+    );
+    vec![
+        record(
+            b"filedesc://IAH-20010512083000-00000.arc",
+            "20010512083000",
+            "text/plain",
+            desc,
+        ),
+        record(
+            b"dns:www.example.gov.cn",
+            "20010512083000",
+            "text/dns",
+            b"20010512083000\nwww.example.gov.cn.\t600\tIN\tA\t10.0.0.1\n",
+        ),
+        record(
+            &gbk_url,
+            "20010512083001",
+            "text/html",
+            &gbk_page("现将《2001年政务公开工作要点》印发给你们，请认真贯彻落实。"),
+        ),
+        record(
+            b"http://www.example.gov.cn/images/logo.gif",
+            "20010512083002",
+            "image/gif",
+            &gif,
+        ),
+        record(
+            b"http://www.example.gov.cn/zwgk/tz2.htm",
+            "20010512083003",
+            "text/html",
+            &other_block,
+        ),
+        record(
+            &gbk_url,
+            "20010601090000",
+            "text/html",
+            &gbk_page("现将修订后的《2001年政务公开工作要点》印发给你们，请认真贯彻落实。"),
+        ),
+    ]
+}
+
+#[test]
+fn arc_files_plain_and_gzip_per_record_ingest_as_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = arc_records();
+    let plain = dir.path().join("IAH-20010512083000-00000.arc");
+    std::fs::write(&plain, records.concat()).unwrap();
+    let gz = dir.path().join("IAH-20010512083000-00000.arc.gz");
+    std::fs::write(
+        &gz,
+        records.iter().map(|r| gzip(r)).collect::<Vec<_>>().concat(),
+    )
+    .unwrap();
+    let page = "http://www.example.gov.cn/zwgk/%CD%A8%D6%AA.htm";
+    for arc in [&plain, &gz] {
+        let store = dir.path().join(format!(
+            "store-{}",
+            arc.extension().unwrap().to_string_lossy()
+        ));
+        let out = common::govsnap(&[
+            "ingest",
+            "--store",
+            store.to_str().unwrap(),
+            "--format",
+            "json",
+            arc.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", arc.display());
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            summary["new_versions"],
+            3,
+            "{}: {summary} {stderr}",
+            arc.display()
+        );
+        assert_eq!(summary["skipped"], 1, "the image: {summary}");
+        assert_eq!(summary["errors"], 0, "{summary} {stderr}");
+        let store = govsnap::Store::open(&store).unwrap();
+        let history: Vec<_> = store
+            .history(page)
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.version.map(|v| (v, e.fetched_at)))
+            .collect();
+        assert_eq!(
+            history,
+            [
+                (1, "2001-05-12T08:30:01.000Z".to_owned()),
+                (2, "2001-06-01T09:00:00.000Z".to_owned())
+            ],
+            "{}",
+            arc.display()
+        );
+        let latest = store.latest(page).unwrap().unwrap();
+        assert_eq!(
+            latest.record.title.as_deref(),
+            Some("关于印发政务公开工作要点的通知")
+        );
+        assert!(
+            latest.record.text.contains("修订后的"),
+            "{}",
+            latest.record.text
+        );
+        assert!(
+            store
+                .latest("http://www.example.gov.cn/zwgk/tz2.htm")
+                .unwrap()
+                .is_some()
+        );
+    }
 }

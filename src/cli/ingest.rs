@@ -134,13 +134,14 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     })
 }
 
-/// A WARC file, by its name (`.warc`, `.warc.gz`).
+/// A WARC or ARC file, by its name (`.warc`, `.warc.gz`, `.arc`,
+/// `.arc.gz`): both go through the WARC reader.
 fn is_warc(path: &Path) -> bool {
     let name = path.to_string_lossy().to_ascii_lowercase();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     std::path::Path::new(name)
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("warc"))
+        .is_some_and(|e| e.eq_ignore_ascii_case("warc") || e.eq_ignore_ascii_case("arc"))
 }
 
 /// Every capture of the WARC files into the store, oldest first (see

@@ -16,6 +16,7 @@
 //! whole files; the framing is a header block and a length, written here,
 //! while gzip (flate2), HTTP (httparse) and brotli come from kept crates.
 
+mod arc;
 mod http;
 mod order;
 mod read;

@@ -1,4 +1,4 @@
-//! Reading WARC files (ISO 28500, versions 1.0 and 1.1) record by record,
+//! Reading WARC files (ISO 28500, versions 0.17 to 1.1) and ARC files record by record,
 //! plain or as gzip members, in one pass and in bounded memory: a record's
 //! block is held only when it is a `response`, `revisit` or `resource` small enough to
 //! be a page ([`MAX_BLOCK`]); every other block is read past.
@@ -6,7 +6,9 @@
 //! A record that cannot be read (a bad header, a block cut short, a gzip
 //! member that does not inflate) is reported with its offset and the
 //! reason, and reading goes on at the next record: in a `.warc.gz`, the
-//! next gzip member; in a plain WARC, the next line that starts `WARC/1.`.
+//! next gzip member; in a plain WARC, the next line that starts `WARC/`
+//! (or, in an ARC file, a record's URL). ARC records (see `arc`) are read
+//! as the WARC records they would be.
 
 use flate2::bufread::GzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
@@ -255,24 +257,26 @@ fn read_record(
     offset: u64,
     keep_block: bool,
 ) -> Result<Option<Record>, String> {
-    let mut line = String::new();
+    let mut first = Vec::new();
     // blank lines between records
     loop {
-        line.clear();
-        let n = read_line(r, &mut line)?;
+        first.clear();
+        let n = read_line_bytes(r, &mut first)?;
         if n == 0 {
             return Ok(None);
         }
-        if !line.trim().is_empty() {
+        if !first.iter().all(u8::is_ascii_whitespace) {
             break;
         }
     }
-    if !line.starts_with("WARC/") {
-        return Err(format!(
-            "a record starts with {:?}, not a WARC version line",
-            truncate(&line)
-        ));
+    if !first.starts_with(b"WARC/") {
+        // an ARC record: its header line, then its block
+        let header = super::arc::header(&first)
+            .map_err(|e| format!("{e} ({:?})", truncate(&String::from_utf8_lossy(&first))))?;
+        let record = header.record(offset);
+        return read_block(r, record, header.length, keep_block).map(Some);
     }
+    let mut line = String::new();
     let mut fields = Vec::new();
     loop {
         line.clear();
@@ -293,7 +297,7 @@ fn read_record(
             }
         }
     }
-    let mut record = Record {
+    let record = Record {
         offset,
         fields,
         block: Vec::new(),
@@ -302,6 +306,17 @@ fn read_record(
         .field("Content-Length")
         .and_then(|v| v.parse().ok())
         .ok_or("the record has no valid Content-Length")?;
+    read_block(r, record, length, keep_block).map(Some)
+}
+
+/// A record's block of `length` bytes (kept when it may be a page, else
+/// read past), and the blank lines that end the record.
+fn read_block(
+    r: &mut impl BufRead,
+    mut record: Record,
+    length: u64,
+    keep_block: bool,
+) -> Result<Record, String> {
     let kind = record.kind();
     let mut block = r.take(length);
     if keep_block
@@ -339,18 +354,23 @@ fn read_record(
             _ => break,
         }
     }
-    Ok(Some(record))
+    Ok(record)
 }
 
 /// A line, bounded (a header line is short; a runaway one is not WARC).
 fn read_line(r: &mut impl BufRead, line: &mut String) -> Result<usize, String> {
     let mut bytes = Vec::new();
-    let n = r
-        .take(64 * 1024)
-        .read_until(b'\n', &mut bytes)
-        .map_err(|e| e.to_string())?;
+    let n = read_line_bytes(r, &mut bytes)?;
     line.push_str(&String::from_utf8_lossy(&bytes));
     Ok(n)
+}
+
+/// [`read_line`] as bytes: an ARC header line's URL may hold raw bytes of
+/// the page's encoding.
+fn read_line_bytes(r: &mut impl BufRead, bytes: &mut Vec<u8>) -> Result<usize, String> {
+    r.take(64 * 1024)
+        .read_until(b'\n', bytes)
+        .map_err(|e| e.to_string())
 }
 
 fn skip_to_warc_line(r: &mut impl BufRead) -> Result<(), String> {
@@ -359,12 +379,21 @@ fn skip_to_warc_line(r: &mut impl BufRead) -> Result<(), String> {
         if buf.is_empty() {
             return Ok(());
         }
-        // a record starts at the beginning of a line
-        if let Some(i) = buf.windows(8).position(|w| w == b"\nWARC/1.") {
-            r.consume(i + 1);
+        // a record starts at the beginning of a line: a WARC version line
+        // (0.17 to 1.1), or an ARC record's URL
+        let starts = [
+            &b"\nWARC/"[..],
+            b"\nhttp://",
+            b"\nhttps://",
+            b"\nfiledesc://",
+        ];
+        let found = (1..buf.len())
+            .find(|&i| buf[i - 1] == b'\n' && starts.iter().any(|s| buf[i - 1..].starts_with(s)));
+        if let Some(i) = found {
+            r.consume(i);
             return Ok(());
         }
-        let n = buf.len().saturating_sub(7).max(1);
+        let n = buf.len().saturating_sub(11).max(1);
         r.consume(n);
     }
 }
