@@ -224,13 +224,19 @@ pub fn write_version<W: std::io::Write>(
         None => serde_json::to_vec(&version.record),
     }
     .map_err(|e| io(std::io::Error::other(e)))?;
+    // under a URI of its own: a replay tool that indexes metadata records
+    // (pywb does) would otherwise find it at the page's URL and time and
+    // serve it for the page (SPEC §12); it names its response by id, URI
+    // and date
     out.record(
         &[
             ("WARC-Type", "metadata"),
             ("WARC-Record-ID", &write::record_id("metadata", &what)),
             ("WARC-Date", date),
-            ("WARC-Target-URI", &version.url),
+            ("WARC-Target-URI", &record_uri(&version.url)),
             ("WARC-Refers-To", &response_id),
+            ("WARC-Refers-To-Target-URI", &version.url),
+            ("WARC-Refers-To-Date", date),
             ("Content-Type", "application/json"),
         ],
         &record,
@@ -461,4 +467,12 @@ pub fn write_revisit<W: std::io::Write>(
 /// A length as `usize`, saturating (a file's, far below either bound).
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// The `WARC-Target-URI` of a page's govsnap record: `urn:govsnap:record:`
+/// and the page's URL (as Browsertrix writes its page records under
+/// `urn:pageinfo:`).
+#[must_use]
+pub fn record_uri(url: &str) -> String {
+    format!("urn:govsnap:record:{url}")
 }

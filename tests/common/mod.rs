@@ -83,10 +83,15 @@ pub fn body_strings(r: &Record) -> Vec<String> {
 /// that one): its path, or a one-line failure that names the command which
 /// installs it.
 pub fn tool(name: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".ci/venv/bin")
+        .join(name);
     let found = if name == "warcio" {
-        let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/warcio");
         let path = std::env::var_os("WARCIO").map_or(venv, PathBuf::from);
         path.is_file().then_some(path)
+    } else if venv.is_file() {
+        // the Python tools scripts/test puts in its virtualenv (pywb's)
+        Some(venv)
     } else {
         std::env::var_os("PATH").and_then(|paths| {
             std::env::split_paths(&paths)

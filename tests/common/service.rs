@@ -256,6 +256,25 @@ pub fn get_bytes(url: &str) -> (u16, Vec<u8>, HashMap<String, String>) {
     send("GET", url, None)
 }
 
+/// [`get_bytes`], or `None` when nothing answers (a server starting up).
+pub fn get_bytes_or_none(url: &str) -> Option<(u16, Vec<u8>, HashMap<String, String>)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let response = client.get(url).send().await.ok()?;
+        let status = response.status().as_u16();
+        Some((
+            status,
+            response.bytes().await.ok()?.to_vec(),
+            HashMap::new(),
+        ))
+    })
+}
+
 /// A request's status, body (JSON when it is, else text) and headers.
 pub fn request(
     method: &str,
