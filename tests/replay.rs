@@ -48,9 +48,9 @@ impl Drop for Wayback {
     }
 }
 
-#[test]
-fn pywb_replays_the_export_byte_for_byte_never_the_record() {
-    let dir = tempfile::tempdir().unwrap();
+/// A store holding two captures, as a crawler's WARC brought them: a GBK
+/// notice and a PDF. Returns the store and the captured bytes.
+fn captured_store(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Vec<u8>) {
     let html = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">\
         <title>关于公布2024年度行政事业性收费目录清单的通知_某某市财政局</title></head><body>\
         <div class=\"nav\">首页 &gt; 政府信息公开</div><div class=\"article\"><h1>关于公布2024年度行政事业性收费目录清单的通知</h1>\
@@ -63,13 +63,11 @@ fn pywb_replays_the_export_byte_for_byte_never_the_record() {
     let pdf = std::fs::read(common::fixtures_dir().join("attachments/notice-stsong.pdf")).unwrap();
     let mut pdf_response = b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\n".to_vec();
     pdf_response.extend_from_slice(&pdf);
-    let page = "http://www.example.gov.cn/zwgk/czj/t20240305_1.html";
-    let file = "http://www.example.gov.cn/zwgk/czj/P020240305.pdf";
     let http = "application/http; msgtype=response";
     let mut warc = Vec::new();
     for (url, date, block) in [
-        (page, "2024-03-05T08:00:00Z", &response),
-        (file, "2024-03-05T08:00:05Z", &pdf_response),
+        (PAGE, "2024-03-05T08:00:00Z", &response),
+        (FILE, "2024-03-05T08:00:05Z", &pdf_response),
     ] {
         warc.extend(gzip(&warc_record(
             "WARC/1.1",
@@ -82,51 +80,44 @@ fn pywb_replays_the_export_byte_for_byte_never_the_record() {
             block,
         )));
     }
-    let captured = dir.path().join("captured.warc.gz");
+    let captured = dir.join("captured.warc.gz");
     std::fs::write(&captured, warc).unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
+    let store = dir.join("store");
     common::ok(&common::govsnap(&[
         "ingest",
         "--store",
-        store,
+        store.to_str().unwrap(),
         captured.to_str().unwrap(),
     ]));
-    let export = dir.path().join("export.warc.gz");
-    common::ok(&common::govsnap(&[
-        "export",
-        "--store",
-        store,
-        "--format",
-        "warc",
-        "-o",
-        export.to_str().unwrap(),
-    ]));
+    (store, gbk.into_owned(), pdf)
+}
 
-    let pywb = dir.path().join("pywb");
-    std::fs::create_dir(&pywb).unwrap();
-    for args in [
-        vec!["init", "govsnap"],
-        vec!["add", "govsnap", export.to_str().unwrap()],
-    ] {
-        let out = Command::new(common::tool("wb-manager"))
-            .args(&args)
-            .current_dir(&pywb)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "wb-manager {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let wayback = Wayback::start(&pywb);
+const PAGE: &str = "http://www.example.gov.cn/zwgk/czj/t20240305_1.html";
+const FILE: &str = "http://www.example.gov.cn/zwgk/czj/P020240305.pdf";
+
+/// `wb-manager` in `dir` with `args`.
+fn wb_manager(dir: &Path, args: &[&str]) {
+    let out = Command::new(common::tool("wb-manager"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "wb-manager {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The page and the PDF, got back from `wayback`'s collection `coll` at
+/// their `id_` URLs, are what was captured.
+fn replays_as_captured(wayback: &Wayback, coll: &str, gbk: &[u8], pdf: &[u8]) {
     for (url, stamp, bytes, what) in [
-        (page, "20240305080000", gbk.as_ref(), "the GBK page"),
-        (file, "20240305080005", pdf.as_slice(), "the PDF"),
+        (PAGE, "20240305080000", gbk, "the GBK page"),
+        (FILE, "20240305080005", pdf, "the PDF"),
     ] {
         let (status, body, headers) =
-            common::service::get_bytes(&format!("{}/govsnap/{stamp}id_/{url}", wayback.base));
+            common::service::get_bytes(&format!("{}/{coll}/{stamp}id_/{url}", wayback.base));
         assert_eq!(status, 200, "{what}");
         assert!(
             !headers
@@ -136,4 +127,150 @@ fn pywb_replays_the_export_byte_for_byte_never_the_record() {
         );
         assert!(body == bytes, "{what} as captured, byte for byte");
     }
+}
+
+#[test]
+fn pywb_replays_the_export_byte_for_byte_never_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, gbk, pdf) = captured_store(dir.path());
+    let export = dir.path().join("export.warc.gz");
+    common::ok(&common::govsnap(&[
+        "export",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "warc",
+        "-o",
+        export.to_str().unwrap(),
+    ]));
+    let pywb = dir.path().join("pywb");
+    std::fs::create_dir(&pywb).unwrap();
+    wb_manager(&pywb, &["init", "govsnap"]);
+    wb_manager(&pywb, &["add", "govsnap", export.to_str().unwrap()]);
+    let wayback = Wayback::start(&pywb);
+    replays_as_captured(&wayback, "govsnap", &gbk, &pdf);
+}
+
+/// The WACZ export: valid under `wacz validate`; its CDXJ index is pywb's
+/// own index of the same WARC (keys, times, offsets); its page list names
+/// the documents, not the files; pywb replays it unpacked; and `govsnap
+/// ingest` reads it back to the same records.
+#[test]
+fn a_wacz_export_validates_indexes_as_pywb_does_replays_and_ingests_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, gbk, pdf) = captured_store(dir.path());
+    let wacz = dir.path().join("czj.wacz");
+    common::ok(&common::govsnap(&[
+        "export",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "wacz",
+        "-o",
+        wacz.to_str().unwrap(),
+    ]));
+    let check = Command::new(common::tool("wacz"))
+        .args(["validate", "-f", wacz.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "wacz validate: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&wacz).unwrap()).unwrap();
+    let mut member = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let ours = member("indexes/index.cdx");
+    let pages = member("pages/pages.jsonl");
+    let pages: Vec<serde_json::Value> = pages
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pages[0]["format"], "json-pages-1.0");
+    assert_eq!(pages.len(), 2, "the header and the notice: {pages:?}");
+    assert_eq!(pages[1]["url"], PAGE);
+    assert_eq!(
+        pages[1]["title"],
+        "关于公布2024年度行政事业性收费目录清单的通知"
+    );
+
+    // pywb's own index of the same WARC: the same captures, keys and places
+    let pywb = dir.path().join("pywb");
+    std::fs::create_dir(&pywb).unwrap();
+    wb_manager(&pywb, &["init", "indexed"]);
+    let warc = dir.path().join("data.warc.gz");
+    std::io::copy(
+        &mut zip.by_name("archive/data.warc.gz").unwrap(),
+        &mut std::fs::File::create(&warc).unwrap(),
+    )
+    .unwrap();
+    wb_manager(&pywb, &["add", "indexed", warc.to_str().unwrap()]);
+    let theirs: String = std::fs::read_dir(pywb.join("collections/indexed/indexes"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let captures = |index: &str| -> Vec<(String, String, String, String)> {
+        let mut found: Vec<_> = index
+            .lines()
+            .filter_map(|line| {
+                let (key, rest) = line.split_once(' ')?;
+                let (stamp, json) = rest.split_once(' ')?;
+                let json: serde_json::Value = serde_json::from_str(json).ok()?;
+                json.get("status")?;
+                Some((
+                    key.to_owned(),
+                    stamp.to_owned(),
+                    json["offset"].as_str()?.to_owned(),
+                    json["length"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(captures(&ours).len(), 2, "{ours}");
+    assert_eq!(
+        captures(&ours),
+        captures(&theirs),
+        "ours:\n{ours}\ntheirs:\n{theirs}"
+    );
+
+    // replayed from the WACZ
+    wb_manager(&pywb, &["init", "fromwacz"]);
+    wb_manager(
+        &pywb,
+        &["add", "--unpack-wacz", "fromwacz", wacz.to_str().unwrap()],
+    );
+    let wayback = Wayback::start(&pywb);
+    replays_as_captured(&wayback, "fromwacz", &gbk, &pdf);
+    drop(wayback);
+
+    // and read back
+    let again = dir.path().join("again");
+    let summary: serde_json::Value = serde_json::from_str(&common::ok(&common::govsnap(&[
+        "ingest",
+        "--store",
+        again.to_str().unwrap(),
+        "--format",
+        "json",
+        wacz.to_str().unwrap(),
+    ])))
+    .unwrap();
+    assert_eq!(
+        (
+            summary["new_versions"].as_u64(),
+            summary["attachments"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
+    let again = govsnap::Store::open(&again).unwrap();
+    let version = again.latest(PAGE).unwrap().unwrap();
+    assert_eq!(again.raw(&version).unwrap().unwrap(), gbk);
 }

@@ -1,4 +1,4 @@
-//! `govsnap export [--since TIME|CURSOR] [--format jsonl]`: every version's
+//! `govsnap export [--since TIME|CURSOR] [--format jsonl|warc|wacz]`: every version's
 //! record, one JSON object per line, with its page `url`, `version`,
 //! `fetched_at` and the `cursor` of its change (SPEC §9), in store order.
 //! Reads the store in slices, reopening it between them, so that memory
@@ -20,6 +20,9 @@ pub(super) enum ExportFormat {
     Jsonl,
     /// WARC 1.1, gzip per record (needs -o).
     Warc,
+    /// WACZ 1.1.1: the WARC, its CDXJ index and page list in one zip
+    /// (needs -o).
+    Wacz,
 }
 
 #[derive(Debug, Args)]
@@ -52,8 +55,8 @@ pub(super) fn run(args: &ExportArgs) -> Result<()> {
         .transpose()?;
     let config = args.store.config()?;
     let dir = args.store.dir(config.as_ref());
-    if args.format == ExportFormat::Warc {
-        return warc(args, &dir, config.as_ref(), since.as_ref());
+    if args.format != ExportFormat::Jsonl {
+        return archive(args, &dir, config.as_ref(), since.as_ref());
     }
     // checked once, before anything is written
     let mut out = super::stdout();
@@ -88,87 +91,140 @@ pub(super) fn run(args: &ExportArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--format warc -o FILE`: every version as its response, request and
-/// metadata records, after a `warcinfo`; written to `FILE.partial` and
-/// renamed when whole.
-fn warc(
+/// `--format warc|wacz -o FILE`: every version as its response, request
+/// and metadata records, after a `warcinfo` (for WACZ, in a zip with their
+/// index and page list, see `govsnap::warc::wacz`); written to
+/// `FILE.partial` and renamed when whole.
+fn archive(
     args: &ExportArgs,
     dir: &std::path::Path,
     config: Option<&govsnap::Config>,
     since: Option<&Since>,
 ) -> Result<()> {
     use anyhow::Context;
-    use govsnap::warc::{write::Writer, write_kept, write_revisit, write_version, write_warcinfo};
+    let wacz = args.format == ExportFormat::Wacz;
     let Some(path) = &args.output else {
-        anyhow::bail!("--format warc writes a file: give it with -o FILE.warc.gz");
+        anyhow::bail!(
+            "--format {} writes a file: give it with -o FILE.{}",
+            if wacz { "wacz" } else { "warc" },
+            if wacz { "wacz" } else { "warc.gz" }
+        );
     };
     match Source::open(dir)? {
         Source::Local(store) => drop(store),
         Source::Service(_) => anyhow::bail!(
-            "the store is held by govsnap serve: stop it to export WARC, or export JSON Lines through it"
+            "the store is held by govsnap serve: stop it to export WARC or WACZ, or export JSON Lines through it"
         ),
     }
+    let partial = path.with_extension("partial");
+    let warc_path = if wacz {
+        path.with_extension("warc-partial")
+    } else {
+        partial.clone()
+    };
+    let written = write_warc(args, dir, config, since, &warc_path).and_then(|(records, index)| {
+        if wacz {
+            let file = std::fs::File::create(&partial)
+                .with_context(|| format!("cannot create {}", partial.display()))?;
+            let title = path
+                .file_stem()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let now = govsnap::store::timestamp(std::time::SystemTime::now());
+            govsnap::warc::wacz::write(
+                std::io::BufWriter::new(file),
+                &warc_path,
+                &index,
+                &title,
+                &now,
+            )
+            .with_context(|| format!("cannot write {}", partial.display()))?;
+            std::fs::remove_file(&warc_path).ok();
+        }
+        Ok((records, index.len()))
+    });
+    let (records, captures) = match written {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            let _ = std::fs::remove_file(&warc_path);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
+    if wacz {
+        eprintln!(
+            "govsnap: wrote {records} WARC records, {captures} indexed, to {}",
+            path.display()
+        );
+    } else {
+        eprintln!(
+            "govsnap: wrote {records} WARC records to {}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Write the WARC to `path`: its record count, and each version's index
+/// entry.
+fn write_warc(
+    args: &ExportArgs,
+    dir: &std::path::Path,
+    config: Option<&govsnap::Config>,
+    since: Option<&Since>,
+    path: &std::path::Path,
+) -> Result<(u64, Vec<govsnap::warc::Indexed>)> {
+    use anyhow::Context;
+    use govsnap::warc::{write::Writer, write_kept, write_revisit, write_version, write_warcinfo};
     let user_agent = config.map_or(govsnap::config::DEFAULT_USER_AGENT, |c| {
         c.crawl.user_agent.as_str()
     });
-    let partial = path.with_extension("partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = Writer::new(std::io::BufWriter::new(file));
-    let name = path
-        .file_name()
+    let name = args
+        .output
+        .as_deref()
+        .and_then(std::path::Path::file_name)
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     write_warcinfo(
         &mut out,
         &name,
         &govsnap::store::timestamp(std::time::SystemTime::now()),
     )?;
+    let mut index = Vec::new();
     let (mut after, from_time) = Since::start(since);
-    let written = (|| -> Result<()> {
-        loop {
-            let store = govsnap::Store::open_existing(dir)?;
-            let (versions, next) = store.versions_slice(after, from_time, EXPORT_SLICE)?;
-            for (_, version) in &versions {
-                write_version(&mut out, &store, version, user_agent)?;
-            }
-            drop(store);
-            match next {
-                Some(n) => after = Some(n),
-                None => return Ok(()),
-            }
-        }
-    })();
-    let written = written.and_then(|()| {
-        // after the responses revisits refer to: from the fetch log, since
-        // the same time (for a cursor, its change's), the list pages whose
-        // answers the store kept (jpage groups) and, asked for, revisits
+    loop {
         let store = govsnap::Store::open_existing(dir)?;
-        let from = match since {
-            Some(Since::Time(t)) => Some(t.clone()),
-            Some(Since::Cursor(c)) => store.change_at(*c)?.map(|change| change.fetched_at),
-            None => None,
-        };
-        for entry in store.fetch_log() {
-            let entry = entry?;
-            if from.as_ref().is_some_and(|t| entry.fetched_at < *t) {
-                continue;
-            }
-            if !write_kept(&mut out, &store, &entry, user_agent)? && args.revisits {
-                write_revisit(&mut out, &store, &entry)?;
-            }
+        let (versions, next) = store.versions_slice(after, from_time, EXPORT_SLICE)?;
+        for (_, version) in &versions {
+            index.push(write_version(&mut out, &store, version, user_agent)?);
         }
-        Ok(())
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&partial);
-        return Err(e);
+        drop(store);
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    // after the responses revisits refer to: from the fetch log, since the
+    // same time (for a cursor, its change's), the list pages whose answers
+    // the store kept (jpage groups) and, asked for, revisits
+    let store = govsnap::Store::open_existing(dir)?;
+    let from = match since {
+        Some(Since::Time(t)) => Some(t.clone()),
+        Some(Since::Cursor(c)) => store.change_at(*c)?.map(|change| change.fetched_at),
+        None => None,
+    };
+    for entry in store.fetch_log() {
+        let entry = entry?;
+        if from.as_ref().is_some_and(|t| entry.fetched_at < *t) {
+            continue;
+        }
+        if !write_kept(&mut out, &store, &entry, user_agent)? && args.revisits {
+            write_revisit(&mut out, &store, &entry)?;
+        }
     }
     let records = out.written();
     out.finish()?;
-    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!(
-        "govsnap: wrote {records} WARC records to {}",
-        path.display()
-    );
-    Ok(())
+    Ok((records, index))
 }

@@ -62,10 +62,31 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     let (warcs, pages): (Vec<PathBuf>, Vec<PathBuf>) = if args.url.is_some() {
         (Vec::new(), args.paths.clone())
     } else {
-        args.paths.iter().cloned().partition(|p| is_warc(p))
+        args.paths
+            .iter()
+            .cloned()
+            .partition(|p| is_warc(p) || is_wacz(p))
     };
     let inputs = inputs(args, &pages)?;
     let store = super::open_for_writing(&args.store.dir(config.as_ref()), None)?;
+    // a WACZ's WARCs, copied out into the store's directory (not /tmp, often
+    // memory) for the reading, removed at the end
+    let unpacked = store
+        .spool_dir()
+        .and_then(tempfile::tempdir_in)
+        .context("cannot make a directory in the store to unpack WACZ files in")?;
+    let mut warcs_read = Vec::with_capacity(warcs.len());
+    for path in warcs {
+        if is_wacz(&path) {
+            warcs_read.extend(
+                govsnap::warc::wacz::warcs(&path, unpacked.path())
+                    .with_context(|| format!("cannot read the WACZ {}", path.display()))?,
+            );
+        } else {
+            warcs_read.push(path);
+        }
+    }
+    let warcs = warcs_read;
     let options = config
         .as_ref()
         .map_or(ExtractOptions::default(), |c| c.extract);
@@ -132,6 +153,12 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// A WACZ file, by its name.
+fn is_wacz(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wacz"))
 }
 
 /// A WARC or ARC file, by its name (`.warc`, `.warc.gz`, `.arc`,

@@ -20,6 +20,7 @@ mod arc;
 mod http;
 mod order;
 mod read;
+pub mod wacz;
 pub mod write;
 
 pub use http::Response;
@@ -181,7 +182,7 @@ pub fn write_version<W: std::io::Write>(
     store: &crate::Store,
     version: &crate::store::Version,
     user_agent: &str,
-) -> crate::Result<()> {
+) -> crate::Result<Indexed> {
     let io = |e: std::io::Error| crate::Error::Io {
         what: "writing the WARC".to_owned(),
         source: e,
@@ -195,7 +196,7 @@ pub fn write_version<W: std::io::Write>(
     let conditional = version.conditional.as_deref().unwrap_or_default();
     let request = request_block("GET", &version.url, user_agent, conditional, None);
     let content_type = version.content_type.as_deref();
-    if let Some(file) = &version.attachment {
+    let (placed, payload) = if let Some(file) = &version.attachment {
         // a file may be hundreds of MB: its body is read as a stream, twice
         let http = write::http_head(head.as_deref(), content_type, to_usize(file.bytes));
         let body = || {
@@ -209,15 +210,19 @@ pub fn write_version<W: std::io::Write>(
             body: &body,
         };
         let (_, payload, _) = block.digests().map_err(io)?;
-        exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
+        let placed =
+            exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
+        (placed, payload)
     } else {
         let body = store.raw(version)?.unwrap_or_default();
         let mut block = write::http_head(head.as_deref(), content_type, body.len()).into_bytes();
         block.extend_from_slice(&body);
         let payload = write::digest(&body);
         let block = write::Block::Bytes(&block);
-        exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
-    }
+        let placed =
+            exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
+        (placed, payload)
+    };
     // a file's own record (SPEC §11), else the page's
     let record = match &version.attachment {
         Some(attachment) => serde_json::to_vec(attachment),
@@ -241,7 +246,44 @@ pub fn write_version<W: std::io::Write>(
         ],
         &record,
     )
-    .map_err(io)
+    .map_err(io)?;
+    let status = head
+        .as_deref()
+        .and_then(|h| h.split_whitespace().nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(200);
+    Ok(Indexed {
+        url: version.url.clone(),
+        date: date.to_owned(),
+        status,
+        mime: content_type.map_or_else(|| "unk".to_owned(), crate::decode::media_type),
+        digest: payload,
+        placed,
+        title: version.record.title.clone(),
+        attachment: version.attachment.is_some(),
+    })
+}
+
+/// A version's `response` record as an index lists it (CDXJ, SPEC §12's
+/// WACZ): what a replay tool looks it up by, and where it is.
+#[derive(Debug, Clone)]
+pub struct Indexed {
+    /// The page's URL.
+    pub url: String,
+    /// `WARC-Date`.
+    pub date: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The media type (`unk` when the store has none).
+    pub mime: String,
+    /// The payload's digest, `sha1:BASE32`.
+    pub digest: String,
+    /// The record's gzip member.
+    pub placed: write::Placed,
+    /// The record's title, for a WACZ's page list.
+    pub title: Option<String>,
+    /// Whether it is a file's (SPEC §11), not a page's.
+    pub attachment: bool,
 }
 
 /// The request govsnap sent for a URL: its method, the conditional
@@ -349,9 +391,9 @@ fn exchange<W: std::io::Write>(
     what: &str,
     (block, payload): (&write::Block<'_>, &str),
     request: &str,
-) -> std::io::Result<()> {
+) -> std::io::Result<write::Placed> {
     let response_id = write::record_id("response", what);
-    out.record_of(
+    let placed = out.record_of(
         &[
             ("WARC-Type", "response"),
             ("WARC-Record-ID", &response_id),
@@ -372,7 +414,8 @@ fn exchange<W: std::io::Write>(
             ("Content-Type", "application/http; msgtype=request"),
         ],
         request.as_bytes(),
-    )
+    )?;
+    Ok(placed)
 }
 
 /// The `warcinfo` record that opens an export.
@@ -401,6 +444,7 @@ pub fn write_warcinfo<W: std::io::Write>(
         ],
         info.as_bytes(),
     )
+    .map(|_| ())
 }
 
 /// Write a `revisit` record (the identical-payload-digest profile) for a

@@ -34,14 +34,49 @@ pub fn digest(bytes: &[u8]) -> String {
 /// Writes records to `out`, one gzip member each.
 #[derive(Debug)]
 pub struct Writer<W: Write> {
-    out: W,
+    out: Counted<W>,
     written: u64,
+}
+
+/// A writer that counts what passes: where each record's member starts.
+#[derive(Debug)]
+struct Counted<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Where a record went: its gzip member's offset and length in the file,
+/// as a CDX index gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    /// The member's first byte.
+    pub offset: u64,
+    /// The member's bytes.
+    pub length: u64,
 }
 
 impl<W: Write> Writer<W> {
     /// A writer over `out`.
     pub fn new(out: W) -> Self {
-        Self { out, written: 0 }
+        Self {
+            out: Counted {
+                inner: out,
+                count: 0,
+            },
+            written: 0,
+        }
     }
 
     /// Write one record: `fields` (without `WARC-Block-Digest` and
@@ -49,7 +84,7 @@ impl<W: Write> Writer<W> {
     ///
     /// # Errors
     /// When `out` fails.
-    pub fn record(&mut self, fields: &[(&str, &str)], block: &[u8]) -> io::Result<()> {
+    pub fn record(&mut self, fields: &[(&str, &str)], block: &[u8]) -> io::Result<Placed> {
         self.record_of(fields, &Block::Bytes(block))
     }
 
@@ -59,8 +94,9 @@ impl<W: Write> Writer<W> {
     /// # Errors
     /// When `out` fails, or a stream cannot be read or reads otherwise the
     /// second time.
-    pub fn record_of(&mut self, fields: &[(&str, &str)], block: &Block<'_>) -> io::Result<()> {
+    pub fn record_of(&mut self, fields: &[(&str, &str)], block: &Block<'_>) -> io::Result<Placed> {
         let (block_digest, _, len) = block.digests()?;
+        let offset = self.out.count;
         let mut head = String::from("WARC/1.1\r\n");
         for (name, value) in fields {
             head.push_str(name);
@@ -89,7 +125,10 @@ impl<W: Write> Writer<W> {
         member.write_all(b"\r\n\r\n")?;
         member.finish()?;
         self.written += 1;
-        Ok(())
+        Ok(Placed {
+            offset,
+            length: self.out.count - offset,
+        })
     }
 
     /// Records written so far.
@@ -104,7 +143,7 @@ impl<W: Write> Writer<W> {
     /// When the flush fails.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
-        Ok(self.out)
+        Ok(self.out.inner)
     }
 }
 
