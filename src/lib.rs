@@ -50,6 +50,7 @@ pub mod serve;
 pub mod store;
 mod structure;
 pub mod warc;
+pub mod wayback;
 
 pub use config::{Config, ExtractOptions, SiteRules};
 pub use error::{Error, Result};

@@ -39,21 +39,44 @@ pub(super) struct IngestArgs {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
-    /// A saved page (with --url), mirror directories, or WARC files (.warc, .warc.gz).
-    #[arg(value_name = "PATH", required = true)]
+    /// Import a site's past from a Wayback server (SPEC §12): every
+    /// capture under this URL prefix, each at its capture time, oldest
+    /// first, at `[wayback] delay_ms` (default 1000) between requests.
+    #[arg(long, value_name = "URL_PREFIX", conflicts_with = "url")]
+    pub(super) cdx: Option<String>,
+    /// The CDX server API (pywb's is `http://HOST/COLLECTION/cdx`).
+    #[arg(long, value_name = "URL", default_value = govsnap::wayback::DEFAULT_CDX_SERVER)]
+    pub(super) cdx_server: String,
+    /// The replay prefix captures are fetched from as `PREFIX/TIMESTAMPid_/URL`
+    /// (pywb's is `http://HOST/COLLECTION/`).
+    #[arg(long, value_name = "URL", default_value = govsnap::wayback::DEFAULT_REPLAY)]
+    pub(super) replay: String,
+    /// With --cdx: captures from this date (`YYYYMMDD`, or longer).
+    #[arg(long, value_name = "YYYYMMDD", requires = "cdx")]
+    pub(super) from: Option<String>,
+    /// With --cdx: captures up to this date.
+    #[arg(long, value_name = "YYYYMMDD", requires = "cdx")]
+    pub(super) to: Option<String>,
+    /// A saved page (with --url), mirror directories, or WARC, ARC and WACZ
+    /// files (.warc, .warc.gz, .arc, .arc.gz, .wacz).
+    #[arg(value_name = "PATH", required_unless_present = "cdx")]
     paths: Vec<PathBuf>,
 }
 
 /// What an ingest run did.
 #[derive(Debug, Default, Serialize)]
-struct Summary {
-    pages_read: u64,
-    new_versions: u64,
-    unchanged: u64,
-    listings: u64,
-    attachments: u64,
-    skipped: u64,
-    errors: u64,
+pub(super) struct Summary {
+    pub(super) pages_read: u64,
+    pub(super) new_versions: u64,
+    pub(super) unchanged: u64,
+    pub(super) listings: u64,
+    pub(super) attachments: u64,
+    pub(super) skipped: u64,
+    pub(super) errors: u64,
+    /// With --cdx: captures the store has from an earlier import, not
+    /// fetched again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) already_imported: Option<u64>,
 }
 
 pub(super) fn run(args: &IngestArgs) -> Result<Status> {
@@ -69,24 +92,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     };
     let inputs = inputs(args, &pages)?;
     let store = super::open_for_writing(&args.store.dir(config.as_ref()), None)?;
-    // a WACZ's WARCs, copied out into the store's directory (not /tmp, often
-    // memory) for the reading, removed at the end
-    let unpacked = store
-        .spool_dir()
-        .and_then(tempfile::tempdir_in)
-        .context("cannot make a directory in the store to unpack WACZ files in")?;
-    let mut warcs_read = Vec::with_capacity(warcs.len());
-    for path in warcs {
-        if is_wacz(&path) {
-            warcs_read.extend(
-                govsnap::warc::wacz::warcs(&path, unpacked.path())
-                    .with_context(|| format!("cannot read the WACZ {}", path.display()))?,
-            );
-        } else {
-            warcs_read.push(path);
-        }
-    }
-    let warcs = warcs_read;
+    let (_unpacked, warcs) = unpack_waczs(&store, warcs)?;
     let options = config
         .as_ref()
         .map_or(ExtractOptions::default(), |c| c.extract);
@@ -125,14 +131,63 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
             summary: &mut summary,
         },
     )?;
+    if let Some(prefix) = &args.cdx {
+        super::wayback::import(
+            args,
+            prefix,
+            &super::wayback::Into {
+                store: &store,
+                config: config.as_ref(),
+                options,
+            },
+            &mut snapshots,
+            &mut summary,
+        )?;
+    }
     let counts = snapshots.finish().context("storing the last pages")?;
     summary.new_versions = counts.new_versions;
     summary.unchanged += counts.unchanged;
     summary.skipped += counts.skipped;
     summary.listings = counts.listings;
     summary.attachments = counts.attachments;
+    print_summary(args.format, &summary)?;
+    store.close()?;
+    Ok(if summary.errors > 0 {
+        Status::InputFailed
+    } else {
+        Status::Success
+    })
+}
+
+/// The WARC files to read: WACZ files' WARCs copied out into the store's
+/// directory (not /tmp, often memory), removed when the directory given
+/// back is dropped; the others as they are.
+fn unpack_waczs(
+    store: &govsnap::Store,
+    paths: Vec<PathBuf>,
+) -> Result<(tempfile::TempDir, Vec<PathBuf>)> {
+    let unpacked = store
+        .spool_dir()
+        .and_then(tempfile::tempdir_in)
+        .context("cannot make a directory in the store to unpack WACZ files in")?;
+    let mut warcs = Vec::with_capacity(paths.len());
+    for path in paths {
+        if is_wacz(&path) {
+            warcs.extend(
+                govsnap::warc::wacz::warcs(&path, unpacked.path())
+                    .with_context(|| format!("cannot read the WACZ {}", path.display()))?,
+            );
+        } else {
+            warcs.push(path);
+        }
+    }
+    Ok((unpacked, warcs))
+}
+
+/// The summary, as a table line or JSON.
+fn print_summary(format: ListFormat, summary: &Summary) -> Result<()> {
     let mut out = super::stdout();
-    match args.format {
+    match format {
         ListFormat::Json => writeln!(out, "{}", serde_json::to_string(&summary)?)?,
         ListFormat::Table => writeln!(
             out,
@@ -147,12 +202,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
         )?,
     }
     out.flush()?;
-    store.close()?;
-    Ok(if summary.errors > 0 {
-        Status::InputFailed
-    } else {
-        Status::Success
-    })
+    Ok(())
 }
 
 /// A WACZ file, by its name.
@@ -316,7 +366,7 @@ impl WarcInto<'_, '_> {
 
 /// A page's one URL (`govsnap::canon`), its site's `strip_params` removed
 /// too: an archive's captures take the form a crawl gives the same page.
-fn canonical_url(config: Option<&Config>, url: &str) -> String {
+pub(super) fn canonical_url(config: Option<&Config>, url: &str) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
         return url.to_owned();
     };

@@ -27,6 +27,7 @@ mod inspect;
 mod serve;
 mod source;
 mod stats;
+mod wayback;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use govsnap::{Config, Store};

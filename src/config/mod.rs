@@ -133,6 +133,9 @@ pub struct Config {
     pub crawl: CrawlSettings,
     /// Extraction options.
     pub extract: ExtractOptions,
+    /// `[wayback] delay_ms`: the pause between two requests to a Wayback
+    /// server (`ingest --cdx`, SPEC §12).
+    pub wayback_delay_ms: u64,
     /// The sites, in file order.
     pub sites: Vec<SiteRules>,
 }
@@ -228,6 +231,7 @@ impl Config {
             path: path.to_owned(),
             store: store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
             min_free,
+            wayback_delay_ms: raw.wayback.unwrap_or_default().delay_ms,
             crawl: CrawlSettings {
                 user_agent: crawl
                     .user_agent
@@ -592,3 +596,6 @@ fn attachment_types(
         })
         .collect()
 }
+
+/// `[wayback] delay_ms` when there is no config, or it does not say.
+pub const DEFAULT_WAYBACK_DELAY_MS: u64 = 1000;

@@ -10,10 +10,24 @@ pub(super) struct RawConfig {
     pub store: Option<RawStore>,
     pub crawl: Option<RawCrawl>,
     pub extract: Option<RawExtract>,
+    pub wayback: Option<RawWayback>,
     #[serde(default)]
     pub template: Vec<RawTemplate>,
     #[serde(default)]
     pub site: Vec<RawSite>,
+}
+
+/// `[wayback]`: how `ingest --cdx` asks a Wayback server (SPEC §12).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawWayback {
+    pub delay_ms: u64,
+}
+
+impl Default for RawWayback {
+    fn default() -> Self {
+        Self { delay_ms: 1000 }
+    }
 }
 
 /// `store = "DIR"`, or a `[store]` table with its `path` and `min_free`.

@@ -70,6 +70,7 @@ mod frames;
 mod frontier;
 #[cfg(test)]
 mod frontier_tests;
+mod imports;
 mod keys;
 mod open;
 mod packs;
