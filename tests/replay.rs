@@ -7,46 +7,10 @@
 
 mod common;
 
+use common::pywb::{Wayback, wb_manager};
 use common::warc::{gzip, warc_record};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
-/// `wayback` serving `dir`'s collections on a free loopback port, stopped
-/// when dropped.
-struct Wayback {
-    child: Child,
-    base: String,
-}
-
-impl Wayback {
-    fn start(dir: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(common::tool("wayback"))
-            .args(["-p", &port.to_string(), "-b", "127.0.0.1"])
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        common::service::wait_until("pywb's wayback to answer", || {
-            let (status, _, _) = common::service::get_bytes_or_none(&format!("{base}/"))?;
-            (status == 200).then_some(())
-        });
-        Self { child, base }
-    }
-}
-
-impl Drop for Wayback {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::process::Command;
 
 /// A store holding two captures, as a crawler's WARC brought them: a GBK
 /// notice and a PDF. Returns the store and the captured bytes.
@@ -94,20 +58,6 @@ fn captured_store(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Vec<u8>) {
 
 const PAGE: &str = "http://www.example.gov.cn/zwgk/czj/t20240305_1.html";
 const FILE: &str = "http://www.example.gov.cn/zwgk/czj/P020240305.pdf";
-
-/// `wb-manager` in `dir` with `args`.
-fn wb_manager(dir: &Path, args: &[&str]) {
-    let out = Command::new(common::tool("wb-manager"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wb-manager {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// The page and the PDF, got back from `wayback`'s collection `coll` at
 /// their `id_` URLs, are what was captured.

@@ -288,3 +288,141 @@ fn an_import_stores_each_capture_at_its_time_politely_and_resumes() {
         "no capture fetched again"
     );
 }
+
+/// A county site that changes its notice between two crawls.
+#[derive(Clone, Default)]
+struct County {
+    revised: Arc<AtomicBool>,
+}
+
+async fn county(State(site): State<County>, uri: Uri) -> Response {
+    let html =
+        |body: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    match uri.path() {
+        "/zwgk/" => html(
+            "<html><head><title>政务公开_某某县人民政府</title></head><body><ul>\
+             <li><a href=\"/zwgk/t20080301_1.html\">关于做好春季森林防火工作的通知</a></li></ul></body></html>"
+                .to_owned(),
+        ),
+        "/zwgk/t20080301_1.html" => html(notice(if site.revised.load(Ordering::SeqCst) {
+            "请各地切实加强野外火源管理，严禁野外用火。"
+        } else {
+            "请各地切实加强野外火源管理。"
+        })),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `wget --warc-file` of the county's site into `dir/NAME.warc.gz`.
+fn wget(dir: &std::path::Path, addr: std::net::SocketAddr, name: &str) -> std::path::PathBuf {
+    let status = std::process::Command::new(common::tool("wget"))
+        .current_dir(dir)
+        .args(["-q", "-r", "-l", "2", "-np", "--no-proxy", "-P", name])
+        .arg(format!("--warc-file={name}"))
+        .arg(format!("http://{addr}/zwgk/"))
+        .status()
+        .unwrap();
+    assert!(matches!(status.code(), Some(0 | 8)), "wget: {status}");
+    dir.join(format!("{name}.warc.gz"))
+}
+
+/// pywb serving two wget crawls of a site, the notice changed between
+/// them: its CDX API (one JSON object per line) and its replay give each
+/// capture, stored as a version at its capture time, in capture order;
+/// a second import fetches nothing.
+#[test]
+fn an_import_from_pywb_gives_each_crawl_its_version() {
+    let site = County::default();
+    let addr = common::serve_on_thread(Router::new().fallback(county).with_state(site.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let first = wget(dir.path(), addr, "crawl1");
+    // the second crawl a second later at least: captures are told apart
+    // by their 14-digit times
+    let after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    common::service::wait_until("the next second", || {
+        (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            > after)
+            .then_some(())
+    });
+    site.revised.store(true, Ordering::SeqCst);
+    let second = wget(dir.path(), addr, "crawl2");
+
+    let pywb = dir.path().join("pywb");
+    std::fs::create_dir(&pywb).unwrap();
+    common::pywb::wb_manager(&pywb, &["init", "county"]);
+    common::pywb::wb_manager(
+        &pywb,
+        &[
+            "add",
+            "county",
+            first.to_str().unwrap(),
+            second.to_str().unwrap(),
+        ],
+    );
+    let wayback = common::pywb::Wayback::start(&pywb);
+
+    let config = dir.path().join("county.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\n[wayback]\ndelay_ms = 0\n",
+            dir.path().join("store").display()
+        ),
+    )
+    .unwrap();
+    let args = [
+        "ingest".to_owned(),
+        "--config".to_owned(),
+        config.to_str().unwrap().to_owned(),
+        "--format".to_owned(),
+        "json".to_owned(),
+        "--cdx".to_owned(),
+        format!("http://{addr}/zwgk/"),
+        "--cdx-server".to_owned(),
+        format!("{}/county/cdx", wayback.base),
+        "--replay".to_owned(),
+        format!("{}/county/", wayback.base),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = common::govsnap(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["errors"], 0, "{summary}");
+
+    let notice_url = format!("http://{addr}/zwgk/t20080301_1.html");
+    let store = govsnap::Store::open(&dir.path().join("store")).unwrap();
+    let versions: Vec<(u32, String)> = store
+        .history(&notice_url)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| Some((e.version?, e.fetched_at)))
+        .collect();
+    assert_eq!(
+        versions.len(),
+        2,
+        "one version per crawl: {versions:?} {summary}"
+    );
+    assert!(
+        versions[0].1 < versions[1].1,
+        "in capture order: {versions:?}"
+    );
+    let latest = store.latest(&notice_url).unwrap().unwrap();
+    assert!(latest.record.text.contains("严禁野外用火"));
+    let first_version = store.version(&notice_url, 1).unwrap().unwrap();
+    assert!(!first_version.record.text.contains("严禁野外用火"));
+    drop(store);
+
+    let again: Value = serde_json::from_slice(&common::govsnap(&args).stdout).unwrap();
+    assert_eq!(again["new_versions"], 0, "{again}");
+    assert_eq!(again["pages_read"], 0, "nothing fetched again: {again}");
+}
