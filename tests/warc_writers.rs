@@ -343,3 +343,205 @@ fn arc_files_plain_and_gzip_per_record_ingest_as_captures() {
         );
     }
 }
+
+/// A county site as the real writers meet it: a list page, a notice sent
+/// gzip-encoded, one sent zstd-encoded whatever was asked, one sent in
+/// chunks and gzip-encoded, a GBK notice, a script and an image.
+async fn county(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let page = |title: &str, line: &str| notice(title, line).into_bytes();
+    let html = "text/html; charset=utf-8";
+    match uri.path() {
+        "/zwgk/" => (
+            [(header::CONTENT_TYPE, html)],
+            "<html><head><title>通知公告</title><script src=\"/js/common.js\"></script></head><body><ul>\
+             <li><a href=\"/zwgk/t1.html\">一</a></li><li><a href=\"/zwgk/t2.html\">二</a></li>\
+             <li><a href=\"/zwgk/t3.html\">三</a></li><li><a href=\"/zwgk/t4.html\">四</a></li></ul>\
+             <img src=\"/images/logo.gif\"></body></html>",
+        )
+            .into_response(),
+        "/zwgk/t1.html" => (
+            [(header::CONTENT_TYPE, html), (header::CONTENT_ENCODING, "gzip")],
+            gzip(&page("关于开展消防安全检查的通知", "请各单位于本月底前完成消防安全自查。")),
+        )
+            .into_response(),
+        "/zwgk/t2.html" => (
+            [(header::CONTENT_TYPE, html), (header::CONTENT_ENCODING, "zstd")],
+            zstd::encode_all(
+                page("关于调整公交线路的公告", "自下月一日起，12路公交车线路调整。").as_slice(),
+                3,
+            )
+            .unwrap(),
+        )
+            .into_response(),
+        "/zwgk/t3.html" => {
+            let body = gzip(&page("关于公布年度预算的通知", "现将本年度部门预算予以公开。"));
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+                body.chunks(100).map(|c| Ok(c.to_vec())).collect();
+            (
+                [(header::CONTENT_TYPE, html), (header::CONTENT_ENCODING, "gzip")],
+                axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+            )
+                .into_response()
+        }
+        "/zwgk/t4.html" => (
+            [(header::CONTENT_TYPE, "text/html")],
+            encoding_rs::GBK
+                .encode(
+                    &notice("关于做好防汛工作的通知", "各乡镇要落实防汛责任制。")
+                        .replace("charset=\"utf-8\"", "charset=\"gbk\""),
+                )
+                .0
+                .into_owned(),
+        )
+            .into_response(),
+        "/js/common.js" => (
+            [(header::CONTENT_TYPE, "application/javascript")],
+            "document.write('<p>政务公开</p>');",
+        )
+            .into_response(),
+        "/images/logo.gif" => (
+            [(header::CONTENT_TYPE, "image/gif")],
+            b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00,".to_vec(),
+        )
+            .into_response(),
+        _ => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `govsnap ingest` of `warc` into a new store beside it: the summary and
+/// the store.
+fn ingest_alone(warc: &std::path::Path) -> (Value, govsnap::Store) {
+    let store = warc.with_extension("store");
+    let out = common::govsnap(&[
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+        warc.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        warc.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        govsnap::Store::open(&store).unwrap(),
+    )
+}
+
+/// WARCs that real writers made here, on loopback: `wget --warc-file
+/// --compression=auto` (gzip, zstd and chunked bodies recorded as sent),
+/// pywb's recorder (`wayback --record`), warcio's `capture_http`. Each
+/// page goes in once with its text; scripts and images never do.
+#[test]
+fn warcs_real_writers_make_here_ingest_page_for_page() {
+    let addr = common::serve_on_thread(axum::Router::new().fallback(county));
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        ("t1", "请各单位于本月底前完成消防安全自查。"),
+        ("t2", "自下月一日起，12路公交车线路调整。"),
+        ("t3", "现将本年度部门预算予以公开。"),
+        ("t4", "各乡镇要落实防汛责任制。"),
+    ];
+    let check = |who: &str, warc: &std::path::Path, pages: &[&str]| {
+        let (summary, store) = ingest_alone(warc);
+        assert_eq!(summary["errors"], 0, "{who}: {summary}");
+        for (page, line) in lines.iter().filter(|(p, _)| pages.contains(p)) {
+            let url = format!("http://{addr}/zwgk/{page}.html");
+            let version = store
+                .latest(&url)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{who}: {url} is not stored: {summary}"));
+            assert!(
+                version.record.text.contains(line),
+                "{who}: {url}: {}",
+                version.record.text
+            );
+        }
+        for asset in ["/js/common.js", "/images/logo.gif"] {
+            assert!(
+                store
+                    .page(&format!("http://{addr}{asset}"))
+                    .unwrap()
+                    .is_none(),
+                "{who}: {asset} is no page"
+            );
+        }
+    };
+
+    // wget
+    let status = std::process::Command::new(common::tool("wget"))
+        .current_dir(dir.path())
+        .args([
+            "-q",
+            "-r",
+            "-p",
+            "-l",
+            "2",
+            "-np",
+            "--no-proxy",
+            "--compression=auto",
+            "-P",
+            "mirror",
+            "--warc-file=wget",
+        ])
+        .arg(format!("http://{addr}/zwgk/"))
+        .status()
+        .unwrap();
+    assert!(matches!(status.code(), Some(0 | 8)), "wget: {status}");
+    check(
+        "wget",
+        &dir.path().join("wget.warc.gz"),
+        &["t1", "t2", "t3", "t4"],
+    );
+
+    // warcio's capture_http, as a Python archiver records
+    let script = format!(
+        "from warcio.capture_http import capture_http\nimport requests\n\
+         with capture_http('warcio.warc.gz'):\n    for p in ['t1', 't3', 't4']:\n        \
+         requests.get('http://{addr}/zwgk/%s.html' % p, proxies={{'http': None}})\n"
+    );
+    let out = std::process::Command::new(common::tool("python"))
+        .current_dir(dir.path())
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "warcio: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check(
+        "warcio",
+        &dir.path().join("warcio.warc.gz"),
+        &["t1", "t3", "t4"],
+    );
+
+    // pywb's recorder, in front of the site
+    let pywb = dir.path().join("pywb");
+    std::fs::create_dir(&pywb).unwrap();
+    common::pywb::wb_manager(&pywb, &["init", "rec"]);
+    let recorder = common::pywb::Wayback::start_with(&pywb, &["--record", "--live"]);
+    for page in ["t1", "t3", "t4"] {
+        let (status, _, _) = common::service::get_bytes(&format!(
+            "{}/rec/record/id_/http://{addr}/zwgk/{page}.html",
+            recorder.base
+        ));
+        assert_eq!(status, 200, "{page} through pywb's recorder");
+    }
+    drop(recorder);
+    let archive = pywb.join("collections/rec/archive");
+    let recorded: Vec<std::path::PathBuf> = std::fs::read_dir(&archive)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let warc = dir.path().join("pywb.warc.gz");
+    std::fs::copy(&recorded[0], &warc).unwrap();
+    check("pywb", &warc, &["t1", "t3", "t4"]);
+}

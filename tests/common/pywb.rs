@@ -14,6 +14,12 @@ pub struct Wayback {
 
 impl Wayback {
     pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// [`Wayback::start`] with more of `wayback`'s arguments
+    /// (`--record --live`: pywb's recorder).
+    pub fn start_with(dir: &Path, more: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -21,6 +27,7 @@ impl Wayback {
             .port();
         let child = Command::new(super::tool("wayback"))
             .args(["-p", &port.to_string(), "-b", "127.0.0.1"])
+            .args(more)
             .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
