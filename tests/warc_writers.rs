@@ -308,6 +308,10 @@ fn arc_files_plain_and_gzip_per_record_ingest_as_captures() {
             arc.display()
         );
         assert_eq!(summary["skipped"], 1, "the image: {summary}");
+        assert_eq!(
+            summary["left_out"], 2,
+            "the file's description, the DNS record: {summary}"
+        );
         assert_eq!(summary["errors"], 0, "{summary} {stderr}");
         let store = govsnap::Store::open(&store).unwrap();
         let history: Vec<_> = store

@@ -73,6 +73,9 @@ pub(super) struct Summary {
     pub(super) attachments: u64,
     pub(super) skipped: u64,
     pub(super) errors: u64,
+    /// WARC and ARC records that hold no capture (requests, metadata,
+    /// warcinfo, DNS), read past.
+    pub(super) left_out: u64,
     /// With --cdx: captures the store has from an earlier import, not
     /// fetched again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,7 +305,11 @@ impl WarcInto<'_, '_> {
         let file_date = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         let capture = match capture(&record, file_date) {
             Ok(Some(c)) => c,
-            Ok(None) => return Ok(()),
+            Ok(None) => {
+                // requests, metadata, warcinfo, DNS: read past, counted
+                self.summary.left_out += 1;
+                return Ok(());
+            }
             Err(reason) => {
                 eprintln!(
                     "govsnap: {} at offset {}: {reason}; record skipped",
