@@ -134,18 +134,7 @@ fn bytes_are_trusted_over_headers_and_no_script_is_a_page() {
     }
     let path = dir.path().join("mixed.warc.gz");
     std::fs::write(&path, &warc).unwrap();
-    let store = dir.path().join("store");
-    let out = common::govsnap(&[
-        "ingest",
-        "--store",
-        store.to_str().unwrap(),
-        "--format",
-        "json",
-        path.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (summary, store, stderr) = ingest_alone(&path);
     assert_eq!(summary["new_versions"], 4, "{summary} {stderr}");
     assert_eq!(summary["skipped"], 1, "the script: {summary}");
     assert_eq!(summary["errors"], 0, "{summary} {stderr}");
@@ -159,7 +148,6 @@ fn bytes_are_trusted_over_headers_and_no_script_is_a_page() {
         "{stderr}"
     );
 
-    let store = govsnap::Store::open(&store).unwrap();
     let latest = |n: u32| {
         store
             .latest(&format!("{base}t20230612_{n}.html"))
@@ -286,21 +274,7 @@ fn arc_files_plain_and_gzip_per_record_ingest_as_captures() {
     .unwrap();
     let page = "http://www.example.gov.cn/zwgk/%CD%A8%D6%AA.htm";
     for arc in [&plain, &gz] {
-        let store = dir.path().join(format!(
-            "store-{}",
-            arc.extension().unwrap().to_string_lossy()
-        ));
-        let out = common::govsnap(&[
-            "ingest",
-            "--store",
-            store.to_str().unwrap(),
-            "--format",
-            "json",
-            arc.to_str().unwrap(),
-        ]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{}: {stderr}", arc.display());
-        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (summary, store, stderr) = ingest_alone(arc);
         assert_eq!(
             summary["new_versions"],
             3,
@@ -313,7 +287,6 @@ fn arc_files_plain_and_gzip_per_record_ingest_as_captures() {
             "the file's description, the DNS record: {summary}"
         );
         assert_eq!(summary["errors"], 0, "{summary} {stderr}");
-        let store = govsnap::Store::open(&store).unwrap();
         let history: Vec<_> = store
             .history(page)
             .unwrap()
@@ -414,9 +387,9 @@ async fn county(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-/// `govsnap ingest` of `warc` into a new store beside it: the summary and
-/// the store.
-fn ingest_alone(warc: &std::path::Path) -> (Value, govsnap::Store) {
+/// `govsnap ingest` of `warc` into a new store beside it: the summary,
+/// the store, and what ingest said on standard error.
+fn ingest_alone(warc: &std::path::Path) -> (Value, govsnap::Store, String) {
     let store = warc.with_extension("store");
     let out = common::govsnap(&[
         "ingest",
@@ -426,15 +399,12 @@ fn ingest_alone(warc: &std::path::Path) -> (Value, govsnap::Store) {
         "json",
         warc.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        warc.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{}: {stderr}", warc.display());
     (
         serde_json::from_slice(&out.stdout).unwrap(),
         govsnap::Store::open(&store).unwrap(),
+        stderr,
     )
 }
 
@@ -453,7 +423,7 @@ fn warcs_real_writers_make_here_ingest_page_for_page() {
         ("t4", "各乡镇要落实防汛责任制。"),
     ];
     let check = |who: &str, warc: &std::path::Path, pages: &[&str]| {
-        let (summary, store) = ingest_alone(warc);
+        let (summary, store, _) = ingest_alone(warc);
         assert_eq!(summary["errors"], 0, "{who}: {summary}");
         for (page, line) in lines.iter().filter(|(p, _)| pages.contains(p)) {
             let url = format!("http://{addr}/zwgk/{page}.html");

@@ -258,21 +258,7 @@ pub fn get_bytes(url: &str) -> (u16, Vec<u8>, HashMap<String, String>) {
 
 /// [`get_bytes`], or `None` when nothing answers (a server starting up).
 pub fn get_bytes_or_none(url: &str) -> Option<(u16, Vec<u8>, HashMap<String, String>)> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let response = client.get(url).send().await.ok()?;
-        let status = response.status().as_u16();
-        Some((
-            status,
-            response.bytes().await.ok()?.to_vec(),
-            HashMap::new(),
-        ))
-    })
+    try_send("GET", url, None)
 }
 
 /// A request's status, body (JSON when it is, else text) and headers.
@@ -292,6 +278,15 @@ fn send(
     url: &str,
     token: Option<&String>,
 ) -> (u16, Vec<u8>, HashMap<String, String>) {
+    try_send(method, url, token).unwrap_or_else(|| panic!("{method} {url}: no answer"))
+}
+
+/// A request's status, body and headers; `None` when nothing answers.
+fn try_send(
+    method: &str,
+    url: &str,
+    token: Option<&String>,
+) -> Option<(u16, Vec<u8>, HashMap<String, String>)> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -303,14 +298,14 @@ fn send(
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        let response = req.send().await.unwrap();
+        let response = req.send().await.ok()?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
             .collect();
-        (status, response.bytes().await.unwrap().to_vec(), headers)
+        Some((status, response.bytes().await.ok()?.to_vec(), headers))
     })
 }
 
