@@ -84,7 +84,7 @@ fn encoder(encoding: &'static Encoding) -> impl for<'a> Fn(&'a str) -> Cow<'a, [
 /// Links are also read out of script, as older sites write them: quoted
 /// strings that look like a page's URL in `javascript:` hrefs, event
 /// attributes (`onclick="window.open('…')"`, `location.href='…'`,
-/// `openArticle('…')`) and inline scripts ([`script_links`]).
+/// `openArticle('…')`) and inline scripts (see `script_links`).
 #[must_use]
 pub fn links(html: &Html, page_url: &Url, encoding: &'static Encoding) -> Links {
     static BASE: LazyLock<Selector> =

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! The flow: [`datastore`] reads such XML (in a page or in an answer);
-//! [`column`] reads a page's jpage parameters (the script's `ajaxParam`,
+//! [`column()`] reads a page's jpage parameters (the script's `ajaxParam`,
 //! `perPage`, `groupSize`, `proxyUrl`, the `nextgroup` link's query, the
 //! site's `jpage` config, the column id in the URL, the first found of each
 //! winning); a [`Pager`] says which

@@ -7,7 +7,7 @@
 //! in `datapackage-digest.json`.
 //!
 //! Flow: `govsnap export --format wacz` writes the WARC to a temporary
-//! file, keeping each version's [`Indexed`] entry; [`write`] then builds
+//! file, keeping each version's [`Indexed`] entry; [`write()`] then builds
 //! the zip from them, hashing each file as it is copied in. Reading a
 //! WACZ is reading the WARCs it holds ([`warcs`]).
 
