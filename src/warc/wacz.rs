@@ -34,11 +34,27 @@ pub fn write(
 ) -> io::Result<()> {
     let mut zip = zip::ZipWriter::new(out);
     let mut resources = Vec::new();
+    // the members dated now (zip's default is 1980)
+    let now = {
+        use chrono::{Datelike, Timelike};
+        let t = chrono::Utc::now();
+        zip::DateTime::from_date_and_time(
+            u16::try_from(t.year()).unwrap_or(1980),
+            u8::try_from(t.month()).unwrap_or(1),
+            u8::try_from(t.day()).unwrap_or(1),
+            u8::try_from(t.hour()).unwrap_or(0),
+            u8::try_from(t.minute()).unwrap_or(0),
+            u8::try_from(t.second()).unwrap_or(0),
+        )
+        .unwrap_or_default()
+    };
     let stored = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(now)
         .large_file(std::fs::metadata(warc)?.len() > u64::from(u32::MAX));
     let deflated = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(now);
     zip.start_file(WARC_PATH, stored)
         .map_err(io::Error::other)?;
     let mut hashing = Hashing::new(&mut zip);
