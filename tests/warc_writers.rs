@@ -519,3 +519,64 @@ fn warcs_real_writers_make_here_ingest_page_for_page() {
     std::fs::copy(&recorded[0], &warc).unwrap();
     check("pywb", &warc, &["t1", "t3", "t4"]);
 }
+
+/// A record over the 64 MiB a capture is read to (ClueWeb has one of 431
+/// MB once inflated) is read past in bounded memory, named with its
+/// offset, and the records after it are kept.
+#[test]
+fn a_record_too_large_to_hold_is_named_and_the_next_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut huge = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n".to_vec();
+    huge.resize(70 * 1024 * 1024, b' ');
+    let after = notice(
+        "关于公布政务服务事项目录的通知",
+        "现将本市政务服务事项目录予以公布。",
+    );
+    let mut warc = gzip(&warc_record(
+        "WARC/1.0",
+        &[
+            ("WARC-Type", "response"),
+            ("WARC-Target-URI", "http://www.example.gov.cn/huge.html"),
+            ("WARC-Date", "2023-06-12T08:00:00Z"),
+            ("Content-Type", HTTP),
+        ],
+        &huge,
+    ));
+    drop(huge);
+    let second = gzip(&warc_record(
+        "WARC/1.0",
+        &[
+            ("WARC-Type", "response"),
+            ("WARC-Target-URI", "http://www.example.gov.cn/zwgk/t1.html"),
+            ("WARC-Date", "2023-06-12T08:01:00Z"),
+            ("Content-Type", HTTP),
+        ],
+        &response(
+            "Content-Type: text/html; charset=utf-8\r\n",
+            after.as_bytes(),
+        ),
+    ));
+    warc.extend(second);
+    let path = dir.path().join("clueweb.warc.gz");
+    std::fs::write(&path, warc).unwrap();
+    let out = common::govsnap(&[
+        "ingest",
+        "--store",
+        dir.path().join("store").to_str().unwrap(),
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "an input failed: {stderr}");
+    assert!(
+        stderr.contains("at offset 0: a record of 73400320 bytes, over the 64 MiB"),
+        "{stderr}"
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&summary["new_versions"], &summary["errors"]),
+        (&1.into(), &1.into()),
+        "{summary}"
+    );
+}

@@ -134,6 +134,17 @@ pub fn capture(record: &Record, file_date: Option<SystemTime>) -> Result<Option<
         // a jpage column's group: a list page, never a document
         return Ok(None);
     }
+    let declared: u64 = record
+        .field("Content-Length")
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    if declared > MAX_BLOCK {
+        // its block was read past, never held: named, not stored
+        return Err(format!(
+            "a record of {declared} bytes, over the {} MiB a capture is read to: skipped",
+            MAX_BLOCK >> 20
+        ));
+    }
     let response = if kind == "resource" {
         // the block is the body; the record's type is its type
         Response {
