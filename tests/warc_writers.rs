@@ -416,38 +416,9 @@ fn ingest_alone(warc: &std::path::Path) -> (Value, govsnap::Store, String) {
 fn warcs_real_writers_make_here_ingest_page_for_page() {
     let addr = common::serve_on_thread(axum::Router::new().fallback(county));
     let dir = tempfile::tempdir().unwrap();
-    let lines = [
-        ("t1", "请各单位于本月底前完成消防安全自查。"),
-        ("t2", "自下月一日起，12路公交车线路调整。"),
-        ("t3", "现将本年度部门预算予以公开。"),
-        ("t4", "各乡镇要落实防汛责任制。"),
-    ];
     let check = |who: &str, warc: &std::path::Path, pages: &[&str]| {
-        let (summary, store, _) = ingest_alone(warc);
-        assert_eq!(summary["errors"], 0, "{who}: {summary}");
-        for (page, line) in lines.iter().filter(|(p, _)| pages.contains(p)) {
-            let url = format!("http://{addr}/zwgk/{page}.html");
-            let version = store
-                .latest(&url)
-                .unwrap()
-                .unwrap_or_else(|| panic!("{who}: {url} is not stored: {summary}"));
-            assert!(
-                version.record.text.contains(line),
-                "{who}: {url}: {}",
-                version.record.text
-            );
-        }
-        for asset in ["/js/common.js", "/images/logo.gif"] {
-            assert!(
-                store
-                    .page(&format!("http://{addr}{asset}"))
-                    .unwrap()
-                    .is_none(),
-                "{who}: {asset} is no page"
-            );
-        }
+        county_pages_in(who, warc, addr, pages);
     };
-
     // wget
     let status = std::process::Command::new(common::tool("wget"))
         .current_dir(dir.path())
@@ -579,4 +550,118 @@ fn a_record_too_large_to_hold_is_named_and_the_next_is_kept() {
         (&1.into(), &1.into()),
         "{summary}"
     );
+}
+
+/// The county's notices each WARC holds.
+const COUNTY_LINES: [(&str, &str); 4] = [
+    ("t1", "请各单位于本月底前完成消防安全自查。"),
+    ("t2", "自下月一日起，12路公交车线路调整。"),
+    ("t3", "现将本年度部门预算予以公开。"),
+    ("t4", "各乡镇要落实防汛责任制。"),
+];
+
+/// Ingest `who`'s WARC of the county site: each of `pages` is stored with
+/// its text, no script or image is, nothing failed.
+fn county_pages_in(who: &str, warc: &std::path::Path, addr: std::net::SocketAddr, pages: &[&str]) {
+    let (summary, store, _) = ingest_alone(warc);
+    assert_eq!(summary["errors"], 0, "{who}: {summary}");
+    for (page, line) in COUNTY_LINES.iter().filter(|(p, _)| pages.contains(p)) {
+        let url = format!("http://{addr}/zwgk/{page}.html");
+        let version = store
+            .latest(&url)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{who}: {url} is not stored: {summary}"));
+        assert!(
+            version.record.text.contains(line),
+            "{who}: {url}: {}",
+            version.record.text
+        );
+    }
+    for asset in ["/js/common.js", "/images/logo.gif"] {
+        assert!(
+            store
+                .page(&format!("http://{addr}{asset}"))
+                .unwrap()
+                .is_none(),
+            "{who}: {asset} is no page"
+        );
+    }
+}
+
+/// warcprox, the archiving proxy (Internet Archive's), in front of the
+/// county site: its WARC, closed when it stops, ingests page for page.
+#[test]
+fn a_warcprox_warc_ingests_page_for_page() {
+    let addr = common::serve_on_thread(axum::Router::new().fallback(county));
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let warcs = dir.path().join("warcs");
+    // warcprox refuses loopback servers unless told otherwise, and has no
+    // option for it
+    let python =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/venv-warcprox/bin/python");
+    assert!(
+        python.is_file(),
+        "warcprox is missing: run scripts/test, which installs it"
+    );
+    let mut proxy = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import sys, warcprox.warcproxy as w; w.WarcProxyHandler.allow_localhost = True; \
+             from warcprox.main import main; sys.argv[0] = 'warcprox'; main()",
+            "-p",
+            &port.to_string(),
+            "-b",
+            "127.0.0.1",
+            "-z",
+            "-n",
+            "warcprox",
+            "-d",
+        ])
+        .arg(&warcs)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    common::service::wait_until("warcprox to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::http(format!("http://127.0.0.1:{port}")).unwrap())
+            .build()
+            .unwrap();
+        for page in ["t1", "t2", "t3", "t4"] {
+            let response = client
+                .get(format!("http://{addr}/zwgk/{page}.html"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{page} through warcprox");
+            let _ = response.bytes().await.unwrap();
+        }
+    });
+    // SIGINT: warcprox finishes its WARC and closes it (`.open` goes)
+    let stopped = std::process::Command::new("kill")
+        .args(["-INT", &proxy.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let warc = common::service::wait_until("warcprox to close its WARC", || {
+        std::fs::read_dir(&warcs)
+            .ok()?
+            .filter_map(|e| Some(e.ok()?.path()))
+            .find(|p| p.to_string_lossy().ends_with(".warc.gz"))
+    });
+    proxy.wait().unwrap();
+    county_pages_in("warcprox", &warc, addr, &["t1", "t2", "t3", "t4"]);
 }
