@@ -623,6 +623,9 @@ fn a_warcprox_warc_ingests_page_for_page() {
             "-d",
         ])
         .arg(&warcs)
+        // its dedup database and CA certificate go beside the WARCs, new:
+        // a database kept from another run would turn captures into revisits
+        .current_dir(dir.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
