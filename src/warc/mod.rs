@@ -220,18 +220,34 @@ pub fn write_version<W: std::io::Write>(
             head: http.as_bytes(),
             body: &body,
         };
-        let (_, payload, _) = block.digests().map_err(io)?;
-        let placed =
-            exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
+        // read once for the digests, once more to be written
+        let (digested, payload) = block.digests().map_err(io)?;
+        let placed = exchange(
+            out,
+            &version.url,
+            date,
+            &what,
+            (&block, &digested, &payload),
+            &request,
+        )
+        .map_err(io)?;
         (placed, payload)
     } else {
         let body = store.raw(version)?.unwrap_or_default();
         let mut block = write::http_head(head.as_deref(), content_type, body.len()).into_bytes();
         block.extend_from_slice(&body);
         let payload = write::digest(&body);
+        let digested = write::Digested::of(&block);
         let block = write::Block::Bytes(&block);
-        let placed =
-            exchange(out, &version.url, date, &what, (&block, &payload), &request).map_err(io)?;
+        let placed = exchange(
+            out,
+            &version.url,
+            date,
+            &what,
+            (&block, &digested, &payload),
+            &request,
+        )
+        .map_err(io)?;
         (placed, payload)
     };
     // a file's own record (SPEC §11), else the page's
@@ -387,8 +403,17 @@ pub fn write_kept<W: std::io::Write>(
     let request = request_block(method, &entry.url, user_agent, "", form);
     let payload = write::digest(&body);
     let date = entry.fetched_at.as_str();
+    let digested = write::Digested::of(&block);
     let block = write::Block::Bytes(&block);
-    exchange(out, &entry.url, date, &what, (&block, &payload), &request).map_err(io)?;
+    exchange(
+        out,
+        &entry.url,
+        date,
+        &what,
+        (&block, &digested, &payload),
+        &request,
+    )
+    .map_err(io)?;
     Ok(true)
 }
 
@@ -400,7 +425,7 @@ fn exchange<W: std::io::Write>(
     url: &str,
     date: &str,
     what: &str,
-    (block, payload): (&write::Block<'_>, &str),
+    (block, digested, payload): (&write::Block<'_>, &write::Digested, &str),
     request: &str,
 ) -> std::io::Result<write::Placed> {
     let response_id = write::record_id("response", what);
@@ -414,6 +439,7 @@ fn exchange<W: std::io::Write>(
             ("WARC-Payload-Digest", payload),
         ],
         block,
+        digested,
     )?;
     out.record(
         &[

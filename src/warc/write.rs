@@ -85,17 +85,23 @@ impl<W: Write> Writer<W> {
     /// # Errors
     /// When `out` fails.
     pub fn record(&mut self, fields: &[(&str, &str)], block: &[u8]) -> io::Result<Placed> {
-        self.record_of(fields, &Block::Bytes(block))
+        self.record_of(fields, &Block::Bytes(block), &Digested::of(block))
     }
 
-    /// [`Writer::record`] of a block given as bytes or as a stream read
-    /// twice (see [`Block`]).
+    /// [`Writer::record`] of a block given as bytes or as a stream (see
+    /// [`Block`]), its digest and length already known
+    /// ([`Block::digests`]): a stream is read once more, to be written.
     ///
     /// # Errors
     /// When `out` fails, or a stream cannot be read or reads otherwise the
     /// second time.
-    pub fn record_of(&mut self, fields: &[(&str, &str)], block: &Block<'_>) -> io::Result<Placed> {
-        let (block_digest, _, len) = block.digests()?;
+    pub fn record_of(
+        &mut self,
+        fields: &[(&str, &str)],
+        block: &Block<'_>,
+        digested: &Digested,
+    ) -> io::Result<Placed> {
+        let (block_digest, len) = (&digested.block, digested.len);
         let offset = self.out.count;
         let mut head = String::from("WARC/1.1\r\n");
         for (name, value) in fields {
@@ -171,19 +177,36 @@ impl std::fmt::Debug for Block<'_> {
     }
 }
 
+/// A block's digest and length, for the record's head.
+#[derive(Debug, Clone)]
+pub struct Digested {
+    /// `WARC-Block-Digest`.
+    pub block: String,
+    /// `Content-Length`.
+    pub len: u64,
+}
+
+impl Digested {
+    /// Those of a block in memory.
+    #[must_use]
+    pub fn of(block: &[u8]) -> Self {
+        Self {
+            block: digest(block),
+            len: block.len() as u64,
+        }
+    }
+}
+
 impl Block<'_> {
-    /// The block's digest, its payload's (the body's; the whole block's
-    /// when it is bytes), and the block's length.
+    /// The block's digest and length, and its payload's digest (the
+    /// body's; the whole block's when it is bytes), from one reading.
     ///
     /// # Errors
     /// When a stream cannot be read.
-    pub fn digests(&self) -> io::Result<(String, String, u64)> {
+    pub fn digests(&self) -> io::Result<(Digested, String)> {
         let sha1 = |h: Sha1| format!("sha1:{}", data_encoding::BASE32.encode(&h.finalize()));
         match self {
-            Block::Bytes(bytes) => {
-                let d = digest(bytes);
-                Ok((d.clone(), d, bytes.len() as u64))
-            }
+            Block::Bytes(bytes) => Ok((Digested::of(bytes), digest(bytes))),
             Block::Stream { head, body } => {
                 let (mut block, mut payload) = (Sha1::new(), Sha1::new());
                 block.update(head);
@@ -201,7 +224,13 @@ impl Block<'_> {
                     payload.update(&buffer[..n]);
                     len += n as u64;
                 }
-                Ok((sha1(block), sha1(payload), len))
+                Ok((
+                    Digested {
+                        block: sha1(block),
+                        len,
+                    },
+                    sha1(payload),
+                ))
             }
         }
     }
