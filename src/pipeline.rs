@@ -138,9 +138,7 @@ pub fn snapshot(
 /// last segment, its `Content-Type`), with its attachment record.
 fn file_of(fetch: &Fetch<'_>) -> Option<crate::attach::AttachmentRecord> {
     use crate::attach;
-    let name = url::Url::parse(fetch.url)
-        .ok()
-        .and_then(|u| u.path_segments()?.next_back().map(str::to_owned));
+    let name = attach::file_name(fetch.url, None);
     let format = attach::detect(fetch.bytes, name.as_deref(), fetch.content_type)?;
     let info = attach::FileInfo {
         url: Some(fetch.url),

@@ -45,17 +45,7 @@ impl Capture {
     /// # Errors
     /// When the timestamp is not 14 (or fewer, padded) digits of a date.
     pub fn time(&self) -> Result<std::time::SystemTime, String> {
-        let t = format!("{:0<14}", self.timestamp);
-        let rfc3339 = format!(
-            "{}-{}-{}T{}:{}:{}Z",
-            &t[0..4],
-            &t[4..6],
-            &t[6..8],
-            &t[8..10],
-            &t[10..12],
-            &t[12..14]
-        );
-        humantime::parse_rfc3339(&rfc3339)
+        humantime::parse_rfc3339(&crate::warc::arc::warc_date(&self.timestamp))
             .map_err(|e| format!("the capture time {:?}: {e}", self.timestamp))
     }
 }

@@ -119,6 +119,26 @@ pub struct FileInfo<'a> {
     pub content_type: Option<&'a str>,
 }
 
+/// A file's name: the one its `Content-Disposition` gave, else its URL's
+/// last path segment, percent-decoded (`%E9%99%84…` is `附…`).
+#[must_use]
+pub fn file_name(url: &str, disposition: Option<&str>) -> Option<String> {
+    let name = match disposition {
+        Some(name) => name.to_owned(),
+        None => url::Url::parse(url)
+            .ok()?
+            .path_segments()?
+            .next_back()
+            .map(str::to_owned)?,
+    };
+    Some(
+        percent_encoding::percent_decode_str(&name)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+    .filter(|n| !n.is_empty())
+}
+
 /// The largest file whose text is read. Readers hold a file whole (a PDF
 /// reader twice over) with what they make of it; a crawl reads several
 /// files at once. A larger file is stored whole all the same, its record

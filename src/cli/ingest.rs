@@ -302,7 +302,7 @@ impl WarcInto<'_, '_> {
                 return Ok(());
             }
         };
-        let file_date = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let file_date = || std::fs::metadata(path).and_then(|m| m.modified()).ok();
         let capture = match capture(&record, file_date) {
             Ok(Some(c)) => c,
             Ok(None) => {

@@ -290,62 +290,46 @@ impl Analyser {
     /// `Content-Type`; `None` for a page.
     fn file(&self, url: &Url, response: &Response, at: SystemTime) -> Option<Result<Analysed>> {
         use crate::attach;
-        let name = response
-            .filename
-            .clone()
-            .or_else(|| url.path_segments()?.next_back().map(str::to_owned))
-            .map(|n| {
-                percent_encoding::percent_decode_str(&n)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            });
+        let name = attach::file_name(url.as_str(), response.filename.as_deref());
         let content_type = response.content_type.as_deref();
         let info = attach::FileInfo {
             url: Some(url.as_str()),
             name: name.as_deref(),
             content_type,
         };
-        let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
-        let Some(spool) = &response.spool else {
-            let format = attach::detect(&response.body, name.as_deref(), content_type)?;
-            if !self.formats.contains(&format) {
-                return Some(Ok(Analysed::Unarchived));
-            }
-            let record = attach::extract(&response.body, format, info, attach::DEFAULT_TIME_BUDGET);
-            return Some((|| {
-                let dicts = self.store.site_dicts(fetch.site)?;
-                let prepared = PreparedPage::attachment(&fetch, record, dicts)?;
-                Ok(Analysed::Attachment(Box::new(prepared)))
-            })());
-        };
-        // a file spooled to disk: read whole only to read its text
-        let read = |bytes: std::io::Result<Vec<u8>>| {
-            bytes.map_err(|e| crate::error::Error::Io {
-                what: "reading a downloaded file".to_owned(),
-                source: e,
-            })
-        };
-        let bytes = if spool.len() <= attach::MAX_TEXT_BYTES {
-            read(spool.read_all())
-        } else {
-            read(spool.head(SNIFF_BYTES))
+        let spool = response.spool.as_ref();
+        let readable = spool.is_none_or(|s| s.len() <= attach::MAX_TEXT_BYTES);
+        // in memory only to read its text; a file too large to read, only
+        // its start, to tell its format
+        let bytes = match spool {
+            None => Ok(response.body.clone()),
+            Some(s) if readable => s.read_all(),
+            Some(s) => s.head(SNIFF_BYTES),
         };
         let bytes = match bytes {
             Ok(bytes) => bytes,
-            Err(e) => return Some(Err(e)),
+            Err(e) => {
+                return Some(Err(crate::error::Error::Io {
+                    what: "reading a downloaded file".to_owned(),
+                    source: e,
+                }));
+            }
         };
         let format = attach::detect(&bytes, name.as_deref(), content_type)?;
         if !self.formats.contains(&format) {
             return Some(Ok(Analysed::Unarchived));
         }
-        let record = if spool.len() <= attach::MAX_TEXT_BYTES {
-            attach::extract_owned(bytes, format, info, attach::DEFAULT_TIME_BUDGET)
-        } else {
-            attach::too_large(format, info, spool.len(), spool.hash())
+        let record = match spool {
+            Some(s) if !readable => attach::too_large(format, info, s.len(), s.hash()),
+            _ => attach::extract_owned(bytes, format, info, attach::DEFAULT_TIME_BUDGET),
         };
+        let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
         Some((|| {
             let dicts = self.store.site_dicts(fetch.site)?;
-            let prepared = PreparedPage::spooled_attachment(&fetch, spool, record, dicts)?;
+            let prepared = match spool {
+                Some(s) => PreparedPage::spooled_attachment(&fetch, s, record, dicts)?,
+                None => PreparedPage::attachment(&fetch, record, dicts)?,
+            };
             Ok(Analysed::Attachment(Box::new(prepared)))
         })())
     }

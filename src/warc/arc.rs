@@ -101,9 +101,13 @@ fn url_of(bytes: &[u8]) -> String {
     url
 }
 
-/// `YYYYMMDDhhmmss` (shorter dates pad with zeros) as a WARC date.
-fn warc_date(date: &str) -> String {
-    let d = format!("{date:0<14}");
+/// `YYYYMMDDhhmmss` (shorter dates pad with zeros) as a WARC date
+/// (`YYYY-MM-DDThh:mm:ssZ`): the 14 digits ARC and CDX indexes write.
+#[must_use]
+pub fn warc_date(date: &str) -> String {
+    // digits only: a server's timestamp is expected input, never a panic
+    let digits: String = date.chars().filter(char::is_ascii_digit).take(14).collect();
+    let d = format!("{digits:0<14}");
     format!(
         "{}-{}-{}T{}:{}:{}Z",
         &d[0..4],

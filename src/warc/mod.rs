@@ -16,7 +16,7 @@
 //! whole files; the framing is a header block and a length, written here,
 //! while gzip (flate2), HTTP (httparse) and brotli come from kept crates.
 
-mod arc;
+pub mod arc;
 mod http;
 mod order;
 mod read;
@@ -55,7 +55,7 @@ fn warc_date(record: &Record) -> Result<SystemTime, String> {
 fn capture_date(
     record: &Record,
     http_date: Option<&str>,
-    file_date: Option<SystemTime>,
+    file_date: impl FnOnce() -> Option<SystemTime>,
     warnings: &mut Vec<String>,
 ) -> Result<SystemTime, String> {
     let why = match warc_date(record) {
@@ -70,7 +70,7 @@ fn capture_date(
         warnings.push(format!("{why}: the HTTP Date is taken instead"));
         return Ok(date);
     }
-    match file_date {
+    match file_date() {
         Some(date) => {
             warnings.push(format!("{why}: the file's date is taken instead"));
             Ok(date)
@@ -108,13 +108,16 @@ pub struct Capture {
 /// The capture a record holds, if it is a `response` or `revisit` of an
 /// HTTP(S) URL, or a `resource` record of one (a body without an HTTP
 /// head, as Webrecorder and warcio write pages); `Ok(None)` for every
-/// other record. `file_date` is the date to fall back on when neither the
-/// record nor its response has one that reads.
+/// other record. `file_date` gives the date to fall back on when neither
+/// the record nor its response has one that reads (asked only then).
 ///
 /// # Errors
 /// Why a record cannot be read as a capture (no date at all, a block that
 /// is not HTTP).
-pub fn capture(record: &Record, file_date: Option<SystemTime>) -> Result<Option<Capture>, String> {
+pub fn capture(
+    record: &Record,
+    file_date: impl FnOnce() -> Option<SystemTime>,
+) -> Result<Option<Capture>, String> {
     let kind = record.kind();
     let revisit = match kind.as_str() {
         "response" | "resource" => false,
