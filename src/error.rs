@@ -117,6 +117,21 @@ pub enum Error {
         /// Where the store was looked for.
         path: PathBuf,
     },
+    /// A search query cannot be run as written (SPEC §13): the service
+    /// answers it with a 400.
+    #[error("bad query: {0}")]
+    Query(String),
+    /// The search index could not be read or written. The store is not
+    /// touched; `govsnap reindex` rebuilds the index from it.
+    #[error(
+        "the search index {path} failed: {reason}; `govsnap reindex` rebuilds it from the store"
+    )]
+    Index {
+        /// The index directory.
+        path: PathBuf,
+        /// What tantivy said.
+        reason: String,
+    },
 }
 
 /// What a full disk's message tells the person to do.

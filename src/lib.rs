@@ -50,6 +50,7 @@ pub mod decode;
 mod error;
 mod pipeline;
 pub mod record;
+pub mod search;
 pub mod serve;
 pub mod store;
 mod structure;

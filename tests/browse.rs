@@ -173,6 +173,52 @@ fn an_archivist_reads_the_sites_documents_versions_and_changes() {
         has(&v.dom, "<a href=\"/site/swj\">swj</a>")
     });
 
+    // full-text search: the form in every page's header, hits with their
+    // matches marked, the gone document found and said to be gone
+    check_page(&mut browser, &service, "search-form", "/", |v| {
+        has(
+            &v.dom,
+            "<form class=\"search\" method=\"get\" action=\"/search\" role=\"search\">",
+        )
+        .or_else(|_| has(&v.dom, "href=\"/search\""))
+    });
+    check_page(
+        &mut browser,
+        &service,
+        "search",
+        &format!("/search?q={}", urlencode("逾期不予受理")),
+        |v| {
+            has(&v.dom, "<form class=\"search\"")?;
+            has(&v.dom, "共 4 条")?;
+            has(&v.dom, "<mark>逾期不予受理</mark>")?;
+            has(&v.dom, "已删除")?; // document 2
+            has(&v.dom, "swj (4)")
+        },
+    );
+    check_page(
+        &mut browser,
+        &service,
+        "search-versions",
+        &format!("/search?q={}&versions=all", urlencode("\"第1版实施细则\"")),
+        |v| {
+            has(&v.dom, "共 4 条（含历史版本）")?;
+            has(&v.dom, "<mark>第1版实施细则</mark>")?;
+            has(&v.dom, "第 1 版（旧）")
+        },
+    );
+    let found = check_page(
+        &mut browser,
+        &service,
+        "search-escaping",
+        &format!("/search?q={}", urlencode("script代码")),
+        |v| has(&v.dom, "关于清理网页中&lt;script&gt;代码残留的通知"),
+    );
+    assert!(
+        !found.dom.contains("<script"),
+        "a script element reached the DOM"
+    );
+    assert_eq!(browser.eval("document.scripts.length"), 0);
+
     // an archived title that names markup is text, never markup
     let escaped = check_page(
         &mut browser,

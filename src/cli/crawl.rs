@@ -14,9 +14,11 @@ use anyhow::Result;
 use clap::Args;
 use govsnap::Config;
 use govsnap::crawl::{CrawlOptions, Progress, SiteSummary, crawl_with_progress};
+use govsnap::search::Search;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The exit statuses, for `--help`.
 pub(super) const EXIT_STATUSES: &str = "Exit status:
@@ -91,7 +93,22 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
             only: args.site.as_deref(),
             full: args.full,
         };
-        crawl_with_progress(&config, &store, options, shutdown, &show).await
+        // the index follows the crawl on a task of its own, and catches
+        // up with its last pages before the command ends
+        let (stop_indexing, stopped) = tokio::sync::watch::channel(false);
+        let indexing = match Search::open(&store) {
+            Ok(search) => Some(tokio::spawn(Arc::new(search).follow(store.clone(), stopped))),
+            Err(e) => {
+                eprintln!("govsnap: the search index cannot be opened ({e}); the next search catches it up");
+                None
+            }
+        };
+        let report = crawl_with_progress(&config, &store, options, shutdown, &show).await;
+        let _ = stop_indexing.send(true);
+        if let Some(indexing) = indexing {
+            let _ = indexing.await;
+        }
+        report
     })?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();

@@ -154,6 +154,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     summary.listings = counts.listings;
     summary.attachments = counts.attachments;
     print_summary(args.format, &summary)?;
+    super::search::index_stored(&store);
     store.close()?;
     Ok(if summary.errors > 0 {
         Status::InputFailed

@@ -13,6 +13,7 @@
 //! - [`ingest`]: `govsnap ingest`.
 //! - [`inspect`]: `govsnap pages`, `history`, `show`.
 //! - [`diff`]: `govsnap diff`; [`export`]: `govsnap export`.
+//! - [`search`]: `govsnap search`, `reindex`, the index's catch-up.
 //! - [`serve`]: `govsnap serve`; [`source`]: the read commands' store, or
 //!   the service that holds it.
 
@@ -24,6 +25,7 @@ mod export;
 mod extract;
 mod ingest;
 mod inspect;
+mod search;
 mod serve;
 mod source;
 mod stats;
@@ -87,6 +89,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Show where the store's bytes go, tree by tree.
     Stats(stats::StatsArgs),
+    /// Find documents and files by their words, title, 文号 or metadata.
+    Search(search::SearchArgs),
+    /// Rebuild the search index from the store.
+    Reindex(search::ReindexArgs),
 }
 
 /// The store every store command takes: `--store DIR`, else the `store` of
@@ -207,6 +213,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Export(args) => export::run(&args).map(|()| Status::Success),
         Command::Serve(args) => serve::run(&args),
         Command::Stats(args) => stats::run(&args).map(|()| Status::Success),
+        Command::Search(args) => search::search(&args).map(|()| Status::Success),
+        Command::Reindex(args) => search::reindex(&args),
     };
     match outcome {
         Ok(status) => status.into(),

@@ -53,6 +53,9 @@ impl ApiError {
 
 impl From<crate::Error> for ApiError {
     fn from(e: crate::Error) -> Self {
+        if let crate::Error::Query(_) = e {
+            return Self::new(StatusCode::BAD_REQUEST, e.to_string());
+        }
         tracing::error!(error = %e, "store read failed");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     }
@@ -78,6 +81,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/diff", get(diff))
         .route("/api/v1/changes", get(changes))
         .route("/api/v1/export", get(export))
+        .route("/api/v1/search", get(super::search::search))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .merge(super::browse::routes())

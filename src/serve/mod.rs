@@ -16,6 +16,8 @@
 //! - `browse`: the pages for people (`/`, `/site/NAME`, `/page`, `/diff`,
 //!   `/changes`), server-rendered.
 //! - `counts`: each site's page counts, kept from the changes feed.
+//! - `search`: `/api/v1/search` (SPEC §13); the index follows the store
+//!   on a task of its own ([`Search::follow`]).
 //! - `access`: the token and who needs it.
 //! - `metrics`: `/metrics` in Prometheus text.
 //! - [`ServeFile`]: `STORE/serve.json`, how the CLI finds a running service.
@@ -27,12 +29,14 @@ mod counts;
 mod metrics;
 mod params;
 mod scheduler;
+mod search;
 
 pub use scheduler::SiteStatus;
 
 use crate::config::Config;
 use crate::crawl::Engine;
 use crate::error::{Error, Result};
+use crate::search::Search;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -116,6 +120,7 @@ pub(crate) struct Shared {
     pub(crate) metrics: metrics::Metrics,
     pub(crate) triggers: scheduler::Triggers,
     pub(crate) counts: std::sync::Mutex<counts::SiteCounts>,
+    pub(crate) search: Arc<Search>,
     /// Becomes `true` when the service stops: long polls return at once.
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -162,6 +167,17 @@ pub async fn serve(
                 source: std::io::Error::other(e.to_string()),
             })??
     };
+    let search = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || Search::open(&store))
+            .await
+            .map_err(|e| Error::Io {
+                what: "opening the search index".to_owned(),
+                source: std::io::Error::other(e.to_string()),
+            })??
+    };
+    let search = Arc::new(search);
+    let indexing = tokio::spawn(Arc::clone(&search).follow(store.clone(), stopping.clone()));
     let shared = Arc::new(Shared {
         store: store.clone(),
         config: Arc::new(config),
@@ -170,6 +186,7 @@ pub async fn serve(
         metrics: metrics::Metrics::new(&store),
         triggers,
         counts: std::sync::Mutex::new(site_counts),
+        search,
         stopping: stopping.clone(),
     });
     let serve_file = store_dir.join(SERVE_FILE);
@@ -210,6 +227,8 @@ pub async fn serve(
         source: std::io::Error::other(e.to_string()),
     });
     let served = http.await;
+    // the pages stored last are indexed before the store closes
+    let _ = indexing.await;
     let flushed = store.close();
     let _ = std::fs::remove_file(&serve_file);
     crawled??;

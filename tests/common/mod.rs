@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod corpus;
 pub mod pywb;
 pub mod service;
 pub mod warc;

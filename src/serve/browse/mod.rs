@@ -1,7 +1,8 @@
 //! Browse pages for people (SPEC §9, issue 13), on the service's own
 //! address: `/` the sites, `/site/NAME` a site's documents by their latest
 //! change, `/page?url=` a document's record and its versions, `/diff` what
-//! changed between two versions, `/changes` the latest changes everywhere.
+//! changed between two versions, `/changes` the latest changes everywhere,
+//! `/search?q=` full-text search (SPEC §13).
 //!
 //! Server-rendered HTML (the templates are in `views`), no script, one
 //! stylesheet from the binary, nothing loaded from elsewhere. Every list
@@ -10,6 +11,7 @@
 //! thousand. The raw snapshot is only a download link to the API's `raw`
 //! (attachment, sandboxed): an archived page never renders on this origin.
 
+mod search_view;
 mod views;
 
 use super::Shared;
@@ -63,6 +65,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/page", get(page))
         .route("/diff", get(diff))
         .route("/changes", get(changes))
+        .route("/search", get(search))
         .route("/style.css", get(style))
 }
 
@@ -244,4 +247,22 @@ async fn diff(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> S
         fields: &diff.fields,
         hunks: &diff.hunks,
     }))
+}
+
+/// `/search`: the form alone, or with the hits of `q`. A query that cannot
+/// run is said on the page (400), with the form to correct it.
+async fn search(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    if params.get("q").is_none() {
+        return search_view::results(&crate::search::SearchRequest::default(), None)
+            .into_response();
+    }
+    let request = match super::search::request(&params) {
+        Ok(r) => r,
+        Err(e) => return PageError(e).into_response(),
+    };
+    match super::search::run(&shared, request.clone()).await {
+        Ok(answer) => search_view::results(&request, Some(&answer)).into_response(),
+        Err(e) => PageError(e).into_response(),
+    }
 }

@@ -12,7 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 use std::fmt::Write;
 
 /// A link's query value, percent-encoded.
-fn q(value: &str) -> String {
+pub(super) fn q(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
@@ -39,7 +39,7 @@ fn when(t: &str) -> String {
 }
 
 /// Every page: the document, the header with the way home, the stylesheet.
-fn layout(title: &str, crumbs: &Markup, body: &Markup) -> Markup {
+pub(super) fn layout(title: &str, crumbs: &Markup, body: &Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -55,7 +55,7 @@ fn layout(title: &str, crumbs: &Markup, body: &Markup) -> Markup {
             body {
                 header.top { div.inner {
                     a.brand href="/" { "govsnap 政府信息公开存档" }
-                    nav { a href="/" { "站点" } a href="/changes" { "最新变化" } }
+                    nav { a href="/" { "站点" } a href="/changes" { "最新变化" } a href="/search" { "检索" } }
                 } }
                 main {
                     nav.crumbs aria-label="位置" { (crumbs) }

@@ -1,0 +1,287 @@
+//! Full-text search over every stored document and version (SPEC §13).
+//!
+//! The index is derived data: it lives beside the store in `STORE/index/`
+//! (tantivy), is fed from the store's changes feed, and can always be
+//! rebuilt from the store. Data flows one way:
+//!
+//! ```text
+//! store changes feed ──> [`Search::catch_up`] (documents of versions) ──> tantivy commit
+//!                                               (payload: the last change indexed)
+//! query ──> [`query::parse`] ──> tantivy query ──> hits + facets ──> store records ──> snippets
+//! ```
+//!
+//! The cursor of the last indexed change is committed with the index, in
+//! the same tantivy commit, so that a killed process catches up from
+//! exactly there: nothing indexed twice, nothing missed.
+//!
+//! # Architecture
+//! - [`Search`]: the index, opened (or rebuilt when its layout is not this
+//!   build's) and kept current.
+//! - `documents`: the schema, and a stored version as an index document.
+//! - `answer`: a [`SearchRequest`] run into a [`SearchAnswer`].
+//! - `query`: the query language; `tokenize`: text to bigram terms;
+//!   `snippet`: a hit's text around its matches, marked.
+
+mod answer;
+mod documents;
+mod facets;
+mod query;
+mod snippet;
+mod tokenize;
+
+pub use answer::{
+    DEFAULT_HITS, Facets, MAX_HITS, SearchAnswer, SearchCursor, SearchHit, SearchRequest,
+};
+pub use query::MAX_QUERY_CHARS;
+
+use crate::error::{Error, Result};
+use crate::store::{ChangeCursor, Store};
+use documents::Fields;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
+
+/// The index's directory inside the store.
+pub const INDEX_DIR: &str = "index";
+/// This build's index layout: schema and tokenizer. An index of another
+/// layout is rebuilt on open, never read with the wrong terms.
+const LAYOUT: u32 = 1;
+/// The file that names an index's layout.
+const LAYOUT_FILE: &str = "govsnap-index.json";
+/// The writer's memory, before it writes a segment.
+const WRITER_BYTES: usize = 48 << 20;
+/// A catch-up commits at least this often, so that a long one (a reindex,
+/// a crawl's burst under `serve`) is searchable, and kept, as it goes.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
+/// Changes read from the feed at a time.
+const BATCH: usize = 512;
+
+/// The search index of one store.
+pub struct Search {
+    dir: PathBuf,
+    fields: Fields,
+    reader: IndexReader,
+    /// The writer, and the last change it has committed.
+    writer: Mutex<Indexer>,
+}
+
+impl std::fmt::Debug for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Search")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Indexer {
+    writer: IndexWriter,
+    committed: Option<ChangeCursor>,
+}
+
+fn index_error(dir: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Index {
+        path: dir.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+impl Search {
+    /// Open the index of `store`, creating it, or rebuilding it when it is
+    /// of another layout or cannot be opened. It is not caught up: call
+    /// [`Search::catch_up`].
+    ///
+    /// # Errors
+    /// [`Error::Index`] when the directory cannot be made or written.
+    pub fn open(store: &Store) -> Result<Self> {
+        let dir = store.path().join(INDEX_DIR);
+        match Self::open_dir(&dir) {
+            Ok(Some(search)) => return Ok(search),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "rebuilding the search index"),
+        }
+        Self::create(&dir)
+    }
+
+    /// The index at `dir` if it is of this layout.
+    fn open_dir(dir: &Path) -> Result<Option<Self>> {
+        let layout = std::fs::read_to_string(dir.join(LAYOUT_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v.get("layout").and_then(serde_json::Value::as_u64));
+        if layout != Some(u64::from(LAYOUT)) {
+            return Ok(None);
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| index_error(dir, e))?;
+        let fields = Fields::of(&index.schema())
+            .ok_or_else(|| index_error(dir, "its schema is not this govsnap's"))?;
+        Self::with_index(dir, &index, fields).map(Some)
+    }
+
+    /// A new, empty index at `dir`, replacing what is there.
+    fn create(dir: &Path) -> Result<Self> {
+        let io = |e: std::io::Error| Error::io(dir, format!("creating {}", dir.display()), e);
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(io)?;
+        }
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let (schema, fields) = documents::schema();
+        let index = Index::create_in_dir(dir, schema).map_err(|e| index_error(dir, e))?;
+        // the layout is named last: an index without it is rebuilt
+        let layout = serde_json::json!({ "layout": LAYOUT }).to_string();
+        std::fs::write(dir.join(LAYOUT_FILE), layout).map_err(io)?;
+        Self::with_index(dir, &index, fields)
+    }
+
+    fn with_index(dir: &Path, index: &Index, fields: Fields) -> Result<Self> {
+        index
+            .tokenizers()
+            .register(tokenize::NAME, tokenize::Bigrams);
+        let committed = index
+            .load_metas()
+            .map_err(|e| index_error(dir, e))?
+            .payload
+            .and_then(|p| p.parse().ok());
+        let writer = index
+            .writer_with_num_threads(1, WRITER_BYTES)
+            .map_err(|e| index_error(dir, e))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| index_error(dir, e))?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            fields,
+            reader,
+            writer: Mutex::new(Indexer { writer, committed }),
+        })
+    }
+
+    /// Throw the index away and build it again from the whole changes
+    /// feed (`govsnap reindex`). Returns the versions indexed.
+    ///
+    /// # Errors
+    /// As [`Search::open`] and [`Search::catch_up`].
+    pub fn rebuild(self, store: &Store) -> Result<(Self, u64)> {
+        let dir = self.dir.clone();
+        drop(self);
+        let fresh = Self::create(&dir)?;
+        let indexed = fresh.catch_up(store)?;
+        Ok((fresh, indexed))
+    }
+
+    /// The last change the index holds, committed.
+    #[must_use]
+    pub fn indexed(&self) -> Option<ChangeCursor> {
+        self.lock().committed
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Indexer> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Index every change after the last committed one, committing as it
+    /// goes and at the end; searches see it once this returns. Returns the
+    /// versions indexed.
+    ///
+    /// # Errors
+    /// Store read errors; [`Error::Index`] when the index cannot be written.
+    pub fn catch_up(&self, store: &Store) -> Result<u64> {
+        let mut indexer = self.lock();
+        let mut cursor = indexer.committed;
+        let mut versions = 0;
+        let mut pending = false;
+        let mut since_commit = Instant::now();
+        loop {
+            let batch = store.changes(cursor, BATCH)?;
+            let Some((last, _)) = batch.last() else {
+                break;
+            };
+            let last = *last;
+            for (_, change) in &batch {
+                versions += documents::index_change(&self.fields, &indexer.writer, store, change)
+                    .map_err(|e| match e {
+                    documents::Failed::Store(e) => e,
+                    documents::Failed::Index(e) => index_error(&self.dir, e),
+                })?;
+            }
+            cursor = Some(last);
+            pending = true;
+            if since_commit.elapsed() >= COMMIT_EVERY {
+                self.commit(&mut indexer, last)?;
+                pending = false;
+                since_commit = Instant::now();
+            }
+        }
+        if let (true, Some(cursor)) = (pending, cursor) {
+            self.commit(&mut indexer, cursor)?;
+        }
+        Ok(versions)
+    }
+
+    fn commit(&self, indexer: &mut Indexer, cursor: ChangeCursor) -> Result<()> {
+        let mut prepared = indexer
+            .writer
+            .prepare_commit()
+            .map_err(|e| index_error(&self.dir, e))?;
+        prepared.set_payload(&cursor.to_string());
+        prepared.commit().map_err(|e| index_error(&self.dir, e))?;
+        indexer.committed = Some(cursor);
+        self.reader.reload().map_err(|e| index_error(&self.dir, e))
+    }
+
+    /// Keep the index current until `stop` turns `true`: catch up, then
+    /// wait for the store's next commit, at most one catch-up a second (a
+    /// crawl commits far more often; each index commit makes a segment).
+    /// After `stop`, one last catch-up. For `serve` and the crawl commands.
+    /// A failure is logged and tried again, never fatal: the store is the
+    /// archive; the index can wait.
+    pub async fn follow(
+        self: std::sync::Arc<Self>,
+        store: Store,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut changed = store.subscribe();
+        let mut failing = false;
+        loop {
+            // a dropped sender stops it too
+            let stopping = *stop.borrow_and_update() || stop.has_changed().is_err();
+            changed.mark_unchanged();
+            let (search, from) = (std::sync::Arc::clone(&self), store.clone());
+            let caught_up = tokio::task::spawn_blocking(move || search.catch_up(&from)).await;
+            match caught_up {
+                Ok(Ok(_)) => failing = false,
+                Ok(Err(e)) if !failing => {
+                    tracing::warn!(error = %e, "the search index is behind; trying again");
+                    failing = true;
+                }
+                Ok(Err(_)) => {}
+                Err(e) => tracing::error!(error = %e, "indexing stopped"),
+            }
+            if stopping {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(COMMIT_EVERY) => {}
+                _ = stop.changed() => continue,
+            }
+            tokio::select! {
+                r = changed.changed() => if r.is_err() { let _ = stop.changed().await; },
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// Run a search (SPEC §13).
+    ///
+    /// # Errors
+    /// [`Error::Query`] for a query or filter that cannot run as written;
+    /// [`Error::Index`] or store errors when reading fails.
+    pub fn search(&self, store: &Store, request: &SearchRequest) -> Result<SearchAnswer> {
+        answer::run(&self.reader.searcher(), &self.fields, store, request).map_err(|e| match e {
+            documents::Failed::Store(e) => e,
+            documents::Failed::Index(e) => index_error(&self.dir, e),
+        })
+    }
+}

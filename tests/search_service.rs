@@ -1,0 +1,255 @@
+//! Search through the real binary (SPEC §13): under `serve` a stored
+//! version becomes searchable by itself, the API answers `{hits, total,
+//! facets, next_cursor}` and 400s for bad queries, the CLI asks the service
+//! while it holds the store; `crawl` and `ingest` leave the index caught
+//! up; a service killed mid-crawl loses nothing from the index; `reindex`
+//! rebuilds it to the same answers.
+
+mod common;
+
+use common::service::{Bureau, Service, config, run, urlencode, wait_until};
+use govsnap::Store;
+use govsnap::search::Search;
+use serde_json::Value;
+
+fn search(service: &Service, query: &str, extra: &str) -> Value {
+    service.api(&format!("/api/v1/search?q={}{extra}", urlencode(query)))
+}
+
+fn urls(answer: &Value) -> Vec<String> {
+    answer["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["url"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn stored_versions_become_searchable_under_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, addr) = Bureau::new(6, 2);
+    let config = config(dir.path(), addr, Some("every 1h"));
+    let cfg = config.to_str().unwrap();
+    let store = dir.path().join("store");
+    let service = Service::start(&config, &store, "127.0.0.1:0");
+
+    // the first documents are stored while the others wait: searchable
+    // without anyone asking for an index
+    let answer = wait_until("document 1 to be searchable", || {
+        let a = search(&service, "第1批符合条件", "");
+        (a["total"] == 1).then_some(a)
+    });
+    let hit = &answer["hits"][0];
+    assert!(
+        hit["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/gk/t20241105_1.html"),
+        "{answer}"
+    );
+    assert_eq!(hit["kind"], "page");
+    assert_eq!(hit["site"], "swj");
+    assert_eq!(hit["title"], "关于做好第1批惠企政策兑现工作的通知");
+    assert_eq!(hit["published"], "2024-11-05");
+    assert_eq!(hit["version"], 1);
+    assert!(hit["score"].as_f64().unwrap() > 0.0);
+    assert!(
+        hit["snippet"].as_str().unwrap().contains("<mark>第1批"),
+        "{hit}"
+    );
+    assert_eq!(answer["facets"]["site"]["swj"], 1);
+    assert_eq!(answer["facets"]["year"]["2024"], 1);
+    assert!(answer["next_cursor"].is_null());
+
+    bureau.allow(6);
+    wait_until("all six documents to be searchable", || {
+        (search(&service, "政策兑现", "")["total"] == 6).then_some(())
+    });
+    // paging with the cursor
+    let first = search(&service, "政策兑现", "&limit=4");
+    assert_eq!(urls(&first).len(), 4);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = search(&service, "政策兑现", &format!("&limit=4&cursor={cursor}"));
+    assert_eq!(urls(&rest).len(), 2);
+    assert!(urls(&rest).iter().all(|u| !urls(&first).contains(u)));
+
+    // the CLI asks the service, which holds the store
+    let out = common::ok(&run(&[
+        "search",
+        "政策兑现",
+        "--config",
+        cfg,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.lines().count(), 6, "{out}");
+    let line: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(line["kind"], "page");
+    let table = common::ok(&run(&["search", "逾期不予受理", "--config", cfg]));
+    assert!(
+        table.contains("«逾期不予受理»") && table.contains("6 found"),
+        "{table}"
+    );
+
+    // a new version of each, by a full crawl while the service is down:
+    // the old text is found only among every version
+    assert!(service.stop().success());
+    bureau.edition.store(2, std::sync::atomic::Ordering::SeqCst);
+    common::ok(&run(&["crawl", "--config", cfg, "--full"]));
+    let service = Service::start(&config, &store, "127.0.0.1:0");
+    assert_eq!(search(&service, "\"第2版实施细则\"", "")["total"], 6);
+    assert_eq!(search(&service, "\"第1版实施细则\"", "")["total"], 0);
+    let all = search(&service, "\"第1版实施细则\"", "&versions=all");
+    assert_eq!(all["total"], 6, "{all}");
+    assert!(
+        all["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["version"] == 1 && h["latest"] == false)
+    );
+
+    // bad queries and parameters are 400s that say why, never 500s
+    // 10,000 characters (ASCII: the URL of 10,000 CJK characters, 90 KB,
+    // is over what the HTTP server takes in a request line)
+    let long = "x".repeat(10_000);
+    for (query, extra) in [
+        ("\"惠企政策", ""),
+        (long.as_str(), ""),
+        ("，。！", ""),
+        ("惠企\u{7}政策", ""),
+        ("惠企 OR", ""),
+        ("-惠企", ""),
+        ("惠企", "&from=2024-02-30x"),
+        ("惠企", "&cursor=zz"),
+        ("惠企", "&versions=some"),
+        ("惠企", "&limit=0"),
+    ] {
+        let path = format!("/api/v1/search?q={}{extra}", urlencode(query));
+        let (status, body, _) = service.get(&path, false);
+        assert_eq!(status, 400, "{query:.20}{extra}: {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{body}"
+        );
+    }
+    let (status, _, _) = service.get("/api/v1/search", false);
+    assert_eq!(status, 400);
+    // and through the CLI, a one-line error
+    let bad = run(&["search", "\"惠企政策", "--config", cfg]);
+    assert_eq!(bad.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        why.contains("quote") && why.trim().lines().count() == 1,
+        "{why}"
+    );
+    assert!(service.stop().success());
+}
+
+/// Every page with a version, as the store holds them.
+fn stored_pages(store: &Store) -> usize {
+    store
+        .pages()
+        .filter(|p| p.as_ref().unwrap().versions > 0)
+        .count()
+}
+
+#[test]
+fn a_service_killed_mid_crawl_loses_nothing_from_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, addr) = Bureau::new(60, 0);
+    let config = config(dir.path(), addr, Some("every 1h"));
+    let store_dir = dir.path().join("store");
+    let mut service = Service::start(&config, &store_dir, "127.0.0.1:0");
+    // the kill lands while the crawl stores documents and the index follows
+    bureau.allow(40);
+    wait_until("ten documents stored", || {
+        let changes = service.api("/api/v1/changes?limit=1000");
+        (changes["changes"].as_array().unwrap().len() >= 10).then_some(())
+    });
+    service.child.kill().unwrap();
+    service.child.wait().unwrap();
+    drop(service);
+    let store = Store::open(&store_dir).unwrap();
+    let stored = stored_pages(&store);
+    assert!(stored > 0);
+    drop(store);
+    // the CLI opens the index, catches up from its last commit, and finds
+    // every stored version exactly once
+    let out = common::ok(&run(&[
+        "search",
+        "政策兑现",
+        "--store",
+        store_dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "--limit",
+        "100",
+    ]));
+    assert_eq!(out.lines().count(), stored, "{out}");
+    let urls: std::collections::BTreeSet<&str> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["url"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .map(|u| &*Box::leak(u.into_boxed_str()))
+        .collect();
+    assert_eq!(urls.len(), stored, "no version twice");
+}
+
+#[test]
+fn crawl_and_ingest_leave_the_index_caught_up_and_reindex_rebuilds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_bureau, addr) = Bureau::new(8, 8);
+    let config = config(dir.path(), addr, None);
+    let cfg = config.to_str().unwrap();
+    let store_dir = dir.path().join("store");
+    let caught_up = || {
+        let store = Store::open(&store_dir).unwrap();
+        let search = Search::open(&store).unwrap();
+        let equal = search.indexed() == store.last_change().unwrap();
+        drop(search);
+        store.close().unwrap();
+        equal
+    };
+    common::ok(&run(&["crawl", "--config", cfg]));
+    assert!(caught_up(), "the crawl left the index behind");
+    // a saved page ingested with its URL
+    let case = &common::cases()[0];
+    common::ok(&run(&[
+        "ingest",
+        "--store",
+        store_dir.to_str().unwrap(),
+        "--url",
+        &case.url,
+        case.html_path().to_str().unwrap(),
+    ]));
+    assert!(caught_up(), "the ingest left the index behind");
+
+    let ask = |q: &str| {
+        common::ok(&run(&[
+            "search",
+            q,
+            "--config",
+            cfg,
+            "--format",
+            "json",
+            "--versions",
+            "all",
+        ]))
+    };
+    let queries = ["政策兑现", "逾期不予受理", "区商务局"];
+    let before: Vec<String> = queries.iter().map(|q| ask(q)).collect();
+    assert_eq!(before[0].lines().count(), 8);
+    let out = run(&["reindex", "--config", cfg]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("indexed 9 versions"), "{said}");
+    for (q, before) in queries.iter().zip(&before) {
+        assert_eq!(&ask(q), before, "{q}");
+    }
+}
