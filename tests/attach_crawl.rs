@@ -254,6 +254,29 @@ fn a_crawl_archives_the_files_its_documents_and_lists_link() {
     assert_eq!(report.attachment.as_ref().unwrap().pages, Some(20));
     drop(store);
 
+    // a file's text and its name are searched as a page's are (SPEC §13)
+    let hits = |query: &str| -> Vec<Value> {
+        run(&["search", query, "--config", &config, "--format", "json"])
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    for query in ["\"101 | 税收收入 | 1305.2\"", "部门预算公开表"] {
+        let found = hits(query);
+        let xlsx = found
+            .iter()
+            .find(|h| h["url"].as_str().unwrap().ends_with("/files/budget.xlsx"))
+            .unwrap_or_else(|| panic!("{query}: {found:?}"));
+        assert_eq!(xlsx["kind"], "attachment");
+    }
+    let table = hits("1,515.70");
+    assert!(
+        table
+            .iter()
+            .any(|h| h["url"].as_str().unwrap().ends_with("P020240305_table.pdf")),
+        "{table:?}"
+    );
+
     // show and export give a file's own record, and say what each line is
     let url = page("/files/budget.xlsx")["url"]
         .as_str()

@@ -494,6 +494,13 @@ fn a_service_on_a_full_disk_keeps_answering_and_crawls_again_when_space_is_back(
         let site = service.site();
         (site["crawling"] == false && site["last_error"].is_null()).then_some(())
     });
+    // and the search index, whose writes failed on the full disk too,
+    // catches up with every article
+    common::service::wait_until("every article to be searchable", || {
+        let answer =
+            service.api("/api/v1/search?q=%E6%B0%91%E7%94%9F%E5%AE%9E%E4%BA%8B%E9%A1%B9%E7%9B%AE");
+        (answer["total"] == articles).then_some(())
+    });
     assert!(service.stop().success());
     assert_complete(config.to_str().unwrap(), articles, scratch.path());
 }

@@ -60,6 +60,7 @@ const BATCH: usize = 512;
 /// The search index of one store.
 pub struct Search {
     dir: PathBuf,
+    index: Index,
     fields: Fields,
     reader: IndexReader,
     /// The writer, and the last change it has committed.
@@ -75,7 +76,9 @@ impl std::fmt::Debug for Search {
 }
 
 struct Indexer {
-    writer: IndexWriter,
+    /// `None` after a failed write: tantivy stops a writer that fails one,
+    /// so the next catch-up starts a new one from the last commit.
+    writer: Option<IndexWriter>,
     committed: Option<ChangeCursor>,
 }
 
@@ -83,6 +86,19 @@ fn index_error(dir: &Path, e: impl std::fmt::Display) -> Error {
     Error::Index {
         path: dir.to_owned(),
         reason: e.to_string(),
+    }
+}
+
+/// tantivy's error in words for an archivist: a writer stopped by a failed
+/// write says so (tantivy's own words speak of threads that panicked).
+fn tantivy_error(dir: &Path, e: &tantivy::TantivyError) -> Error {
+    use tantivy::TantivyError as T;
+    match e {
+        T::ErrorInThread(_) => index_error(dir, "a write failed (is the disk full?)"),
+        T::IoError(io) if crate::error::is_disk_full(io) => {
+            index_error(dir, "No space left on device")
+        }
+        other => index_error(dir, other),
     }
 }
 
@@ -142,9 +158,6 @@ impl Search {
             .map_err(|e| index_error(dir, e))?
             .payload
             .and_then(|p| p.parse().ok());
-        let writer = index
-            .writer_with_num_threads(1, WRITER_BYTES)
-            .map_err(|e| index_error(dir, e))?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -152,9 +165,13 @@ impl Search {
             .map_err(|e| index_error(dir, e))?;
         Ok(Self {
             dir: dir.to_owned(),
+            index: index.clone(),
             fields,
             reader,
-            writer: Mutex::new(Indexer { writer, committed }),
+            writer: Mutex::new(Indexer {
+                writer: None,
+                committed,
+            }),
         })
     }
 
@@ -189,6 +206,15 @@ impl Search {
     /// Store read errors; [`Error::Index`] when the index cannot be written.
     pub fn catch_up(&self, store: &Store) -> Result<u64> {
         let mut indexer = self.lock();
+        let outcome = self.index_from(&mut indexer, store);
+        if outcome.is_err() {
+            // what it held uncommitted is indexed again from the last commit
+            indexer.writer = None;
+        }
+        outcome
+    }
+
+    fn index_from(&self, indexer: &mut Indexer, store: &Store) -> Result<u64> {
         let mut cursor = indexer.committed;
         let mut versions = 0;
         let mut pending = false;
@@ -199,36 +225,58 @@ impl Search {
                 break;
             };
             let last = *last;
+            let writer = self.writer(indexer)?;
             for (_, change) in &batch {
-                versions += documents::index_change(&self.fields, &indexer.writer, store, change)
-                    .map_err(|e| match e {
-                    documents::Failed::Store(e) => e,
-                    documents::Failed::Index(e) => index_error(&self.dir, e),
-                })?;
+                versions +=
+                    documents::index_change(&self.fields, writer, store, change).map_err(|e| {
+                        match e {
+                            documents::Failed::Store(e) => e,
+                            documents::Failed::Index(e) => tantivy_error(&self.dir, &e),
+                        }
+                    })?;
             }
             cursor = Some(last);
             pending = true;
             if since_commit.elapsed() >= COMMIT_EVERY {
-                self.commit(&mut indexer, last)?;
+                self.commit(indexer, last)?;
                 pending = false;
                 since_commit = Instant::now();
             }
         }
         if let (true, Some(cursor)) = (pending, cursor) {
-            self.commit(&mut indexer, cursor)?;
+            self.commit(indexer, cursor)?;
         }
         Ok(versions)
     }
 
+    /// The writer, started when there is none.
+    fn writer<'a>(&self, indexer: &'a mut Indexer) -> Result<&'a IndexWriter> {
+        if indexer.writer.is_none() {
+            let writer = self
+                .index
+                .writer_with_num_threads(1, WRITER_BYTES)
+                .map_err(|e| tantivy_error(&self.dir, &e))?;
+            indexer.writer = Some(writer);
+        }
+        Ok(indexer.writer.as_ref().expect("just started"))
+    }
+
     fn commit(&self, indexer: &mut Indexer, cursor: ChangeCursor) -> Result<()> {
-        let mut prepared = indexer
+        let writer = indexer
             .writer
+            .as_mut()
+            .ok_or_else(|| index_error(&self.dir, "no writer to commit"))?;
+        let mut prepared = writer
             .prepare_commit()
-            .map_err(|e| index_error(&self.dir, e))?;
+            .map_err(|e| tantivy_error(&self.dir, &e))?;
         prepared.set_payload(&cursor.to_string());
-        prepared.commit().map_err(|e| index_error(&self.dir, e))?;
+        prepared
+            .commit()
+            .map_err(|e| tantivy_error(&self.dir, &e))?;
         indexer.committed = Some(cursor);
-        self.reader.reload().map_err(|e| index_error(&self.dir, e))
+        self.reader
+            .reload()
+            .map_err(|e| tantivy_error(&self.dir, &e))
     }
 
     /// Keep the index current until `stop` turns `true`: catch up, then
