@@ -66,6 +66,9 @@ fn stored_versions_become_searchable_under_serve() {
     wait_until("all six documents to be searchable", || {
         (search(&service, "政策兑现", "")["total"] == 6).then_some(())
     });
+    // the crawl's extraction ran at a lower priority than the readers
+    let nices = thread_nices(service.child.id());
+    assert!(nices.contains(&10) && nices.contains(&0), "{nices:?}");
     // paging with the cursor
     let first = search(&service, "政策兑现", "&limit=4");
     assert_eq!(urls(&first).len(), 4);
@@ -145,6 +148,17 @@ fn stored_versions_become_searchable_under_serve() {
         "{why}"
     );
     assert!(service.stop().success());
+}
+
+/// The nice value of each of a process's threads (Linux: /proc).
+fn thread_nices(pid: u32) -> Vec<i64> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("stat")).ok())
+        // the fields after the command name, which is in parentheses
+        .filter_map(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.to_owned()))
+        .filter_map(|rest| rest.split_whitespace().nth(16).and_then(|n| n.parse().ok()))
+        .collect()
 }
 
 /// Every page with a version, as the store holds them.

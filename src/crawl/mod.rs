@@ -29,6 +29,7 @@ pub mod discover;
 pub mod gone;
 pub mod jpage;
 pub mod politeness;
+pub mod priority;
 pub mod robots;
 mod run;
 pub mod sitemap;

@@ -125,6 +125,7 @@ impl FetchTask {
                     None
                 };
                 let analysed = tokio::task::spawn_blocking(move || {
+                    super::priority::background_work();
                     let analysed = task.analyse(&url, &response, at);
                     (response, analysed)
                 })

@@ -185,6 +185,14 @@ impl Search {
         drop(self);
         let fresh = Self::create(&dir)?;
         let indexed = fresh.catch_up(store)?;
+        // a rebuild ends with its segments merged: the index it leaves is
+        // as small and as quick to search as it will get
+        if let Some(writer) = fresh.lock().writer.take() {
+            writer
+                .wait_merging_threads()
+                .map_err(|e| tantivy_error(&dir, &e))?;
+        }
+        fresh.reader.reload().map_err(|e| tantivy_error(&dir, &e))?;
         Ok((fresh, indexed))
     }
 

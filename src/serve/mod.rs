@@ -155,6 +155,7 @@ pub async fn serve(
         .unwrap_or_else(|| store_dir.join(TOKEN_FILE));
     let access = access::Access::new(&token_file, address.ip())?;
     let engine = Engine::new(&config)?;
+    crate::crawl::priority::yield_to_readers();
     let (stop_tx, stopping) = tokio::sync::watch::channel(false);
     let (scheduler, triggers) = scheduler::Scheduler::new(&config, &store)?;
     // counted before the first crawl writes anything (see `counts`)
@@ -167,16 +168,7 @@ pub async fn serve(
                 source: std::io::Error::other(e.to_string()),
             })??
     };
-    let search = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || Search::open(&store))
-            .await
-            .map_err(|e| Error::Io {
-                what: "opening the search index".to_owned(),
-                source: std::io::Error::other(e.to_string()),
-            })??
-    };
-    let search = Arc::new(search);
+    let search = open_search(&store).await?;
     let indexing = tokio::spawn(Arc::clone(&search).follow(store.clone(), stopping.clone()));
     let shared = Arc::new(Shared {
         store: store.clone(),
@@ -241,6 +233,19 @@ pub async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The store's search index, opened off the runtime's workers (a layout
+/// from another build is rebuilt: that can take a while).
+async fn open_search(store: &Store) -> Result<Arc<Search>> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || Search::open(&store))
+        .await
+        .map_err(|e| Error::Io {
+            what: "opening the search index".to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        })?
+        .map(Arc::new)
 }
 
 /// `serve.json`, written whole or not at all (a reader never sees half).
