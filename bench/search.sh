@@ -80,5 +80,5 @@ kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
 
 if [ -n "$base" ]; then
   echo "== crawl pages/s: $base (no index) vs $GOVSNAP (index following)"
-  bash bench/crawl_ab.sh "$base" "$GOVSNAP" 5000 3
+  bash bench/crawl_ab.sh "$base" "$GOVSNAP" 10000 3
 fi

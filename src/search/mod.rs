@@ -54,6 +54,8 @@ const WRITER_BYTES: usize = 48 << 20;
 /// A catch-up commits at least this often, so that a long one (a reindex,
 /// a crawl's burst under `serve`) is searchable, and kept, as it goes.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
+/// The niceness of the thread that keeps the index current.
+const INDEX_NICE: i32 = 10;
 /// Changes read from the feed at a time.
 const BATCH: usize = 512;
 
@@ -293,20 +295,45 @@ impl Search {
     /// After `stop`, one last catch-up. For `serve` and the crawl commands.
     /// A failure is logged and tried again, never fatal: the store is the
     /// archive; the index can wait.
+    ///
+    /// The catch-ups run on one thread of their own at a lower priority
+    /// (nice [`INDEX_NICE`]): indexing takes the CPU the crawl leaves, so a
+    /// crawl that needs every core is not slowed by it, and the index
+    /// catches up when the crawl pauses or ends.
     pub async fn follow(
         self: std::sync::Arc<Self>,
         store: Store,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
+        type Reply = tokio::sync::oneshot::Sender<Result<u64>>;
+        let (ask, mut asked) = tokio::sync::mpsc::channel::<Reply>(1);
+        let worker = {
+            let (search, store) = (std::sync::Arc::clone(&self), store.clone());
+            std::thread::Builder::new()
+                .name("govsnap-index".to_owned())
+                .spawn(move || {
+                    // `None`: this thread (Linux's nice is per thread)
+                    let _ = rustix::process::setpriority_process(None, INDEX_NICE);
+                    while let Some(reply) = asked.blocking_recv() {
+                        let _ = reply.send(search.catch_up(&store));
+                    }
+                })
+        };
+        if let Err(e) = worker {
+            tracing::error!(error = %e, "the search index cannot follow the store: no thread");
+            return;
+        }
         let mut changed = store.subscribe();
         let mut failing = false;
         loop {
             // a dropped sender stops it too
             let stopping = *stop.borrow_and_update() || stop.has_changed().is_err();
             changed.mark_unchanged();
-            let (search, from) = (std::sync::Arc::clone(&self), store.clone());
-            let caught_up = tokio::task::spawn_blocking(move || search.catch_up(&from)).await;
-            match caught_up {
+            let (reply, caught_up) = tokio::sync::oneshot::channel();
+            if ask.send(reply).await.is_err() {
+                return;
+            }
+            match caught_up.await {
                 Ok(Ok(_)) => failing = false,
                 Ok(Err(e)) if !failing => {
                     tracing::warn!(error = %e, "the search index is behind; trying again");
