@@ -57,6 +57,15 @@ fn corpus_store(dir: &std::path::Path) -> (Store, Vec<Doc>) {
     (store, docs)
 }
 
+/// The corpus store, indexed.
+fn indexed_corpus() -> (tempfile::TempDir, Store, Vec<Doc>, Search) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, docs) = corpus_store(dir.path());
+    let search = Search::open(&store).unwrap();
+    search.catch_up(&store).unwrap();
+    (dir, store, docs, search)
+}
+
 fn ask(search: &Search, store: &Store, query: &str) -> SearchAnswer {
     search
         .search(
@@ -99,10 +108,7 @@ fn folded(s: &str) -> String {
 
 #[test]
 fn every_document_containing_a_string_is_found() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = corpus_store(dir.path());
-    let search = Search::open(&store).unwrap();
-    search.catch_up(&store).unwrap();
+    let (_dir, store, _, search) = indexed_corpus();
     let texts: Vec<(String, String)> = store
         .pages()
         .map(|p| {
@@ -168,10 +174,7 @@ fn every_document_containing_a_string_is_found() {
 
 #[test]
 fn a_document_number_index_number_or_title_puts_its_document_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, docs) = corpus_store(dir.path());
-    let search = Search::open(&store).unwrap();
-    search.catch_up(&store).unwrap();
+    let (_dir, store, docs, search) = indexed_corpus();
     for doc in docs.iter().step_by(17) {
         for query in [&doc.number, &doc.index_no, &doc.title] {
             let answer = ask(&search, &store, query);
@@ -204,10 +207,7 @@ fn a_document_number_index_number_or_title_puts_its_document_first() {
 
 #[test]
 fn every_version_facets_filters_and_paging() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, docs) = corpus_store(dir.path());
-    let search = Search::open(&store).unwrap();
-    search.catch_up(&store).unwrap();
+    let (_dir, store, docs, search) = indexed_corpus();
     // version 2 of document 5 drops a phrase version 1 had
     let doc = &docs[5];
     let v1 = store.latest(&doc.url).unwrap().unwrap().record.text;
@@ -392,10 +392,7 @@ fn a_killed_index_catches_up_and_reindex_gives_the_same_answers() {
 
 #[test]
 fn bad_queries_are_refused_with_a_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = corpus_store(dir.path());
-    let search = Search::open(&store).unwrap();
-    search.catch_up(&store).unwrap();
+    let (_dir, store, _, search) = indexed_corpus();
     let long = "营".repeat(10_000);
     for query in [
         "\"营商环境",

@@ -176,18 +176,25 @@ fn a_service_killed_mid_crawl_loses_nothing_from_the_index() {
     let config = config(dir.path(), addr, Some("every 1h"));
     let store_dir = dir.path().join("store");
     let mut service = Service::start(&config, &store_dir, "127.0.0.1:0");
-    // the kill lands while the crawl stores documents and the index follows
-    bureau.allow(40);
-    wait_until("ten documents stored", || {
+    // twenty documents stored and searchable: an index commit makes the
+    // store durable first, so these survive the kill
+    bureau.allow(20);
+    wait_until("twenty documents searchable", || {
+        let answer = service.api("/api/v1/search?q=%E6%94%BF%E7%AD%96%E5%85%91%E7%8E%B0");
+        (answer["total"] == 20).then_some(())
+    });
+    // the kill lands while the crawl stores more and the index follows
+    bureau.allow(60);
+    wait_until("thirty documents stored", || {
         let changes = service.api("/api/v1/changes?limit=1000");
-        (changes["changes"].as_array().unwrap().len() >= 10).then_some(())
+        (changes["changes"].as_array().unwrap().len() >= 30).then_some(())
     });
     service.child.kill().unwrap();
     service.child.wait().unwrap();
     drop(service);
     let store = Store::open(&store_dir).unwrap();
     let stored = stored_pages(&store);
-    assert!(stored > 0);
+    assert!(stored >= 20, "{stored}");
     drop(store);
     // the CLI opens the index, catches up from its last commit, and finds
     // every stored version exactly once
@@ -202,7 +209,7 @@ fn a_service_killed_mid_crawl_loses_nothing_from_the_index() {
         "100",
     ]));
     assert_eq!(out.lines().count(), stored, "{out}");
-    let urls: std::collections::BTreeSet<&str> = out
+    let urls: std::collections::BTreeSet<String> = out
         .lines()
         .map(|l| {
             serde_json::from_str::<Value>(l).unwrap()["url"]
@@ -210,7 +217,6 @@ fn a_service_killed_mid_crawl_loses_nothing_from_the_index() {
                 .unwrap()
                 .to_owned()
         })
-        .map(|u| &*Box::leak(u.into_boxed_str()))
         .collect();
     assert_eq!(urls.len(), stored, "no version twice");
 }

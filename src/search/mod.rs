@@ -248,13 +248,13 @@ impl Search {
             cursor = Some(last);
             pending = true;
             if since_commit.elapsed() >= COMMIT_EVERY {
-                self.commit(indexer, last)?;
+                self.commit(indexer, store, last)?;
                 pending = false;
                 since_commit = Instant::now();
             }
         }
         if let (true, Some(cursor)) = (pending, cursor) {
-            self.commit(indexer, cursor)?;
+            self.commit(indexer, store, cursor)?;
         }
         Ok(versions)
     }
@@ -271,7 +271,11 @@ impl Search {
         Ok(indexer.writer.as_ref().expect("just started"))
     }
 
-    fn commit(&self, indexer: &mut Indexer, cursor: ChangeCursor) -> Result<()> {
+    fn commit(&self, indexer: &mut Indexer, store: &Store, cursor: ChangeCursor) -> Result<()> {
+        // the store first: a crawl makes its versions durable every few
+        // seconds, and an index committed ahead of it would, after a kill,
+        // hold versions the store no longer has
+        store.flush()?;
         let writer = indexer
             .writer
             .as_mut()
