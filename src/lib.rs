@@ -7,8 +7,9 @@
 //!
 //! Around that core: [`attach`] reads the files pages link (SPEC §11);
 //! [`warc`] reads WARC, ARC and WACZ and writes WARC and WACZ, and
-//! [`wayback`] imports a site's past from a Wayback server (§12); [`serve`]
-//! runs scheduled crawls with readers alongside (§9). The extraction core
+//! [`wayback`] imports a site's past from a Wayback server (§12); [`search`]
+//! finds any document or version by its words (§13); [`serve`] runs
+//! scheduled crawls with readers alongside (§9). The extraction core
 //! itself: one saved page in, one clean section-structured [`Record`] out
 //! (SPEC §2–§4).
 //!
