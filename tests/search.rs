@@ -79,6 +79,21 @@ fn ask(search: &Search, store: &Store, query: &str) -> SearchAnswer {
         .unwrap_or_else(|e| panic!("{query:?}: {e}"))
 }
 
+/// The first 100 hits of `query` over every version.
+fn every_version(search: &Search, store: &Store, query: &str) -> SearchAnswer {
+    search
+        .search(
+            store,
+            &SearchRequest {
+                query: query.to_owned(),
+                all_versions: true,
+                limit: 100,
+                ..SearchRequest::default()
+            },
+        )
+        .unwrap()
+}
+
 /// Every hit of a request, page after page.
 fn all_hits(search: &Search, store: &Store, request: &SearchRequest) -> Vec<SearchHit> {
     let mut request = request.clone();
@@ -225,17 +240,7 @@ fn every_version_facets_filters_and_paging() {
     let quoted = format!("\"{phrase}\"");
     let latest = ask(&search, &store, &quoted);
     assert!(latest.hits.iter().all(|h| h.url != doc.url), "{phrase}");
-    let all = search
-        .search(
-            &store,
-            &SearchRequest {
-                query: quoted.clone(),
-                all_versions: true,
-                limit: 100,
-                ..SearchRequest::default()
-            },
-        )
-        .unwrap();
+    let all = every_version(&search, &store, &quoted);
     let once = all
         .hits
         .iter()
@@ -336,35 +341,13 @@ fn a_killed_index_catches_up_and_reindex_gives_the_same_answers() {
     ];
     let answers: Vec<SearchAnswer> = queries
         .iter()
-        .map(|q| {
-            search
-                .search(
-                    &store,
-                    &SearchRequest {
-                        query: (*q).to_owned(),
-                        all_versions: true,
-                        limit: 100,
-                        ..SearchRequest::default()
-                    },
-                )
-                .unwrap()
-        })
+        .map(|q| every_version(&search, &store, q))
         .collect();
     assert_eq!(answers[0].total, 30);
     let (search, indexed) = search.rebuild(&store).unwrap();
     assert_eq!(indexed, (DOCS + common::cases().len() + 30) as u64);
     for (q, before) in queries.iter().zip(&answers) {
-        let after = search
-            .search(
-                &store,
-                &SearchRequest {
-                    query: (*q).to_owned(),
-                    all_versions: true,
-                    limit: 100,
-                    ..SearchRequest::default()
-                },
-            )
-            .unwrap();
+        let after = every_version(&search, &store, q);
         let urls = |a: &SearchAnswer| {
             a.hits
                 .iter()

@@ -146,15 +146,12 @@ fn print(answer: &SearchAnswer, format: ListFormat) -> Result<()> {
     Ok(())
 }
 
-/// A snippet for a terminal: marks as «», entities as characters.
+/// A snippet for a terminal: matches between «».
 fn plain(snippet: &str) -> String {
-    snippet
-        .replace("<mark>", "«")
-        .replace("</mark>", "»")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
+    govsnap::search::snippet_pieces(snippet)
+        .into_iter()
+        .map(|(text, marked)| if marked { format!("«{text}»") } else { text })
+        .collect()
 }
 
 pub(super) fn reindex(args: &ReindexArgs) -> Result<Status> {

@@ -33,6 +33,7 @@ pub use answer::{
     DEFAULT_HITS, Facets, MAX_HITS, SearchAnswer, SearchCursor, SearchHit, SearchRequest,
 };
 pub use query::MAX_QUERY_CHARS;
+pub use snippet::pieces as snippet_pieces;
 
 use crate::error::{Error, Result};
 use crate::store::{ChangeCursor, Store};
@@ -237,13 +238,8 @@ impl Search {
             let last = *last;
             let writer = self.writer(indexer)?;
             for (_, change) in &batch {
-                versions +=
-                    documents::index_change(&self.fields, writer, store, change).map_err(|e| {
-                        match e {
-                            documents::Failed::Store(e) => e,
-                            documents::Failed::Index(e) => tantivy_error(&self.dir, &e),
-                        }
-                    })?;
+                versions += documents::index_change(&self.fields, writer, store, change)
+                    .map_err(|e| self.failed(e))?;
             }
             cursor = Some(last);
             pending = true;
@@ -366,9 +362,14 @@ impl Search {
     /// [`Error::Query`] for a query or filter that cannot run as written;
     /// [`Error::Index`] or store errors when reading fails.
     pub fn search(&self, store: &Store, request: &SearchRequest) -> Result<SearchAnswer> {
-        answer::run(&self.reader.searcher(), &self.fields, store, request).map_err(|e| match e {
+        answer::run(&self.reader.searcher(), &self.fields, store, request)
+            .map_err(|e| self.failed(e))
+    }
+
+    fn failed(&self, e: documents::Failed) -> Error {
+        match e {
             documents::Failed::Store(e) => e,
-            documents::Failed::Index(e) => index_error(&self.dir, e),
-        })
+            documents::Failed::Index(e) => tantivy_error(&self.dir, &e),
+        }
     }
 }

@@ -116,6 +116,30 @@ fn escape(out: &mut String, text: &str) {
     }
 }
 
+/// A snippet's pieces as text, each with whether it is a match: for a
+/// reader that marks matches its own way (the browse page's `<mark>`
+/// elements, escaped again; a terminal's «»).
+#[must_use]
+pub fn pieces(snippet: &str) -> Vec<(String, bool)> {
+    let unescape = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+    };
+    let mut out = Vec::new();
+    for (i, part) in snippet.split("<mark>").enumerate() {
+        match (i, part.split_once("</mark>")) {
+            (0, _) | (_, None) => out.push((unescape(part), false)),
+            (_, Some((marked, rest))) => {
+                out.push((unescape(marked), true));
+                out.push((unescape(rest), false));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +158,18 @@ mod tests {
         assert_eq!(
             s,
             "根据&lt;国务院&gt;文件（<mark>国发〔2024〕7号</mark>）执行。"
+        );
+    }
+
+    #[test]
+    fn pieces_are_unescaped_text_and_marks() {
+        assert_eq!(
+            pieces("a&lt;b <mark>国发&amp;</mark> c"),
+            [
+                ("a<b ".to_owned(), false),
+                ("国发&".to_owned(), true),
+                (" c".to_owned(), false)
+            ]
         );
     }
 

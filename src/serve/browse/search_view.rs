@@ -6,30 +6,9 @@
 //! again and nothing archived is ever written unescaped.
 
 use super::views::{layout, page_href, q};
-use crate::search::{SearchAnswer, SearchHit, SearchRequest};
+use crate::search::{SearchAnswer, SearchHit, SearchRequest, snippet_pieces as pieces};
 use maud::{Markup, html};
 use std::fmt::Write;
-
-/// The snippet's pieces: (text, marked).
-fn pieces(snippet: &str) -> Vec<(String, bool)> {
-    let unescape = |s: &str| {
-        s.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&")
-    };
-    let mut out = Vec::new();
-    for (i, part) in snippet.split("<mark>").enumerate() {
-        match (i, part.split_once("</mark>")) {
-            (0, _) | (_, None) => out.push((unescape(part), false)),
-            (_, Some((marked, rest))) => {
-                out.push((unescape(marked), true));
-                out.push((unescape(rest), false));
-            }
-        }
-    }
-    out
-}
 
 /// The search form, as the header and the search page show it.
 pub(super) fn form(request: Option<&SearchRequest>) -> Markup {
@@ -123,21 +102,4 @@ pub(super) fn results(request: &SearchRequest, answer: Option<&SearchAnswer>) ->
         format!("检索：{}", request.query)
     };
     layout(&title, &crumbs, &body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snippet_pieces_are_unescaped_text_and_marks() {
-        assert_eq!(
-            pieces("a&lt;b <mark>国发&amp;</mark> c"),
-            [
-                ("a<b ".to_owned(), false),
-                ("国发&".to_owned(), true),
-                (" c".to_owned(), false)
-            ]
-        );
-    }
 }
