@@ -66,9 +66,36 @@ fn stored_versions_become_searchable_under_serve() {
     wait_until("all six documents to be searchable", || {
         (search(&service, "政策兑现", "")["total"] == 6).then_some(())
     });
-    // the crawl's extraction ran at a lower priority than the readers
+    // the crawl's extraction ran on threads of its own at the lowest
+    // priority, the index followed at nice 10, and the runtime's threads
+    // (which serve the readers) were left at 0
     let nices = thread_nices(service.child.id());
-    assert!(nices.contains(&10) && nices.contains(&0), "{nices:?}");
+    let of = |name: &str| -> Vec<i64> {
+        nices
+            .iter()
+            .filter(|(n, _)| n.starts_with(name))
+            .map(|&(_, nice)| nice)
+            .collect()
+    };
+    let extract = of("govsnap-extract");
+    assert!(
+        !extract.is_empty() && extract.iter().all(|&n| n == 19),
+        "{nices:?}"
+    );
+    assert_eq!(of("govsnap-index"), [10], "{nices:?}");
+    let runtime = of("tokio-");
+    assert!(
+        !runtime.is_empty() && runtime.iter().all(|&n| n == 0),
+        "{nices:?}"
+    );
+    // the index's postings and positions are read, not mapped into the
+    // service's memory; its term dictionaries are mapped
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", service.child.id())).unwrap();
+    let mapped = |ext: &str| maps.lines().any(|l| l.trim_end().ends_with(ext));
+    assert!(
+        mapped(".term") && !mapped(".idx") && !mapped(".pos"),
+        "{maps}"
+    );
     // paging with the cursor
     let first = search(&service, "政策兑现", "&limit=4");
     assert_eq!(urls(&first).len(), 4);
@@ -150,14 +177,18 @@ fn stored_versions_become_searchable_under_serve() {
     assert!(service.stop().success());
 }
 
-/// The nice value of each of a process's threads (Linux: /proc).
-fn thread_nices(pid: u32) -> Vec<i64> {
+/// The name and nice value of each of a process's threads (Linux: /proc).
+fn thread_nices(pid: u32) -> Vec<(String, i64)> {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()
         .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("stat")).ok())
-        // the fields after the command name, which is in parentheses
-        .filter_map(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.to_owned()))
-        .filter_map(|rest| rest.split_whitespace().nth(16).and_then(|n| n.parse().ok()))
+        // the command name is in parentheses, the fields follow it
+        .filter_map(|stat| {
+            let (head, rest) = stat.rsplit_once(')')?;
+            let name = head.split_once('(')?.1.to_owned();
+            let nice = rest.split_whitespace().nth(16)?.parse().ok()?;
+            Some((name, nice))
+        })
         .collect()
 }
 

@@ -124,8 +124,7 @@ impl FetchTask {
                 } else {
                     None
                 };
-                let analysed = tokio::task::spawn_blocking(move || {
-                    super::priority::background_work();
+                let analysed = super::priority::background(move || {
                     let analysed = task.analyse(&url, &response, at);
                     (response, analysed)
                 })

@@ -23,6 +23,7 @@
 //!   `snippet`: a hit's text around its matches, marked.
 
 mod answer;
+mod directory;
 mod documents;
 mod facets;
 mod query;
@@ -131,7 +132,8 @@ impl Search {
         if layout != Some(u64::from(LAYOUT)) {
             return Ok(None);
         }
-        let index = Index::open_in_dir(dir).map_err(|e| index_error(dir, e))?;
+        let directory = directory::IndexDirectory::open(dir).map_err(|e| index_error(dir, e))?;
+        let index = Index::open(directory).map_err(|e| index_error(dir, e))?;
         let fields = Fields::of(&index.schema())
             .ok_or_else(|| index_error(dir, "its schema is not this govsnap's"))?;
         Self::with_index(dir, &index, fields).map(Some)
@@ -145,7 +147,9 @@ impl Search {
         }
         std::fs::create_dir_all(dir).map_err(io)?;
         let (schema, fields) = documents::schema();
-        let index = Index::create_in_dir(dir, schema).map_err(|e| index_error(dir, e))?;
+        let directory = directory::IndexDirectory::open(dir).map_err(|e| index_error(dir, e))?;
+        let index = Index::create(directory, schema, tantivy::IndexSettings::default())
+            .map_err(|e| index_error(dir, e))?;
         // the layout is named last: an index without it is rebuilt
         let layout = serde_json::json!({ "layout": LAYOUT }).to_string();
         std::fs::write(dir.join(LAYOUT_FILE), layout).map_err(io)?;

@@ -16,19 +16,42 @@ const LEAD: usize = 30;
 /// snippet needs its first match, not a scan of all of it.
 const SCAN_BYTES: usize = 1 << 20;
 
-/// The byte ranges of `text` where a word matches, in order, merged.
+/// The byte ranges of `text` where a word matches, in order, merged: the
+/// first match and those the snippet's window after it can show. The scan
+/// stops there, not at the end of the text: a hit's snippet costs its
+/// first few hundred characters, not the whole record (it was a quarter of
+/// a search's time at 100,000 documents).
 fn marks(text: &str, words: &[&Word]) -> Vec<(usize, usize)> {
     let head = &text[..floor_char_boundary(text, SCAN_BYTES)];
-    let chars: Vec<Char> = tokenize::chars(head).collect();
+    let needles: Vec<Vec<char>> = words
+        .iter()
+        .map(|w| tokenize::chars(&w.text).map(|c| c.c).collect::<Vec<char>>())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let longest = needles.iter().map(Vec::len).max().unwrap_or(0);
+    let mut chars: Vec<Char> = Vec::new();
     let mut found = Vec::new();
-    for word in words {
-        let needle: Vec<char> = tokenize::chars(&word.text).map(|c| c.c).collect();
-        if needle.is_empty() || needle.len() > chars.len() {
-            continue;
+    // the character index past which no match can enter the window
+    let mut stop = usize::MAX;
+    for c in tokenize::chars(head) {
+        if chars.len() >= stop {
+            break;
         }
-        for (i, window) in chars.windows(needle.len()).enumerate() {
-            if window.iter().map(|c| c.c).eq(needle.iter().copied()) {
-                found.push((chars[i].start, chars[i + needle.len() - 1].end));
+        chars.push(c);
+        let end = chars.len();
+        for needle in &needles {
+            let Some(begin) = end.checked_sub(needle.len()) else {
+                continue;
+            };
+            if chars[begin..]
+                .iter()
+                .map(|c| c.c)
+                .eq(needle.iter().copied())
+            {
+                found.push((chars[begin].start, c.end));
+                if stop == usize::MAX {
+                    stop = begin + WIDTH + longest;
+                }
             }
         }
     }

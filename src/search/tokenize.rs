@@ -28,6 +28,13 @@ pub(super) struct Char {
 /// A character's searchable form, `None` for punctuation, spaces and
 /// symbols.
 fn fold(c: char) -> Option<char> {
+    // the common cases first, without Unicode's tables: the unified
+    // ideographs are letters with no case, ASCII folds by itself
+    match c {
+        '\u{4E00}'..='\u{9FFF}' => return Some(c),
+        _ if c.is_ascii() => return c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase()),
+        _ => {}
+    }
     // full-width ASCII (ＡＢＣ１２３) to ASCII
     let c = match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
