@@ -75,7 +75,7 @@ delays.sort()
 if delays:
     print(f"freshness: a stored version searchable after {delays[len(delays)//2]:.2f} s (median of {len(delays)}), {delays[-1]:.2f} s at most")
 PY
-awk '/VmHWM|RssAnon|RssFile/ {printf "%s %d MB  ", $1, $2 / 1024} END {print "(serve: index open, crawling, 4 clients; RssFile is the index and store files mapped in, page cache the kernel can take back)"}' /proc/"$SERVE_PID"/status
+awk '/VmHWM|RssAnon|RssFile/ {printf "%s %d MB  ", $1, $2 / 1024} END {print "(serve: index open, crawling, 4 clients; RssFile: the binary and the index files it maps, its term dictionaries and columns)"}' /proc/"$SERVE_PID"/status
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
 
 if [ -n "$base" ]; then

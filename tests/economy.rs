@@ -213,22 +213,38 @@ fn an_unchanged_recrawl_adds_only_its_fetch_log() {
             .collect()
     };
     // the store's files, the packs' and sled's included
-    let files = || -> u64 {
-        fn bytes(dir: &Path) -> u64 {
-            std::fs::read_dir(dir)
-                .unwrap()
-                .map(|f| {
-                    let f = f.unwrap();
-                    let meta = f.metadata().unwrap();
-                    if meta.is_dir() {
-                        bytes(&f.path())
-                    } else {
-                        meta.len()
-                    }
-                })
-                .sum()
-        }
-        bytes(&tmp.path().join("store"))
+    fn bytes(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|f| {
+                let f = f.unwrap();
+                let meta = f.metadata().unwrap();
+                if meta.is_dir() {
+                    bytes(&f.path())
+                } else {
+                    meta.len()
+                }
+            })
+            .sum()
+    }
+    let files = || -> u64 { bytes(&tmp.path().join("store")) };
+    // each of the store's entries' bytes: which one grew, when one does
+    let entries = || -> Vec<(String, u64)> {
+        let mut all: Vec<(String, u64)> = std::fs::read_dir(tmp.path().join("store"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let meta = e.metadata().unwrap();
+                let size = if meta.is_dir() {
+                    bytes(&e.path())
+                } else {
+                    meta.len()
+                };
+                (e.file_name().to_string_lossy().into_owned(), size)
+            })
+            .collect();
+        all.sort();
+        all
     };
     let last_fetched = || -> Vec<(String, u16)> {
         let out = ok(&govsnap(&["pages", "--config", cfg, "--format", "json"]));
@@ -252,6 +268,7 @@ fn an_unchanged_recrawl_adds_only_its_fetch_log() {
         "{first}"
     );
     let mut size = files();
+    let mut parts = entries();
     let mut before = trees();
     let log =
         |trees: &[(String, u64, u64, u64)]| trees.iter().find(|t| t.0 == "fetch_log").unwrap().3;
@@ -288,11 +305,12 @@ fn an_unchanged_recrawl_adds_only_its_fetch_log() {
             logged > 0 && logged <= 50 * articles as u64,
             "recrawl {round}: the fetch log grew by {logged} bytes"
         );
+        let parts_now = entries();
         assert!(
             size_now.saturating_sub(size) <= 50 * articles as u64,
-            "recrawl {round}: the store's files grew from {size} to {size_now} bytes"
+            "recrawl {round}: the store's files grew from {size} to {size_now} bytes: {parts:?} → {parts_now:?}"
         );
-        (size, before) = (size_now, now);
+        (size, before, parts) = (size_now, now, parts_now);
         let now = last_fetched();
         for ((was, _), (is, status)) in fetched.iter().zip(&now) {
             assert!(is > was, "recrawl {round}: last fetch {was} → {is}");

@@ -364,3 +364,128 @@ fn the_cli_answers_through_the_service_as_it_does_from_the_store() {
     let again = Service::start(&config, &store, "127.0.0.1:0");
     assert!(again.stop().success());
 }
+
+#[test]
+fn a_site_down_at_its_crawl_is_tried_again_and_crawled_once_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    // the site's address, with nothing listening there yet: refused
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = config(dir.path(), addr, Some("every 1d"));
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace("[crawl]\n", "[crawl]\nretry_unreached = \"1s\"\n");
+    std::fs::write(&config, text).unwrap();
+    let service = Service::start(&config, &dir.path().join("store"), "127.0.0.1:0");
+
+    // unreached: the row says why and when it is tried again, well before
+    // the schedule's next run a day later; no one asks, and it is tried
+    // again, the wait doubling
+    let at = |v: &Value| humantime::parse_rfc3339(v.as_str().unwrap()).unwrap();
+    let first = wait_until("the first crawl to fail", || {
+        let site = service.site();
+        (site["unreached"] == 1 && !site["crawling"].as_bool().unwrap()).then_some(site)
+    });
+    assert!(
+        first["last_error"].as_str().unwrap().contains("robots.txt"),
+        "{first}"
+    );
+    assert_eq!(first["retry_at"], first["next_crawl"], "{first}");
+    let second = wait_until("the site to be tried again", || {
+        let site = service.site();
+        (site["unreached"] == 2 && !site["crawling"].as_bool().unwrap()).then_some(site)
+    });
+    assert!(at(&second["retry_at"]) > at(&first["retry_at"]), "{second}");
+    let day = std::time::Duration::from_secs(23 * 3600);
+    assert!(at(&second["retry_at"]) < std::time::SystemTime::now() + day);
+    let home = service.get_bytes("/").1;
+    assert!(String::from_utf8_lossy(&home).contains("重试"));
+
+    // the site comes back: the next retry crawls it, and the schedule
+    // takes over again
+    let (_bureau, back) = common::service::Bureau::at(3, u32::MAX, &addr.to_string());
+    assert_eq!(back, addr);
+    let crawled = wait_until("the site to be crawled once it is back", || {
+        let site = service.site();
+        (site["documents"] == 3 && site["last_error"].is_null() && site["crawling"] == false)
+            .then_some(site)
+    });
+    assert_eq!(crawled["unreached"], 0, "{crawled}");
+    assert!(crawled["retry_at"].is_null(), "{crawled}");
+    assert!(at(&crawled["next_crawl"]) > std::time::SystemTime::now() + day);
+    assert!(service.stop().success());
+}
+
+#[test]
+fn crawl_now_with_full_revisits_every_known_document_from_the_api_and_the_site_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, addr) = Bureau::new(4, u32::MAX);
+    let config = config(dir.path(), addr, Some("every 1d"));
+    let service = Service::start(&config, &dir.path().join("store"), "127.0.0.1:0");
+    let doc = "/gk/t20241105_2.html";
+    let ended = |crawls: u32| {
+        wait_until("a crawl to end", || {
+            let site = service.site();
+            (site["documents"] == 4
+                && site["crawling"] == false
+                && bureau.hits("/gk/index.html") >= crawls)
+                .then_some(())
+        });
+    };
+    ended(1);
+    assert_eq!(bureau.hits(doc), 1);
+
+    // crawl now: the list page again, its documents not yet due
+    assert_eq!(service.post("/api/v1/sites/swj/crawl", true), 202);
+    ended(2);
+    assert_eq!(
+        bureau.hits(doc),
+        1,
+        "a plain crawl-now revisits nothing due later"
+    );
+
+    // full=true: every known document, due or not
+    let (status, body, _) = request(
+        "POST",
+        &format!("{}/api/v1/sites/swj/crawl?full=true", service.base),
+        Some(&service.token),
+    );
+    assert_eq!((status, &body["full"]), (202, &Value::Bool(true)), "{body}");
+    ended(3);
+    wait_until("every document revisited", || {
+        (0..4)
+            .all(|i| bureau.hits(&format!("/gk/t20241105_{i}.html")) == 2)
+            .then_some(())
+    });
+    let (status, body, _) = request(
+        "POST",
+        &format!("{}/api/v1/sites/swj/crawl?full=maybe", service.base),
+        Some(&service.token),
+    );
+    assert_eq!(status, 400, "{body}");
+
+    // the site page's button: a form that carries the token
+    let page = String::from_utf8(service.get_bytes("/site/swj").1).unwrap();
+    assert!(
+        page.contains("action=\"/site/swj/crawl\"") && page.contains("name=\"token\""),
+        "{page}"
+    );
+    let form_url = format!("{}/site/swj/crawl", service.base);
+    let (status, _) = common::service::post_form(&form_url, "full=true&token=wrong");
+    assert_eq!(status, 401);
+    wait_until("the crawl to be free", || {
+        (service.site()["crawling"] == false).then_some(())
+    });
+    let form = format!("full=true&token={}", service.token);
+    let (status, page) = common::service::post_form(&form_url, &form);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("全面检查"), "{page}");
+    ended(4);
+    wait_until("every document revisited again", || {
+        (0..4)
+            .all(|i| bureau.hits(&format!("/gk/t20241105_{i}.html")) == 3)
+            .then_some(())
+    });
+    assert!(service.stop().success());
+}

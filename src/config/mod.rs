@@ -100,6 +100,10 @@ pub struct CrawlSettings {
     /// The formats archived (`attachment_types`; all of SPEC §11's when
     /// not given).
     pub attachment_types: Vec<crate::attach::Format>,
+    /// How soon a crawl that could not reach its site is tried again under
+    /// `serve` (`retry_unreached`, SPEC §9); the wait doubles while the
+    /// site stays down.
+    pub retry_unreached: std::time::Duration,
 }
 
 impl CrawlSettings {
@@ -227,6 +231,8 @@ impl Config {
         }
         let attachment_types = attachment_types(crawl.attachment_types.as_deref())
             .map_err(|reason| err("crawl.attachment_types", reason))?;
+        let retry_unreached = retry_unreached(crawl.retry_unreached.as_deref())
+            .map_err(|reason| err("crawl.retry_unreached", reason))?;
         Ok(Self {
             path: path.to_owned(),
             store: store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
@@ -246,6 +252,7 @@ impl Config {
                 attachments: crawl.attachments,
                 max_attachment_bytes: crawl.max_attachment_bytes,
                 attachment_types,
+                retry_unreached,
             },
             extract: ExtractOptions {
                 nfkc: raw.extract.is_some_and(|e| e.nfkc),
@@ -515,6 +522,21 @@ max_depth = 5
     }
 
     #[test]
+    fn retry_unreached_is_a_duration_of_a_second_or_more() {
+        let config = Config::parse(PROVINCE, Path::new("province.toml")).unwrap();
+        assert_eq!(config.crawl.retry_unreached, super::DEFAULT_RETRY_UNREACHED);
+        let with = |v: &str| format!("[crawl]\nretry_unreached = \"{v}\"\n{PROVINCE}");
+        let config = Config::parse(&with("90s"), Path::new("p.toml")).unwrap();
+        assert_eq!(config.crawl.retry_unreached.as_secs(), 90);
+        for bad in ["soon", "500ms"] {
+            let e = Config::parse(&with(bad), Path::new("p.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("crawl.retry_unreached"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn schedules_are_every_duration_or_a_cron_line() {
         let cron = PROVINCE.replace("every 1d", "0 3 * * 1-5");
         let c = Config::parse(&cron, Path::new("province.toml")).unwrap();
@@ -574,6 +596,22 @@ max_depth = 5
         .unwrap_err()
         .to_string();
         assert!(e.contains("seeds"), "a template has no seeds: {e}");
+    }
+}
+
+/// The first wait after a crawl could not reach its site, when the config
+/// does not say.
+pub const DEFAULT_RETRY_UNREACHED: std::time::Duration = std::time::Duration::from_mins(10);
+
+/// `[crawl] retry_unreached` (`"10m"`, `"30s"`) as a duration.
+fn retry_unreached(text: Option<&str>) -> std::result::Result<std::time::Duration, String> {
+    let Some(text) = text else {
+        return Ok(DEFAULT_RETRY_UNREACHED);
+    };
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if d >= std::time::Duration::from_secs(1) => Ok(d),
+        Ok(_) => Err(format!("{text:?} is under a second")),
+        Err(e) => Err(format!("{text:?}: {e}; write \"10m\" or \"1h\"")),
     }
 }
 

@@ -60,6 +60,7 @@ pub(super) struct RawCrawl {
     pub attachments: bool,
     pub max_attachment_bytes: u64,
     pub attachment_types: Option<Vec<String>>,
+    pub retry_unreached: Option<String>,
 }
 
 impl Default for RawCrawl {
@@ -76,6 +77,7 @@ impl Default for RawCrawl {
             attachments: true,
             max_attachment_bytes: 200_000_000,
             attachment_types: None,
+            retry_unreached: None,
         }
     }
 }

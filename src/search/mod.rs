@@ -21,6 +21,8 @@
 //! - `answer`: a [`SearchRequest`] run into a [`SearchAnswer`].
 //! - `query`: the query language; `tokenize`: text to bigram terms;
 //!   `snippet`: a hit's text around its matches, marked.
+//! - `directory`: where tantivy reads the index's files from (postings and
+//!   positions by `pread`, so that they stay out of the process's memory).
 
 mod answer;
 mod directory;

@@ -46,10 +46,24 @@ impl Access {
         self.open_reads
     }
 
+    /// Whether `given` is the service's token.
+    pub(crate) fn token_is(&self, given: &str) -> bool {
+        blake3::hash(given.trim().as_bytes()) == self.token
+    }
+
     fn allows(&self, request: &Request) -> bool {
         let read = matches!(*request.method(), Method::GET | Method::HEAD);
         let needs_token = !read || !self.open_reads;
-        if !needs_token || request.uri().path() == "/healthz" {
+        let path = request.uri().path();
+        if !needs_token || path == "/healthz" {
+            return true;
+        }
+        // the site page's crawl form carries the token in its body, and
+        // its handler checks it (a browser's form sends no header)
+        if *request.method() == Method::POST
+            && path.starts_with("/site/")
+            && path.ends_with("/crawl")
+        {
             return true;
         }
         request
@@ -57,7 +71,7 @@ impl Access {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| blake3::hash(given.trim().as_bytes()) == self.token)
+            .is_some_and(|given| self.token_is(given))
     }
 }
 

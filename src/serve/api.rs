@@ -126,6 +126,11 @@ pub(crate) struct SiteRow {
     pub(crate) last_crawl: Option<CrawlRecord>,
     pub(crate) next_crawl: Option<String>,
     pub(crate) last_error: Option<String>,
+    /// When a crawl that could not reach the site is tried again (then
+    /// also `next_crawl`); `null` when the site was reached.
+    pub(crate) retry_at: Option<String>,
+    /// Crawls in a row that could not reach the site.
+    pub(crate) unreached: u32,
 }
 
 /// Every configured site, in config order.
@@ -162,6 +167,8 @@ pub(crate) async fn site_rows(shared: &Arc<Shared>) -> Answer<Vec<SiteRow>> {
                 last_crawl,
                 next_crawl: status.next_crawl.map(timestamp),
                 last_error: status.last_error,
+                retry_at: status.retry_at.map(timestamp),
+                unreached: status.unreached,
             }
         })
         .collect())
@@ -171,22 +178,36 @@ async fn sites(State(shared): State<Arc<Shared>>) -> Answer<Json<Vec<SiteRow>>> 
     Ok(Json(site_rows(&shared).await?))
 }
 
-async fn crawl(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
-    match shared.triggers.request(&name) {
-        Ok(()) => (
-            StatusCode::ACCEPTED,
-            Json(json!({ "site": name, "crawling": true })),
-        )
-            .into_response(),
-        Err(Refused::Running) => ApiError::new(
-            StatusCode::CONFLICT,
-            format!("a crawl of {name} is running: it continues; ask again when it has ended"),
-        )
-        .into_response(),
-        Err(Refused::Unknown) => {
-            ApiError::not_found(format!("the config has no site named {name:?}")).into_response()
-        }
-    }
+async fn crawl(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Answer<Response> {
+    let params = Params::parse(q.as_deref());
+    let full = params.choice("full", &["true", "false"], "false")? == "true";
+    start_crawl(&shared, &name, full)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "site": name, "crawling": true, "full": full })),
+    )
+        .into_response())
+}
+
+/// Ask the scheduler for a crawl of `name` now (`full`: revisiting every
+/// known document); 409 while one runs, 404 for a site the config lacks.
+pub(crate) fn start_crawl(shared: &Shared, name: &str, full: bool) -> Answer<()> {
+    shared
+        .triggers
+        .request(name, full)
+        .map_err(|refused| match refused {
+            Refused::Running => ApiError::new(
+                StatusCode::CONFLICT,
+                format!("a crawl of {name} is running: it continues; ask again when it has ended"),
+            ),
+            Refused::Unknown => {
+                ApiError::not_found(format!("the config has no site named {name:?}"))
+            }
+        })
 }
 
 /// A page with when its site's crawl next fetches it, as `govsnap pages

@@ -37,6 +37,11 @@ pub struct SiteStatus {
     pub next_crawl: Option<SystemTime>,
     /// Why its last crawl in this service failed, if it did.
     pub last_error: Option<String>,
+    /// Crawls in a row that could not reach the site.
+    pub unreached: u32,
+    /// When a crawl that could not reach the site is tried again (also
+    /// `next_crawl`, which is never later than the schedule's next run).
+    pub retry_at: Option<SystemTime>,
 }
 
 /// Every configured site's [`SiteStatus`], by name.
@@ -68,12 +73,13 @@ pub(crate) enum Refused {
 #[derive(Debug, Clone)]
 pub(crate) struct Triggers {
     board: Board,
-    tx: mpsc::UnboundedSender<String>,
+    tx: mpsc::UnboundedSender<(String, bool)>,
 }
 
 impl Triggers {
-    /// Start a crawl of `site` now, unless one runs.
-    pub(crate) fn request(&self, site: &str) -> std::result::Result<(), Refused> {
+    /// Start a crawl of `site` now, unless one runs; `full`: revisit every
+    /// known document, due or not (`crawl --full`).
+    pub(crate) fn request(&self, site: &str, full: bool) -> std::result::Result<(), Refused> {
         let mut board = self.board.lock();
         let status = board.get_mut(site).ok_or(Refused::Unknown)?;
         if status.crawling {
@@ -82,7 +88,7 @@ impl Triggers {
         status.crawling = true;
         // the receiver lives as long as the scheduler; once it has gone
         // the service is stopping and the crawl would not start anyway
-        let _ = self.tx.send(site.to_owned());
+        let _ = self.tx.send((site.to_owned(), full));
         Ok(())
     }
 }
@@ -91,7 +97,9 @@ impl Triggers {
 pub(crate) struct Scheduler {
     board: Board,
     schedules: BTreeMap<String, Option<Schedule>>,
-    triggers: mpsc::UnboundedReceiver<String>,
+    /// The first wait before an unreached site is tried again.
+    retry_unreached: Duration,
+    triggers: mpsc::UnboundedReceiver<(String, bool)>,
 }
 
 impl Scheduler {
@@ -122,6 +130,7 @@ impl Scheduler {
         let this = Self {
             board: board.clone(),
             schedules,
+            retry_unreached: config.crawl.retry_unreached,
             triggers: rx,
         };
         Ok((this, Triggers { board, tx }))
@@ -140,7 +149,7 @@ impl Scheduler {
         stopping: watch::Receiver<bool>,
     ) -> Result<()> {
         let (config, store) = (Arc::clone(&shared.config), shared.store.clone());
-        let crawl = |site: String| {
+        let crawl = |site: String, full: bool| {
             let (engine, config, store, shared) = (&engine, &config, &store, &shared);
             let mut stop = stopping.clone();
             async move {
@@ -150,7 +159,7 @@ impl Scheduler {
                 };
                 let options = CrawlOptions {
                     only: Some(&site),
-                    full: false,
+                    full,
                 };
                 let report = engine
                     .crawl(config, store, options, shutdown, &progress)
@@ -163,14 +172,14 @@ impl Scheduler {
         loop {
             for site in self.take_due(SystemTime::now()) {
                 shared.metrics.crawling(&site, true);
-                running.push(crawl(site));
+                running.push(crawl(site, false));
             }
             let wake = self.next_wake();
             tokio::select! {
                 () = tokio::time::sleep(wake) => {}
-                Some(site) = self.triggers.recv() => {
+                Some((site, full)) = self.triggers.recv() => {
                     shared.metrics.crawling(&site, true);
-                    running.push(crawl(site));
+                    running.push(crawl(site, full));
                 }
                 Some((site, report)) = running.next(), if !running.is_empty() => {
                     self.finished(&shared, &site, report)?;
@@ -230,10 +239,23 @@ impl Scheduler {
         };
         status.crawling = false;
         status.next_crawl = schedule.map(|s| s.next_after(started));
+        status.retry_at = None;
         match report {
             Ok(report) => {
                 let summary = report.sites.into_iter().next();
                 status.last_error = summary.as_ref().and_then(|s| s.error.clone());
+                if status.last_error.is_some() {
+                    status.unreached = status.unreached.saturating_add(1);
+                    let retry =
+                        SystemTime::now() + retry_wait(self.retry_unreached, status.unreached);
+                    // a retry due after the schedule's next run is that run
+                    if status.next_crawl.is_none_or(|next| retry < next) {
+                        status.retry_at = Some(retry);
+                        status.next_crawl = Some(retry);
+                    }
+                } else {
+                    status.unreached = 0;
+                }
                 if let Some(summary) = summary {
                     shared.metrics.crawl_ended(&summary);
                 }
@@ -254,5 +276,26 @@ impl Scheduler {
                 Err(e)
             }
         }
+    }
+}
+
+/// How long after the `n`th crawl in a row that could not reach a site it
+/// is tried again: `first`, doubling (SPEC §9).
+fn retry_wait(first: Duration, n: u32) -> Duration {
+    // 2^16 times the first wait is past any schedule worth having
+    first.saturating_mul(1 << n.saturating_sub(1).min(16))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_for_an_unreached_site_doubles_and_stops_growing() {
+        let ten = Duration::from_mins(10);
+        let waits: Vec<u64> = (1..=4).map(|n| retry_wait(ten, n).as_secs() / 60).collect();
+        assert_eq!(waits, [10, 20, 40, 80]);
+        assert_eq!(retry_wait(ten, 40), retry_wait(ten, 17));
+        assert_eq!(retry_wait(Duration::MAX, 3), Duration::MAX);
     }
 }

@@ -118,6 +118,12 @@ pub fn govsnap(args: &[&str]) -> Output {
 /// so that tests running the real binary, or their own runtime, can use
 /// it; returns the address once it listens.
 pub fn serve_on_thread(app: axum::Router) -> std::net::SocketAddr {
+    serve_at(app, "127.0.0.1:0")
+}
+
+/// [`serve_on_thread`] at `addr`: a site that comes back where it was.
+pub fn serve_at(app: axum::Router, addr: &str) -> std::net::SocketAddr {
+    let addr = addr.to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -126,7 +132,7 @@ pub fn serve_on_thread(app: axum::Router) -> std::net::SocketAddr {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
             axum::serve(listener, app).await.unwrap();
         });

@@ -33,6 +33,11 @@ pub struct Bureau {
 
 impl Bureau {
     pub fn new(docs: u32, allowed: u32) -> (Self, SocketAddr) {
+        Self::at(docs, allowed, "127.0.0.1:0")
+    }
+
+    /// [`Bureau::new`] answering at `addr`.
+    pub fn at(docs: u32, allowed: u32, addr: &str) -> (Self, SocketAddr) {
         let bureau = Self {
             docs,
             allowed: tokio::sync::watch::Sender::new(allowed),
@@ -41,7 +46,7 @@ impl Bureau {
             gone: Arc::default(),
         };
         let app = Router::new().fallback(page).with_state(bureau.clone());
-        (bureau, super::serve_on_thread(app))
+        (bureau, super::serve_at(app, addr))
     }
 
     pub fn allow(&self, n: u32) {
@@ -287,6 +292,23 @@ fn try_send(
     url: &str,
     token: Option<&String>,
 ) -> Option<(u16, Vec<u8>, HashMap<String, String>)> {
+    try_send_form(method, url, token, None)
+}
+
+/// POST `form` (`a=1&b=2`) to `url` as a browser's form does: its status
+/// and body as text.
+pub fn post_form(url: &str, form: &str) -> (u16, String) {
+    let (status, body, _) = try_send_form("POST", url, None, Some(form))
+        .unwrap_or_else(|| panic!("POST {url}: no answer"));
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn try_send_form(
+    method: &str,
+    url: &str,
+    token: Option<&String>,
+    form: Option<&str>,
+) -> Option<(u16, Vec<u8>, HashMap<String, String>)> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -297,6 +319,11 @@ fn try_send(
         let mut req = client.request(method.parse().unwrap(), url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
+        }
+        if let Some(form) = form {
+            req = req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.to_owned());
         }
         let response = req.send().await.ok()?;
         let status = response.status().as_u16();

@@ -58,10 +58,38 @@ impl IntoResponse for PageError {
 
 type Shown = Result<Markup, PageError>;
 
+/// The site page's crawl form.
+#[derive(serde::Deserialize)]
+struct CrawlForm {
+    token: String,
+    #[serde(default)]
+    full: Option<String>,
+}
+
+/// `POST /site/NAME/crawl` from the site page's form: the token comes in
+/// the form, not a header ([`super::access`] leaves this one to it).
+async fn crawl(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    axum::Form(form): axum::Form<CrawlForm>,
+) -> Shown {
+    if !shared.access.token_is(&form.token) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "the token is not the service's: it is in the file serve.json names",
+        )
+        .into());
+    }
+    let full = form.full.as_deref() == Some("true");
+    super::api::start_crawl(&shared, &name, full)?;
+    Ok(views::crawl_started(&name, full))
+}
+
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/", get(home))
         .route("/site/{name}", get(site))
+        .route("/site/{name}/crawl", axum::routing::post(crawl))
         .route("/page", get(page))
         .route("/diff", get(diff))
         .route("/changes", get(changes))

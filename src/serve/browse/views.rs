@@ -102,6 +102,9 @@ pub(super) fn home(sites: &[SiteRow], low: Option<(u64, u64)>) -> Markup {
                 td {
                     @if s.crawling { span.badge.busy { "正在采集" } }
                     @if let Some(e) = &s.last_error { div.error { (e) } }
+                    @if let Some(retry) = &s.retry_at {
+                        div.muted { "无法访问（连续 " (s.unreached) " 次），" (when(retry)) " 重试" }
+                    }
                 }
             } } }
         } }
@@ -163,6 +166,13 @@ pub(super) fn site(
         div.pager { @if let Some(c) = older {
             a href={ "/site/" (q(name)) "?q=" (q(filter)) "&before=" (c) } { "更早 →" }
         } }
+        // a POST, so it needs the service's token (SPEC §9), typed here:
+        // a browser sends no Authorization header from a form
+        form.crawl method="post" action={ "/site/" (q(name)) "/crawl" } {
+            input type="hidden" name="full" value="true";
+            label { "令牌 " input type="password" name="token" required autocomplete="off" placeholder="serve.token"; }
+            button type="submit" { "全面检查：重新访问所有已知文件" }
+        }
     };
     layout(name, &crumbs, &body)
 }
@@ -376,4 +386,15 @@ pub(super) fn error(status: u16, message: &str) -> Markup {
         p { a href="/" { "回到站点列表" } }
     };
     layout("出错了", &home_crumb(), &body)
+}
+
+/// A crawl asked for from the site page has started.
+pub(super) fn crawl_started(name: &str, full: bool) -> Markup {
+    let crumbs = html! { (home_crumb()) a href={ "/site/" (q(name)) } { (name) } span { "采集" } };
+    let body = html! {
+        h1 { (name) }
+        p { @if full { "已开始全面检查：重新访问所有已知文件。" } @else { "已开始采集。" } }
+        p { a href={ "/site/" (q(name)) } { "返回站点" } }
+    };
+    layout(name, &crumbs, &body)
 }
