@@ -98,7 +98,11 @@ fn an_archivist_reads_the_sites_documents_versions_and_changes() {
     check_page(&mut browser, &service, "site", "/site/swj", |v| {
         has(&v.dom, "关于做好第0批惠企政策兑现工作的通知")?;
         has(&v.dom, "关于做好第1批惠企政策兑现工作的通知")?;
-        has(&v.dom, "已删除")?; // document 2, at its gone mark
+        has(&v.dom, "已删除")?; // document 2, at its gone mark, by its last title
+        has(&v.dom, "关于做好第2批惠企政策兑现工作的通知")?;
+        // its feed, linked for the browser and feed readers to find
+        has(&v.dom, "type=\"application/atom+xml\"")?;
+        has(&v.dom, "href=\"/site/swj/feed.atom\"")?;
         has(
             &v.dom,
             &format!(

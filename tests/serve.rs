@@ -489,3 +489,96 @@ fn crawl_now_with_full_revisits_every_known_document_from_the_api_and_the_site_p
     });
     assert!(service.stop().success());
 }
+
+#[test]
+fn the_feeds_are_atom_that_feedparser_reads_newest_change_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, addr) = Bureau::new(3, u32::MAX);
+    let config = config(dir.path(), addr, Some("every 1d"));
+    let service = Service::start(&config, &dir.path().join("store"), "127.0.0.1:0");
+    let idle = |documents: u64| {
+        wait_until("the crawl to end", || {
+            let site = service.site();
+            (site["documents"] == documents && site["crawling"] == false).then_some(())
+        });
+    };
+    idle(3);
+    // every document is edited; a full check finds the new versions
+    bureau.edition.store(2, Ordering::SeqCst);
+    let (status, _, _) = request(
+        "POST",
+        &format!("{}/api/v1/sites/swj/crawl?full=true", service.base),
+        Some(&service.token),
+    );
+    assert_eq!(status, 202);
+    wait_until("the new versions", || {
+        let changes = service.api("/api/v1/changes?limit=100");
+        (changes["changes"].as_array().unwrap().len() == 6).then_some(())
+    });
+
+    // Python's feedparser, the reference parser, reads both feeds whole
+    let read = |path: &str| -> Value {
+        let script = "import feedparser, json, sys\n\
+            f = feedparser.parse(sys.argv[1])\n\
+            print(json.dumps({'bozo': f.bozo, 'error': str(f.get('bozo_exception', '')), \
+            'version': f.version, 'title': f.feed.get('title'), 'type': f.headers.get('content-type'), \
+            'entries': [{'id': e.id, 'title': e.title, 'link': e.link, 'updated': e.updated, \
+            'summary': e.summary} for e in f.entries]}))";
+        let out = std::process::Command::new(common::tool("python3"))
+            .args(["-c", script, &format!("{}{path}", service.base)])
+            .output()
+            .unwrap();
+        serde_json::from_str(&common::ok(&out)).unwrap()
+    };
+    for path in ["/changes.atom", "/site/swj/feed.atom"] {
+        let feed = read(path);
+        assert_eq!(feed["bozo"].as_bool(), Some(false), "{path}: {feed}");
+        assert_eq!(feed["version"], "atom10", "{feed}");
+        assert!(
+            feed["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("application/atom+xml")
+        );
+        let entries = feed["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 6, "{feed}");
+        let newest = &entries[0];
+        let title = newest["title"].as_str().unwrap();
+        assert!(title.contains("惠企政策兑现"), "{newest}");
+        // the link is the page view of that version, absolute once resolved
+        let link = newest["link"].as_str().unwrap();
+        assert!(
+            link.starts_with(&format!("{}/page?url=", service.base))
+                && link.ends_with("&version=2"),
+            "{link}"
+        );
+        let (status, page, _) = common::service::get_bytes(link);
+        assert_eq!(status, 200);
+        assert!(String::from_utf8_lossy(&page).contains(title));
+        // what changed first: the paragraph as it now reads
+        assert!(
+            newest["summary"].as_str().unwrap().contains("第2版"),
+            "{newest}"
+        );
+        // the oldest entries are the first versions, new documents
+        assert!(
+            entries[5]["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("新文件")
+        );
+        let ids: std::collections::HashSet<&str> =
+            entries.iter().map(|e| e["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 6, "every entry has an id of its own");
+    }
+    assert_eq!(
+        read("/changes.atom")["entries"],
+        read("/site/swj/feed.atom")["entries"]
+    );
+    let (status, _, _) = service.get("/site/nosuch/feed.atom", false);
+    assert_eq!(status, 404);
+    // the pages name their feeds, for readers and browsers to find
+    let page = String::from_utf8(service.get_bytes("/site/swj").1).unwrap();
+    assert!(page.contains("type=\"application/atom+xml\"") && page.contains("/site/swj/feed.atom"));
+    assert!(service.stop().success());
+}

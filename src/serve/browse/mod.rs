@@ -2,7 +2,8 @@
 //! address: `/` the sites, `/site/NAME` a site's documents by their latest
 //! change, `/page?url=` a document's record and its versions, `/diff` what
 //! changed between two versions, `/changes` the latest changes everywhere,
-//! `/search?q=` full-text search (SPEC §13).
+//! `/search?q=` full-text search (SPEC §13), and Atom feeds of the latest
+//! changes (`/changes.atom`, `/site/NAME/feed.atom`: `feed`).
 //!
 //! Server-rendered HTML (the templates are in `views`), no script, one
 //! stylesheet from the binary, nothing loaded from elsewhere. Every list
@@ -11,6 +12,7 @@
 //! thousand. The raw snapshot is only a download link to the API's `raw`
 //! (attachment, sandboxed): an archived page never renders on this origin.
 
+mod feed;
 mod search_view;
 mod views;
 
@@ -33,7 +35,7 @@ const PER_PAGE: usize = 50;
 /// filter that matches little shows what it found and an "older" link).
 const SCAN_CAP: usize = 20_000;
 /// Changes read per slice of the feed.
-const SLICE: usize = 500;
+pub(super) const SLICE: usize = 500;
 
 const STYLE: &str = include_str!("style.css");
 
@@ -93,6 +95,8 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/page", get(page))
         .route("/diff", get(diff))
         .route("/changes", get(changes))
+        .route("/changes.atom", get(feed::changes))
+        .route("/site/{name}/feed.atom", get(feed::site))
         .route("/search", get(search))
         .route("/style.css", get(style))
 }
@@ -143,10 +147,15 @@ fn newest(
     loop {
         let slice = store.changes_before(cursor, SLICE)?;
         let exhausted = slice.len() < SLICE;
-        for (c, change) in slice {
+        for (c, mut change) in slice {
             scanned += 1;
             cursor = Some(c);
             if keep(&change)? {
+                // a gone mark carries no title: a person knows the page by
+                // its last one, not by its URL
+                if change.kind == EventKind::Gone && change.title.is_none() {
+                    change.title = last_title(store, &change)?;
+                }
                 rows.push(change);
             }
             if rows.len() == PER_PAGE || scanned == SCAN_CAP {
@@ -157,6 +166,14 @@ fn newest(
             return Ok((rows, None));
         }
     }
+}
+
+/// The title of the version a gone mark closes.
+fn last_title(store: &Store, gone: &Change) -> Answer<Option<String>> {
+    let Some(n) = gone.version.filter(|&n| n > 0) else {
+        return Ok(None);
+    };
+    Ok(store.version(&gone.url, n)?.and_then(|v| v.record.title))
 }
 
 async fn site(

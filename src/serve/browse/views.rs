@@ -40,6 +40,16 @@ fn when(t: &str) -> String {
 
 /// Every page: the document, the header with the way home, the stylesheet.
 pub(super) fn layout(title: &str, crumbs: &Markup, body: &Markup) -> Markup {
+    layout_with_feed(title, crumbs, body, None)
+}
+
+/// [`layout`], naming a feed of the page's own beside the archive's.
+fn layout_with_feed(
+    title: &str,
+    crumbs: &Markup,
+    body: &Markup,
+    feed: Option<(&str, &str)>,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -49,6 +59,10 @@ pub(super) fn layout(title: &str, crumbs: &Markup, body: &Markup) -> Markup {
                 meta name="referrer" content="no-referrer";
                 title { (title) " · govsnap" }
                 link rel="stylesheet" href="/style.css";
+                link rel="alternate" type="application/atom+xml" title="最新变化" href="/changes.atom";
+                @if let Some((href, name)) = feed {
+                    link rel="alternate" type="application/atom+xml" title=(name) href=(href);
+                }
                 // no favicon request (and no 404 in the console)
                 link rel="icon" href="data:,";
             }
@@ -152,6 +166,7 @@ pub(super) fn site(
     older: Option<ChangeCursor>,
 ) -> Markup {
     let crumbs = html! { (home_crumb()) span { (name) } };
+    let feed = format!("/site/{}/feed.atom", q(name));
     let body = html! {
         h1 { (name) }
         form.filter method="get" action={ "/site/" (q(name)) } role="search" {
@@ -173,8 +188,10 @@ pub(super) fn site(
             label { "令牌 " input type="password" name="token" required autocomplete="off" placeholder="serve.token"; }
             button type="submit" { "全面检查：重新访问所有已知文件" }
         }
+        p.muted { a href=(feed) { "订阅此站点的变化（Atom）" } }
     };
-    layout(name, &crumbs, &body)
+    let feed_name = format!("{name} 的最新变化");
+    layout_with_feed(name, &crumbs, &body, Some((&feed, &feed_name)))
 }
 
 pub(super) fn changes(rows: &[Change], older: Option<ChangeCursor>) -> Markup {
