@@ -19,6 +19,8 @@
 //! - `search`: `/api/v1/search` (SPEC §13); the index follows the store
 //!   on a task of its own ([`Search::follow`]).
 //! - `access`: the token and who needs it.
+//! - `listen`: the HTTP listener, its connections capped and slow or idle
+//!   clients shed.
 //! - `metrics`: `/metrics` in Prometheus text.
 //! - [`ServeFile`]: `STORE/serve.json`, how the CLI finds a running service.
 
@@ -26,6 +28,7 @@ mod access;
 mod api;
 mod browse;
 mod counts;
+mod listen;
 mod metrics;
 mod params;
 mod scheduler;
@@ -139,6 +142,8 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    // before anything opens a file: the limit the cap is taken from
+    let limits = listen::Limits::from_open_files();
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .map_err(|e| Error::Io {
@@ -193,14 +198,7 @@ pub async fn serve(
     tracing::info!(%address, open_reads = shared.access.open_reads(), "serving");
     let crawls = tokio::spawn(scheduler.run(Arc::clone(&shared), engine, stopping.clone()));
     let router = api::router(Arc::clone(&shared));
-    let mut stop_http = stopping.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stop_http.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let http = tokio::spawn(listen::serve(listener, router, limits, stopping.clone()));
     // a store that fails under the crawls stops the service (a supervisor
     // restarts it), rather than serving on with no crawls
     let mut crawls = crawls;
