@@ -10,7 +10,8 @@
 # ideal / wall, requests/s over all hosts, the smallest gap any one host saw
 # between two requests, and govsnap's peak RSS; then the same for a recrawl
 # of the same store with --full (conditional requests, every URL known). Installs nginx
-# if missing.
+# if missing. NO_TEMPLATE=1: every site carries its own `allow` (its host)
+# and `documents`, as a generated or hand-kept config does, no template.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts_list=("${@:-100 1000}")
@@ -50,13 +51,21 @@ for n in "${hosts_list[@]}"; do
     echo "concurrency = 32"
     echo "per_host_concurrency = 1"
     echo "per_host_delay_ms = $delay_ms"
-    echo "[[template]]"
-    echo "name = \"bench\""
-    echo "documents = [\"/t\\\\d{8}_\\\\d+\\\\.html\$\"]"
-    echo "max_depth = 100"
-    for i in $(seq 0 $((n - 1))); do
-      printf '[[site]]\nname = "host-%d"\ntemplate = "bench"\nseeds = ["http://%s:%d/gk/index.html"]\n' "$i" "$(addr "$i")" "$port"
-    done
+    if [ -n "${NO_TEMPLATE:-}" ]; then
+      for i in $(seq 0 $((n - 1))); do
+        printf '[[site]]\nname = "host-%d"\nseeds = ["http://%s:%d/gk/index.html"]\n' "$i" "$(addr "$i")" "$port"
+        printf 'allow = ["^http://%s:%d/"]\n' "$(addr "$i" | sed 's/\./\\\\./g')" "$port"
+        printf 'documents = ["/t\\\\d{8}_\\\\d+\\\\.html$"]\nmax_depth = 100\n'
+      done
+    else
+      echo "[[template]]"
+      echo "name = \"bench\""
+      echo "documents = [\"/t\\\\d{8}_\\\\d+\\\\.html\$\"]"
+      echo "max_depth = 100"
+      for i in $(seq 0 $((n - 1))); do
+        printf '[[site]]\nname = "host-%d"\ntemplate = "bench"\nseeds = ["http://%s:%d/gk/index.html"]\n' "$i" "$(addr "$i")" "$port"
+      done
+    fi
   } > "$work/crawl-$n.toml"
   rm -rf "$work/store"
   for pass in crawl recrawl; do
