@@ -446,11 +446,7 @@ fn crawl_now_with_full_revisits_every_known_document_from_the_api_and_the_site_p
     );
 
     // full=true: every known document, due or not
-    let (status, body, _) = request(
-        "POST",
-        &format!("{}/api/v1/sites/swj/crawl?full=true", service.base),
-        Some(&service.token),
-    );
+    let (status, body) = service.post_with_token("/api/v1/sites/swj/crawl?full=true");
     assert_eq!((status, &body["full"]), (202, &Value::Bool(true)), "{body}");
     ended(3);
     wait_until("every document revisited", || {
@@ -458,11 +454,7 @@ fn crawl_now_with_full_revisits_every_known_document_from_the_api_and_the_site_p
             .all(|i| bureau.hits(&format!("/gk/t20241105_{i}.html")) == 2)
             .then_some(())
     });
-    let (status, body, _) = request(
-        "POST",
-        &format!("{}/api/v1/sites/swj/crawl?full=maybe", service.base),
-        Some(&service.token),
-    );
+    let (status, body) = service.post_with_token("/api/v1/sites/swj/crawl?full=maybe");
     assert_eq!(status, 400, "{body}");
 
     // the site page's button: a form that carries the token
@@ -505,11 +497,7 @@ fn the_feeds_are_atom_that_feedparser_reads_newest_change_first() {
     idle(3);
     // every document is edited; a full check finds the new versions
     bureau.edition.store(2, Ordering::SeqCst);
-    let (status, _, _) = request(
-        "POST",
-        &format!("{}/api/v1/sites/swj/crawl?full=true", service.base),
-        Some(&service.token),
-    );
+    let (status, _) = service.post_with_token("/api/v1/sites/swj/crawl?full=true");
     assert_eq!(status, 202);
     wait_until("the new versions", || {
         let changes = service.api("/api/v1/changes?limit=100");

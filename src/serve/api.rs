@@ -193,6 +193,18 @@ async fn crawl(
         .into_response())
 }
 
+/// `Ok` when the config has a site `name`, else a 404 that says so.
+pub(crate) fn configured(shared: &Shared, name: &str) -> Answer<()> {
+    match shared.config.site(name) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(unknown_site(name)),
+    }
+}
+
+fn unknown_site(name: &str) -> ApiError {
+    ApiError::not_found(format!("the config has no site named {name:?}"))
+}
+
 /// Ask the scheduler for a crawl of `name` now (`full`: revisiting every
 /// known document); 409 while one runs, 404 for a site the config lacks.
 pub(crate) fn start_crawl(shared: &Shared, name: &str, full: bool) -> Answer<()> {
@@ -204,9 +216,7 @@ pub(crate) fn start_crawl(shared: &Shared, name: &str, full: bool) -> Answer<()>
                 StatusCode::CONFLICT,
                 format!("a crawl of {name} is running: it continues; ask again when it has ended"),
             ),
-            Refused::Unknown => {
-                ApiError::not_found(format!("the config has no site named {name:?}"))
-            }
+            Refused::Unknown => unknown_site(name),
         })
 }
 

@@ -215,6 +215,12 @@ impl Service {
         .0
     }
 
+    /// POST `path` with the token: the status and the body.
+    pub fn post_with_token(&self, path: &str) -> (u16, Value) {
+        let (status, body, _) = request("POST", &format!("{}{path}", self.base), Some(&self.token));
+        (status, body)
+    }
+
     pub fn site(&self) -> Value {
         self.api("/api/v1/sites")[0].clone()
     }

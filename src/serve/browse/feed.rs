@@ -10,23 +10,20 @@
 //! derived from the page's URL, the change's kind and version: the same
 //! change has the same id in every feed and after every restart.
 
+use super::Shared;
 use super::views::page_href;
-use super::{SLICE, Shared};
 use crate::RecordDiff;
 use crate::record::diff::{Line, SegmentKind};
-use crate::serve::api::{Answer, ApiError, read};
+use crate::serve::api::{Answer, configured, read};
 use crate::store::{Change, EventKind, Store};
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write;
 use std::sync::Arc;
 
-/// Entries in a feed.
-const ENTRIES: usize = 50;
-/// Changes read at most to fill a site's feed (a site quiet for long has
-/// fewer entries rather than a scan of the whole feed).
-const SCAN_CAP: usize = 20_000;
+/// A version's text over this is not diffed for its entry.
+const DIFF_BYTES: usize = 1 << 20;
 /// Characters of a summary.
 const SUMMARY_CHARS: usize = 200;
 
@@ -44,12 +41,8 @@ pub(super) async fn changes(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 pub(super) async fn site(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
-    if shared.config.site(&name).is_err() {
-        return ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("the config has no site named {name:?}"),
-        )
-        .into_response();
+    if let Err(e) = configured(&shared, &name) {
+        return e.into_response();
     }
     feed(&shared, Some(name)).await
 }
@@ -63,7 +56,7 @@ async fn feed(shared: &Arc<Shared>, site: Option<String>) -> Response {
     let (title, self_href, page) = match &site {
         Some(name) => (
             format!("{name} 的最新变化 · govsnap"),
-            format!("/site/{}/feed.atom", super::views::q(name)),
+            super::views::feed_href(name),
             format!("/site/{}", super::views::q(name)),
         ),
         None => (
@@ -113,42 +106,18 @@ async fn feed(shared: &Arc<Shared>, site: Option<String>) -> Response {
         .into_response()
 }
 
-/// The latest [`ENTRIES`] changes (of `site`), newest first.
+/// The latest 50 changes (of `site`), newest first: a list page's worth, as the
+/// browse lists walk them (gone marks carry their page's last title).
 fn entries(store: &Store, site: Option<&str>) -> Answer<Vec<Entry>> {
-    let (mut out, mut cursor, mut scanned) = (Vec::new(), None, 0);
-    loop {
-        let slice = store.changes_before(cursor, SLICE)?;
-        let exhausted = slice.len() < SLICE;
-        for (c, change) in slice {
-            scanned += 1;
-            cursor = Some(c);
-            let wanted = change.kind != EventKind::Alias
-                && site.is_none_or(|s| change.site.as_deref() == Some(s));
-            if wanted {
-                out.push(entry(store, &change)?);
-            }
-            if out.len() == ENTRIES || scanned == SCAN_CAP {
-                return Ok(out);
-            }
-        }
-        if exhausted {
-            return Ok(out);
-        }
-    }
+    let (changes, _) = super::newest(store, None, |c| {
+        Ok(c.kind != EventKind::Alias && site.is_none_or(|s| c.site.as_deref() == Some(s)))
+    })?;
+    changes.iter().map(|c| entry(store, c)).collect()
 }
 
 fn entry(store: &Store, change: &Change) -> Answer<Entry> {
     let n = change.version.unwrap_or(0);
-    let version = if n > 0 {
-        store.version(&change.url, n)?
-    } else {
-        None
-    };
-    let title = change
-        .title
-        .clone()
-        .or_else(|| version.as_ref().and_then(|v| v.record.title.clone()))
-        .unwrap_or_else(|| change.url.clone());
+    let title = change.title.clone().unwrap_or_else(|| change.url.clone());
     let (title, summary, kind) = if change.kind == EventKind::Gone {
         (
             format!("已删除：{title}"),
@@ -156,15 +125,7 @@ fn entry(store: &Store, change: &Change) -> Answer<Entry> {
             "gone",
         )
     } else {
-        let summary = match (&version, n) {
-            (Some(new), n) if n > 1 => match store.version(&change.url, n - 1)? {
-                Some(old) => first_change(&RecordDiff::between(&old.record, &new.record)),
-                None => String::new(),
-            },
-            (Some(new), _) => format!("新文件。{}", head(&new.record.text)),
-            (None, _) => String::new(),
-        };
-        (title, summary, "version")
+        (title, summary(store, &change.url, n)?, "version")
     };
     Ok(Entry {
         id: uuid(&[&change.url, kind, &n.to_string()]),
@@ -173,6 +134,25 @@ fn entry(store: &Store, change: &Change) -> Answer<Entry> {
         updated: change.fetched_at.clone(),
         summary,
     })
+}
+
+/// What version `n` of `url` changed first, or the head of a first version.
+fn summary(store: &Store, url: &str, n: u32) -> Answer<String> {
+    let Some(new) = store.version(url, n)? else {
+        return Ok(String::new());
+    };
+    if n <= 1 {
+        return Ok(format!("新文件。{}", head(&new.record.text)));
+    }
+    let Some(old) = store.version(url, n - 1)? else {
+        return Ok(String::new());
+    };
+    // a feed is polled: a large file's new version is said, not diffed
+    // (fifty of them would be read and compared on every poll)
+    if old.record.text.len().max(new.record.text.len()) > DIFF_BYTES {
+        return Ok("正文有变化（篇幅较长，请看比较页）。".to_owned());
+    }
+    Ok(first_change(&RecordDiff::between(&old.record, &new.record)))
 }
 
 /// What a diff changed first, in words: the first paragraph added,

@@ -35,7 +35,7 @@ const PER_PAGE: usize = 50;
 /// filter that matches little shows what it found and an "older" link).
 const SCAN_CAP: usize = 20_000;
 /// Changes read per slice of the feed.
-pub(super) const SLICE: usize = 500;
+const SLICE: usize = 500;
 
 const STYLE: &str = include_str!("style.css");
 
@@ -181,13 +181,7 @@ async fn site(
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Shown {
-    if shared.config.site(&name).is_err() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("the config has no site named {name:?}"),
-        )
-        .into());
-    }
+    super::api::configured(&shared, &name)?;
     let params = Params::parse(query.as_deref());
     let before = params.change_cursor("before")?;
     let filter = params.get("q").unwrap_or("").trim().to_owned();

@@ -16,6 +16,11 @@ pub(super) fn q(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// Where a site's Atom feed is.
+pub(super) fn feed_href(site: &str) -> String {
+    format!("/site/{}/feed.atom", q(site))
+}
+
 pub(super) fn page_href(url: &str, version: Option<u32>) -> String {
     let mut href = format!("/page?url={}", q(url));
     if let Some(n) = version {
@@ -166,7 +171,7 @@ pub(super) fn site(
     older: Option<ChangeCursor>,
 ) -> Markup {
     let crumbs = html! { (home_crumb()) span { (name) } };
-    let feed = format!("/site/{}/feed.atom", q(name));
+    let feed = feed_href(name);
     let body = html! {
         h1 { (name) }
         form.filter method="get" action={ "/site/" (q(name)) } role="search" {
