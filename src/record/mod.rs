@@ -6,7 +6,9 @@
 //!
 //! # Architecture
 //! - [`Record`]: one page's document, with its metadata, sections and text.
-//! - [`Section`]: one node of the section tree.
+//! - [`Section`]: one node of the section tree; [`build_sections`] nests a
+//!   body's paragraphs by their numbering (the store derives a record's
+//!   tree from its text with it, rather than keep both).
 //! - [`Attachment`]: a linked file.
 //! - [`RecordDiff`]: what changed between two records, down to the words.
 //! - [`render`]: a record as plain text or Markdown, for people.
@@ -16,11 +18,13 @@ pub mod diff;
 mod file;
 pub mod render;
 mod section;
+mod tree;
 
 pub use attachment::Attachment;
 pub use diff::RecordDiff;
 pub use file::{ATTACHMENT_SCHEMA, AttachmentRecord};
 pub use section::Section;
+pub use tree::build_sections;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

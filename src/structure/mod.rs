@@ -13,13 +13,11 @@
 //! - [`metadata`]: labelled fields from tables and lines.
 //! - [`dates`]: date forms → `YYYY-MM-DD`.
 //! - [`attachments`]: file links, made absolute.
-//! - [`sections`]: the section tree.
 
 mod attachments;
 mod dates;
 mod head;
 mod metadata;
-mod sections;
 mod title;
 
 use crate::clean::Cleaned;
@@ -193,7 +191,7 @@ pub(crate) fn build_record(
         source,
         meta: meta.fields,
         attachments: files.list,
-        sections: sections::build_sections(&paragraphs),
+        sections: crate::record::build_sections(&paragraphs),
         text: paragraphs.join("\n"),
         warnings,
     }

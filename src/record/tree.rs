@@ -7,7 +7,7 @@
 //! what is below it and starts a sibling; a style that is not open starts a
 //! child of the innermost open section.
 
-use crate::record::Section;
+use super::Section;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -139,7 +139,7 @@ fn split_heading(rest: &str) -> (String, Option<String>) {
 
 /// Build the section tree of a body given as paragraphs.
 #[must_use]
-pub(crate) fn build_sections(paragraphs: &[String]) -> Vec<Section> {
+pub fn build_sections(paragraphs: &[String]) -> Vec<Section> {
     let mut roots: Vec<Section> = Vec::new();
     let mut preamble: Vec<String> = Vec::new();
     // The open sections, outermost first, with their styles.
