@@ -50,6 +50,7 @@ fn fetch(bytes: &[u8], status: u16) -> Fetch<'_> {
         last_modified: None,
         head: None,
         conditional: None,
+        tls_invalid: None,
     }
 }
 

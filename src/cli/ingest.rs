@@ -344,6 +344,7 @@ impl WarcInto<'_, '_> {
             last_modified: r.header("Last-Modified"),
             head: Some(r.head.as_str()).filter(|h| !h.is_empty()),
             conditional: None,
+            tls_invalid: None,
         };
         self.summary.pages_read += 1;
         match r.status {

@@ -251,9 +251,11 @@ fn init_logging(level: &str) {
                     // and sled logs every failed write of a full disk at
                     // error, which govsnap says once in its own words; the
                     // PDF and Office readers what they work around in a
-                    // file, which its record's warnings say
+                    // file, which its record's warnings say; the
+                    // certificate verifier every refused certificate,
+                    // which the fetch's error (or, lenient, its note) says
                     tracing_subscriber::EnvFilter::new(format!(
-                        "{level},html5ever=error,sled=off,pdf_oxide=off,office_oxide=off"
+                        "{level},html5ever=error,sled=off,pdf_oxide=off,office_oxide=off,rustls_platform_verifier=off"
                     ))
                 }),
         )

@@ -93,6 +93,7 @@ pub(super) fn import(
                 last_modified: None,
                 head: None,
                 conditional: None,
+                tls_invalid: None,
             };
             match replayed.status {
                 200..=299 => snapshots.add(&fetch, site, into.options)?,

@@ -16,7 +16,7 @@ mod locate;
 mod raw;
 mod site;
 
-pub use site::{DEFAULT_MAX_DEPTH, JpageRules, Schedule, SiteRules};
+pub use site::{DEFAULT_MAX_DEPTH, JpageRules, Schedule, SiteRules, Tls};
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -534,6 +534,20 @@ max_depth = 5
                 .to_string();
             assert!(e.contains("crawl.retry_unreached"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn tls_is_verify_unless_a_site_or_its_template_says_lenient() {
+        let c = Config::parse(PROVINCE, Path::new("province.toml")).unwrap();
+        assert!(c.sites.iter().all(|s| s.tls == super::Tls::Verify));
+        let lenient = PROVINCE.replace("max_depth = 3\n", "max_depth = 3\ntls = \"lenient\"\n");
+        let c = Config::parse(&lenient, Path::new("province.toml")).unwrap();
+        assert!(c.sites.iter().all(|s| s.tls == super::Tls::Lenient));
+        let bad = PROVINCE.replace("max_depth = 5\n", "max_depth = 5\ntls = \"off\"\n");
+        let e = Config::parse(&bad, Path::new("province.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tls") && e.contains("lenient"), "{e}");
     }
 
     #[test]

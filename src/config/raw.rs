@@ -115,6 +115,7 @@ macro_rules! with_rules {
             pub max_pages: Option<u64>,
             pub gone_patterns: Option<Vec<String>>,
             pub jpage: Option<toml::Table>,
+            pub tls: Option<String>,
         }
 
         impl $name {
@@ -139,6 +140,7 @@ macro_rules! with_rules {
                     max_pages: self.max_pages,
                     gone_patterns: self.gone_patterns.clone(),
                     jpage: self.jpage.clone(),
+                    tls: self.tls.clone(),
                 }
             }
         }
@@ -172,6 +174,7 @@ impl RawRules {
             max_pages: self.max_pages.or(base.max_pages),
             gone_patterns: self.gone_patterns.or_else(|| base.gone_patterns.clone()),
             jpage: self.jpage.or_else(|| base.jpage.clone()),
+            tls: self.tls.or_else(|| base.tls.clone()),
         }
     }
 }

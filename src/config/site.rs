@@ -62,6 +62,33 @@ pub struct SiteRules {
     pub schedule: Option<Schedule>,
     /// The Hanweb jpage parameters its pages do not carry (`jpage`).
     pub jpage: Option<JpageRules>,
+    /// Whether the site's certificates are checked (`tls`).
+    pub tls: Tls,
+}
+
+/// A site's `tls` (SPEC §7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Tls {
+    /// `"verify"`: a certificate that is not valid fails the fetch.
+    #[default]
+    Verify,
+    /// `"lenient"`: the fetch goes on, and records why the certificate was
+    /// not valid (expired, self-signed, sent without its intermediate), as
+    /// archival crawlers do for the many small sites that serve such.
+    Lenient,
+}
+
+impl Tls {
+    fn parse(text: &str) -> Result<Self, (String, String)> {
+        match text {
+            "verify" => Ok(Self::Verify),
+            "lenient" => Ok(Self::Lenient),
+            other => Err((
+                "tls".to_owned(),
+                format!("{other:?} is neither \"verify\" nor \"lenient\""),
+            )),
+        }
+    }
 }
 
 /// A site's `jpage` table (SPEC §7–§8): what a Hanweb site's column pages
@@ -321,6 +348,7 @@ impl SiteRules {
                 .as_ref()
                 .map(JpageRules::from_table)
                 .transpose()?,
+            tls: rules.tls.as_deref().map_or(Ok(Tls::Verify), Tls::parse)?,
         })
     }
 }

@@ -52,6 +52,9 @@ pub struct Response {
     pub filename: Option<String>,
     /// How long the request took.
     pub elapsed: Duration,
+    /// Why the host's certificate was not valid, when a lenient client
+    /// fetched it anyway (SPEC §7).
+    pub tls_invalid: Option<String>,
 }
 
 /// Why a request got no response.
@@ -78,6 +81,8 @@ pub struct Client {
     max_file: u64,
     /// Where files' bodies are spooled, when they are.
     spool: Option<std::path::PathBuf>,
+    /// A lenient client's notes of invalid certificates (`super::tls`).
+    tls_notes: Option<std::sync::Arc<super::tls::Notes>>,
 }
 
 impl Client {
@@ -86,19 +91,45 @@ impl Client {
     /// # Errors
     /// [`FetchError::Permanent`] when the TLS stack cannot be set up.
     pub fn new(settings: &CrawlSettings) -> Result<Self, FetchError> {
+        Self::build(settings, None)
+    }
+
+    /// A client for the sites with `tls = "lenient"`: as [`Client::new`],
+    /// but a certificate that is not valid is noted, not refused, and
+    /// every response from its host says why ([`Response::tls_invalid`]).
+    ///
+    /// # Errors
+    /// [`FetchError::Permanent`] when the TLS stack cannot be set up.
+    pub fn lenient(settings: &CrawlSettings) -> Result<Self, FetchError> {
+        let (config, notes) = super::tls::lenient_config().map_err(FetchError::Permanent)?;
+        Self::build(settings, Some((config, notes)))
+    }
+
+    fn build(
+        settings: &CrawlSettings,
+        lenient: Option<(rustls::ClientConfig, std::sync::Arc<super::tls::Notes>)>,
+    ) -> Result<Self, FetchError> {
         // rustls with the ring provider (aws-lc needs cmake to build); a
         // second install in the same process is harmless
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(settings.user_agent.clone())
             .timeout(Duration::from_secs(settings.timeout_s))
             .connect_timeout(Duration::from_secs(settings.timeout_s.min(10)))
             .redirect(reqwest::redirect::Policy::none())
             .gzip(true)
-            .brotli(true)
+            .brotli(true);
+        let mut tls_notes = None;
+        if let Some((config, notes)) = lenient {
+            // each response then names its connection's certificate
+            builder = builder.tls_backend_preconfigured(config).tls_info(true);
+            tls_notes = Some(notes);
+        }
+        let http = builder
             .build()
             .map_err(|e| FetchError::Permanent(e.to_string()))?;
         Ok(Self {
+            tls_notes,
             http,
             max_body: settings.max_body_bytes,
             max_file: if settings.attachments {
@@ -181,7 +212,20 @@ impl Client {
         conditional: String,
         started: Instant,
     ) -> Result<Response, FetchError> {
-        let mut response = request.send().await.map_err(classify)?;
+        let mut response = request.send().await.map_err(|e| {
+            let error = classify(e);
+            match error {
+                // a strict client's refusal says what would archive the site
+                FetchError::Transient(cause)
+                    if self.tls_notes.is_none() && cause.contains("certificate") =>
+                {
+                    FetchError::Permanent(format!(
+                        "{cause}; to archive the site anyway, set tls = \"lenient\" for it"
+                    ))
+                }
+                other => other,
+            }
+        })?;
         let header = |name: reqwest::header::HeaderName| {
             response
                 .headers()
@@ -196,6 +240,10 @@ impl Client {
         let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
         let status = response.status().as_u16();
         let head = head_of(&response);
+        let tls_invalid = self.tls_notes.as_ref().and_then(|notes| {
+            let info = response.extensions().get::<reqwest::tls::TlsInfo>()?;
+            notes.reason(info.peer_certificate()?)
+        });
         let filename = response
             .headers()
             .get(reqwest::header::CONTENT_DISPOSITION)
@@ -261,6 +309,7 @@ impl Client {
             file,
             filename,
             elapsed: started.elapsed(),
+            tls_invalid,
         })
     }
 }

@@ -17,6 +17,8 @@
 //! - [`summary`](SiteSummary): what a crawl reports, per site and as it goes.
 //! - [`client`]: the HTTP client (rustls, no automatic redirects, a body cap
 //!   on decompressed bytes, conditional requests).
+//! - [`tls`]: a site's `tls = "lenient"`: a certificate that is not valid
+//!   is noted with its reason, not refused.
 //! - [`politeness`]: per-host concurrency and delay, retries with backoff,
 //!   `Retry-After`.
 //! - [`discover`]: canonical URLs, links of a page, TRS `createPageHTML` series.
@@ -35,6 +37,7 @@ mod run;
 pub mod sitemap;
 mod summary;
 mod task;
+pub mod tls;
 
 pub use discover::{Links, TrsSeries};
 pub use robots::Robots;

@@ -64,6 +64,10 @@ pub struct SiteSummary {
     /// (`"interrupted"`, `"max_crawl_time"`); what it left is taken up
     /// first by the next crawl.
     pub stopped: Option<String>,
+    /// Why the site's certificate was not valid, when `tls = "lenient"`
+    /// fetched it anyway: the latest reason this crawl saw (SPEC §7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_invalid: Option<String>,
     /// What this crawl took over from the unfinished one it continues (see
     /// [`SiteSummary::own_outcomes`]). Not part of the JSON summary.
     #[serde(skip)]
@@ -148,6 +152,9 @@ impl std::fmt::Display for SiteSummary {
         }
         if let Some(error) = &self.error {
             write!(f, " error={error:?}")?;
+        }
+        if let Some(tls) = &self.tls_invalid {
+            write!(f, " tls_invalid={tls:?}")?;
         }
         Ok(())
     }

@@ -404,5 +404,6 @@ pub(super) fn fetch_of<'a>(
         last_modified: response.last_modified.as_deref(),
         head: Some(&response.head),
         conditional: response.conditional.as_deref(),
+        tls_invalid: response.tls_invalid.as_deref(),
     }
 }

@@ -131,6 +131,11 @@ pub(crate) struct SiteRow {
     pub(crate) retry_at: Option<String>,
     /// Crawls in a row that could not reach the site.
     pub(crate) unreached: u32,
+    /// The site's `tls`: `"verify"` or `"lenient"`.
+    pub(crate) tls: &'static str,
+    /// Why the site's certificate was not valid in its last crawl, when
+    /// `tls = "lenient"` archived it anyway (SPEC §7).
+    pub(crate) tls_invalid: Option<String>,
 }
 
 /// Every configured site, in config order.
@@ -157,7 +162,16 @@ pub(crate) async fn site_rows(shared: &Arc<Shared>) -> Answer<Vec<SiteRow>> {
         .zip(records.into_iter().zip(counts))
         .map(|(site, (last_crawl, counts))| {
             let status = shared.status.get(&site.name).unwrap_or_default();
+            let tls_invalid = last_crawl
+                .as_ref()
+                .and_then(|c| c.summary.as_ref()?.get("tls_invalid")?.as_str())
+                .map(str::to_owned);
             SiteRow {
+                tls: match site.tls {
+                    crate::config::Tls::Verify => "verify",
+                    crate::config::Tls::Lenient => "lenient",
+                },
+                tls_invalid,
                 name: site.name.clone(),
                 pages: counts.pages,
                 documents: counts.documents,

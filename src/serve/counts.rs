@@ -113,6 +113,7 @@ mod tests {
             last_modified: None,
             head: None,
             conditional: None,
+            tls_invalid: None,
         }
     }
 

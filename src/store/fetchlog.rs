@@ -282,6 +282,7 @@ mod tests {
             request_body: None,
             kept: None,
             head_hash: None,
+            tls_invalid: None,
         }
     }
 

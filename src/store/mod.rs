@@ -34,7 +34,7 @@
 //! let fetch = Fetch {
 //!     url, site: None, fetched_at: std::time::SystemTime::now(), status: 200,
 //!     bytes: html.as_bytes(), content_type: None, duration_ms: 0, etag: None, last_modified: None,
-//!     head: None, conditional: None,
+//!     head: None, conditional: None, tls_invalid: None,
 //! };
 //! assert_eq!(snapshot(&store, &fetch, None, ExtractOptions::default())?, PutOutcome::NewVersion(1));
 //! assert_eq!(snapshot(&store, &fetch, None, ExtractOptions::default())?, PutOutcome::Unchanged);
@@ -175,6 +175,9 @@ pub struct Fetch<'a> {
     /// The conditional header lines the request carried
     /// (`If-None-Match: …\r\n`), kept for the WARC `request` record.
     pub conditional: Option<&'a str>,
+    /// Why the server's certificate was not valid, when a site's
+    /// `tls = "lenient"` fetched it anyway (SPEC §7).
+    pub tls_invalid: Option<&'a str>,
 }
 
 impl<'a> Fetch<'a> {
@@ -201,6 +204,7 @@ impl<'a> Fetch<'a> {
             last_modified: None,
             head: None,
             conditional: None,
+            tls_invalid: None,
         }
     }
 }

@@ -44,6 +44,7 @@ pub(super) fn fetch<'a>(url: &'a str, html: &'a str, secs: u64) -> Fetch<'a> {
         last_modified: None,
         head: None,
         conditional: None,
+        tls_invalid: None,
     }
 }
 
@@ -296,6 +297,7 @@ fn gone_and_back() {
         last_modified: None,
         head: None,
         conditional: None,
+        tls_invalid: None,
     };
     assert!(store.mark_gone(&gone).unwrap());
     assert!(

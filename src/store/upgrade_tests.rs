@@ -140,6 +140,7 @@ fn a_schema_1_store_is_read_and_upgraded() {
             content_type: None,
             head_hash: None,
             conditional: None,
+            tls_invalid: None,
             record: record.clone(),
             attachment: None,
         };

@@ -173,6 +173,10 @@ pub struct Version {
     /// any (`If-None-Match: …\r\nIf-Modified-Since: …\r\n`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional: Option<String>,
+    /// Why the server's certificate was not valid when this version was
+    /// fetched (a site's `tls = "lenient"`, SPEC §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_invalid: Option<String>,
     /// The record.
     pub record: Record,
     /// For a file a page links (SPEC §11), its attachment record; `record`
@@ -211,6 +215,10 @@ pub struct FetchLogEntry {
     /// blake3 of the response's head when the store kept it (tree `heads`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_hash: Option<String>,
+    /// Why the server's certificate was not valid, when a site's
+    /// `tls = "lenient"` fetched it anyway (SPEC §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_invalid: Option<String>,
 }
 
 impl FetchLogEntry {
@@ -229,6 +237,7 @@ impl FetchLogEntry {
             request_body: None,
             kept: None,
             head_hash: None,
+            tls_invalid: fetch.tls_invalid.map(str::to_owned),
         }
     }
 

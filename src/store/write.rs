@@ -399,6 +399,7 @@ fn put_version(p: &PreparedPage, t: &TxTrees<'_>, page: &mut PageState) -> TxRes
         content_type: p.content_type.as_deref(),
         head_hash: p.head.as_ref().map(|(hash, _)| hash.to_hex().to_string()),
         conditional: p.conditional.as_deref(),
+        tls_invalid: p.tls_invalid.as_deref(),
         record: &p.record,
         attachment: p.attachment.as_ref(),
     };
@@ -452,6 +453,7 @@ fn log_entry(p: &PreparedPage, outcome: PutOutcome) -> FetchLogEntry {
         request_body: None,
         kept: None,
         head_hash: None,
+        tls_invalid: p.tls_invalid.clone(),
     }
 }
 
@@ -468,6 +470,8 @@ struct VersionRef<'a> {
     head_hash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     conditional: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_invalid: Option<&'a str>,
     record: &'a Record,
     #[serde(skip_serializing_if = "Option::is_none")]
     attachment: Option<&'a crate::record::AttachmentRecord>,

@@ -183,6 +183,10 @@ pub fn capture(
     }))
 }
 
+/// The metadata record's field that says why the certificate of the
+/// version's fetch was not valid (SPEC §7's `tls = "lenient"`).
+pub const TLS_INVALID_FIELD: &str = "Govsnap-TLS-Invalid";
+
 /// Write a version as WARC records: its `response` (the head as received,
 /// made to fit the stored body, see [`write::http_head`]), the `request`
 /// govsnap sent for it (`WARC-Concurrent-To` the response), and a
@@ -263,20 +267,24 @@ pub fn write_version<W: std::io::Write>(
     // (pywb does) would otherwise find it at the page's URL and time and
     // serve it for the page (SPEC §12); it names its response by id, URI
     // and date
-    out.record(
-        &[
-            ("WARC-Type", "metadata"),
-            ("WARC-Record-ID", &write::record_id("metadata", &what)),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", &record_uri(&version.url)),
-            ("WARC-Refers-To", &response_id),
-            ("WARC-Refers-To-Target-URI", &version.url),
-            ("WARC-Refers-To-Date", date),
-            ("Content-Type", "application/json"),
-        ],
-        &record,
-    )
-    .map_err(io)?;
+    let record_id = write::record_id("metadata", &what);
+    let uri = record_uri(&version.url);
+    let mut fields = vec![
+        ("WARC-Type", "metadata"),
+        ("WARC-Record-ID", record_id.as_str()),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", uri.as_str()),
+        ("WARC-Refers-To", response_id.as_str()),
+        ("WARC-Refers-To-Target-URI", version.url.as_str()),
+        ("WARC-Refers-To-Date", date),
+    ];
+    // a fetch whose certificate was not valid (a site's `tls = "lenient"`,
+    // SPEC §7) says why beside the record, which stays the record
+    if let Some(why) = &version.tls_invalid {
+        fields.push((TLS_INVALID_FIELD, why.as_str()));
+    }
+    fields.push(("Content-Type", "application/json"));
+    out.record(&fields, &record).map_err(io)?;
     let status = head
         .as_deref()
         .and_then(|h| h.split_whitespace().nth(1))

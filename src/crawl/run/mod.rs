@@ -118,6 +118,11 @@ pub async fn crawl_with_progress(
 #[derive(Debug)]
 pub struct Engine {
     client: Client,
+    /// The client of the sites with `tls = "lenient"`, made when the
+    /// first such site is crawled.
+    lenient: std::sync::OnceLock<std::result::Result<Client, String>>,
+    /// What the lenient client is made with.
+    settings: crate::config::CrawlSettings,
     hosts: HostPool,
     /// Who may read a file's text now.
     files: Arc<FileReaders>,
@@ -134,6 +139,8 @@ impl Engine {
                 what: "setting up HTTP".to_owned(),
                 source: std::io::Error::other(e.to_string()),
             })?,
+            lenient: std::sync::OnceLock::new(),
+            settings: config.crawl.clone(),
             hosts: HostPool::new(
                 config.crawl.per_host_concurrency,
                 Duration::from_millis(config.crawl.per_host_delay_ms),
@@ -172,6 +179,24 @@ impl Engine {
         };
         run_sites(config, store, &sites, &shared, shutdown).await
     }
+
+    /// The client for a site's `tls`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the lenient client cannot be set up.
+    fn client(&self, tls: crate::config::Tls) -> Result<&Client> {
+        match tls {
+            crate::config::Tls::Verify => Ok(&self.client),
+            crate::config::Tls::Lenient => self
+                .lenient
+                .get_or_init(|| Client::lenient(&self.settings).map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(|e| Error::Io {
+                    what: "setting up HTTP for tls = \"lenient\"".to_owned(),
+                    source: std::io::Error::other(e.clone()),
+                }),
+        }
+    }
 }
 
 /// The sites of one crawl, side by side, until all end or `shutdown`.
@@ -187,9 +212,10 @@ async fn run_sites(
         .iter()
         .enumerate()
         .map(|(i, site)| {
-            let mut crawler = SiteCrawl::new(config, site, store, shared);
             let stop_rx = stop_rx.clone();
             async move {
+                let client = shared.engine.client(site.tls)?;
+                let mut crawler = SiteCrawl::new(config, site, store, shared, client);
                 tracing::info!(site = %site.name, "crawl starts");
                 let stopped = crawler.run(stop_rx).await?;
                 let started = crawler.started.clone();
@@ -325,8 +351,11 @@ struct SiteCrawl<'a> {
     files: HashMap<String, (Option<String>, Vec<String>)>,
     /// Files put in the queue by the pages that link them, once a crawl.
     files_queued: HashSet<UrlHash>,
-    /// The engine's client, spooling files to the store's disk.
+    /// The engine's client for the site's `tls`, spooling files to the
+    /// store's disk …
     client: Client,
+    /// … and as it is, for robots.txt and sitemaps, read in memory.
+    plain: Client,
     /// Documents waiting to be stored together, and fetches that stored no
     /// document, to log with them: such a URL is done when its entry is
     /// stored, like a document.
@@ -365,6 +394,7 @@ impl<'a> SiteCrawl<'a> {
         site: &'a SiteRules,
         store: &'a Store,
         shared: &'a Shared<'a>,
+        client: &Client,
     ) -> Self {
         Self {
             config,
@@ -396,12 +426,13 @@ impl<'a> SiteCrawl<'a> {
             files: HashMap::new(),
             files_queued: HashSet::new(),
             client: match store.spool_dir() {
-                Ok(dir) => shared.engine.client.clone().spooling_files_in(dir),
+                Ok(dir) => client.clone().spooling_files_in(dir),
                 Err(e) => {
                     tracing::warn!(error = %e, "files will be downloaded to memory: the store has no directory to spool them to");
-                    shared.engine.client.clone()
+                    client.clone()
                 }
             },
+            plain: client.clone(),
             batch: Batch::default(),
             committing: None,
             rules: Arc::new(site.clone()),

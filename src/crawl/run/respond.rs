@@ -58,6 +58,11 @@ impl SiteCrawl<'_> {
                 if known {
                     self.summary.revisited += 1;
                 }
+                if let Some(why) = &response.tls_invalid
+                    && self.summary.tls_invalid.as_ref() != Some(why)
+                {
+                    self.summary.tls_invalid = Some(why.clone());
+                }
                 tracing::debug!(%url, status = response.status, bytes = response.received, "fetched");
                 let fetch = fetch_of(url, &self.site.name, at, response);
                 self.handle_response(&item, known, response, &fetch, &mut analysed)?

@@ -61,16 +61,7 @@ impl SiteCrawl<'_> {
             return (Arc::new(Robots::allow_all()), None);
         }
         let host = self.shared.engine.hosts.host(url);
-        match fetch_politely(
-            &self.shared.engine.client,
-            &host,
-            None,
-            robots_url,
-            None,
-            None,
-        )
-        .await
-        {
+        match fetch_politely(&self.plain, &host, None, robots_url, None, None).await {
             Ok((r, _)) => (
                 Arc::new(Robots::from_response(agent, r.status, &r.body)),
                 (r.status >= 500).then(|| format!("HTTP {}", r.status)),
@@ -85,8 +76,7 @@ impl SiteCrawl<'_> {
             return Ok(());
         };
         let host = self.shared.engine.hosts.host(&url);
-        let Ok((response, _)) =
-            fetch_politely(&self.shared.engine.client, &host, None, &url, None, None).await
+        let Ok((response, _)) = fetch_politely(&self.plain, &host, None, &url, None, None).await
         else {
             return Ok(());
         };

@@ -124,6 +124,9 @@ pub(super) fn home(sites: &[SiteRow], low: Option<(u64, u64)>) -> Markup {
                     @if let Some(retry) = &s.retry_at {
                         div.muted { "无法访问（连续 " (s.unreached) " 次），" (when(retry)) " 重试" }
                     }
+                    @if let Some(why) = &s.tls_invalid {
+                        div.muted title=(why) { "证书无效，已照常存档：" (why) }
+                    }
                 }
             } } }
         } }

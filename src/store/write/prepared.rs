@@ -37,6 +37,8 @@ pub struct PreparedPage {
     /// were compressed with the first, the record will be with the second.
     pub(super) dicts: SiteDicts,
     pub(super) conditional: Option<String>,
+    /// Why the certificate was not valid (SPEC §7's `tls = "lenient"`).
+    pub(super) tls_invalid: Option<String>,
     /// For a file (SPEC §11), its attachment record.
     pub(super) attachment: Option<crate::record::AttachmentRecord>,
 }
@@ -107,6 +109,7 @@ impl PreparedPage {
             packed: None,
             dicts,
             conditional: fetch.conditional.map(str::to_owned),
+            tls_invalid: fetch.tls_invalid.map(str::to_owned),
             attachment: None,
             head: fetch
                 .head
