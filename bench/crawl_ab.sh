@@ -4,7 +4,7 @@
 # the store on disk and its raw bytes (`govsnap stats`). For a change that
 # must not cost crawl speed (issue 16's targets).
 #
-#   bash bench/crawl_ab.sh BIN_A BIN_B [ARTICLES] [ROUNDS] [--heavy]
+#   bash bench/crawl_ab.sh BIN_A BIN_B [ARTICLES] [ROUNDS] [--heavy] [--varied]
 #   (default 10000 3; --heavy: a real site's 28 KB template, bench/gen_site.py)
 #   e.g. git worktree add /tmp/base main && (cd /tmp/base && cargo build --release)
 #        bash bench/crawl_ab.sh /tmp/base/target/release/govsnap target/release/govsnap
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 n=${3:-10000}; rounds=${4:-3}
 . bench/lib.sh   # NGINX, $work, serve_site, bench_config
 port=18099
-generated_site "$n" "$port" "$work/ab.toml" ${5:+"$5"}
+generated_site "$n" "$port" "$work/ab.toml" "${@:5}"
 for r in $(seq "$rounds"); do
   for bin in "$a" "$b"; do
     rm -rf "$work/store"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a realistic government disclosure site for the crawl benchmark.
 
-  python3 bench/gen_site.py N DIR [--newest-first] [--heavy]
+  python3 bench/gen_site.py N DIR [--newest-first] [--heavy] [--varied]
 
 DIR/gk/index.html, index_1.html … list 20 articles each (TRS pagination: the
 createPageHTML script call plus ordinary 上一页/下一页 links, so that wget can
@@ -13,7 +13,12 @@ numbers first, as a real list does: N+20 then puts the 20 new articles on
 index.html and shifts the others down the pages. With --heavy the articles
 carry a template the size real government sites serve (about 28 KB a page:
 inline styles and scripts, a mega-menu, a sidebar of hot items, a footer of
-friendly links), for measuring what a store costs against its HTML.
+friendly links), for measuring what a store costs against its HTML. With
+--varied each article's body is about 2,000 characters of text that does
+not repeat from page to page (the phrases mixed with characters drawn by a
+Zipf law over 3,000 CJK characters, which zstd shrinks about as much as real
+Chinese text): what a record costs, where the default bodies, ten phrases
+over and over, cost next to nothing.
 """
 import os
 import random
@@ -53,13 +58,31 @@ def heavy_template():
     return style + script + menu, side + links
 
 
-def article(i, rng, heavy=None):
+CHARS = [chr(0x4E00 + (k * 7919) % 20902) for k in range(3000)]
+ZIPF = [1 / (k + 1) for k in range(3000)]
+
+
+def varied_sentence(rng):
+    """A sentence of phrases and Zipf-drawn characters, about 80 long."""
+    parts = []
+    while sum(map(len, parts)) < 70:
+        if rng.random() < 0.3:
+            parts.append(rng.choice(PHRASES))
+        else:
+            parts.append("".join(rng.choices(CHARS, ZIPF, k=rng.randint(4, 12))))
+    return "，".join(parts) + "。"
+
+
+def article(i, rng, heavy=None, varied=False):
     day = 1 + i % 28
     month = 1 + (i // 28) % 12
     title = f"关于做好第{i}批{rng.choice(PHRASES)}工作的通知"
     sections = []
     for s, num in enumerate("一二三四"):
-        paras = "".join(f"<p>　　{rng.choice(PHRASES)}，{rng.choice(PHRASES)}，{rng.choice(PHRASES)}。各单位要高度重视，明确责任分工，确保第{i}项任务按时完成。</p>" for _ in range(3))
+        if varied:
+            paras = "".join(f"<p>　　{''.join(varied_sentence(rng) for _ in range(2))}</p>" for _ in range(3))
+        else:
+            paras = "".join(f"<p>　　{rng.choice(PHRASES)}，{rng.choice(PHRASES)}，{rng.choice(PHRASES)}。各单位要高度重视，明确责任分工，确保第{i}项任务按时完成。</p>" for _ in range(3))
         sections.append(f"<p>　　{num}、{rng.choice(PHRASES)}</p>{paras}")
     body = "".join(sections)
     top, bottom = heavy or ("", "")
@@ -76,7 +99,8 @@ def main():
     n, root = int(sys.argv[1]), sys.argv[2]
     rng = random.Random(20241126)
     heavy = heavy_template() if "--heavy" in sys.argv[3:] else None
-    articles = [article(i, rng, heavy) for i in range(n)]
+    varied = "--varied" in sys.argv[3:]
+    articles = [article(i, rng, heavy, varied) for i in range(n)]
     listed = articles[::-1] if "--newest-first" in sys.argv[3:] else articles
     for path, _, page in articles:
         full = os.path.join(root, path)

@@ -1,12 +1,15 @@
 # Shared set-up for the bench scripts: source it from the repository root.
 # Sets NGINX (installing Debian's nginx if missing) and GOVSNAP (a release
-# build of this checkout).
+# build of this checkout, unless GOVSNAP names a binary: another build to
+# compare).
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   apt-get install -y -q nginx >/dev/null
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-cargo build -q --release
-GOVSNAP=$PWD/target/release/govsnap
+if [ -z "${GOVSNAP:-}" ]; then
+  cargo build -q --release
+  GOVSNAP=$PWD/target/release/govsnap
+fi
 
 # A work directory, removed (and its nginx stopped) at exit.
 work=$(mktemp -d)

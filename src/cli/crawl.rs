@@ -97,7 +97,7 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
         // up with its last pages before the command ends
         let (stop_indexing, stopped) = tokio::sync::watch::channel(false);
         let indexing = match Search::open(&store) {
-            Ok(search) => Some(tokio::spawn(Arc::new(search).follow(store.clone(), stopped))),
+            Ok(search) => Some(tokio::spawn(Arc::new(search).follow(store.clone(), config.min_free, stopped))),
             Err(e) => {
                 eprintln!("govsnap: the search index cannot be opened ({e}); the next search catches it up");
                 None

@@ -49,10 +49,12 @@ pub(super) fn run(args: &StatsArgs) -> Result<()> {
     }
     writeln!(
         out,
-        "keys and values {}, sled's own (log framing, index, space not yet reclaimed) {} ({}), on disk {}",
+        "keys and values {}, sled's own (log framing, index, space not yet reclaimed) {} ({}), search index {} ({}, rebuilt by reindex), on disk {}",
         human_bytes(stats.data_bytes),
         human_bytes(stats.sled_overhead_bytes),
         share(stats.sled_overhead_bytes),
+        human_bytes(stats.index_bytes),
+        share(stats.index_bytes),
         human_bytes(stats.disk_bytes)
     )?;
     Ok(out.flush()?)

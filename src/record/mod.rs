@@ -24,7 +24,7 @@ pub use attachment::Attachment;
 pub use diff::RecordDiff;
 pub use file::{ATTACHMENT_SCHEMA, AttachmentRecord};
 pub use section::Section;
-pub use tree::build_sections;
+pub use tree::{build_sections, sections_of_text};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -137,6 +137,19 @@ fn split_heading(rest: &str) -> (String, Option<String>) {
     }
 }
 
+/// The section tree of a record's `text`, its paragraphs one a line: the
+/// tree extraction built, whenever those lines are the paragraphs it was
+/// built of (a paragraph that holds a line break is not). The store keeps
+/// a record's `sections` only when this does not give them back.
+#[must_use]
+pub fn sections_of_text(text: &str) -> Vec<Section> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let paragraphs: Vec<String> = text.split('\n').map(str::to_owned).collect();
+    build_sections(&paragraphs)
+}
+
 /// Build the section tree of a body given as paragraphs.
 #[must_use]
 pub fn build_sections(paragraphs: &[String]) -> Vec<Section> {

@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
 /// The index's directory inside the store.
-pub const INDEX_DIR: &str = "index";
+pub const INDEX_DIR: &str = crate::store::SEARCH_INDEX_DIR;
 /// This build's index layout: schema and tokenizer. An index of another
 /// layout is rebuilt on open, never read with the wrong terms.
 const LAYOUT: u32 = 1;
@@ -306,9 +306,15 @@ impl Search {
     /// (nice [`INDEX_NICE`]): indexing takes the CPU the crawl leaves, so a
     /// crawl that needs every core is not slowed by it, and the index
     /// catches up when the crawl pauses or ends.
+    ///
+    /// Under `min_free` (`[store] min_free`) on the store's disk, where
+    /// crawls warn (and under half of it pause), the index waits: the
+    /// disk's last bytes are for the archive, which the index is rebuilt
+    /// from, and it catches up from its cursor once there is room.
     pub async fn follow(
         self: std::sync::Arc<Self>,
         store: Store,
+        min_free: u64,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         type Reply = tokio::sync::oneshot::Sender<Result<u64>>;
@@ -331,22 +337,32 @@ impl Search {
         }
         let mut changed = store.subscribe();
         let mut failing = false;
+        let mut waiting = false;
         loop {
             // a dropped sender stops it too
             let stopping = *stop.borrow_and_update() || stop.has_changed().is_err();
             changed.mark_unchanged();
-            let (reply, caught_up) = tokio::sync::oneshot::channel();
-            if ask.send(reply).await.is_err() {
-                return;
+            let short = store.free_bytes().is_some_and(|free| free < min_free);
+            if short && !waiting {
+                tracing::warn!(
+                    "the search index waits: the store's disk is under [store] min_free; it catches up when there is room"
+                );
             }
-            match caught_up.await {
-                Ok(Ok(_)) => failing = false,
-                Ok(Err(e)) if !failing => {
-                    tracing::warn!(error = %e, "the search index is behind; trying again");
-                    failing = true;
+            waiting = short;
+            if !short {
+                let (reply, caught_up) = tokio::sync::oneshot::channel();
+                if ask.send(reply).await.is_err() {
+                    return;
                 }
-                Ok(Err(_)) => {}
-                Err(e) => tracing::error!(error = %e, "indexing stopped"),
+                match caught_up.await {
+                    Ok(Ok(_)) => failing = false,
+                    Ok(Err(e)) if !failing => {
+                        tracing::warn!(error = %e, "the search index is behind; trying again");
+                        failing = true;
+                    }
+                    Ok(Err(_)) => {}
+                    Err(e) => tracing::error!(error = %e, "indexing stopped"),
+                }
             }
             if stopping {
                 return;

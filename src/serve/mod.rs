@@ -174,7 +174,8 @@ pub async fn serve(
             })??
     };
     let search = open_search(&store).await?;
-    let indexing = tokio::spawn(Arc::clone(&search).follow(store.clone(), stopping.clone()));
+    let indexing =
+        tokio::spawn(Arc::clone(&search).follow(store.clone(), config.min_free, stopping.clone()));
     let shared = Arc::new(Shared {
         store: store.clone(),
         config: Arc::new(config),

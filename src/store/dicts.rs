@@ -417,8 +417,10 @@ mod tests {
                 .iter()
                 .values()
                 .filter(|v| {
-                    let frame = store.unpack(v.as_ref().unwrap()).unwrap();
-                    zstd_safe::get_dict_id_from_frame(&frame) != 0
+                    let value = store.unpack(v.as_ref().unwrap()).unwrap();
+                    // the version's head: its record is kept against the page
+                    let (head, _) = crate::store::stored::composite_parts(&value).unwrap();
+                    zstd_safe::get_dict_id_from_frame(head) != 0
                 })
                 .count();
             assert_eq!(framed_with_dict, pages.len() - TRAIN_SAMPLES);

@@ -79,6 +79,7 @@ pub mod schedule;
 mod slots;
 mod spool;
 mod stats;
+mod stored;
 mod trees;
 mod upgrade;
 mod values;
@@ -132,6 +133,10 @@ const FETCH_LOG_FILE: &str = "fetch_log";
 const PACKS_DIR: &str = "packs";
 /// sled's log file in the store directory.
 const DB_FILE: &str = "db";
+/// The search index's directory inside the store (`crate::search`): the
+/// store holds it, and counts it apart, since it is rebuilt from the
+/// versions (`govsnap reindex`), never the archive itself.
+pub const SEARCH_INDEX_DIR: &str = "index";
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
 /// sled's page cache, counted in the bytes its pages take serialized; in
@@ -654,7 +659,8 @@ impl Store {
 
     /// A stored value: a zstd frame holding JSON (versions, the fetch log's
     /// batches; a version's frame may name its site's record dictionary),
-    /// or plain JSON (everything else).
+    /// a version in two parts (`stored::COMPOSITE`), or plain JSON
+    /// (everything else).
     fn decode_value<T: serde::de::DeserializeOwned>(
         &self,
         bytes: &[u8],
@@ -662,6 +668,9 @@ impl Store {
         let bytes = &*self.unpack(bytes)?;
         if bytes.starts_with(&ZSTD_MAGIC) {
             let json = self.decode_frame(bytes)?;
+            serde_json::from_slice(&json).map_err(|e| e.to_string())
+        } else if bytes.starts_with(&stored::COMPOSITE) {
+            let json = self.composite_json(bytes)?;
             serde_json::from_slice(&json).map_err(|e| e.to_string())
         } else {
             serde_json::from_slice(bytes).map_err(|e| e.to_string())

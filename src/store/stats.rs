@@ -34,8 +34,12 @@ pub struct StoreStats {
     pub data_bytes: u64,
     /// The store directory's files on disk.
     pub disk_bytes: u64,
-    /// `disk_bytes` less `data_bytes`: sled's own framing and index, and
-    /// space not yet reclaimed from values since rewritten.
+    /// Of them, the search index's (`STORE/index`): rebuilt from the
+    /// versions by `govsnap reindex`, not part of the archive.
+    pub index_bytes: u64,
+    /// `disk_bytes` less `data_bytes` and `index_bytes`: sled's own
+    /// framing and index, and space not yet reclaimed from values since
+    /// rewritten.
     pub sled_overhead_bytes: u64,
 }
 
@@ -107,11 +111,17 @@ impl Store {
             what: format!("listing the store directory {}", self.path.display()),
             source: e,
         })?;
+        let index_bytes =
+            dir_bytes(&self.path.join(super::SEARCH_INDEX_DIR)).map_err(|e| crate::Error::Io {
+                what: format!("listing the search index in {}", self.path.display()),
+                source: e,
+            })?;
         Ok(StoreStats {
             trees: out,
             data_bytes,
             disk_bytes,
-            sled_overhead_bytes: disk_bytes.saturating_sub(data_bytes),
+            index_bytes,
+            sled_overhead_bytes: disk_bytes.saturating_sub(data_bytes + index_bytes),
         })
     }
 }

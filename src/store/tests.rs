@@ -347,7 +347,10 @@ fn versions_are_stored_compressed() {
     put(&store, &page(BODY, 1), 0);
     let value = store.versions.iter().next().unwrap().unwrap().1;
     assert!(packs::Pointer::decode(&value).is_some(), "in the packs");
-    assert!(store.unpack(&value).unwrap().starts_with(&ZSTD_MAGIC));
+    let value = store.unpack(&value).unwrap();
+    let (head, record) = stored::composite_parts(&value).unwrap();
+    assert!(head.starts_with(&ZSTD_MAGIC));
+    assert!(record.starts_with(&ZSTD_MAGIC));
     let latest = store.latest(URL).unwrap().unwrap();
     assert_eq!(
         latest.record.title.as_deref(),

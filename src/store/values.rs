@@ -148,8 +148,10 @@ pub struct Event {
     pub evidence: Option<String>,
 }
 
-/// One stored version (tree `versions`, key: url hash ‖ version).
+/// One stored version (tree `versions`, key: url hash ‖ version); kept
+/// without what its record's text gives back (`super::stored`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "super::stored::StoredVersion")]
 pub struct Version {
     /// The page's URL.
     pub url: String,

@@ -7,6 +7,7 @@
 
 use super::changes::Change;
 use super::schedule::Visit;
+use super::stored::{VersionRef, record_kept, version_value};
 use super::values::{Event, EventKind, FetchLogEntry, LastFetch, PageState, PageStatus};
 use super::{DictKind, Fetch, PutOutcome, Store, ZSTD_LEVEL, keys, store_error, timestamp, trees};
 use crate::error::{Error, Result};
@@ -400,10 +401,15 @@ fn put_version(p: &PreparedPage, t: &TxTrees<'_>, page: &mut PageState) -> TxRes
         head_hash: p.head.as_ref().map(|(hash, _)| hash.to_hex().to_string()),
         conditional: p.conditional.as_deref(),
         tls_invalid: p.tls_invalid.as_deref(),
-        record: &p.record,
+        // a page's record goes after the head, against its raw bytes
+        record: match p.record_frame {
+            Some(_) => None,
+            None => record_kept(&p.url, &p.record, p.attachment.as_ref()),
+        },
         attachment: p.attachment.as_ref(),
     };
-    let compressed = p.compress_record(&to_json(&version)?)?;
+    let head = p.compress_record(&to_json(&version)?)?;
+    let compressed = version_value(head, p.record_frame.as_deref());
     let id = t.versions.generate_id()?;
     let at = t.packs.append(&compressed).map_err(pack_error)?;
     t.versions.insert(&keys::id_key(id), &at.encode())?;
@@ -455,26 +461,6 @@ fn log_entry(p: &PreparedPage, outcome: PutOutcome) -> FetchLogEntry {
         head_hash: None,
         tls_invalid: p.tls_invalid.clone(),
     }
-}
-
-/// [`Version`] borrowed from a [`PreparedPage`]: the same JSON, no copies.
-#[derive(Serialize)]
-struct VersionRef<'a> {
-    url: &'a str,
-    version: u32,
-    fetched_at: &'a str,
-    content_hash: &'a str,
-    raw_hash: &'a str,
-    content_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    head_hash: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    conditional: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tls_invalid: Option<&'a str>,
-    record: &'a Record,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attachment: Option<&'a crate::record::AttachmentRecord>,
 }
 
 /// Why a transaction gave up: a value it could not make, or a pack it

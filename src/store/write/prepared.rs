@@ -7,6 +7,7 @@ use super::{Abort, TxResult, compress, compress_tx};
 use crate::error::{Error, Result};
 use crate::record::Record;
 use crate::store::spool::{Packed, Spool};
+use crate::store::stored::record_frame;
 use crate::store::{Fetch, SiteDicts, ZSTD_LEVEL, content_hash, timestamp};
 use sled::transaction::ConflictableTransactionError;
 
@@ -39,6 +40,9 @@ pub struct PreparedPage {
     pub(super) conditional: Option<String>,
     /// Why the certificate was not valid (SPEC §7's `tls = "lenient"`).
     pub(super) tls_invalid: Option<String>,
+    /// The record as it is kept, compressed against the raw bytes
+    /// (`super::super::stored`), when the version keeps one.
+    pub(super) record_frame: Option<Vec<u8>>,
     /// For a file (SPEC §11), its attachment record.
     pub(super) attachment: Option<crate::record::AttachmentRecord>,
 }
@@ -85,6 +89,15 @@ impl PreparedPage {
     /// # Errors
     /// [`Error::Io`] when compression fails.
     pub fn with_dicts(fetch: &Fetch<'_>, record: Record, dicts: SiteDicts) -> Result<Self> {
+        Self::build(fetch, record, dicts, None)
+    }
+
+    fn build(
+        fetch: &Fetch<'_>,
+        record: Record,
+        dicts: SiteDicts,
+        attachment: Option<crate::record::AttachmentRecord>,
+    ) -> Result<Self> {
         let compressed = match dicts.raw.as_deref() {
             Some(d) => d.compress(fetch.bytes),
             None => compress(fetch.bytes),
@@ -110,7 +123,19 @@ impl PreparedPage {
             dicts,
             conditional: fetch.conditional.map(str::to_owned),
             tls_invalid: fetch.tls_invalid.map(str::to_owned),
-            attachment: None,
+            // a page's record, against its bytes; a file's stays in the
+            // version's head (its bytes may be hundreds of MB, and a file's
+            // page record is its attachment record's anyway)
+            record_frame: match attachment {
+                None => {
+                    record_frame(fetch.url, &record, None, fetch.bytes).map_err(|e| Error::Io {
+                        what: "compressing a record".to_owned(),
+                        source: e,
+                    })?
+                }
+                Some(_) => None,
+            },
+            attachment,
             head: fetch
                 .head
                 .map(|h| compress(h.as_bytes()).map(|c| (blake3::hash(h.as_bytes()), c)))
@@ -139,9 +164,7 @@ impl PreparedPage {
         // a file is no page: the site's dictionary of its pages' bytes
         // would not shrink it
         let dicts = SiteDicts { raw: None, ..dicts };
-        let mut page = Self::with_dicts(fetch, record, dicts)?;
-        page.attachment = Some(attachment);
-        Ok(page)
+        Self::build(fetch, record, dicts, Some(attachment))
     }
 
     /// [`PreparedPage::attachment`] for a file spooled to disk while it
