@@ -22,7 +22,7 @@ use super::{Store, store_error, trees};
 use crate::error::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use zstd::zstd_safe::{self, CCtx, CDict, DCtx, DDict};
+use zstd::zstd_safe::{self, CDict, DDict};
 
 /// How many of a site's pages train its dictionary.
 pub const TRAIN_SAMPLES: usize = 48;
@@ -59,21 +59,8 @@ impl RawDict {
     /// # Errors
     /// When zstd fails.
     pub fn compress(&self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-        thread_local! {
-            static CCTX: std::cell::RefCell<CCtx<'static>> = std::cell::RefCell::new(CCtx::create());
-        }
-        let mut out = Vec::with_capacity(zstd_safe::compress_bound(bytes.len()));
-        CCTX.with(|c| {
-            c.borrow_mut()
-                .compress_using_cdict(&mut out, bytes, &self.cdict)
-        })
-        .map_err(zstd_error)?;
-        Ok(out)
+        super::codec::compress(bytes, &super::codec::With::Dict(&self.cdict))
     }
-}
-
-fn zstd_error(code: usize) -> std::io::Error {
-    std::io::Error::other(zstd_safe::get_error_name(code).to_owned())
 }
 
 /// What a site's dictionary compresses.
@@ -227,10 +214,9 @@ impl Store {
 
     /// A zstd frame decoded, with the dictionary its header names, if any.
     pub(super) fn decode_frame(&self, frame: &[u8]) -> std::result::Result<Vec<u8>, String> {
-        // one decompression context per thread, reused: making one per
-        // frame was 6 % of the search index's rebuild, which reads every
-        // record back
-        thread_local!(static DCTX: std::cell::RefCell<DCtx<'static>> = std::cell::RefCell::new(DCtx::create()));
+        // one decompression context per thread, reused (`codec`): making
+        // one per frame was 6 % of the search index's rebuild, which reads
+        // every record back
         let id = zstd_safe::get_dict_id_from_frame(frame);
         // over MAX_RAW: also zstd's "unknown" and "error" sizes
         let size = zstd_safe::get_frame_content_size(frame);
@@ -245,13 +231,11 @@ impl Store {
             0 => None,
             id => Some(self.decoder(id).map_err(|e| e.to_string())?),
         };
-        let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        DCTX.with_borrow_mut(|dctx| match &ddict {
-            Some(ddict) => dctx.decompress_using_ddict(&mut out, frame, ddict),
-            None => dctx.decompress(&mut out, frame),
-        })
-        .map_err(|code| zstd_safe::get_error_name(code).to_owned())?;
-        Ok(out)
+        let using = match &ddict {
+            Some(ddict) => super::codec::Using::Dict(ddict),
+            None => super::codec::Using::Nothing,
+        };
+        super::codec::decompress(frame, usize::try_from(size).unwrap_or(0), &using)
     }
 
     fn decoder(&self, id: u32) -> Result<Arc<DDict<'static>>> {

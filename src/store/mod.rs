@@ -63,6 +63,7 @@
 //!   `disk` (sled's file reserved a segment at a time).
 
 mod changes;
+mod codec;
 mod dicts;
 mod disk;
 mod fetchlog;

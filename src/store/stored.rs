@@ -27,12 +27,12 @@
 //! store's, or any without raw bytes) reads as it always did.
 
 use super::Store;
+use super::codec;
 use super::values::Version;
 use crate::record::{Attachment, AttachmentRecord, Record, Section, sections_of_text};
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use zstd::zstd_safe::{self, CCtx, DCtx};
+use zstd::zstd_safe;
 
 /// The first bytes of a version value in two parts (head, and record
 /// against the raw bytes). No zstd frame, JSON or pack pointer (`0xFF`)
@@ -59,13 +59,7 @@ pub(super) fn record_frame(
         return Ok(None);
     };
     let json = serde_json::to_vec(&kept).map_err(std::io::Error::other)?;
-    thread_local!(static CCTX: RefCell<CCtx<'static>> = RefCell::new(CCtx::create()));
-    let mut out = Vec::with_capacity(zstd_safe::compress_bound(json.len()));
-    CCTX.with_borrow_mut(|cctx| {
-        cctx.compress_using_dict(&mut out, &json, prefix(raw), super::ZSTD_LEVEL)
-    })
-    .map_err(zstd_error)?;
-    Ok(Some(out))
+    codec::compress(&json, &codec::With::Content(prefix(raw))).map(Some)
 }
 
 /// A version's value: its head alone, or [`COMPOSITE`] with the record's
@@ -107,10 +101,6 @@ fn prefix(raw: &[u8]) -> &[u8] {
     }
 }
 
-fn zstd_error(code: usize) -> std::io::Error {
-    std::io::Error::other(zstd_safe::get_error_name(code).to_owned())
-}
-
 impl Store {
     /// The JSON of a [`COMPOSITE`] version value: its head's, with the
     /// record decoded against the raw bytes the head names.
@@ -134,10 +124,11 @@ impl Store {
         if size > MAX_RECORD {
             return Err(format!("a record's zstd frame claims {size} bytes"));
         }
-        thread_local!(static DCTX: RefCell<DCtx<'static>> = RefCell::new(DCtx::create()));
-        let mut text = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        DCTX.with_borrow_mut(|dctx| dctx.decompress_using_dict(&mut text, record, prefix(&raw)))
-            .map_err(|code| zstd_safe::get_error_name(code).to_owned())?;
+        let text = codec::decompress(
+            record,
+            usize::try_from(size).unwrap_or(0),
+            &codec::Using::Content(prefix(&raw)),
+        )?;
         // the head is a JSON object: the record goes in as its last field
         if json.pop() != Some(b'}') {
             return Err("a version's head is not a JSON object".to_owned());

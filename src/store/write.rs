@@ -9,7 +9,7 @@ use super::changes::Change;
 use super::schedule::Visit;
 use super::stored::{VersionRef, record_kept, version_value};
 use super::values::{Event, EventKind, FetchLogEntry, LastFetch, PageState, PageStatus};
-use super::{DictKind, Fetch, PutOutcome, Store, ZSTD_LEVEL, keys, store_error, timestamp, trees};
+use super::{DictKind, Fetch, PutOutcome, Store, keys, store_error, timestamp, trees};
 use crate::error::{Error, Result};
 use crate::record::Record;
 use serde::Serialize;
@@ -568,16 +568,9 @@ fn put_json<T: Serialize>(
     Ok(())
 }
 
-thread_local! {
-    /// A zstd context per thread, kept: `zstd::block::compress` creates one
-    /// per call, and that call was 6 % of a crawl's CPU.
-    static COMPRESSOR: std::cell::RefCell<zstd::block::Compressor> =
-        std::cell::RefCell::new(zstd::block::Compressor::new());
-}
-
 /// `bytes` as a zstd frame (level [`ZSTD_LEVEL`]).
 pub(super) fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    COMPRESSOR.with(|c| c.borrow_mut().compress(bytes, ZSTD_LEVEL))
+    super::codec::compress(bytes, &super::codec::With::Nothing)
 }
 
 /// A pack's failure, to abort a transaction with.
