@@ -123,6 +123,18 @@ pub fn serve_on_thread(app: axum::Router) -> std::net::SocketAddr {
 
 /// [`serve_on_thread`] at `addr`: a site that comes back where it was.
 pub fn serve_at(app: axum::Router, addr: &str) -> std::net::SocketAddr {
+    listen_on_thread(addr, move |listener| async move {
+        axum::serve(listener, app).await.unwrap();
+    })
+}
+
+/// Bind `addr` and run `serve` with the listener on a thread with its own
+/// runtime; returns the address once it listens.
+pub fn listen_on_thread<F, Fut>(addr: &str, serve: F) -> std::net::SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let addr = addr.to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -134,7 +146,7 @@ pub fn serve_at(app: axum::Router, addr: &str) -> std::net::SocketAddr {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
+            serve(listener).await;
         });
     });
     rx.recv().unwrap()
