@@ -237,9 +237,7 @@ impl<'s> Snapshots<'s> {
         options: ExtractOptions,
     ) -> Result<()> {
         if let Some(file) = file_of(fetch) {
-            let dicts = self.store.site_dicts(fetch.site)?;
-            self.batch
-                .add_page(PreparedPage::attachment(fetch, file, dicts)?);
+            self.batch.add_page(PreparedPage::attachment(fetch, file)?);
             return self.commit_when_full();
         }
         match extract_fetched(fetch, rules, options) {

@@ -52,8 +52,8 @@ pub struct Response {
     pub filename: Option<String>,
     /// How long the request took.
     pub elapsed: Duration,
-    /// Why the host's certificate was not valid, when a lenient client
-    /// fetched it anyway (SPEC §7).
+    /// Why the certificate of the response's connection was not valid,
+    /// when a lenient client fetched it anyway (SPEC §7).
     pub tls_invalid: Option<String>,
 }
 
@@ -96,7 +96,8 @@ impl Client {
 
     /// A client for the sites with `tls = "lenient"`: as [`Client::new`],
     /// but a certificate that is not valid is noted, not refused, and
-    /// every response from its host says why ([`Response::tls_invalid`]).
+    /// every response over that connection says why
+    /// ([`Response::tls_invalid`]).
     ///
     /// # Errors
     /// [`FetchError::Permanent`] when the TLS stack cannot be set up.

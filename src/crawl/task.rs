@@ -325,10 +325,9 @@ impl Analyser {
         };
         let fetch = fetch_of(url.as_str(), &self.rules.name, at, response);
         Some((|| {
-            let dicts = self.store.site_dicts(fetch.site)?;
             let prepared = match spool {
-                Some(s) => PreparedPage::spooled_attachment(&fetch, s, record, dicts)?,
-                None => PreparedPage::attachment(&fetch, record, dicts)?,
+                Some(s) => PreparedPage::spooled_attachment(&fetch, s, record)?,
+                None => PreparedPage::attachment(&fetch, record)?,
             };
             Ok(Analysed::Attachment(Box::new(prepared)))
         })())

@@ -82,13 +82,14 @@ impl DictKind {
     }
 }
 
-/// A site's dictionaries, as a page's preparation takes them.
+/// A site's dictionaries, as a page's preparation takes them: since
+/// records are kept against their pages (`super::stored`), the one for
+/// its raw bytes. (Record dictionaries an older store trained still
+/// decode its frames.)
 #[derive(Debug, Clone, Default)]
 pub struct SiteDicts {
     /// For the raw bytes.
     pub raw: Option<Arc<RawDict>>,
-    /// For the version record.
-    pub record: Option<Arc<RawDict>>,
 }
 
 type Key = (DictKind, String);
@@ -179,7 +180,6 @@ impl Store {
     pub fn site_dicts(&self, site: Option<&str>) -> Result<SiteDicts> {
         Ok(SiteDicts {
             raw: self.dict(DictKind::Raw, site)?,
-            record: self.dict(DictKind::Record, site)?,
         })
     }
 
@@ -366,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn a_sites_raw_bytes_and_records_get_dictionaries_and_read_back_exactly() {
+    fn a_sites_raw_bytes_get_a_dictionary_and_read_back_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store");
         let pages: Vec<(String, String)> = (0..TRAIN_SAMPLES + 12)
@@ -384,7 +384,6 @@ mod tests {
                 let f = fetch(url, html, k as u64);
                 let dicts = store.site_dicts(f.site).unwrap();
                 assert_eq!(dicts.raw.is_some(), k >= TRAIN_SAMPLES, "page {k}");
-                assert_eq!(dicts.record.is_some(), k >= TRAIN_SAMPLES, "page {k}");
                 let prepared = PreparedPage::with_dicts(&f, record(html), dicts).unwrap();
                 sizes.push(prepared.compressed_len());
                 let mut batch = crate::store::Batch::default();
@@ -393,18 +392,16 @@ mod tests {
             }
             assert_eq!(
                 store.dicts_tree.len(),
-                2,
-                "one for raw bytes, one for records"
+                1,
+                "one for raw bytes: records are kept against them"
             );
             let framed_with_dict = store
-                .versions
+                .raw
                 .iter()
                 .values()
                 .filter(|v| {
-                    let value = store.unpack(v.as_ref().unwrap()).unwrap();
-                    // the version's head: its record is kept against the page
-                    let (head, _) = crate::store::stored::composite_parts(&value).unwrap();
-                    zstd_safe::get_dict_id_from_frame(head) != 0
+                    let frame = store.unpack(v.as_ref().unwrap()).unwrap();
+                    zstd_safe::get_dict_id_from_frame(&frame) != 0
                 })
                 .count();
             assert_eq!(framed_with_dict, pages.len() - TRAIN_SAMPLES);

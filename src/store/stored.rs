@@ -16,7 +16,8 @@
 //! bytes as its dictionary (raw content: the frame refers back into them),
 //! made off the writer ([`record_frame`]), and the version's value
 //! is [`COMPOSITE`] ‖ the length of its head (u32 LE) ‖ the head (the
-//! version's JSON without `record`, a zstd frame as before) ‖ that frame.
+//! version's JSON without `record`, a zstd frame of its own, no site
+//! dictionary: it is mostly hashes) ‖ that frame.
 //! A reader decodes the head, reads the raw bytes its `raw_hash` names,
 //! and decodes the record against them ([`Store::composite_json`]). On the
 //! generated site with varied text (`bench/store_size.sh 2000 1 --heavy
@@ -286,7 +287,7 @@ impl TryFrom<StoredVersion> for Version {
 #[cfg(test)]
 mod tests {
     use super::super::tests::fetch;
-    use super::super::{Batch, PreparedPage, SiteDicts, Store};
+    use super::super::{Batch, PreparedPage, Store};
     use crate::record::{AttachmentRecord, Record};
     use crate::{ExtractOptions, Page, extract};
     use std::path::Path;
@@ -467,8 +468,7 @@ mod tests {
         };
         let mut f = fetch(url, "", 1);
         f.bytes = bytes;
-        let prepared =
-            PreparedPage::attachment(&f, attachment.clone(), SiteDicts::default()).unwrap();
+        let prepared = PreparedPage::attachment(&f, attachment.clone()).unwrap();
         let mut batch = Batch::default();
         batch.add_page(prepared);
         store.commit(&batch).unwrap();

@@ -580,8 +580,7 @@ fn a_spooled_file_is_stored_and_streamed_back_checked() {
             pages: None,
             warnings: vec!["no text layer".to_owned()],
         };
-        let prepared =
-            PreparedPage::spooled_attachment(&f, &spool, record, SiteDicts::default()).unwrap();
+        let prepared = PreparedPage::spooled_attachment(&f, &spool, record).unwrap();
         let mut batch = Batch::default();
         batch.add_page(prepared);
         assert_eq!(store.commit(&batch).unwrap(), [PutOutcome::NewVersion(1)]);

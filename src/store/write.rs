@@ -9,7 +9,7 @@ use super::changes::Change;
 use super::schedule::Visit;
 use super::stored::{VersionRef, record_kept, version_value};
 use super::values::{Event, EventKind, FetchLogEntry, LastFetch, PageState, PageStatus};
-use super::{DictKind, Fetch, PutOutcome, Store, keys, store_error, timestamp, trees};
+use super::{DictKind, Fetch, PutOutcome, Store, keys, store_error, timestamp};
 use crate::error::{Error, Result};
 use crate::record::Record;
 use serde::Serialize;
@@ -123,31 +123,21 @@ impl Store {
         {
             self.announce_latest()?;
         }
-        // the samples a site's dictionaries are trained on: its new
-        // versions' raw bytes and records, while it has none
+        // the samples a site's dictionary is trained on: its new versions'
+        // raw bytes, while it has none (a page's record is kept against
+        // those bytes, and a version's head is mostly hashes: neither
+        // needs a dictionary of its own)
         let mut samples = Vec::new();
         for (p, o) in prepared.iter().zip(&outcomes) {
             let (Some(site), PutOutcome::NewVersion(_)) = (&p.site, o) else {
                 continue;
             };
-            // a site's dictionaries are for its pages, not its files
+            // a site's dictionary is for its pages, not its files
             if p.is_attachment() {
                 continue;
             }
             if p.dicts.raw.is_none() {
                 samples.push((DictKind::Raw, site.clone(), p.compressed.clone()));
-            }
-            if p.dicts.record.is_none() {
-                let json = serde_json::to_vec(&p.record).map_err(|e| Error::StoreValue {
-                    path: self.path.clone(),
-                    tree: trees::VERSIONS.to_owned(),
-                    reason: e.to_string(),
-                })?;
-                let frame = compress(&json).map_err(|e| Error::Io {
-                    what: "compressing a record".to_owned(),
-                    source: e,
-                })?;
-                samples.push((DictKind::Record, site.clone(), frame));
             }
         }
         if !samples.is_empty() {
@@ -218,7 +208,8 @@ pub struct Batch {
 
 impl Batch {
     /// Add a page to store (a new version, or only its fetch).
-    pub fn add_page(&mut self, page: PreparedPage) {
+    pub fn add_page(&mut self, mut page: PreparedPage) {
+        page.slim();
         self.pages.push(page);
     }
 
@@ -408,7 +399,8 @@ fn put_version(p: &PreparedPage, t: &TxTrees<'_>, page: &mut PageState) -> TxRes
         },
         attachment: p.attachment.as_ref(),
     };
-    let head = p.compress_record(&to_json(&version)?)?;
+    // heads are mostly hashes: no site dictionary (docs/PERFORMANCE.md)
+    let head = compress_tx(&to_json(&version)?)?;
     let compressed = version_value(head, p.record_frame.as_deref());
     let id = t.versions.generate_id()?;
     let at = t.packs.append(&compressed).map_err(pack_error)?;

@@ -2,14 +2,13 @@
 //! raw bytes compressed (a spooled file's from disk to disk, see `spool`),
 //! everything owned so that it can cross threads.
 
+use super::compress;
 use super::kept::RawValue;
-use super::{Abort, TxResult, compress, compress_tx};
 use crate::error::{Error, Result};
 use crate::record::Record;
 use crate::store::spool::{Packed, Spool};
 use crate::store::stored::record_frame;
 use crate::store::{Fetch, SiteDicts, ZSTD_LEVEL, content_hash, timestamp};
-use sled::transaction::ConflictableTransactionError;
 
 /// A fetched page and its record, ready to be written: hashed, its raw bytes
 /// compressed, everything owned, so that it can cross threads. This is the
@@ -56,14 +55,13 @@ impl PreparedPage {
         Self::with_dicts(fetch, record, SiteDicts::default())
     }
 
-    /// A version value: the record's JSON compressed with the site's record
-    /// dictionary when it had one.
-    pub(super) fn compress_record(&self, json: &[u8]) -> TxResult<Vec<u8>> {
-        match self.dicts.record.as_deref() {
-            Some(d) => d
-                .compress(json)
-                .map_err(|e| ConflictableTransactionError::Abort(Abort::Value(e.to_string()))),
-            None => compress_tx(json),
+    /// Drop what the writer no longer needs of the record, once it is kept
+    /// against the page: its text and sections, the bulk of a page held in
+    /// a site's batch until it commits.
+    pub(super) fn slim(&mut self) {
+        if self.record_frame.is_some() {
+            self.record.text = String::new();
+            self.record.sections = Vec::new();
         }
     }
 
@@ -158,13 +156,11 @@ impl PreparedPage {
     pub fn attachment(
         fetch: &Fetch<'_>,
         attachment: crate::record::AttachmentRecord,
-        dicts: SiteDicts,
     ) -> Result<Self> {
         let record = attachment.as_record(fetch.url);
         // a file is no page: the site's dictionary of its pages' bytes
         // would not shrink it
-        let dicts = SiteDicts { raw: None, ..dicts };
-        Self::build(fetch, record, dicts, Some(attachment))
+        Self::build(fetch, record, SiteDicts::default(), Some(attachment))
     }
 
     /// [`PreparedPage::attachment`] for a file spooled to disk while it
@@ -178,13 +174,12 @@ impl PreparedPage {
         fetch: &Fetch<'_>,
         spool: &Spool,
         attachment: crate::record::AttachmentRecord,
-        dicts: SiteDicts,
     ) -> Result<Self> {
         let packed = spool.pack(ZSTD_LEVEL).map_err(|e| Error::Io {
             what: "compressing a downloaded file".to_owned(),
             source: e,
         })?;
-        let mut page = Self::attachment(fetch, attachment, dicts)?;
+        let mut page = Self::attachment(fetch, attachment)?;
         page.bytes = spool.len();
         page.raw_hash = spool.hash();
         page.compressed = Vec::new();
@@ -216,7 +211,8 @@ impl PreparedPage {
         &self.url
     }
 
-    /// The page's record.
+    /// The page's record (whole until the page is added to a batch, which
+    /// keeps only what the writer needs of it).
     #[must_use]
     pub fn record(&self) -> &Record {
         &self.record
