@@ -134,9 +134,9 @@ const FETCH_LOG_FILE: &str = "fetch_log";
 const PACKS_DIR: &str = "packs";
 /// sled's log file in the store directory.
 const DB_FILE: &str = "db";
-/// The search index's directory inside the store (`crate::search`): the
-/// store holds it, and counts it apart, since it is rebuilt from the
-/// versions (`govsnap reindex`), never the archive itself.
+/// The full-text index's directory inside the store: the store holds it,
+/// and counts it apart, since it is rebuilt from the versions (`govsnap
+/// reindex`), never the archive itself.
 pub const SEARCH_INDEX_DIR: &str = "index";
 /// How many pages the `ingest` command writes between two flushes.
 pub const FLUSH_EVERY: usize = 64;
