@@ -218,7 +218,9 @@ where
         attempt += 1;
         let result = {
             let _turn = host.turn(slot).await;
-            send().await
+            // boxed: a request's future is kilobytes, and a thousand polite
+            // tasks waiting for their hosts' turns would each hold its room
+            Box::pin(send()).await
         };
         let wait = match &result {
             Ok(r) if matches!(r.status, 429 | 503) => {
