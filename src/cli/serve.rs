@@ -1,4 +1,4 @@
-//! `govsnap serve --config FILE [--listen ADDR] [--token-file FILE]`: the
+//! `govsnap serve --config FILE [--listen ADDR] [--token-file FILE] [--shard K/N]`: the
 //! long-running form (SPEC §9). Crawls each site on its schedule and serves
 //! the store over HTTP until SIGTERM or Ctrl-C, then finishes the pages in
 //! flight, flushes and exits 0.
@@ -7,6 +7,7 @@ use super::Status;
 use anyhow::{Context, Result};
 use clap::Args;
 use govsnap::Config;
+use govsnap::config::Shard;
 use govsnap::serve::{DEFAULT_LISTEN, ServeFile, ServeOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,10 +27,18 @@ pub(super) struct ServeArgs {
     /// The store directory [default: the config's `store`].
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
+    /// Serve only the sites whose name hashes to shard K of N (FNV-1a of the
+    /// name, modulo N; docs/SCALING.md), each shard with its own --store.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 pub(super) fn run(args: &ServeArgs) -> Result<Status> {
-    let config = Config::load(&args.config)?;
+    let mut config = Config::load(&args.config)?;
+    if let Some(shard) = args.shard {
+        let dropped = config.keep_shard(shard);
+        tracing::info!(%shard, sites = config.sites.len(), others = dropped, "serving one shard of the config's sites");
+    }
     let store_dir = args.store.clone().unwrap_or_else(|| config.store.clone());
     if let Some(running) = ServeFile::running(&store_dir) {
         anyhow::bail!(

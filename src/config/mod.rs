@@ -10,12 +10,15 @@
 //! - [`Config`]: the validated whole.
 //! - [`CrawlSettings`]: politeness and limits for the crawler.
 //! - [`SiteRules`]: one site's scope and extraction rules (`site`).
+//! - [`Shard`]: which sites one of several processes owns (`shard`).
 //! - `raw`: the serde mirror of the file.
 
 mod locate;
 mod raw;
+mod shard;
 mod site;
 
+pub use shard::Shard;
 pub use site::{DEFAULT_MAX_DEPTH, JpageRules, Schedule, SiteRules, Tls};
 
 use crate::error::{Error, Result};
@@ -145,6 +148,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// Keep only the sites `shard` owns (SPEC §14): a process that serves
+    /// one shard neither crawls nor lists the others. Returns how many
+    /// sites it dropped.
+    pub fn keep_shard(&mut self, shard: Shard) -> usize {
+        let before = self.sites.len();
+        self.sites.retain(|site| shard.owns(&site.name));
+        before - self.sites.len()
+    }
+
     /// Read and validate a config file.
     ///
     /// # Errors

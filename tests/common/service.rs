@@ -148,6 +148,11 @@ pub struct Service {
 
 impl Service {
     pub fn start(config: &Path, store: &Path, listen: &str) -> Self {
+        Self::start_with(config, store, listen, &[])
+    }
+
+    /// [`Service::start`] with more of `serve`'s arguments.
+    pub fn start_with(config: &Path, store: &Path, listen: &str, more: &[&str]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_govsnap"))
             .args([
                 "serve",
@@ -156,6 +161,7 @@ impl Service {
                 "--listen",
                 listen,
             ])
+            .args(more)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
