@@ -115,3 +115,141 @@ fn a_shard_that_is_not_one_is_refused_in_one_line() {
         );
     }
 }
+
+/// A district bureau's notice, edition `edition`, as its site serves it.
+fn notice(district: &str, edition: u32) -> String {
+    format!(
+        "<html><head><meta charset=\"utf-8\"><title>关于开展{district}2024年度惠企政策兑现工作的通知_{district}人民政府</title></head><body>\
+         <div class=\"nav\"><a href=\"/\">首页</a> &gt; <a href=\"/zwgk/\">政务公开</a> &gt; 通知公告</div>\
+         <div class=\"article\"><h1>关于开展{district}2024年度惠企政策兑现工作的通知</h1>\
+         <div class=\"info\">发布时间：2024-03-0{edition}　来源：{district}商务局</div>\
+         <div class=\"TRS_Editor\"><p>各街道、各有关企业：</p><p>一、兑现范围</p>\
+         <p>按照第{edition}版实施细则申报，逾期不予受理。</p></div></div>\
+         <div class=\"footer\">主办：{district}人民政府 津ICP备05004470号</div></body></html>"
+    )
+}
+
+fn govsnap(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_govsnap"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "govsnap {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Each exported version as (url, version, fetched_at, title).
+fn versions(store: &std::path::Path) -> Vec<(String, u64, String, String)> {
+    let mut all: Vec<_> = govsnap(&["export", "--store", store.to_str().unwrap()])
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            (
+                v["url"].as_str().unwrap().to_owned(),
+                v["version"].as_u64().unwrap(),
+                v["fetched_at"].as_str().unwrap().to_owned(),
+                v["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn going_from_one_shard_to_two_moves_every_version_of_each_site_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let districts = [
+        ("tianjin-hexi", "hexi", "河西区"),
+        ("tianjin-nankai", "nankai", "南开区"),
+        ("tianjin-heping", "heping", "和平区"),
+        ("tianjin-hebei", "hebei", "河北区"),
+    ];
+    let mut text = String::new();
+    for (name, host, _) in districts {
+        text.push_str(&format!(
+            "[[site]]\nname = \"{name}\"\nseeds = [\"http://www.{host}.gov.cn/zwgk/index.html\"]\n\n"
+        ));
+    }
+    let config = dir.path().join("govsnap.toml");
+    std::fs::write(&config, text).unwrap();
+    let config = config.to_str().unwrap();
+    let old = dir.path().join("old");
+    let old = old.to_str().unwrap();
+    // one store (N = 1): two editions of each district's notice
+    for edition in 1..=2 {
+        for (_, host, district) in districts {
+            // the notice, edited, at one URL; and a page of its own (the
+            // same bytes at two URLs are one page, the second an alias)
+            let ingest = |url: &str, file: &std::path::Path| {
+                let file = file.to_str().unwrap();
+                govsnap(&[
+                    "ingest", "--config", config, "--store", old, "--url", url, file,
+                ]);
+            };
+            let page = dir.path().join(format!("{host}-{edition}.html"));
+            std::fs::write(&page, notice(district, edition)).unwrap();
+            ingest(
+                &format!("http://www.{host}.gov.cn/zwgk/t20240301_1.html"),
+                &page,
+            );
+            let own = dir.path().join(format!("{host}-{edition}-own.html"));
+            let text = notice(district, edition).replace("逾期不予受理", "另行通知");
+            std::fs::write(&own, text).unwrap();
+            ingest(
+                &format!("http://www.{host}.gov.cn/zwgk/t20240301_{edition}00.html"),
+                &own,
+            );
+        }
+    }
+    let before = versions(std::path::Path::new(old));
+    assert_eq!(
+        before.len(),
+        4 * (2 + 2),
+        "two pages of one version, one of two, a site"
+    );
+    // N = 2: the old store exported once, ingested by each new shard
+    let warc = dir.path().join("old.warc.gz");
+    govsnap(&[
+        "export",
+        "--store",
+        old,
+        "--format",
+        "warc",
+        "-o",
+        warc.to_str().unwrap(),
+    ]);
+    let mut after = Vec::new();
+    for k in 0..2u64 {
+        let store = dir.path().join(format!("shard-{k}"));
+        let shard = format!("{k}/2");
+        govsnap(&[
+            "ingest",
+            "--config",
+            config,
+            "--store",
+            store.to_str().unwrap(),
+            "--shard",
+            &shard,
+            warc.to_str().unwrap(),
+        ]);
+        let moved = versions(&store);
+        assert!(!moved.is_empty(), "shard {k} holds sites");
+        for (url, ..) in &moved {
+            let name = districts
+                .iter()
+                .find(|(_, host, _)| url.contains(&format!("www.{host}.gov.cn")))
+                .unwrap()
+                .0;
+            assert_eq!(fnv1a(name) % 2, k, "{url} moved to shard {k}");
+        }
+        after.extend(moved);
+    }
+    after.sort();
+    // every version, with its time and text, in exactly one new shard
+    assert_eq!(after, before);
+}

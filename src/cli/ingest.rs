@@ -1,4 +1,4 @@
-//! `govsnap ingest (--url URL FILE | DIR | WARC)… [--scheme https] [--config FILE]`
+//! `govsnap ingest (--url URL FILE | DIR | WARC)… [--scheme https] [--config FILE [--shard K/N]]`
 //!
 //! Saved pages into the store through the same pipeline as a crawl
 //! ([`govsnap::Snapshots`]). A directory is a mirror as `wget -r` writes it:
@@ -13,6 +13,7 @@
 use super::{ListFormat, Status, StoreArg};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use govsnap::config::Shard;
 use govsnap::store::Fetch;
 use govsnap::{Config, ExtractOptions, Snapshots, canon};
 use serde::Serialize;
@@ -61,6 +62,11 @@ pub(super) struct IngestArgs {
     /// files (.warc, .warc.gz, .arc, .arc.gz, .wacz).
     #[arg(value_name = "PATH", required_unless_present = "cdx")]
     paths: Vec<PathBuf>,
+    /// Take only the pages of the config's sites that shard K of N owns
+    /// (`serve --shard`): how a store is split when N changes
+    /// (docs/SCALING.md). Needs --config.
+    #[arg(long, value_name = "K/N", conflicts_with = "cdx")]
+    shard: Option<Shard>,
 }
 
 /// What an ingest run did.
@@ -85,6 +91,9 @@ pub(super) struct Summary {
 pub(super) fn run(args: &IngestArgs) -> Result<Status> {
     // with --config, pages are tagged with their site and its rules apply
     let config = args.store.config()?;
+    if args.shard.is_some() && config.is_none() {
+        bail!("--shard needs --config: a shard owns sites, and the config names them");
+    }
     let (warcs, pages): (Vec<PathBuf>, Vec<PathBuf>) = if args.url.is_some() {
         (Vec::new(), args.paths.clone())
     } else {
@@ -113,6 +122,10 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
         summary.pages_read += 1;
         let url = &canonical_url(config.as_ref(), url);
         let site = config.as_ref().and_then(|c| c.site_for_url(url));
+        if !in_shard(args.shard, site) {
+            summary.skipped += 1;
+            continue;
+        }
         let fetch = Fetch::plain(
             url,
             site.map(|s| s.name.as_str()),
@@ -129,6 +142,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<Status> {
         &mut WarcInto {
             store: &store,
             config: config.as_ref(),
+            shard: args.shard,
             options,
             snapshots: &mut snapshots,
             summary: &mut summary,
@@ -283,6 +297,7 @@ fn ingest_warcs(paths: &[PathBuf], into: &mut WarcInto<'_, '_>) -> Result<()> {
 struct WarcInto<'a, 's> {
     store: &'a govsnap::Store,
     config: Option<&'a govsnap::Config>,
+    shard: Option<Shard>,
     options: ExtractOptions,
     snapshots: &'a mut Snapshots<'s>,
     summary: &'a mut Summary,
@@ -331,6 +346,10 @@ impl WarcInto<'_, '_> {
         let mut capture = capture;
         capture.url = canonical_url(self.config, &capture.url);
         let site = self.config.and_then(|c| c.site_for_url(&capture.url));
+        if !in_shard(self.shard, site) {
+            self.summary.skipped += 1;
+            return Ok(());
+        }
         let r = &capture.response;
         let fetch = Fetch {
             url: &capture.url,
@@ -371,6 +390,12 @@ impl WarcInto<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Whether a page of `site` is taken under `--shard`: a page of no site
+/// belongs to no shard.
+fn in_shard(shard: Option<Shard>, site: Option<&govsnap::SiteRules>) -> bool {
+    shard.is_none_or(|shard| site.is_some_and(|s| shard.owns(&s.name)))
 }
 
 /// A page's one URL (`govsnap::canon`), its site's `strip_params` removed
