@@ -77,7 +77,7 @@ impl Change {
 /// and 16 hex digits; opaque to clients, and never mistaken for a time, so
 /// that `export --since` takes either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ChangeCursor(u64);
+pub struct ChangeCursor(pub(super) u64);
 
 impl ChangeCursor {
     pub(super) fn key(self) -> [u8; 8] {
@@ -88,7 +88,7 @@ impl ChangeCursor {
         self.0
     }
 
-    fn from_key(key: &[u8]) -> Option<Self> {
+    pub(super) fn from_key(key: &[u8]) -> Option<Self> {
         key.try_into().ok().map(|k| Self(u64::from_be_bytes(k)))
     }
 }
@@ -157,19 +157,22 @@ impl Store {
         after: Option<ChangeCursor>,
         limit: usize,
     ) -> Result<Vec<(ChangeCursor, Change)>> {
-        let key = after.map(ChangeCursor::key);
-        let range = match &key {
-            Some(k) => self.changes.range::<&[u8], _>((
-                std::ops::Bound::Excluded(k.as_slice()),
-                std::ops::Bound::Unbounded,
-            )),
-            None => self.changes.iter(),
-        };
         let mut out = Vec::with_capacity(limit.min(1024));
-        for kv in range.take(limit) {
+        for kv in self.changes_since(after).take(limit) {
             out.push(self.decode_change(kv)?);
         }
         Ok(out)
+    }
+
+    /// The changes after `after` (all of them for `None`), in store order.
+    pub(super) fn changes_since(&self, after: Option<ChangeCursor>) -> sled::Iter {
+        match after {
+            Some(c) => self.changes.range::<&[u8], _>((
+                std::ops::Bound::Excluded(c.key().as_slice()),
+                std::ops::Bound::Unbounded,
+            )),
+            None => self.changes.iter(),
+        }
     }
 
     /// Up to `limit` changes before `before` (`None`: from the newest),
@@ -479,7 +482,10 @@ impl Store {
 /// A version as `export` writes it: the record (a file's, its attachment
 /// record, SPEC §11), its `kind` (`document` or `attachment`), and where it
 /// came from.
-fn export_line(cursor: ChangeCursor, version: Version) -> std::result::Result<String, String> {
+pub(super) fn export_line(
+    cursor: ChangeCursor,
+    version: Version,
+) -> std::result::Result<String, String> {
     let mut line = match &version.attachment {
         Some(attachment) => serde_json::to_value(attachment),
         None => serde_json::to_value(&version.record),

@@ -57,6 +57,8 @@
 //! - `write`: the write path: [`PreparedPage`], [`Batch`], the transactions.
 //! - `trees`: tree names; `keys`: key encoding; `values`: the JSON values;
 //!   `frontier`: the crawl frontier kept with the pages.
+//! - `changes`: the changes feed; `feed`: what a downstream log reads of
+//!   it (each change as one line, the store's id, consumers' cursors).
 //! - Files beside sled's: `slots` (rewritten in place), `fetchlog` (the
 //!   fetch log, appended), `packs` (raw bytes and version records, appended;
 //!   sled keeps pointers), `frames` (the frame both appended files use),
@@ -66,6 +68,7 @@ mod changes;
 mod codec;
 mod dicts;
 mod disk;
+mod feed;
 mod fetchlog;
 mod frames;
 mod frontier;
