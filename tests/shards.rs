@@ -7,7 +7,6 @@ mod common;
 
 use common::service::Service;
 use std::collections::HashMap;
-use std::process::Command;
 
 /// FNV-1a, 64 bits, as docs/SCALING.md gives it to deployment scripts.
 fn fnv1a(name: &str) -> u64 {
@@ -97,16 +96,13 @@ fn a_shard_that_is_not_one_is_refused_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path());
     for bad in ["3/3", "0/0", "one/3"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_govsnap"))
-            .args([
-                "serve",
-                "--config",
-                config.to_str().unwrap(),
-                "--shard",
-                bad,
-            ])
-            .output()
-            .unwrap();
+        let out = common::govsnap(&[
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--shard",
+            bad,
+        ]);
         assert_eq!(out.status.code(), Some(2), "{bad}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -129,20 +125,12 @@ fn notice(district: &str, edition: u32) -> String {
     )
 }
 
+/// Run govsnap; its standard output, once it succeeded.
 fn govsnap(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_govsnap"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "govsnap {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::ok(&common::govsnap(args))
 }
 
-/// Each exported version as (url, version, fetched_at, title).
+/// Each exported version as (url, version, fetched_at, text).
 fn versions(store: &std::path::Path) -> Vec<(String, u64, String, String)> {
     let mut all: Vec<_> = govsnap(&["export", "--store", store.to_str().unwrap()])
         .lines()
