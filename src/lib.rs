@@ -9,7 +9,8 @@
 //! [`warc`] reads WARC, ARC and WACZ and writes WARC and WACZ, and
 //! [`wayback`] imports a site's past from a Wayback server (§12); [`search`]
 //! finds any document or version by its words (§13); [`serve`] runs
-//! scheduled crawls with readers alongside (§9). The extraction core
+//! scheduled crawls with readers alongside (§9), and [`publish`] hands
+//! every change on to NATS JetStream (§14). The extraction core
 //! itself: one saved page in, one clean section-structured [`Record`] out
 //! (SPEC §2–§4).
 //!
@@ -50,6 +51,7 @@ pub mod crawl;
 pub mod decode;
 mod error;
 mod pipeline;
+pub mod publish;
 pub mod record;
 pub mod search;
 pub mod serve;

@@ -37,14 +37,16 @@ fn every_change_is_one_line_with_its_site_and_cursor() {
     let gone = Fetch::plain(url, Some("tianjin-hexi"), SystemTime::now(), 404, b"");
     assert!(store.mark_gone(&gone).unwrap());
 
-    let lines = store.feed_lines(None, 100).unwrap();
+    let batch = store.feed_lines(None, 100).unwrap();
+    let lines = &batch.lines;
+    assert_eq!(batch.through, Some(lines[2].cursor));
     let parsed: Vec<Value> = lines
         .iter()
-        .map(|(_, _, line)| serde_json::from_str(line).unwrap())
+        .map(|l| serde_json::from_str(&l.line).unwrap())
         .collect();
     assert_eq!(parsed.len(), 3, "{parsed:?}");
-    for ((cursor, _, _), line) in lines.iter().zip(&parsed) {
-        assert_eq!(line["cursor"], cursor.to_string());
+    for (l, line) in lines.iter().zip(&parsed) {
+        assert_eq!(line["cursor"], l.cursor.to_string());
         assert_eq!(line["url"], url);
         assert_eq!(line["site"], "tianjin-hexi");
         assert!(line["fetched_at"].is_string());
@@ -58,11 +60,14 @@ fn every_change_is_one_line_with_its_site_and_cursor() {
     assert_eq!(parsed[2]["version"], 2, "the version that went");
 
     // paging and lag from a cursor
-    let first = lines[0].0;
-    let rest = store.feed_lines(Some(first), 100).unwrap();
+    let first = lines[0].cursor;
+    let rest = store.feed_lines(Some(first), 100).unwrap().lines;
     assert_eq!(
-        rest.iter().map(|l| l.2.clone()).collect::<Vec<_>>(),
-        lines[1..].iter().map(|l| l.2.clone()).collect::<Vec<_>>()
+        rest.iter().map(|l| l.line.clone()).collect::<Vec<_>>(),
+        lines[1..]
+            .iter()
+            .map(|l| l.line.clone())
+            .collect::<Vec<_>>()
     );
     assert_eq!(store.changes_after(None, 100).unwrap(), 3);
     assert_eq!(store.changes_after(Some(first), 100).unwrap(), 2);
@@ -71,5 +76,5 @@ fn every_change_is_one_line_with_its_site_and_cursor() {
         2,
         "counted up to the cap"
     );
-    assert_eq!(store.changes_after(Some(lines[2].0), 100).unwrap(), 0);
+    assert_eq!(store.changes_after(Some(lines[2].cursor), 100).unwrap(), 0);
 }

@@ -14,6 +14,7 @@ use anyhow::Result;
 use clap::Args;
 use govsnap::Config;
 use govsnap::crawl::{CrawlOptions, Progress, SiteSummary, crawl_with_progress};
+use govsnap::publish::{self, Publisher};
 use govsnap::search::Search;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -96,6 +97,13 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
         // the index follows the crawl on a task of its own, and catches
         // up with its last pages before the command ends
         let (stop_indexing, stopped) = tokio::sync::watch::channel(false);
+        // and with [publish], the changes go to NATS as they are stored; what
+        // is left when the crawl ends goes while NATS answers, the rest at
+        // the next run
+        let publishing = config.publish.clone().map(|settings| {
+            let publisher = Publisher::new(settings, "govsnap crawl");
+            tokio::spawn(publisher.follow(store.clone(), stopped.clone(), publish::DRAIN))
+        });
         let indexing = match Search::open(&store) {
             Ok(search) => Some(tokio::spawn(Arc::new(search).follow(store.clone(), config.min_free, stopped))),
             Err(e) => {
@@ -107,6 +115,9 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
         let _ = stop_indexing.send(true);
         if let Some(indexing) = indexing {
             let _ = indexing.await;
+        }
+        if let Some(publishing) = publishing {
+            let _ = publishing.await;
         }
         report
     })?;
@@ -143,7 +154,6 @@ pub(super) fn run(args: &CrawlArgs) -> Result<Status> {
     })
 }
 
-/// Ctrl-C or SIGTERM.
 /// Ctrl-C or SIGTERM.
 pub(super) async fn interrupted() {
     let term = async {

@@ -11,13 +11,16 @@
 //! - [`CrawlSettings`]: politeness and limits for the crawler.
 //! - [`SiteRules`]: one site's scope and extraction rules (`site`).
 //! - [`Shard`]: which sites one of several processes owns (`shard`).
+//! - [`PublishSettings`]: `[publish]`, where changes are handed on (`publish`).
 //! - `raw`: the serde mirror of the file.
 
 mod locate;
+mod publish;
 mod raw;
 mod shard;
 mod site;
 
+pub use publish::{DEFAULT_DUPLICATE_WINDOW, NatsAuth, PublishSettings};
 pub use shard::Shard;
 pub use site::{DEFAULT_MAX_DEPTH, JpageRules, Schedule, SiteRules, Tls};
 
@@ -143,6 +146,8 @@ pub struct Config {
     /// `[wayback] delay_ms`: the pause between two requests to a Wayback
     /// server (`ingest --cdx`, SPEC §12).
     pub wayback_delay_ms: u64,
+    /// `[publish]`: where every change is published (SPEC §14), if anywhere.
+    pub publish: Option<PublishSettings>,
     /// The sites, in file order.
     pub sites: Vec<SiteRules>,
 }
@@ -191,21 +196,7 @@ impl Config {
             }
         })?;
         let crawl = raw.crawl.unwrap_or_default();
-        for (key, value) in [
-            ("crawl.concurrency", crawl.concurrency),
-            ("crawl.per_host_concurrency", crawl.per_host_concurrency),
-            ("crawl.queue_in_memory", crawl.queue_in_memory),
-        ] {
-            if value == 0 {
-                return Err(err(key, "must be at least 1".to_owned()));
-            }
-        }
-        if crawl.timeout_s == 0 {
-            return Err(err(
-                "crawl.timeout_s",
-                "must be at least 1 second".to_owned(),
-            ));
-        }
+        check_crawl(&crawl).map_err(|(key, reason)| err(key, reason))?;
         let (store, min_free) = match raw.store {
             None => (None, DEFAULT_MIN_FREE),
             Some(raw::RawStore::Path(path)) => (Some(path), DEFAULT_MIN_FREE),
@@ -245,11 +236,17 @@ impl Config {
             .map_err(|reason| err("crawl.attachment_types", reason))?;
         let retry_unreached = retry_unreached(crawl.retry_unreached.as_deref())
             .map_err(|reason| err("crawl.retry_unreached", reason))?;
+        let publish = raw
+            .publish
+            .map(PublishSettings::from_raw)
+            .transpose()
+            .map_err(|(key, reason)| err(&format!("publish.{key}"), reason))?;
         Ok(Self {
             path: path.to_owned(),
             store: store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
             min_free,
             wayback_delay_ms: raw.wayback.unwrap_or_default().delay_ms,
+            publish,
             crawl: CrawlSettings {
                 user_agent: crawl
                     .user_agent
@@ -298,6 +295,23 @@ impl Config {
     pub fn site_for_url(&self, url: &str) -> Option<&SiteRules> {
         self.sites.iter().find(|s| s.in_scope(url))
     }
+}
+
+/// `[crawl]`'s counts that must be at least 1; an error is `(key, reason)`.
+fn check_crawl(crawl: &raw::RawCrawl) -> std::result::Result<(), (&'static str, String)> {
+    for (key, value) in [
+        ("crawl.concurrency", crawl.concurrency),
+        ("crawl.per_host_concurrency", crawl.per_host_concurrency),
+        ("crawl.queue_in_memory", crawl.queue_in_memory),
+    ] {
+        if value == 0 {
+            return Err((key, "must be at least 1".to_owned()));
+        }
+    }
+    if crawl.timeout_s == 0 {
+        return Err(("crawl.timeout_s", "must be at least 1 second".to_owned()));
+    }
+    Ok(())
 }
 
 /// The config's templates by name; a name used twice is an error.

@@ -11,6 +11,7 @@ pub(super) struct RawConfig {
     pub crawl: Option<RawCrawl>,
     pub extract: Option<RawExtract>,
     pub wayback: Option<RawWayback>,
+    pub publish: Option<super::publish::RawPublish>,
     #[serde(default)]
     pub template: Vec<RawTemplate>,
     #[serde(default)]

@@ -136,22 +136,30 @@ pub(crate) struct SiteRow {
     /// Why the site's certificate was not valid in its last crawl, when
     /// `tls = "lenient"` archived it anyway (SPEC §7).
     pub(crate) tls_invalid: Option<String>,
+    /// With `[publish]`: the site's changes NATS has not acknowledged yet
+    /// (SPEC §14); absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) publish_lag: Option<u64>,
 }
 
 /// Every configured site, in config order.
 pub(crate) async fn site_rows(shared: &Arc<Shared>) -> Answer<Vec<SiteRow>> {
     let names: Vec<String> = shared.config.sites.iter().map(|s| s.name.clone()).collect();
-    let (records, counts) = {
+    let (records, counts, lag) = {
         let shared = Arc::clone(shared);
         read(&Arc::clone(&shared), move |store| {
             let records = names
                 .iter()
                 .map(|n| store.crawl_record(n).map_err(ApiError::from))
                 .collect::<Answer<Vec<_>>>()?;
+            let lag = match shared.publish {
+                Some(_) => Some(crate::publish::lag_by_site(store)?),
+                None => None,
+            };
             let mut counts = shared.counts.lock().unwrap_or_else(PoisonError::into_inner);
             counts.catch_up(store)?;
             let counts: Vec<_> = names.iter().map(|n| counts.get(n)).collect();
-            Ok((records, counts))
+            Ok((records, counts, lag))
         })
         .await?
     };
@@ -167,6 +175,9 @@ pub(crate) async fn site_rows(shared: &Arc<Shared>) -> Answer<Vec<SiteRow>> {
                 .and_then(|c| c.summary.as_ref()?.get("tls_invalid")?.as_str())
                 .map(str::to_owned);
             SiteRow {
+                publish_lag: lag
+                    .as_ref()
+                    .map(|lag| lag.get(&site.name).copied().unwrap_or(0)),
                 tls: match site.tls {
                     crate::config::Tls::Verify => "verify",
                     crate::config::Tls::Lenient => "lenient",

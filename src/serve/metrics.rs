@@ -1,8 +1,9 @@
 //! `/metrics` in Prometheus text: what the crawls did per site (live as
 //! they go, and from each crawl's summary when it ends), the queue, and the
-//! API's answers per status.
+//! API's answers per status; with `[publish]`, the publisher's lag.
 
 use crate::crawl::{Progress, SiteSummary};
+use crate::publish::PublishStatus;
 use crate::store::Store;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -10,7 +11,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SiteLabel {
@@ -44,10 +46,21 @@ pub(crate) struct Metrics {
     /// what is new.
     last: Mutex<HashMap<String, Progress>>,
     store: Store,
+    publish: Option<Published>,
+}
+
+/// With `[publish]`: the publisher's figures, read at each scrape.
+struct Published {
+    status: Arc<PublishStatus>,
+    lag: Gauge,
+    connected: Gauge,
+    acknowledged: Counter,
+    /// What `acknowledged` has counted so far.
+    counted: AtomicU64,
 }
 
 impl Metrics {
-    pub(crate) fn new(store: &Store) -> Self {
+    pub(crate) fn new(store: &Store, publish: Option<Arc<PublishStatus>>) -> Self {
         let mut registry = Registry::with_prefix("govsnap");
         let processed = Family::<SiteLabel, Counter>::default();
         let errors = Family::<SiteLabel, Counter>::default();
@@ -95,7 +108,33 @@ impl Metrics {
             "bytes free on the store's file system (crawls pause under half of [store] min_free)",
             free_bytes.clone(),
         );
+        let publish = publish.map(|status| {
+            let published = Published {
+                status,
+                lag: Gauge::default(),
+                connected: Gauge::default(),
+                acknowledged: Counter::default(),
+                counted: AtomicU64::new(0),
+            };
+            registry.register(
+                "publish_lag",
+                "changes of the store NATS has not acknowledged yet ([publish], SPEC §14)",
+                published.lag.clone(),
+            );
+            registry.register(
+                "publish_connected",
+                "1 while the publisher's connection to NATS is up",
+                published.connected.clone(),
+            );
+            registry.register(
+                "publish_messages",
+                "changes the stream acknowledged (a change sent again is counted again)",
+                published.acknowledged.clone(),
+            );
+            published
+        });
         Self {
+            publish,
             registry,
             processed,
             errors,
@@ -175,6 +214,15 @@ impl Metrics {
         }
         if let Some(free) = self.store.free_bytes() {
             self.free_bytes.set(i64::try_from(free).unwrap_or(i64::MAX));
+        }
+        if let Some(p) = &self.publish {
+            if let Ok(lag) = crate::publish::lag(&self.store) {
+                p.lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
+            }
+            p.connected.set(i64::from(p.status.connected()));
+            let now = p.status.acknowledged();
+            let before = p.counted.swap(now, Ordering::Relaxed);
+            p.acknowledged.inc_by(now.saturating_sub(before));
         }
         let mut out = String::new();
         // writing into a String cannot fail

@@ -22,6 +22,8 @@
 //! - `listen`: the HTTP listener, its connections capped and slow or idle
 //!   clients shed.
 //! - `metrics`: `/metrics` in Prometheus text.
+//! - With `[publish]`, the store's changes go to NATS on a task of their
+//!   own ([`Publisher::follow`]); rows and metrics show its lag.
 //! - [`ServeFile`]: `STORE/serve.json`, how the CLI finds a running service.
 
 mod access;
@@ -39,6 +41,7 @@ pub use scheduler::SiteStatus;
 use crate::config::Config;
 use crate::crawl::Engine;
 use crate::error::{Error, Result};
+use crate::publish::{PublishStatus, Publisher};
 use crate::search::Search;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
@@ -124,6 +127,8 @@ pub(crate) struct Shared {
     pub(crate) triggers: scheduler::Triggers,
     pub(crate) counts: std::sync::Mutex<counts::SiteCounts>,
     pub(crate) search: Arc<Search>,
+    /// The publisher's status, when `[publish]` is configured.
+    pub(crate) publish: Option<Arc<PublishStatus>>,
     /// Becomes `true` when the service stops: long polls return at once.
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -176,15 +181,23 @@ pub async fn serve(
     let search = open_search(&store).await?;
     let indexing =
         tokio::spawn(Arc::clone(&search).follow(store.clone(), config.min_free, stopping.clone()));
+    let publisher = config
+        .publish
+        .clone()
+        .map(|settings| Publisher::new(settings, &format!("govsnap serve {address}")));
+    let publish = publisher.as_ref().map(Publisher::status);
+    let publishing = publisher
+        .map(|p| tokio::spawn(p.follow(store.clone(), stopping.clone(), crate::publish::DRAIN)));
     let shared = Arc::new(Shared {
         store: store.clone(),
         config: Arc::new(config),
         status: scheduler.board(),
         access,
-        metrics: metrics::Metrics::new(&store),
+        metrics: metrics::Metrics::new(&store, publish.clone()),
         triggers,
         counts: std::sync::Mutex::new(site_counts),
         search,
+        publish,
         stopping: stopping.clone(),
     });
     let serve_file = store_dir.join(SERVE_FILE);
@@ -218,8 +231,12 @@ pub async fn serve(
         source: std::io::Error::other(e.to_string()),
     });
     let served = http.await;
-    // the pages stored last are indexed before the store closes
+    // the pages stored last are indexed, and published while NATS answers
+    // within publish::DRAIN, before the store closes
     let _ = indexing.await;
+    if let Some(publishing) = publishing {
+        let _ = publishing.await;
+    }
     let flushed = store.close();
     let _ = std::fs::remove_file(&serve_file);
     crawled??;

@@ -197,7 +197,7 @@ impl Store {
         Ok(out)
     }
 
-    fn decode_change(
+    pub(super) fn decode_change(
         &self,
         kv: sled::Result<(sled::IVec, sled::IVec)>,
     ) -> Result<(ChangeCursor, Change)> {

@@ -78,21 +78,42 @@ impl Store {
         Ok(n)
     }
 
+    /// The changes after `cursor` of each site (pages of no site under
+    /// `""`), counted up to `cap` changes in all: a consumer's lag, site by
+    /// site.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a read failure.
+    pub fn changes_after_by_site(
+        &self,
+        cursor: Option<ChangeCursor>,
+        cap: usize,
+    ) -> Result<std::collections::HashMap<String, u64>> {
+        let mut by_site = std::collections::HashMap::new();
+        for kv in self.changes_since(cursor).take(cap) {
+            let (_, change) = self.decode_change(kv)?;
+            *by_site.entry(change.site.unwrap_or_default()).or_default() += 1;
+        }
+        Ok(by_site)
+    }
+
     /// Up to `limit` changes after `after`, each with its line: for a
     /// version or a file, its export line (the record with `url`, `kind`,
     /// `version`, `fetched_at`, `cursor`) and its `site`; for a gone mark,
     /// `kind: "gone"` with the page's `url`, `site`, last `version`,
-    /// `fetched_at` and `cursor`.
+    /// `fetched_at` and `cursor`. A change with nothing to say (a version
+    /// whose record is gone) has no line, but [`FeedBatch::through`] still
+    /// passes it, so that a consumer's cursor never sticks behind it.
     ///
     /// # Errors
     /// As [`Store::changes`].
-    pub fn feed_lines(
-        &self,
-        after: Option<ChangeCursor>,
-        limit: usize,
-    ) -> Result<Vec<(ChangeCursor, Change, String)>> {
-        let mut out = Vec::new();
+    pub fn feed_lines(&self, after: Option<ChangeCursor>, limit: usize) -> Result<FeedBatch> {
+        let mut batch = FeedBatch {
+            lines: Vec::new(),
+            through: after,
+        };
         for (cursor, change) in self.changes(after, limit)? {
+            batch.through = Some(cursor);
             let mut line = match change.kind {
                 EventKind::Version => match self.version_of_change(&change)? {
                     Some(version) => serde_json::from_str::<serde_json::Value>(
@@ -114,10 +135,35 @@ impl Store {
             if let Some(obj) = line.as_object_mut() {
                 obj.insert("site".to_owned(), change.site.clone().into());
             }
-            out.push((cursor, change, line.to_string()));
+            batch.lines.push(FeedLine {
+                cursor,
+                change,
+                line: line.to_string(),
+            });
         }
-        Ok(out)
+        Ok(batch)
     }
+}
+
+/// What [`Store::feed_lines`] read.
+#[derive(Debug)]
+pub struct FeedBatch {
+    /// The changes with a line, in store order.
+    pub lines: Vec<FeedLine>,
+    /// The last change read, with a line or without (`after` when there
+    /// was none).
+    pub through: Option<ChangeCursor>,
+}
+
+/// One change of the feed and its line.
+#[derive(Debug)]
+pub struct FeedLine {
+    /// Its cursor.
+    pub cursor: ChangeCursor,
+    /// The change.
+    pub change: Change,
+    /// Its JSON line (no newline).
+    pub line: String,
 }
 
 fn consumer_key(consumer: &str) -> Vec<u8> {

@@ -94,6 +94,7 @@ pub use write::{Batch, KeptResponse, PreparedPage};
 
 pub use changes::{Change, ChangeCursor, CrawlRecord, ExportSlice, Since, VersionsSlice};
 pub use dicts::{DictKind, RawDict, SiteDicts, TRAIN_SAMPLES};
+pub use feed::{FeedBatch, FeedLine};
 pub use frontier::FrontierEntry;
 pub(crate) use keys::url_hash;
 pub use round::CrawlPlan;

@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod corpus;
+pub mod nats;
 pub mod pywb;
 pub mod service;
 pub mod warc;
