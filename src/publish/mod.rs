@@ -45,9 +45,12 @@ const BATCH: usize = 256;
 /// The first pause after a failure; it doubles up to [`RETRY_MAX`].
 const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(15);
-/// How long a stopping process goes on publishing what is left (the rest
-/// is published at its next start): `drain` for [`Publisher::follow`].
+/// How long a stopping process waits for NATS to take what is left (the
+/// rest is published at its next start): `drain` for [`Publisher::follow`].
 pub const DRAIN: Duration = Duration::from_secs(10);
+/// The niceness of the thread that reads the feed for publishing, as the
+/// search index's.
+const READ_NICE: i32 = 10;
 /// Lag is counted up to this many changes (beyond it, "at least").
 pub const LAG_CAP: usize = 1_000_000;
 
@@ -160,11 +163,19 @@ impl Publisher {
     }
 
     /// Publish everything after the consumer cursor, then each change as it
-    /// is committed, until `stop`; then go on for at most `drain` to publish
-    /// what is left (the rest goes at the next start).
+    /// is committed, until `stop`; then go on publishing what is left until
+    /// it is all acknowledged, or NATS has taken nothing for `drain` (the
+    /// rest goes at the next start).
     pub async fn follow(self, store: Store, mut stop: watch::Receiver<bool>, drain: Duration) {
         let status = &self.status;
-        let store_id = match blocking(&store, Store::id).await {
+        let reader = match Reader::start(&store) {
+            Ok(reader) => reader,
+            Err(e) => {
+                tracing::error!(error = %e, "publishing cannot start: no thread to read the store");
+                return;
+            }
+        };
+        let store_id = match reader.run(Store::id).await {
             Ok(id) => id,
             Err(e) => {
                 tracing::error!(error = %e, "publishing cannot start: the store has no id");
@@ -183,7 +194,7 @@ impl Publisher {
                 deadline = Some(Instant::now() + drain);
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                self.left_behind(&store).await;
+                self.left_behind(&reader).await;
                 return;
             }
             changed.mark_unchanged();
@@ -198,9 +209,14 @@ impl Publisher {
                         Err(e) => Some(e),
                     }
                 }
-                Some(js) => match self.one_batch(js, &store, &store_id, &mut ahead).await {
+                Some(js) => match self.one_batch(js, &reader, &store_id, &mut ahead).await {
                     Ok(Some(())) => {
                         pause = RETRY_MIN;
+                        // a stopping process gives up only when NATS stops
+                        // taking what it sends, not while it catches up
+                        if stopping {
+                            deadline = Some(Instant::now() + drain);
+                        }
                         continue;
                     }
                     // caught up
@@ -232,11 +248,11 @@ impl Publisher {
     async fn one_batch(
         &self,
         js: &async_nats::jetstream::Context,
-        store: &Store,
+        reader: &Reader,
         store_id: &str,
         ahead: &mut BTreeSet<ChangeCursor>,
     ) -> Result<Option<()>, String> {
-        let read = blocking(store, |s| {
+        let read = reader.run(|s| {
             let after = s.consumer_cursor(CONSUMER)?;
             Ok((after, s.feed_lines(after, BATCH)?))
         })
@@ -254,7 +270,7 @@ impl Publisher {
             sent.through
         };
         if let Some(cursor) = through.filter(|c| Some(*c) != after) {
-            blocking(store, move |s| s.set_consumer_cursor(CONSUMER, cursor))
+            reader.run(move |s| s.set_consumer_cursor(CONSUMER, cursor))
                 .await
                 .map_err(|e| format!("keeping the published cursor: {e}"))?;
         }
@@ -272,8 +288,8 @@ impl Publisher {
         }
     }
 
-    async fn left_behind(&self, store: &Store) {
-        if let Ok(left) = blocking(store, lag).await
+    async fn left_behind(&self, reader: &Reader) {
+        if let Ok(left) = reader.run(lag).await
             && left > 0
         {
             tracing::warn!(
@@ -284,16 +300,46 @@ impl Publisher {
     }
 }
 
-/// Run a store call off the runtime's workers.
-async fn blocking<T: Send + 'static>(
-    store: &Store,
-    f: impl FnOnce(&Store) -> crate::error::Result<T> + Send + 'static,
-) -> crate::error::Result<T> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| crate::error::Error::Io {
+type Job = Box<dyn FnOnce(&Store) + Send>;
+
+/// The publisher's store calls, on a thread of its own at [`READ_NICE`]:
+/// reading a change's record costs a decompression, and neither the crawl
+/// nor the service's readers should wait for that. The thread ends with
+/// its `Reader`.
+struct Reader {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Reader {
+    fn start(store: &Store) -> std::io::Result<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let store = store.clone();
+        std::thread::Builder::new()
+            .name("govsnap-publish".to_owned())
+            .spawn(move || {
+                // `None`: this thread (Linux's nice is per thread)
+                let _ = rustix::process::setpriority_process(None, READ_NICE);
+                while let Ok(job) = queue.recv() {
+                    job(&store);
+                }
+            })?;
+        Ok(Self { jobs })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> crate::error::Result<T> + Send + 'static,
+    ) -> crate::error::Result<T> {
+        let gone = || crate::error::Error::Io {
             what: "a store read for publishing".to_owned(),
-            source: std::io::Error::other(e.to_string()),
-        })?
+            source: std::io::Error::other("the publisher's thread is gone"),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |store| {
+                let _ = tx.send(f(store));
+            }))
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
 }

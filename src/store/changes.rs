@@ -486,6 +486,14 @@ pub(super) fn export_line(
     cursor: ChangeCursor,
     version: Version,
 ) -> std::result::Result<String, String> {
+    export_value(cursor, version).map(|line| line.to_string())
+}
+
+/// [`export_line`] before it is written out, for a caller that adds keys.
+pub(super) fn export_value(
+    cursor: ChangeCursor,
+    version: Version,
+) -> std::result::Result<serde_json::Value, String> {
     let mut line = match &version.attachment {
         Some(attachment) => serde_json::to_value(attachment),
         None => serde_json::to_value(&version.record),
@@ -498,7 +506,7 @@ pub(super) fn export_line(
         obj.insert("fetched_at".to_owned(), version.fetched_at.into());
         obj.insert("cursor".to_owned(), cursor.to_string().into());
     }
-    Ok(line.to_string())
+    Ok(line)
 }
 
 /// `errtpl:SITE ‖ 0x00 ‖ hash`: a key of an error template in tree `meta`.

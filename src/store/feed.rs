@@ -116,11 +116,8 @@ impl Store {
             batch.through = Some(cursor);
             let mut line = match change.kind {
                 EventKind::Version => match self.version_of_change(&change)? {
-                    Some(version) => serde_json::from_str::<serde_json::Value>(
-                        &super::changes::export_line(cursor, version)
-                            .map_err(|e| self.bad_value(trees::VERSIONS, &e))?,
-                    )
-                    .map_err(|e| self.bad_value(trees::VERSIONS, &e.to_string()))?,
+                    Some(version) => super::changes::export_value(cursor, version)
+                        .map_err(|e| self.bad_value(trees::VERSIONS, &e))?,
                     None => continue,
                 },
                 EventKind::Gone => serde_json::json!({
