@@ -252,12 +252,13 @@ impl Publisher {
         store_id: &str,
         ahead: &mut BTreeSet<ChangeCursor>,
     ) -> Result<Option<()>, String> {
-        let read = reader.run(|s| {
-            let after = s.consumer_cursor(CONSUMER)?;
-            Ok((after, s.feed_lines(after, BATCH)?))
-        })
-        .await
-        .map_err(|e| format!("reading the changes feed: {e}"))?;
+        let read = reader
+            .run(|s| {
+                let after = s.consumer_cursor(CONSUMER)?;
+                Ok((after, s.feed_lines(after, BATCH)?))
+            })
+            .await
+            .map_err(|e| format!("reading the changes feed: {e}"))?;
         let (after, feed) = read;
         if feed.through == after {
             return Ok(None);
@@ -270,7 +271,8 @@ impl Publisher {
             sent.through
         };
         if let Some(cursor) = through.filter(|c| Some(*c) != after) {
-            reader.run(move |s| s.set_consumer_cursor(CONSUMER, cursor))
+            reader
+                .run(move |s| s.set_consumer_cursor(CONSUMER, cursor))
                 .await
                 .map_err(|e| format!("keeping the published cursor: {e}"))?;
         }
