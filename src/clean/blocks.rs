@@ -71,6 +71,9 @@ pub(crate) struct Block {
     /// Inside an element whose class or id says "title" (`div.title`,
     /// `#lblTitle`, `h2.art-tit`).
     pub titled: bool,
+    /// The `<strong>` or `<b>` that holds all of the block's text, if one
+    /// does: the lines of one bold heading broken by `<br>` share it.
+    pub bold: Option<NodeId>,
     /// The nearest element around the block that looks like boilerplate.
     pub flagged: Option<NodeId>,
 }
@@ -102,20 +105,8 @@ pub(crate) struct Blocks {
 
 /// Walk `html` and return its blocks. `drop` holds elements to skip entirely.
 pub(crate) fn collect_blocks(html: &Html, drop: &HashSet<NodeId>) -> Blocks {
-    let mut walker = Walker {
-        drop,
-        out: Blocks::default(),
-        buf: String::new(),
-        link_chars: 0,
-        links: Vec::new(),
-        owner: html.tree.root().id(),
-        heading: None,
-        flagged: None,
-        link: LinkState::default(),
-        path: vec![html.tree.root().id()],
-        titled: false,
-        nested_block: false,
-    };
+    let root = html.tree.root().id();
+    let mut walker = Walker::new(drop, root, vec![root]);
     walker.walk(html.tree.root(), 0);
     walker.flush();
     walker.out
@@ -150,9 +141,43 @@ struct Walker<'a> {
     titled: bool,
     /// Whether the current block element has a block element inside it.
     nested_block: bool,
+    /// The innermost `<strong>` or `<b>` open at this point of the walk.
+    bold: Option<NodeId>,
+    /// Whether one bold element holds all of the paragraph's text so far.
+    buf_bold: BoldRun,
 }
 
-impl Walker<'_> {
+/// The bold element around a paragraph's visible text, as it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BoldRun {
+    /// No visible character yet.
+    Empty,
+    /// All of it so far inside this `<strong>` or `<b>` (or none).
+    Within(Option<NodeId>),
+    /// Some of it bold, some not, or under two bold elements.
+    Mixed,
+}
+
+impl<'a> Walker<'a> {
+    fn new(drop: &'a HashSet<NodeId>, owner: NodeId, path: Vec<NodeId>) -> Self {
+        Self {
+            drop,
+            out: Blocks::default(),
+            buf: String::new(),
+            link_chars: 0,
+            links: Vec::new(),
+            owner,
+            heading: None,
+            flagged: None,
+            link: LinkState::default(),
+            path,
+            titled: false,
+            nested_block: false,
+            bold: None,
+            buf_bold: BoldRun::Empty,
+        }
+    }
+
     fn walk(&mut self, node: NodeRef<'_, Node>, depth: usize) {
         match node.value() {
             Node::Text(t) => self.push_text(t),
@@ -242,6 +267,10 @@ impl Walker<'_> {
                 }),
                 None => self.link.others += usize::from(el.attr("href").is_some()),
             }
+        } else if matches!(name, "strong" | "b") {
+            let outer = self.bold.replace(node.id());
+            self.children(node, depth);
+            self.bold = outer;
         } else {
             self.children(node, depth);
         }
@@ -272,6 +301,13 @@ impl Walker<'_> {
         if self.link.capture {
             self.link.text.push_str(text);
         }
+        if !text.chars().all(is_space) {
+            self.buf_bold = match self.buf_bold {
+                BoldRun::Empty => BoldRun::Within(self.bold),
+                BoldRun::Within(held) if held == self.bold => BoldRun::Within(held),
+                _ => BoldRun::Mixed,
+            };
+        }
         self.buf.push_str(text);
     }
 
@@ -282,6 +318,10 @@ impl Walker<'_> {
         let link_chars = std::mem::take(&mut self.link_chars);
         let (text, chars) = normalize_counting(&self.buf);
         self.buf.clear();
+        let bold = match std::mem::replace(&mut self.buf_bold, BoldRun::Empty) {
+            BoldRun::Within(bold) => bold,
+            BoldRun::Empty | BoldRun::Mixed => None,
+        };
         if chars == 0 {
             return;
         }
@@ -292,6 +332,7 @@ impl Walker<'_> {
             kind: self.heading.map_or(BlockKind::Para, BlockKind::Heading),
             paragraph: false,
             titled: self.titled,
+            bold,
             table: None,
             path,
             cells: Vec::new(),
@@ -316,20 +357,7 @@ impl Walker<'_> {
                     .as_element()
                     .is_some_and(|e| matches!(e.name(), "td" | "th"))
             }) {
-                let mut cell_walker = Walker {
-                    drop: self.drop,
-                    out: Blocks::default(),
-                    buf: String::new(),
-                    link_chars: 0,
-                    links: Vec::new(),
-                    owner: cell.id(),
-                    heading: None,
-                    flagged: None,
-                    link: LinkState::default(),
-                    path: Vec::new(),
-                    titled: false,
-                    nested_block: false,
-                };
+                let mut cell_walker = Walker::new(self.drop, cell.id(), Vec::new());
                 cell_walker.children(cell, MAX_DEPTH / 2);
                 cell_walker.flush();
                 let parts: Vec<String> = cell_walker
@@ -367,6 +395,7 @@ impl Walker<'_> {
                 kind: BlockKind::Row,
                 paragraph: false,
                 titled: false,
+                bold: None,
                 table: Some(table.id()),
                 path,
                 cells,

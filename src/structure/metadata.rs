@@ -27,6 +27,7 @@ const LABELS: &[&str] = &[
     "生成日期",
     "成文日期",
     "发布日期",
+    "发文日期",
     "发布时间",
     "公开日期",
     "更新时间",
@@ -266,6 +267,54 @@ impl Metadata {
             j += 1;
         }
         filled > 0 && used * 2 >= filled
+    }
+
+    /// A summary table (a procurement notice's 公告概要): every row is label
+    /// and value cells (two or four of them: `行政区域 | 某某市 | 公告时间 |
+    /// 2021年06月10日 17:35`), the labels short Han words, known or not, or
+    /// a section row of one cell ending in a colon (`公告概要：`). Read
+    /// whole when at least three rows are pairs and two of their labels
+    /// are known ones; else `false`, and nothing is read.
+    pub(crate) fn read_summary_table(&mut self, rows: &[&[String]]) -> bool {
+        let mut pairs: Vec<(String, &str)> = Vec::new();
+        for cells in rows {
+            let filled: Vec<&str> = cells
+                .iter()
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty())
+                .collect();
+            if let [section] = filled.as_slice()
+                && section.ends_with(['：', ':'])
+            {
+                continue;
+            }
+            if filled.is_empty() || !filled.len().is_multiple_of(2) {
+                return false;
+            }
+            for pair in filled.chunks(2) {
+                let label = squeeze(pair[0]);
+                let bare = label.trim_end_matches(['：', ':']);
+                let word = (2..=8).contains(&bare.chars().count())
+                    && bare.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+                if !word {
+                    return false;
+                }
+                pairs.push((bare.to_owned(), pair[1]));
+            }
+        }
+        let known = pairs
+            .iter()
+            .filter(|(label, _)| LABELS.contains(&label.as_str()))
+            .count();
+        if pairs.len() < 3 || known < 2 {
+            return false;
+        }
+        for (label, value) in pairs {
+            if value.chars().count() <= MAX_VALUE_CHARS {
+                self.add(&label, value);
+            }
+        }
+        true
     }
 
     /// A label alone on its line (`<dt>索引号</dt>`) followed by its value.

@@ -92,7 +92,12 @@ pub(crate) fn build_record(
 
     // Metadata tables first: a title row is one of the title's sources.
     let mut meta = Metadata::default();
-    let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, &mut meta);
+    let first_text = body
+        .iter()
+        .copied()
+        .find(|&i| blocks[i].kind != BlockKind::Row)
+        .unwrap_or(blocks.len());
+    let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, first_text, &mut meta);
     body.retain(|i| !table_rows.contains(i));
 
     // Title, and the block that printed it, which is not body.
@@ -156,16 +161,17 @@ pub(crate) fn build_record(
         .or_else(|| find_date(url.rsplit('/').next().unwrap_or("")))
         .or_else(|| meta.get_any(&["成文日期"]).and_then(find_date))
         .or_else(|| signature_date(blocks, &body));
-    // 来源：本站 names the site itself, which is not a source (SPEC §4)
-    let not_the_site = |s: &str| {
-        head.site_name.as_deref() != Some(s)
-            && !matches!(s, "本站" | "本网" | "本网站" | "原创" | "网站" | "未知")
-    };
-    let tagged = head.content_source.clone().filter(|s| not_the_site(s));
+    // a printed 来源 is the source even when it names the site (a county
+    // site's own news); a meta tag that only repeats the site's name is not
+    let says_nothing = |s: &str| matches!(s, "本站" | "本网" | "本网站" | "原创" | "网站" | "未知");
+    let tagged = head
+        .content_source
+        .clone()
+        .filter(|s| !says_nothing(s) && head.site_name.as_deref() != Some(s));
     let printed = SOURCE_LABELS
         .iter()
         .filter_map(|l| meta.fields.get(*l))
-        .find(|s| not_the_site(s))
+        .find(|s| !says_nothing(s))
         .cloned();
     // the meta tag, unless the printed line says more (`浙江` beside a
     // printed `浙江监管局`)
@@ -311,9 +317,17 @@ fn select_text(html: &Html, selector: Option<&scraper::Selector>) -> Option<Stri
     (!text.is_empty()).then_some(text)
 }
 
-/// Read every 信息公开 table (most rows are label/value cells); returns the
-/// indices of their rows, which are metadata and not body.
-fn read_meta_tables(blocks: &[Block], boilerplate: &[bool], meta: &mut Metadata) -> HashSet<usize> {
+/// Read every 信息公开 table (most rows known labels and their values), and
+/// a summary table above the text whose labels are the page's own (see
+/// [`Metadata::read_summary_table`]); `first_text` is the body's first
+/// block that is not a table row. Returns the indices of their rows, which
+/// are metadata and not body.
+fn read_meta_tables(
+    blocks: &[Block],
+    boilerplate: &[bool],
+    first_text: usize,
+    meta: &mut Metadata,
+) -> HashSet<usize> {
     let tables: BTreeSet<_> = blocks.iter().filter_map(|b| b.table).collect();
     let mut rows = HashSet::new();
     for table in tables {
@@ -332,6 +346,12 @@ fn read_meta_tables(blocks: &[Block], boilerplate: &[bool], meta: &mut Metadata)
                 meta.read_row(&blocks[i].cells);
             }
             rows.extend(members);
+        } else if members.last().is_some_and(|&last| last < first_text) {
+            // a summary table above the text, with labels of its own
+            let cells: Vec<&[String]> = members.iter().map(|&i| &blocks[i].cells[..]).collect();
+            if meta.read_summary_table(&cells) {
+                rows.extend(members);
+            }
         }
     }
     rows
@@ -387,14 +407,16 @@ fn read_meta(
     meta: &mut Metadata,
     taken: &mut Vec<usize>,
 ) -> bool {
-    if meta.read_line(&blocks[i].text) {
-        taken.push(i);
-        return true;
-    }
+    // a label alone (`<label>索 引 号：</label><div>…</div>`) is a line
+    // with nothing in it: its value is the next block
     if let Some(n) = next
         && meta.read_pair(&blocks[i].text, &blocks[n].text)
     {
         taken.extend([i, n]);
+        return true;
+    }
+    if meta.read_line(&blocks[i].text) {
+        taken.push(i);
         return true;
     }
     false

@@ -76,7 +76,10 @@ pub(crate) fn find_title(
 
 /// The title that block `i` begins or continues: with the lines of the
 /// same heading or title element around it (a `<br>` in a long resolution
-/// title, a subtitle in a nested `<div>`), joined into one line.
+/// title, a subtitle in a nested `<div>`), or of the same bold element (a
+/// 决议's title printed as `<p align=center><strong>…<br>…</strong>`, its
+/// `（…通过）` line after the `</strong>` left to the body), joined into one
+/// line.
 fn whole(blocks: &[Block], i: usize) -> Title {
     let heading_like =
         |k: usize| matches!(blocks[k].kind, BlockKind::Heading(_)) || blocks[k].titled;
@@ -88,7 +91,8 @@ fn whole(blocks: &[Block], i: usize) -> Title {
                 .last()
                 .is_some_and(|e| blocks[x].path.contains(e))
         };
-        heading_like(a) && heading_like(b) && (inside(a, b) || inside(b, a))
+        let same_bold = blocks[a].bold.is_some() && blocks[a].bold == blocks[b].bold;
+        same_bold || heading_like(a) && heading_like(b) && (inside(a, b) || inside(b, a))
     };
     let (mut first, mut last) = (i, i);
     while first > 0 && together(first - 1, i) {
