@@ -114,3 +114,43 @@ fn a_procurement_notices_summary_table_is_metadata_and_dates_it() {
     );
     assert!(!r.text.contains("公告概要"), "{}", r.text);
 }
+
+/// A provincial trading centre's notice: `【湖北省中心】` before the title,
+/// and the tab strip and related-notice lists in the notice's container.
+#[test]
+fn a_bracketed_tag_is_no_part_of_the_title_and_tabs_are_no_part_of_the_text() {
+    let r = record(
+        "trading-notice-tabs.html",
+        "https://www.hbggzyfwpt.cn/jyxx/jsgcZbgg/detail?guid=7f3a2c",
+    );
+    assert_eq!(
+        r.title.as_deref(),
+        Some("（某某至某某高速公路）某某段路面工程施工招标资格预审公告")
+    );
+    assert_eq!(r.published.as_deref(), Some("2024-04-12"));
+    assert_eq!(r.source.as_deref(), Some("湖北省公共资源交易中心"));
+    assert!(r.text.starts_with("1. 招标条件\n"), "{}", r.text);
+    assert!(
+        r.text
+            .ends_with("招标代理机构：湖北某某工程咨询有限公司 联系人：周某某 电话：027-87654321"),
+        "{}",
+        r.text
+    );
+    for boilerplate in [
+        "招标公告",
+        "变更公告",
+        "开标记录",
+        "中标候选人公示",
+        "中标结果公示",
+        "【湖北省中心】",
+        "发布时间",
+        "相关公告",
+        "同类项目",
+        "【武汉市】",
+        "【襄阳市】",
+        "分享到",
+        "鄂ICP备",
+    ] {
+        assert!(!r.text.contains(boilerplate), "{boilerplate} in {}", r.text);
+    }
+}

@@ -74,6 +74,8 @@ pub(crate) struct Block {
     /// The `<strong>` or `<b>` that holds all of the block's text, if one
     /// does: the lines of one bold heading broken by `<br>` share it.
     pub bold: Option<NodeId>,
+    /// The block is a list item's (`<li>`).
+    pub item: bool,
     /// The nearest element around the block that looks like boilerplate.
     pub flagged: Option<NodeId>,
 }
@@ -143,6 +145,8 @@ struct Walker<'a> {
     nested_block: bool,
     /// The innermost `<strong>` or `<b>` open at this point of the walk.
     bold: Option<NodeId>,
+    /// The block element being read is an `<li>`.
+    item: bool,
     /// Whether one bold element holds all of the paragraph's text so far.
     buf_bold: BoldRun,
 }
@@ -174,6 +178,7 @@ impl<'a> Walker<'a> {
             titled: false,
             nested_block: false,
             bold: None,
+            item: false,
             buf_bold: BoldRun::Empty,
         }
     }
@@ -223,8 +228,9 @@ impl<'a> Walker<'a> {
         self.note_flag(node, el);
         if is_block(name) {
             self.flush();
-            let (outer_owner, outer_heading) = (self.owner, self.heading);
+            let (outer_owner, outer_heading, outer_item) = (self.owner, self.heading, self.item);
             self.owner = node.id();
+            self.item = name == "li";
             if let Some(level) = heading_level(name) {
                 self.heading = Some(level);
             }
@@ -241,6 +247,7 @@ impl<'a> Walker<'a> {
             // and for the element around it, this one is a nested block
             self.nested_block = true;
             self.owner = outer_owner;
+            self.item = outer_item;
             self.heading = outer_heading;
         } else if name == "a" {
             // A link's own text buffer: block elements inside an `<a>` may
@@ -333,6 +340,7 @@ impl<'a> Walker<'a> {
             paragraph: false,
             titled: self.titled,
             bold,
+            item: self.item,
             table: None,
             path,
             cells: Vec::new(),
@@ -396,6 +404,7 @@ impl<'a> Walker<'a> {
                 paragraph: false,
                 titled: false,
                 bold: None,
+                item: false,
                 table: Some(table.id()),
                 path,
                 cells,

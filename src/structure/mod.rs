@@ -87,6 +87,7 @@ pub(crate) fn build_record(
     let (url, base) = page_url(&head, page);
 
     let mut body: Vec<usize> = cleaned.body.clone();
+    drop_leading_tabs(blocks, &mut body);
     let first_body = body.first().copied().unwrap_or(0);
     let last_body = body.last().copied().unwrap_or(0);
 
@@ -123,6 +124,7 @@ pub(crate) fn build_record(
     if let Some(t) = &title {
         drop_printed_title(blocks, &mut body, t);
     }
+    let title = title.map(|t| without_tag(&t));
     // the document number centred under the title stays in the body, as
     // printed, and is the record's 文号 too
     let numbered = ["文号", "发文字号", "文件编号", "發文字號"]
@@ -233,6 +235,18 @@ fn without_site_name(title: &str, site: Option<&str>) -> String {
     stripped.unwrap_or(title).trim().to_owned()
 }
 
+/// A title without the bracketed tag a trading centre or a column puts
+/// before it (`【湖北省中心】（…）…招标资格预审公告`, `【政策解读】…`): a label
+/// of the list the notice is filed in, not part of its name.
+fn without_tag(title: &str) -> String {
+    let tagged = title.strip_prefix('【').and_then(|rest| {
+        let (tag, name) = rest.split_once('】')?;
+        let name = name.trim();
+        ((1..=12).contains(&tag.chars().count()) && name.chars().count() >= 4).then_some(name)
+    });
+    tagged.unwrap_or(title).to_owned()
+}
+
 /// A line that is only a document number (`某政办发〔2024〕15号`).
 fn document_number(text: &str) -> Option<String> {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -243,6 +257,30 @@ fn document_number(text: &str) -> Option<String> {
     });
     let text = text.trim();
     RE.is_match(text).then(|| text.to_owned())
+}
+
+/// A tab strip opening the body (`招标公告`, `变更公告`, `中标结果公示`: the
+/// list items a trading centre's notice page switches between, in the same
+/// container as the notice) is not body: three list items or more of one
+/// list, each a short label, before anything else.
+fn drop_leading_tabs(blocks: &[Block], body: &mut Vec<usize>) {
+    let tab = |i: usize| {
+        let b = &blocks[i];
+        b.item
+            && (2..=10).contains(&b.text.chars().count())
+            && !b.text.contains(['，', '。', '：', ':', '；', ',', '.'])
+    };
+    let list = |i: usize| blocks[i].path.iter().rev().nth(1).copied();
+    let Some(&first) = body.first() else {
+        return;
+    };
+    let run = body
+        .iter()
+        .take_while(|&&i| tab(i) && list(i) == list(first))
+        .count();
+    if run >= 3 && run < body.len() {
+        body.drain(..run);
+    }
 }
 
 /// Labels of a 信息公开 table's title row.
