@@ -154,3 +154,49 @@ fn a_bracketed_tag_is_no_part_of_the_title_and_tabs_are_no_part_of_the_text() {
         assert!(!r.text.contains(boilerplate), "{boilerplate} in {}", r.text);
     }
 }
+
+/// A blog post that prints no date: its URL's path dates it, unless the
+/// path's date is yet to come.
+#[test]
+fn a_page_with_no_date_takes_its_urls_path_date_and_never_a_future_one() {
+    for (url, want) in [
+        (
+            "https://www.cnblogs.com/someone/archive/2005/07/31/204050.html",
+            Some("2005-07-31"),
+        ),
+        (
+            "http://blog.example.com.cn/u/050404/88.html",
+            Some("2005-04-04"),
+        ),
+        ("https://www.cnblogs.com/someone/p/204050.html", None),
+        (
+            "https://www.cnblogs.com/someone/archive/2099/07/31/204050.html",
+            None,
+        ),
+    ] {
+        let r = record("blog-no-date.html", url);
+        assert_eq!(r.published.as_deref(), want, "{url}");
+    }
+}
+
+/// `posted @ 2005-07-31 10:00` under a blog post, `发表于 2005-7-31 10:22`
+/// over a forum's first post (GBK, as Discuz serves it): the page's own
+/// date, which beats a date in the URL.
+#[test]
+fn a_posts_own_line_dates_it_before_its_url_does() {
+    let r = record(
+        "blog-posted-at.html",
+        "https://www.cnblogs.com/someone/archive/2006/01/01/204050.html",
+    );
+    assert_eq!(r.published.as_deref(), Some("2005-07-31"));
+    assert!(!r.text.contains("posted @"), "{}", r.text);
+    let r = record(
+        "forum-thread.html",
+        "http://bbs.example.com.cn/thread-5678-1-1.html",
+    );
+    assert_eq!(r.published.as_deref(), Some("2005-07-31"));
+    assert_eq!(
+        r.title.as_deref(),
+        Some("请教：政府信息公开申请被告知“信息不存在”怎么办？")
+    );
+}

@@ -27,7 +27,7 @@ use crate::config::SiteRules;
 use crate::pipeline::Page;
 use crate::record::{Record, SCHEMA_VERSION};
 use attachments::Attachments;
-use dates::find_date;
+use dates::{find_date, post_date, url_path_date};
 use head::HeadMeta;
 use metadata::Metadata;
 use scraper::Html;
@@ -44,6 +44,7 @@ pub const NO_URL: &str = "about:blank";
 const DATE_LABELS: &[&str] = &[
     "发布日期",
     "发布时间",
+    "发表时间",
     "公开日期",
     "发文日期",
     "公告时间",
@@ -93,12 +94,7 @@ pub(crate) fn build_record(
 
     // Metadata tables first: a title row is one of the title's sources.
     let mut meta = Metadata::default();
-    let first_text = body
-        .iter()
-        .copied()
-        .find(|&i| blocks[i].kind != BlockKind::Row)
-        .unwrap_or(blocks.len());
-    let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, first_text, &mut meta);
+    let table_rows = read_meta_tables(blocks, &cleaned.boilerplate, &body, &mut meta);
     body.retain(|i| !table_rows.contains(i));
 
     // Title, and the block that printed it, which is not body.
@@ -160,9 +156,12 @@ pub(crate) fn build_record(
                 &edge,
             )
         })
+        .or_else(|| post_date_near(blocks, first_body, last_body))
         .or_else(|| find_date(url.rsplit('/').next().unwrap_or("")))
         .or_else(|| meta.get_any(&["成文日期"]).and_then(find_date))
-        .or_else(|| signature_date(blocks, &body));
+        .or_else(|| signature_date(blocks, &body))
+        // nothing on the page is dated: the URL's path, if it is
+        .or_else(|| url_path_date(&url, &chrono::Utc::now().format("%Y-%m-%d").to_string()));
     // a printed 来源 is the source even when it names the site (a county
     // site's own news); a meta tag that only repeats the site's name is not
     let says_nothing = |s: &str| matches!(s, "本站" | "本网" | "本网站" | "原创" | "网站" | "未知");
@@ -357,15 +356,20 @@ fn select_text(html: &Html, selector: Option<&scraper::Selector>) -> Option<Stri
 
 /// Read every 信息公开 table (most rows known labels and their values), and
 /// a summary table above the text whose labels are the page's own (see
-/// [`Metadata::read_summary_table`]); `first_text` is the body's first
-/// block that is not a table row. Returns the indices of their rows, which
+/// [`Metadata::read_summary_table`]) before the body's first block that is
+/// not a table row. Returns the indices of their rows, which
 /// are metadata and not body.
 fn read_meta_tables(
     blocks: &[Block],
     boilerplate: &[bool],
-    first_text: usize,
+    body: &[usize],
     meta: &mut Metadata,
 ) -> HashSet<usize> {
+    let first_text = body
+        .iter()
+        .copied()
+        .find(|&i| blocks[i].kind != BlockKind::Row)
+        .unwrap_or(blocks.len());
     let tables: BTreeSet<_> = blocks.iter().filter_map(|b| b.table).collect();
     let mut rows = HashSet::new();
     for table in tables {
@@ -506,6 +510,15 @@ fn date_near_title(
         .chain(edge.iter().copied())
         .filter(|&i| blocks.get(i).is_some_and(|b| b.text.chars().count() <= 80))
         .find_map(|i| find_date(&blocks[i].text))
+}
+
+/// A blog's or forum's post line around the text (`posted @ 2005-07-31`,
+/// `发表于 2005-7-31`): the blocks before the body and after it.
+fn post_date_near(blocks: &[Block], first_body: usize, last_body: usize) -> Option<String> {
+    (first_body.saturating_sub(AROUND)..first_body)
+        .chain(last_body + 1..(last_body + 1 + AROUND).min(blocks.len()))
+        .filter(|&i| blocks[i].text.chars().count() <= 120)
+        .find_map(|i| post_date(&blocks[i].text))
 }
 
 /// The date of the body's signature block: a short line that is only a
