@@ -200,3 +200,33 @@ fn a_posts_own_line_dates_it_before_its_url_does() {
         Some("请教：政府信息公开申请被告知“信息不存在”怎么办？")
     );
 }
+
+/// The same notice with its text in a container of its own: the contact
+/// lines that close it (`招标人：…　联系人：孙某某　电话：…`) are its text,
+/// not metadata taken off its end.
+#[test]
+fn a_notices_closing_contact_lines_stay_in_its_text() {
+    let html =
+        std::fs::read_to_string(common::fixtures_dir().join("round3/trading-notice-tabs.html"))
+            .unwrap()
+            .replacen(
+                "<p>1. 招标条件</p>",
+                "<div class=\"detail-con\"><p>1. 招标条件</p>",
+                1,
+            )
+            .replacen("027-87654321</p>", "027-87654321</p></div>", 1);
+    let page = Page {
+        bytes: html.as_bytes(),
+        url: Some("https://www.hbggzyfwpt.cn/jyxx/jsgcZbgg/detail?guid=7f3a2c"),
+        ..Page::default()
+    };
+    let r = extract(&page, None, ExtractOptions::default()).unwrap();
+    assert!(
+        r.text.ends_with(
+            "6. 联系方式\n招标人：湖北某某高速公路有限公司 联系人：孙某某 电话：027-12345678\n\
+             招标代理机构：湖北某某工程咨询有限公司 联系人：周某某 电话：027-87654321"
+        ),
+        "{}",
+        r.text
+    );
+}

@@ -334,6 +334,28 @@ impl Metadata {
     }
 }
 
+/// Labels of a notice's contact lines (`招标人：…　联系人：孙某某　电话：…`):
+/// the notice's own words, which end its text, not metadata about it.
+const CONTACT_LABELS: &[&str] = &[
+    "联系人",
+    "联系电话",
+    "电话",
+    "联系方式",
+    "地址",
+    "传真",
+    "邮编",
+    "邮箱",
+];
+
+/// Whether a metadata-shaped line is a notice's contact line.
+pub(crate) fn is_contact_line(text: &str) -> bool {
+    line_pairs(text).is_some_and(|pairs| {
+        pairs
+            .iter()
+            .any(|(label, _)| CONTACT_LABELS.contains(&squeeze(label).as_ref()))
+    })
+}
+
 /// A metadata line is short; longer lines are text (UTF-8 bytes).
 const MAX_LINE_BYTES: usize = 600;
 

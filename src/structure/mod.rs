@@ -29,7 +29,7 @@ use crate::record::{Record, SCHEMA_VERSION};
 use attachments::Attachments;
 use dates::{find_date, post_date, url_path_date};
 use head::HeadMeta;
-use metadata::Metadata;
+use metadata::{Metadata, is_contact_line};
 use scraper::Html;
 use std::collections::{BTreeSet, HashSet};
 use url::Url;
@@ -416,6 +416,10 @@ fn take_meta_edges(blocks: &[Block], body: &mut Vec<usize>, meta: &mut Metadata)
             break;
         }
         let mut probe = Metadata::default();
+        // a notice's closing contact lines are its text
+        if is_contact_line(&blocks[i].text) {
+            break;
+        }
         if probe.read_line(&blocks[i].text) {
             meta.read_line(&blocks[i].text);
             taken.push(i);
