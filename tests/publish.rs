@@ -12,6 +12,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use common::nats::{Message, Nats, read_stream};
 use common::service::{Service, wait_until};
+use common::shards::{SITES, shard_of};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -20,32 +21,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const SITES: [&str; 12] = [
-    "beijing-xxgk",
-    "tianjin-hexi",
-    "hebei-shijiazhuang",
-    "shanxi-taiyuan",
-    "neimenggu-baotou",
-    "liaoning-dalian",
-    "jilin-changchun",
-    "shanghai-pudong",
-    "jiangsu-suzhou",
-    "zhejiang-hangzhou",
-    "anhui-hefei",
-    "fujian-xiamen",
-];
 /// Notices per site.
 const DOCS: u32 = 6;
-
-/// FNV-1a, 64 bits, as docs/SCALING.md gives it.
-fn shard_of(name: &str, n: u64) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in name.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash % n
-}
 
 /// Twelve district sites on one loopback server, each under its own
 /// path: a list page and [`DOCS`] notices. Notice `i` answers once

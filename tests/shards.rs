@@ -6,32 +6,8 @@
 mod common;
 
 use common::service::Service;
+use common::shards::{SITES, shard_of};
 use std::collections::HashMap;
-
-/// FNV-1a, 64 bits, as docs/SCALING.md gives it to deployment scripts.
-fn fnv1a(name: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in name.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-const SITES: [&str; 12] = [
-    "beijing-xxgk",
-    "tianjin-hexi",
-    "hebei-shijiazhuang",
-    "shanxi-taiyuan",
-    "neimenggu-baotou",
-    "liaoning-dalian",
-    "jilin-changchun",
-    "shanghai-pudong",
-    "jiangsu-suzhou",
-    "zhejiang-hangzhou",
-    "anhui-hefei",
-    "fujian-xiamen",
-];
 
 fn config(dir: &std::path::Path) -> std::path::PathBuf {
     let mut text = String::from("[crawl]\nper_host_delay_ms = 0\n");
@@ -68,11 +44,11 @@ fn each_site_is_served_by_one_shard_only_and_stays_there() {
         let service = Service::start_with(&config, &store, "127.0.0.1:0", &args);
         let names = listed(&service);
         for name in &names {
-            assert_eq!(fnv1a(name) % 3, k, "{name} is listed by shard {k}");
+            assert_eq!(shard_of(name, 3), k, "{name} is listed by shard {k}");
             assert!(owner.insert(name.clone(), k).is_none(), "{name} twice");
         }
         // a site of another shard is not this process's to crawl
-        let other = SITES.iter().find(|n| fnv1a(n) % 3 != k).unwrap();
+        let other = SITES.iter().find(|n| shard_of(n, 3) != k).unwrap();
         assert_eq!(
             service.post(&format!("/api/v1/sites/{other}/crawl"), true),
             404,
@@ -233,7 +209,7 @@ fn going_from_one_shard_to_two_moves_every_version_of_each_site_once() {
                 .find(|(_, host, _)| url.contains(&format!("www.{host}.gov.cn")))
                 .unwrap()
                 .0;
-            assert_eq!(fnv1a(name) % 2, k, "{url} moved to shard {k}");
+            assert_eq!(shard_of(name, 2), k, "{url} moved to shard {k}");
         }
         after.extend(moved);
     }

@@ -13,6 +13,7 @@ pub mod corpus;
 pub mod nats;
 pub mod pywb;
 pub mod service;
+pub mod shards;
 pub mod warc;
 
 use govsnap::{ExtractOptions, Page, Record, extract};
