@@ -17,11 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000}; crawl_n=${2:-10000}; rounds=${3:-3}
 . bench/lib.sh   # NGINX, GOVSNAP, $work, serve_site, bench_config, start_serve
-command -v nats-server >/dev/null || apt-get install -y -q nats-server >/dev/null
+if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
+  apt-get install -y -q nats-server >/dev/null
+fi
+NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
 site_port=18097; nats_port=14222; serve_port=18787
 
 mkdir -p "$work/nats"
-nats-server -a 127.0.0.1 -p $nats_port -js -sd "$work/nats" -l "$work/nats.log" &
+"$NATS" -a 127.0.0.1 -p $nats_port -js -sd "$work/nats" -l "$work/nats.log" &
 nats_pid=$!
 trap 'kill $nats_pid 2>/dev/null || true; kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 until grep -q "Server is ready" "$work/nats.log" 2>/dev/null; do sleep 0.05; done

@@ -97,11 +97,15 @@ pub fn tool(name: &str) -> PathBuf {
         // the Python tools scripts/test puts in its virtualenv (pywb's)
         Some(venv)
     } else {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(name))
-                .find(|path| path.is_file())
-        })
+        // Debian puts servers (nats-server) in /usr/sbin, which a user's
+        // PATH may lack
+        std::env::var_os("PATH")
+            .and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join(name))
+                    .find(|path| path.is_file())
+            })
+            .or_else(|| Some(Path::new("/usr/sbin").join(name)).filter(|p| p.is_file()))
     };
     found.unwrap_or_else(|| {
         panic!("`{name}` is missing: run scripts/test, which installs what the tests need")
