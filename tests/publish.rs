@@ -120,7 +120,9 @@ fn crawl_all(service: &Service) -> Vec<Value> {
     before
 }
 
-/// Wait until every site's crawl that started after `before` has ended.
+/// Wait until every site's crawl that started after `before` has ended
+/// (or the one already running then: a restarted shard continues its
+/// killed crawls by itself, and asking for another gets a 409).
 fn crawled(service: &Service, before: &[Value]) {
     wait_until("the crawls to end", || {
         rows(service)
@@ -129,7 +131,8 @@ fn crawled(service: &Service, before: &[Value]) {
             .all(|(now, then)| {
                 !now["crawling"].as_bool().unwrap()
                     && !now["last_crawl"]["finished"].is_null()
-                    && now["last_crawl"]["started"] != then["last_crawl"]["started"]
+                    && (then["crawling"] == true
+                        || now["last_crawl"]["started"] != then["last_crawl"]["started"])
             })
             .then_some(())
     });
