@@ -2,7 +2,8 @@
 //! JetStream's stream `GOVSNAP`, with a real `nats-server`: each stored
 //! version and gone mark exactly once, per page in order, each site from
 //! one shard only, through a shard killed -9 mid-crawl and a NATS server
-//! stopped mid-crawl; credentials from files, TLS when the URL says so.
+//! stopped mid-crawl; the files documents link among them; credentials
+//! from files, TLS when the URL says so.
 
 mod common;
 
@@ -62,6 +63,15 @@ async fn page(State(s): State<Sites>, uri: Uri) -> Response {
         ))
         .into_response();
     }
+    if file == "fujian.csv" {
+        // the list of companies the first notice links: a file of its own
+        let edition = s.edition.load(Ordering::SeqCst);
+        return (
+            [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            format!("序号,企业名称,兑现金额（万元）\n1,某某科技有限公司,{edition}0\n2,某某制造有限公司,25\n"),
+        )
+            .into_response();
+    }
     let Some(i) = file
         .strip_prefix("t20241105_")
         .and_then(|p| p.strip_suffix(".html"))
@@ -74,6 +84,11 @@ async fn page(State(s): State<Sites>, uri: Uri) -> Response {
     }
     let _ = s.allowed.subscribe().wait_for(|n| i < *n).await;
     let edition = s.edition.load(Ordering::SeqCst);
+    let attachment = if i == 0 {
+        "<p>附件：<a href=\"fujian.csv\">第0批兑现企业名单.csv</a></p>"
+    } else {
+        ""
+    };
     Html(format!(
         "<html><head><meta charset=\"utf-8\"><title>关于做好{site}第{i}批惠企政策兑现工作的通知_{site}</title></head><body>\
          <div class=\"nav\"><a href=\"/\">首页</a> &gt; 政务公开 &gt; 通知公告</div>\
@@ -81,7 +96,7 @@ async fn page(State(s): State<Sites>, uri: Uri) -> Response {
          <div class=\"info\">发布时间：2024-11-05　来源：区商务局</div>\
          <div class=\"TRS_Editor\"><p>各街道、各有关企业：</p>\
          <p>一、兑现范围</p><p>第{i}批符合条件的企业，按照第{edition}版实施细则申报，逾期不予受理。</p>\
-         <p>二、工作要求</p><p>各单位要高度重视，按时报送材料，确保政策兑现及时到位。</p></div></div>\
+         <p>二、工作要求</p><p>各单位要高度重视，按时报送材料，确保政策兑现及时到位。</p>{attachment}</div></div>\
          <div class=\"footer\">主办：{site}人民政府 京ICP备05004470号</div></body></html>"
     ))
     .into_response()
@@ -298,6 +313,14 @@ fn three_shards_publish_every_version_once_through_a_kill() {
         messages.iter().filter(|m| m.line["kind"] == "gone").count(),
         SITES.len()
     );
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m.line["kind"] == "attachment")
+            .count(),
+        SITES.len() * 2,
+        "the file each site's first notice links, in both editions"
+    );
     // each site from one store only, the store of the shard its name hashes to
     let mut store_of_site: HashMap<&str, &str> = HashMap::new();
     let mut store_of_shard: HashMap<u64, &str> = HashMap::new();
@@ -348,8 +371,8 @@ fn a_nats_outage_costs_no_change_and_stops_no_crawl() {
         .sum();
     assert_eq!(
         behind,
-        SITES.len() as u64 * u64::from(DOCS),
-        "every new version waits to be published"
+        SITES.len() as u64 * u64::from(DOCS + 1),
+        "every new version waits to be published, the files' too"
     );
     assert_eq!(metric(&service, "govsnap_publish_lag"), behind as f64);
     wait_until("the publisher to notice", || {
@@ -376,7 +399,15 @@ fn a_nats_outage_costs_no_change_and_stops_no_crawl() {
     in_stream.sort();
     stored.sort();
     assert_eq!(in_stream, stored);
-    assert_eq!(stored.len(), SITES.len() * DOCS as usize * 2);
+    // every notice twice, and the file the first one links in each edition
+    assert_eq!(stored.len(), SITES.len() * (DOCS as usize + 1) * 2);
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m.line["kind"] == "attachment")
+            .count(),
+        SITES.len() * 2
+    );
 }
 
 /// A private root and a certificate for 127.0.0.1 it signed, as PEM files
@@ -480,7 +511,7 @@ fn credentials_come_from_files_and_tls_from_the_url() {
         stored.sort();
         stored
     });
-    assert_eq!(messages.len(), SITES.len() * DOCS as usize);
+    assert_eq!(messages.len(), SITES.len() * (DOCS as usize + 1));
 
     // a user and password, and an nkey, each from its file
     let seed_user = nkeys::KeyPair::new_user();
@@ -523,6 +554,10 @@ fn credentials_come_from_files_and_tls_from_the_url() {
                 "pw-from-file".to_owned(),
             ),
         );
-        assert_eq!(messages.len(), SITES.len() * DOCS as usize, "{publish}");
+        assert_eq!(
+            messages.len(),
+            SITES.len() * (DOCS as usize + 1),
+            "{publish}"
+        );
     }
 }
