@@ -118,7 +118,7 @@ impl Metrics {
             };
             registry.register(
                 "publish_lag",
-                "changes of the store NATS has not acknowledged yet ([publish], SPEC §14)",
+                "changes of the store NATS has not acknowledged yet ([publish], SPEC §14), counted up to 100,000",
                 published.lag.clone(),
             );
             registry.register(
