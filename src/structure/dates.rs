@@ -18,9 +18,13 @@ pub(crate) fn find_date(text: &str) -> Option<String> {
         // three forms, three groups each: separated, compact, year apart
         let first = [1, 4, 7].into_iter().find(|&g| c.get(g).is_some())?;
         let (y, m, d) = (&c[first], &c[first + 1], &c[first + 2]);
-        let (y, m, d): (u32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-        valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
+        ymd(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
     })
+}
+
+/// `YYYY-MM-DD`, when the day exists.
+fn ymd(y: u32, m: u32, d: u32) -> Option<String> {
+    valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
 
 fn valid(y: u32, m: u32, d: u32) -> bool {
@@ -59,21 +63,20 @@ pub(crate) fn url_path_date(url: &str, today: &str) -> Option<String> {
         .split_once("://")
         .map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
     let path = path.split(['?', '#']).next().unwrap_or("");
-    let split = SPLIT.captures(path).and_then(|c| {
-        let (y, m, d) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
-        valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
-    });
+    let split = SPLIT
+        .captures(path)
+        .and_then(|c| ymd(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?));
     let segment = || {
         path.split('/').find_map(|seg| match seg.len() {
             8 | 10 if seg.bytes().all(|b| b.is_ascii_digit() || b == b'-') => find_date(seg),
             6 if seg.bytes().all(|b| b.is_ascii_digit()) && !is_month_folder(seg) => {
-                let (y, m, d): (u32, u32, u32) = (
-                    seg[..2].parse().ok()?,
+                let yy: u32 = seg[..2].parse().ok()?;
+                let century = if yy <= 69 { 2000 } else { 1900 };
+                ymd(
+                    century + yy,
                     seg[2..4].parse().ok()?,
                     seg[4..].parse().ok()?,
-                );
-                let y = if y <= 69 { 2000 + y } else { 1900 + y };
-                valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
+                )
             }
             _ => None,
         })
@@ -84,10 +87,7 @@ pub(crate) fn url_path_date(url: &str, today: &str) -> Option<String> {
 /// `201206`: June 2012, as TRS names its month folders.
 fn is_month_folder(seg: &str) -> bool {
     (seg.starts_with("19") || seg.starts_with("20"))
-        && matches!(
-            &seg[4..],
-            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
-        )
+        && seg[4..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
 }
 
 #[cfg(test)]

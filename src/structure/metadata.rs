@@ -295,9 +295,7 @@ impl Metadata {
             for pair in filled.chunks(2) {
                 let label = squeeze(pair[0]);
                 let bare = label.trim_end_matches(['：', ':']);
-                let word = (2..=8).contains(&bare.chars().count())
-                    && bare.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
-                if !word {
+                if !han_word(bare, 8) {
                     return false;
                 }
                 pairs.push((bare.to_owned(), pair[1]));
@@ -371,16 +369,18 @@ fn cell_label(cell: &str, generic: bool) -> Option<String> {
     let squeezed = squeeze(cell);
     let had_colon = squeezed.ends_with(['：', ':']);
     let bare = squeezed.trim_end_matches(['：', ':']);
-    let n = bare.chars().count();
     // generic words (名称, 日期 …) head data-table columns too: in a cell of
     // their own they are labels only with a colon
     let known = (LABELS.contains(&bare) && (had_colon || !COLON_ONLY_LABELS.contains(&bare)))
         || IGNORED_LABELS.contains(&bare);
-    let generic = generic
-        && had_colon
-        && (2..=8).contains(&n)
-        && bare.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let generic = generic && had_colon && han_word(bare, 8);
     (known || generic).then(|| bare.to_owned())
+}
+
+/// 2 to `max` Han characters and nothing else: a label a page made up.
+fn han_word(text: &str, max: usize) -> bool {
+    (2..=max).contains(&text.chars().count())
+        && text.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
 }
 
 /// Split a metadata line into `(label, value)` pairs, or `None` when the line
@@ -483,11 +483,8 @@ fn is_date_time(s: &str) -> bool {
 fn lead_date_pair(lead: &str) -> Option<(String, String)> {
     let (label, value) = lead.split_once(['：', ':'])?;
     let label = squeeze(label.trim_start_matches(['【', '[', '(', '（']));
-    let short_han = (2..=4).contains(&label.chars().count())
-        && label
-            .chars()
-            .all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
-    (short_han && is_date_time(value.trim())).then(|| (label.into_owned(), value.trim().to_owned()))
+    (han_word(&label, 4) && is_date_time(value.trim()))
+        .then(|| (label.into_owned(), value.trim().to_owned()))
 }
 
 fn trim_value(value: &str) -> String {
