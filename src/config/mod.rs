@@ -645,13 +645,18 @@ pub const DEFAULT_RETRY_UNREACHED: std::time::Duration = std::time::Duration::fr
 
 /// `[crawl] retry_unreached` (`"10m"`, `"30s"`) as a duration.
 fn retry_unreached(text: Option<&str>) -> std::result::Result<std::time::Duration, String> {
-    let Some(text) = text else {
-        return Ok(DEFAULT_RETRY_UNREACHED);
-    };
+    text.map_or(Ok(DEFAULT_RETRY_UNREACHED), a_second_or_more)
+}
+
+/// A humantime duration (`"1d"`, `"6h"`, `"90s"`) of at least a second,
+/// as every duration key of the config takes it.
+fn a_second_or_more(text: &str) -> std::result::Result<std::time::Duration, String> {
     match humantime::parse_duration(text.trim()) {
         Ok(d) if d >= std::time::Duration::from_secs(1) => Ok(d),
-        Ok(_) => Err(format!("{text:?} is under a second")),
-        Err(e) => Err(format!("{text:?}: {e}; write \"10m\" or \"1h\"")),
+        Ok(_) => Err(format!("{text:?} is shorter than a second")),
+        Err(e) => Err(format!(
+            "{text:?} is not a duration ({e}); write it as \"1d\", \"6h\" or \"30min\""
+        )),
     }
 }
 

@@ -129,19 +129,11 @@ impl PublishSettings {
                 format!("{replicas} replicas: JetStream takes 1 to 5"),
             ));
         }
-        let duplicate_window = match raw.duplicate_window.as_deref() {
-            None => DEFAULT_DUPLICATE_WINDOW,
-            Some(text) => match humantime::parse_duration(text.trim()) {
-                Ok(d) if d >= Duration::from_secs(1) => d,
-                Ok(_) => return Err(("duplicate_window", format!("{text:?} is under a second"))),
-                Err(e) => {
-                    return Err((
-                        "duplicate_window",
-                        format!("{text:?}: {e}; write \"1h\" or \"30m\""),
-                    ));
-                }
-            },
-        };
+        let duplicate_window = raw
+            .duplicate_window
+            .as_deref()
+            .map_or(Ok(DEFAULT_DUPLICATE_WINDOW), super::a_second_or_more)
+            .map_err(|reason| ("duplicate_window", reason))?;
         Ok(Self {
             nats: servers.join(","),
             tls,

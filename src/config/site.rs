@@ -353,19 +353,11 @@ impl SiteRules {
     }
 }
 
-/// A humantime duration (`"1d"`, `"6h"`, `"90s"`) of at least a second.
+/// An optional duration key of a site (see [`super::a_second_or_more`]).
 fn duration(key: &str, text: Option<&str>) -> Result<Option<Duration>, (String, String)> {
-    let Some(text) = text else {
-        return Ok(None);
-    };
-    match humantime::parse_duration(text) {
-        Ok(d) if d >= Duration::from_secs(1) => Ok(Some(d)),
-        Ok(_) => Err((key.to_owned(), format!("{text:?} is shorter than a second"))),
-        Err(e) => Err((
-            key.to_owned(),
-            format!("{text:?} is not a duration ({e}); write it as \"1d\", \"6h\" or \"30min\""),
-        )),
-    }
+    text.map(super::a_second_or_more)
+        .transpose()
+        .map_err(|reason| (key.to_owned(), reason))
 }
 
 /// `^http://host(:port)?/`: a seed's scheme and host, any path.
